@@ -1,0 +1,537 @@
+# -*- test-case-name: tests.test_messages -*-
+"""
+Handshake messages and extensions: one frozen dataclass per message, with
+C{parse} and C{serialize} side by side.
+
+Parsers see only the message body (the 4-byte handshake header is handled by
+L{reassembly.HandshakeBuffer}) and raise nothing but L{DecodeError}.  Semantic
+checks (is this suite one we offered?) belong to the handshake, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import ClassVar, TypeVar
+
+from .errors import DecodeError
+from .wire import Reader, Writer
+
+
+class HandshakeType(IntEnum):
+    hello_request = 0
+    client_hello = 1
+    server_hello = 2
+    new_session_ticket = 4
+    end_of_early_data = 5
+    encrypted_extensions = 8
+    certificate = 11
+    server_key_exchange = 12
+    certificate_request = 13
+    server_hello_done = 14
+    certificate_verify = 15
+    client_key_exchange = 16
+    finished = 20
+    key_update = 24
+    message_hash = 254
+
+
+def messageName(msgType: int) -> str:
+    try:
+        return HandshakeType(msgType).name
+    except ValueError:
+        return f"handshake_{msgType}"
+
+
+class ExtensionType(IntEnum):
+    server_name = 0
+    supported_groups = 10
+    ec_point_formats = 11
+    signature_algorithms = 13
+    application_layer_protocol_negotiation = 16
+    extended_master_secret = 23
+    session_ticket = 35
+    supported_versions = 43
+    cookie = 44
+    psk_key_exchange_modes = 45
+    post_handshake_auth = 49
+    key_share = 51
+    renegotiation_info = 0xFF01
+
+
+#: Hard caps on things a peer can make us hold: no honest peer comes near
+#: them, and they keep parsing costs bounded.
+MAX_EXTENSIONS = 64
+MAX_CIPHER_SUITES = 512
+MAX_ALPN_PROTOCOLS = 32
+MAX_CERTIFICATES = 16
+MAX_CERTIFICATE_AUTHORITIES = 256
+
+EC_POINT_FORMAT_UNCOMPRESSED = 0
+EC_CURVE_TYPE_NAMED = 3
+
+
+def frameHandshake(msgType: int, body: bytes) -> bytes:
+    """
+    Prefix a handshake body with its type and 24-bit length.
+    """
+    if len(body) >= 1 << 24:
+        raise ValueError("handshake message too large")
+    return bytes((msgType,)) + len(body).to_bytes(3, "big") + body
+
+
+# --- extensions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """
+    An ordered list of raw extensions with no duplicate types.
+
+    Extensions stay raw here: the typed decoders below are applied by the
+    handshake to the ones it understands, and unknown ones are ignored there.
+    """
+
+    items: tuple[tuple[int, bytes], ...] = ()
+
+    @classmethod
+    def parse(cls, reader: Reader) -> Extensions:
+        """
+        Parse the optional extensions block at the end of a hello: no bytes
+        at all means no extensions (RFC 5246 section 7.4.1.2).
+        """
+        if reader.atEnd():
+            return cls()
+        items: list[tuple[int, bytes]] = []
+        seen: set[int] = set()
+        with reader.vector(2, 0xFFFF) as block:
+            while not block.atEnd():
+                extType = block.readUint16()
+                data = block.readVector(2, 0xFFFF)
+                if extType in seen:
+                    raise DecodeError(f"duplicate extension {extType}")
+                if len(items) >= MAX_EXTENSIONS:
+                    raise DecodeError("too many extensions")
+                seen.add(extType)
+                items.append((extType, data))
+        return cls(tuple(items))
+
+    def serialize(self, writer: Writer) -> None:
+        if not self.items:
+            return
+        with writer.lengthPrefixed(2):
+            for extType, data in self.items:
+                writer.writeUint16(extType)
+                writer.writeVector(2, data)
+
+    def get(self, extType: int) -> bytes | None:
+        for t, data in self.items:
+            if t == extType:
+                return data
+        return None
+
+    def __contains__(self, extType: object) -> bool:
+        return any(t == extType for t, _ in self.items)
+
+    def types(self) -> tuple[int, ...]:
+        return tuple(t for t, _ in self.items)
+
+
+def _parseWhole(data: bytes) -> Reader:
+    return Reader(data)
+
+
+def decodeServerName(data: bytes) -> str | None:
+    """
+    RFC 6066 server_name: return the host_name entry (there may be only one
+    of each type), or C{None} for an empty list (the server's echo).
+    """
+    if not data:
+        return None
+    reader = _parseWhole(data)
+    hostName: str | None = None
+    with reader.vector(2, 0xFFFF, 1) as names:
+        while not names.atEnd():
+            nameType = names.readUint8()
+            name = names.readVector(2, 0xFFFF, 1)
+            if nameType != 0:
+                continue
+            if hostName is not None:
+                raise DecodeError("two host_name entries in server_name")
+            try:
+                hostName = name.decode("ascii")
+            except UnicodeDecodeError:
+                raise DecodeError("server_name is not ASCII") from None
+    reader.expectEnd()
+    return hostName
+
+
+def encodeServerName(hostName: str) -> bytes:
+    w = Writer()
+    with w.lengthPrefixed(2):
+        w.writeUint8(0)
+        w.writeVector(2, hostName.encode("ascii"))
+    return w.getvalue()
+
+
+def decodeUint16List(data: bytes, minItems: int = 1, maxItems: int = 0x7FFF) -> tuple[int, ...]:
+    """
+    Decode a C{uint16 list<2..2^16-2>} such as supported_groups or
+    signature_algorithms.
+    """
+    reader = _parseWhole(data)
+    raw = reader.readVector(2, 2 * maxItems, 2 * minItems)
+    reader.expectEnd()
+    if len(raw) % 2:
+        raise DecodeError("odd length for a list of uint16")
+    return tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
+
+
+def encodeUint16List(values: Iterable[int]) -> bytes:
+    w = Writer()
+    w.writeVector(2, b"".join(v.to_bytes(2, "big") for v in values))
+    return w.getvalue()
+
+
+def decodeEcPointFormats(data: bytes) -> tuple[int, ...]:
+    reader = _parseWhole(data)
+    raw = reader.readVector(1, 0xFF, 1)
+    reader.expectEnd()
+    return tuple(raw)
+
+
+def encodeEcPointFormats(formats: Sequence[int] = (EC_POINT_FORMAT_UNCOMPRESSED,)) -> bytes:
+    w = Writer()
+    w.writeVector(1, bytes(formats))
+    return w.getvalue()
+
+
+def decodeAlpn(data: bytes) -> tuple[bytes, ...]:
+    """
+    RFC 7301 ProtocolNameList: non-empty, each name non-empty.
+    """
+    reader = _parseWhole(data)
+    names: list[bytes] = []
+    with reader.vector(2, 0xFFFF, 2) as block:
+        while not block.atEnd():
+            if len(names) >= MAX_ALPN_PROTOCOLS:
+                raise DecodeError("too many ALPN protocols")
+            names.append(block.readVector(1, 0xFF, 1))
+    reader.expectEnd()
+    return tuple(names)
+
+
+def encodeAlpn(names: Sequence[bytes]) -> bytes:
+    w = Writer()
+    with w.lengthPrefixed(2):
+        for name in names:
+            w.writeVector(1, name)
+    return w.getvalue()
+
+
+def decodeRenegotiationInfo(data: bytes) -> bytes:
+    """
+    RFC 5746: C{opaque renegotiated_connection<0..255>}.
+    """
+    reader = _parseWhole(data)
+    value = reader.readVector(1, 0xFF)
+    reader.expectEnd()
+    return value
+
+
+def encodeRenegotiationInfo(value: bytes) -> bytes:
+    w = Writer()
+    w.writeVector(1, value)
+    return w.getvalue()
+
+
+def decodeEmpty(data: bytes, name: str) -> None:
+    if data:
+        raise DecodeError(f"{name} extension must be empty")
+
+
+# --- messages ---------------------------------------------------------------
+
+_M = TypeVar("_M", bound="HandshakeMessage")
+
+
+class HandshakeMessage:
+    """
+    Base of all handshake messages: C{msgType}, C{parse(body)},
+    C{serialize() -> body}, and C{toBytes()} with the handshake header.
+    """
+
+    msgType: ClassVar[HandshakeType]
+
+    @classmethod
+    def parse(cls: type[_M], body: bytes) -> _M:
+        reader = Reader(body)
+        message = cls._read(reader)
+        reader.expectEnd()
+        return message
+
+    @classmethod
+    def _read(cls: type[_M], reader: Reader) -> _M:
+        raise NotImplementedError
+
+    def _write(self, writer: Writer) -> None:
+        raise NotImplementedError
+
+    def serialize(self) -> bytes:
+        w = Writer()
+        self._write(w)
+        return w.getvalue()
+
+    def toBytes(self) -> bytes:
+        return frameHandshake(self.msgType, self.serialize())
+
+
+def _readRandom(reader: Reader) -> bytes:
+    return reader.readBytes(32)
+
+
+@dataclass(frozen=True)
+class HelloRequest(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.hello_request
+
+    @classmethod
+    def _read(cls, reader: Reader) -> HelloRequest:
+        return cls()
+
+    def _write(self, writer: Writer) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ClientHello(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.client_hello
+
+    legacyVersion: int
+    random: bytes = field(repr=False)
+    sessionId: bytes
+    cipherSuites: tuple[int, ...]
+    compressionMethods: bytes
+    extensions: Extensions
+
+    @classmethod
+    def _read(cls, reader: Reader) -> ClientHello:
+        version = reader.readUint16()
+        random = _readRandom(reader)
+        sessionId = reader.readVector(1, 32)
+        rawSuites = reader.readVector(2, 2 * MAX_CIPHER_SUITES, 2)
+        if len(rawSuites) % 2:
+            raise DecodeError("odd cipher_suites length")
+        suites = tuple(
+            int.from_bytes(rawSuites[i : i + 2], "big") for i in range(0, len(rawSuites), 2)
+        )
+        compression = reader.readVector(1, 0xFF, 1)
+        extensions = Extensions.parse(reader)
+        return cls(version, random, sessionId, suites, compression, extensions)
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint16(self.legacyVersion)
+        writer.writeBytes(self.random)
+        writer.writeVector(1, self.sessionId)
+        writer.writeVector(2, b"".join(s.to_bytes(2, "big") for s in self.cipherSuites))
+        writer.writeVector(1, self.compressionMethods)
+        self.extensions.serialize(writer)
+
+
+@dataclass(frozen=True)
+class ServerHello(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.server_hello
+
+    legacyVersion: int
+    random: bytes = field(repr=False)
+    sessionId: bytes
+    cipherSuite: int
+    compressionMethod: int
+    extensions: Extensions
+
+    @classmethod
+    def _read(cls, reader: Reader) -> ServerHello:
+        version = reader.readUint16()
+        random = _readRandom(reader)
+        sessionId = reader.readVector(1, 32)
+        suite = reader.readUint16()
+        compression = reader.readUint8()
+        extensions = Extensions.parse(reader)
+        return cls(version, random, sessionId, suite, compression, extensions)
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint16(self.legacyVersion)
+        writer.writeBytes(self.random)
+        writer.writeVector(1, self.sessionId)
+        writer.writeUint16(self.cipherSuite)
+        writer.writeUint8(self.compressionMethod)
+        self.extensions.serialize(writer)
+
+
+@dataclass(frozen=True)
+class Certificate12(HandshakeMessage):
+    """
+    TLS 1.2 Certificate: DER certificates, leaf first.  DER is kept raw;
+    turning it into X.509 objects (and the alert for bad DER) is the
+    credentials layer's business.
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.certificate
+
+    certificates: tuple[bytes, ...] = field(repr=False)
+
+    @classmethod
+    def _read(cls, reader: Reader) -> Certificate12:
+        certs: list[bytes] = []
+        with reader.vector(3, 0xFFFFFF) as block:
+            while not block.atEnd():
+                if len(certs) >= MAX_CERTIFICATES:
+                    raise DecodeError("certificate chain too long")
+                certs.append(block.readVector(3, 0xFFFFFF, 1))
+        return cls(tuple(certs))
+
+    def _write(self, writer: Writer) -> None:
+        with writer.lengthPrefixed(3):
+            for der in self.certificates:
+                writer.writeVector(3, der)
+
+
+@dataclass(frozen=True)
+class ServerKeyExchangeECDHE(HandshakeMessage):
+    """
+    RFC 8422 ServerKeyExchange for ECDHE with a named curve, signed.
+
+    @ivar params: the raw ServerECDHParams bytes, which the signature covers.
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.server_key_exchange
+
+    group: int
+    publicKey: bytes = field(repr=False)
+    signatureScheme: int
+    signature: bytes = field(repr=False)
+
+    @property
+    def params(self) -> bytes:
+        w = Writer()
+        w.writeUint8(EC_CURVE_TYPE_NAMED)
+        w.writeUint16(self.group)
+        w.writeVector(1, self.publicKey)
+        return w.getvalue()
+
+    @classmethod
+    def _read(cls, reader: Reader) -> ServerKeyExchangeECDHE:
+        curveType = reader.readUint8()
+        if curveType != EC_CURVE_TYPE_NAMED:
+            raise DecodeError(f"curve type {curveType} is not named_curve")
+        group = reader.readUint16()
+        public = reader.readVector(1, 0xFF, 1)
+        scheme = reader.readUint16()
+        signature = reader.readVector(2, 0xFFFF)
+        return cls(group, public, scheme, signature)
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeBytes(self.params)
+        writer.writeUint16(self.signatureScheme)
+        writer.writeVector(2, self.signature)
+
+
+@dataclass(frozen=True)
+class CertificateRequest12(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.certificate_request
+
+    certificateTypes: bytes
+    signatureSchemes: tuple[int, ...]
+    authorities: tuple[bytes, ...] = field(default=(), repr=False)
+
+    #: ClientCertificateType values (RFC 5246, RFC 8422).
+    RSA_SIGN: ClassVar[int] = 1
+    ECDSA_SIGN: ClassVar[int] = 64
+
+    @classmethod
+    def _read(cls, reader: Reader) -> CertificateRequest12:
+        types = reader.readVector(1, 0xFF, 1)
+        rawSchemes = reader.readVector(2, 0xFFFE, 2)
+        if len(rawSchemes) % 2:
+            raise DecodeError("odd supported_signature_algorithms length")
+        schemes = tuple(
+            int.from_bytes(rawSchemes[i : i + 2], "big") for i in range(0, len(rawSchemes), 2)
+        )
+        authorities: list[bytes] = []
+        with reader.vector(2, 0xFFFF) as block:
+            while not block.atEnd():
+                if len(authorities) >= MAX_CERTIFICATE_AUTHORITIES:
+                    raise DecodeError("too many certificate authorities")
+                authorities.append(block.readVector(2, 0xFFFF, 1))
+        return cls(types, schemes, tuple(authorities))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeVector(1, self.certificateTypes)
+        writer.writeVector(2, b"".join(s.to_bytes(2, "big") for s in self.signatureSchemes))
+        with writer.lengthPrefixed(2):
+            for name in self.authorities:
+                writer.writeVector(2, name)
+
+
+@dataclass(frozen=True)
+class ServerHelloDone(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.server_hello_done
+
+    @classmethod
+    def _read(cls, reader: Reader) -> ServerHelloDone:
+        return cls()
+
+    def _write(self, writer: Writer) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ClientKeyExchangeECDHE(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.client_key_exchange
+
+    publicKey: bytes = field(repr=False)
+
+    @classmethod
+    def _read(cls, reader: Reader) -> ClientKeyExchangeECDHE:
+        return cls(reader.readVector(1, 0xFF, 1))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeVector(1, self.publicKey)
+
+
+@dataclass(frozen=True)
+class CertificateVerify(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.certificate_verify
+
+    signatureScheme: int
+    signature: bytes = field(repr=False)
+
+    @classmethod
+    def _read(cls, reader: Reader) -> CertificateVerify:
+        scheme = reader.readUint16()
+        return cls(scheme, reader.readVector(2, 0xFFFF))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint16(self.signatureScheme)
+        writer.writeVector(2, self.signature)
+
+
+@dataclass(frozen=True)
+class Finished(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.finished
+
+    verifyData: bytes = field(repr=False)
+
+    #: verify_data is 12 bytes for every TLS 1.2 suite we implement; TLS 1.3
+    #: uses the hash length, so the handshake checks the exact size.
+    MAX_LENGTH: ClassVar[int] = 64
+
+    @classmethod
+    def _read(cls, reader: Reader) -> Finished:
+        data = reader.readRest()
+        if not 12 <= len(data) <= cls.MAX_LENGTH:
+            raise DecodeError(f"Finished of {len(data)} bytes")
+        return cls(data)
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeBytes(self.verifyData)
