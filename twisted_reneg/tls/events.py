@@ -1,0 +1,115 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+Events returned by L{connection.TLSConnection.receiveData}.
+
+Events are the engine's API: frozen value types whose reprs never show key
+material or application payloads (only their sizes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from .errors import TLSAlertError, alertName
+from .session import TLSSession
+
+
+class Event:
+    """
+    Base class of engine events.
+    """
+
+
+@dataclass(frozen=True)
+class HandshakeCompleted(Event):
+    """
+    A handshake finished and its keys are in use both ways.
+
+    @ivar session: the new session summary.
+    @ivar renegotiation: C{False} for the first handshake of the connection.
+    """
+
+    session: TLSSession
+    renegotiation: bool = False
+
+
+@dataclass(frozen=True)
+class ApplicationData(Event):
+    """
+    Decrypted application bytes, in order.  Consecutive records are merged.
+    """
+
+    data: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"ApplicationData(<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True)
+class PeerCertificateReceived(Event):
+    """
+    The peer presented a certificate chain that passed verification (or
+    verification is off).
+    """
+
+    chain: tuple[x509.Certificate, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RenegotiationRequested(Event):
+    """
+    The peer asked for a renegotiation (a HelloRequest to a client, a new
+    ClientHello to a server) and the policy let it through.
+    """
+
+
+@dataclass(frozen=True)
+class RenegotiationRefused(Event):
+    """
+    A renegotiation did not happen: refused by the peer (C{byPeer}) or by our
+    own policy.
+    """
+
+    byPeer: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class KeysUpdated(Event):
+    """
+    TLS 1.3 traffic keys were updated.
+    """
+
+    requestedByPeer: bool
+
+
+@dataclass(frozen=True)
+class AlertReceived(Event):
+    """
+    A warning alert arrived (fatal alerts end in L{ConnectionFailed}).
+    """
+
+    level: int
+    description: int
+
+    def __repr__(self) -> str:
+        return f"AlertReceived({alertName(self.description)})"
+
+
+@dataclass(frozen=True)
+class CloseNotifyReceived(Event):
+    """
+    The peer sent close_notify: no more data will arrive.  The engine has
+    queued its own close_notify in reply.
+    """
+
+
+@dataclass(frozen=True)
+class ConnectionFailed(Event):
+    """
+    The connection failed for good; any alert to send is in C{dataToSend()}.
+    """
+
+    error: TLSAlertError

@@ -1,0 +1,53 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+L{TLSSession}: an immutable summary of what a handshake negotiated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+
+@dataclass(frozen=True)
+class TLSSession:
+    """
+    What the most recent handshake (initial or renegotiation) agreed on.
+
+    A new object is made after every handshake and key update, so holding on
+    to one never shows values changing under you.
+
+    @ivar version: C{"TLSv1.2"} or C{"TLSv1.3"}.
+    @ivar cipherSuite: IANA name, e.g. C{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}.
+    @ivar group: key-exchange group name, e.g. C{"x25519"}.
+    @ivar signatureScheme: the scheme the server signed with, or C{None}.
+    @ivar serverName: SNI host name sent by the client, if any.
+    @ivar alpnProtocol: the negotiated ALPN protocol, if any.
+    @ivar peerCertificates: the peer's chain, leaf first (empty if none).
+    @ivar resumed: whether this was an abbreviated handshake.
+    @ivar extendedMasterSecret: whether RFC 7627 was negotiated.
+    @ivar secureRenegotiation: whether RFC 5746 was negotiated.
+    @ivar renegotiations: completed renegotiations on this connection.
+    @ivar keyUpdates: TLS 1.3 key updates on this connection.
+    """
+
+    version: str
+    cipherSuite: str
+    group: str
+    signatureScheme: str | None
+    serverName: str | None
+    alpnProtocol: bytes | None
+    peerCertificates: tuple[x509.Certificate, ...] = field(repr=False)
+    resumed: bool = False
+    extendedMasterSecret: bool = False
+    secureRenegotiation: bool = False
+    renegotiations: int = 0
+    keyUpdates: int = 0
+
+    @property
+    def peerCertificate(self) -> x509.Certificate | None:
+        """
+        The peer's leaf certificate, or C{None}.
+        """
+        return self.peerCertificates[0] if self.peerCertificates else None
