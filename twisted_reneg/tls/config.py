@@ -1,0 +1,128 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+Immutable engine configuration.
+
+The Twisted-facing L{twisted_reneg.options} build a L{TLSConfig}; the engine
+never changes it.  Anything a handshake learns goes into its own state or into
+the L{session.TLSSession} it produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .credentials import Credential, PeerVerifier
+from .suites import (
+    DEFAULT_GROUPS,
+    DEFAULT_SIGNATURE_SCHEMES,
+    TLS12_SUITES,
+    CipherSuite,
+    NamedGroup,
+    SignatureScheme,
+)
+
+
+class ClientAuth(Enum):
+    """
+    Whether a server asks for client certificates.
+    """
+
+    NONE = "none"
+    REQUEST = "request"
+    REQUIRE = "require"
+
+
+TLS12 = 0x0303
+TLS13 = 0x0304
+
+
+@dataclass(frozen=True)
+class RenegotiationPolicy:
+    """
+    Rules for renegotiation (TLS 1.2) and key updates (TLS 1.3).
+
+    Defaults follow the project's security rules: servers refuse
+    renegotiations started by clients; clients accept a secure HelloRequest,
+    because real servers use it to ask for a client certificate.
+
+    @ivar allowPeerInitiated: whether a renegotiation the peer starts is
+        accepted.  C{None} means the default for our side.
+    @ivar maxPeerInitiated: how many peer-started renegotiations (or key
+        update requests) are accepted within C{windowSeconds}.
+    @ivar windowSeconds: the rate-limit window.
+    """
+
+    allowPeerInitiated: bool | None = None
+    maxPeerInitiated: int = 3
+    windowSeconds: float = 60.0
+
+    def peerMayRenegotiate(self, isClient: bool) -> bool:
+        if self.allowPeerInitiated is None:
+            return isClient
+        return self.allowPeerInitiated
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """
+    Everything one side of a connection needs to run handshakes.
+
+    @ivar isClient: our role.
+    @ivar credential: our certificate and key (servers: the default one;
+        clients: the client certificate, if any).
+    @ivar sniCredentials: server only: host name (lower case) to credential.
+    @ivar cipherSuites: acceptable suites in preference order.
+    @ivar groups: acceptable key-exchange groups in preference order.
+    @ivar signatureSchemes: schemes we accept from the peer.
+    @ivar alpnProtocols: ALPN protocols in preference order.
+    @ivar serverName: client only: the name to send in SNI and to verify.
+    @ivar verifier: checks the peer's chain (client: the server's; server:
+        the client's, when client certificates are requested).
+    @ivar clientAuth: server only.
+    @ivar requireExtendedMasterSecret: refuse peers without RFC 7627.
+    @ivar minVersion: lowest protocol version (L{TLS12} or L{TLS13}).
+    @ivar maxVersion: highest protocol version.
+    @ivar renegotiation: renegotiation and key-update policy.
+    """
+
+    isClient: bool
+    credential: Credential | None = None
+    sniCredentials: Mapping[str, Credential] = field(default_factory=dict)
+    cipherSuites: tuple[CipherSuite, ...] = TLS12_SUITES
+    groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
+    signatureSchemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
+    alpnProtocols: tuple[bytes, ...] = ()
+    serverName: str | None = None
+    verifier: PeerVerifier | None = None
+    clientAuth: ClientAuth = ClientAuth.NONE
+    requireExtendedMasterSecret: bool = False
+    minVersion: int = TLS12
+    maxVersion: int = TLS12
+    renegotiation: RenegotiationPolicy = RenegotiationPolicy()
+
+    def __post_init__(self) -> None:
+        if not self.isClient and self.credential is None and not self.sniCredentials:
+            raise ValueError("a server needs a certificate and key")
+        if self.isClient and self.clientAuth is not ClientAuth.NONE:
+            raise ValueError("clientAuth is a server setting")
+        if not self.cipherSuites:
+            raise ValueError("no cipher suites enabled")
+        if not self.groups:
+            raise ValueError("no key-exchange groups enabled")
+        if not TLS12 <= self.minVersion <= self.maxVersion <= TLS13:
+            raise ValueError("versions must satisfy TLS 1.2 <= min <= max <= TLS 1.3")
+        for name in self.alpnProtocols:
+            if not 1 <= len(name) <= 255:
+                raise ValueError(f"bad ALPN protocol name {name!r}")
+
+    def credentialFor(self, serverName: str | None) -> Credential | None:
+        """
+        Server side: the credential to present for an SNI name.
+        """
+        if serverName is not None:
+            found = self.sniCredentials.get(serverName.lower())
+            if found is not None:
+                return found
+        return self.credential
