@@ -1,1 +1,25 @@
+"""
+twisted_reneg: a TLS transport for Twisted with its own record layer and
+handshake, which can renegotiate (TLS 1.2) and update keys (TLS 1.3) on
+demand and tells the application when that happens.
+"""
 
+from .options import ClientOptions, ServerOptions, optionsForClientTLS
+from .tls.config import RenegotiationPolicy
+from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertError
+from .tls.session import TLSSession
+from .transport import TLSFactory, TLSProtocol
+
+
+__all__ = [
+    "ClientOptions",
+    "RenegotiationPolicy",
+    "RenegotiationRefused",
+    "RenegotiationTimeout",
+    "ServerOptions",
+    "TLSAlertError",
+    "TLSFactory",
+    "TLSProtocol",
+    "TLSSession",
+    "optionsForClientTLS",
+]

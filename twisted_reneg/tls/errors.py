@@ -136,3 +136,17 @@ class TLSAlertError(TLSError):
         self.alert = alert
         self.sentByUs = sentByUs
         self.reason = reason
+
+
+class RenegotiationRefused(TLSError):
+    """
+    A renegotiation did not happen because the peer declined it (a warning
+    no_renegotiation alert) or our own policy forbade it.
+    """
+
+
+class RenegotiationTimeout(TLSError):
+    """
+    The peer did not answer a renegotiation or key-update request in time;
+    the connection is still up.
+    """

@@ -1,0 +1,71 @@
+# -*- test-case-name: tests.test_transport -*-
+"""
+Interfaces of twisted_reneg: what the transport offers and what a wrapped
+protocol may implement to hear about renegotiations and key updates.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Attribute, Interface
+
+
+class IRenegotiatingTransport(Interface):
+    """
+    A TLS transport that can renegotiate (TLS 1.2) or update keys (TLS 1.3)
+    on demand.
+    """
+
+    session = Attribute(
+        "The L{twisted_reneg.TLSSession} of the last completed handshake, or None."
+    )
+
+    def rehandshake(timeout=None):  # type: ignore[no-untyped-def]
+        """
+        Start a renegotiation (TLS 1.2: HelloRequest from a server, a new
+        ClientHello from a client) or a key update (TLS 1.3).
+
+        @param timeout: seconds to wait for the peer, or C{None} for ever.
+        @return: a L{Deferred} firing with the new L{TLSSession} once the
+            new keys are in use both ways, or failing with
+            L{RenegotiationRefused}, L{RenegotiationTimeout} or the reason
+            the connection was lost.
+        """
+
+    def requestClientCertificate(timeout=None):  # type: ignore[no-untyped-def]
+        """
+        Server side: ask the client for a certificate now (TLS 1.2
+        renegotiation with CertificateRequest; TLS 1.3 post-handshake auth).
+
+        @return: a L{Deferred} firing with the new L{TLSSession}.
+        """
+
+
+class IRenegotiationListener(Interface):
+    """
+    Optionally provided by a protocol wrapped by L{twisted_reneg.TLSFactory}.
+    """
+
+    def renegotiationRequested():  # type: ignore[no-untyped-def]
+        """
+        The peer asked for a renegotiation.
+
+        @return: C{False} to refuse it (a warning no_renegotiation alert is
+            sent), anything else to go ahead.
+        """
+
+    def renegotiationCompleted(session):  # type: ignore[no-untyped-def]
+        """
+        A renegotiation completed; C{session} is the new L{TLSSession}.
+        """
+
+    def renegotiationFailed(reason):  # type: ignore[no-untyped-def]
+        """
+        A renegotiation did not happen or did not complete.
+
+        @param reason: a L{Failure}.
+        """
+
+    def keysUpdated(requestedByPeer):  # type: ignore[no-untyped-def]
+        """
+        TLS 1.3 traffic keys were updated.
+        """

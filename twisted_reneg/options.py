@@ -1,0 +1,305 @@
+# -*- test-case-name: tests.test_options -*-
+"""
+L{ServerOptions} and L{ClientOptions}: what an application configures, turned
+into the engine's immutable L{TLSConfig}.
+
+They accept C{cryptography} objects, PEM files, and Twisted's own certificate
+objects (L{twisted.internet.ssl.PrivateCertificate}, L{Certificate},
+C{trustRootFromCertificates(...)}, C{platformTrust()}), so that moving an
+application from C{TLSMemoryBIOFactory} is a one-line change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from twisted.logger import Logger
+
+from .tls.config import TLS12, TLS13, ClientAuth, RenegotiationPolicy, TLSConfig
+from .tls.credentials import Credential, PeerVerifier
+from .tls.suites import (
+    DEFAULT_GROUPS,
+    TLS12_SUITES,
+    CipherSuite,
+    NamedGroup,
+    groupByName,
+    suiteByName,
+)
+
+_log = Logger()
+
+_VERSIONS = {"1.2": TLS12, "TLSv1.2": TLS12, "1.3": TLS13, "TLSv1.3": TLS13}
+
+
+def _version(value: str | int) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return _VERSIONS[value]
+    except KeyError:
+        raise ValueError(f"unsupported TLS version {value!r}; use '1.2' or '1.3'") from None
+
+
+def _suites(names: Iterable[str | CipherSuite] | None) -> tuple[CipherSuite, ...]:
+    if names is None:
+        return TLS12_SUITES
+    return tuple(n if isinstance(n, CipherSuite) else suiteByName(n) for n in names)
+
+
+def _groups(names: Iterable[str | NamedGroup] | None) -> tuple[NamedGroup, ...]:
+    if names is None:
+        return DEFAULT_GROUPS
+    return tuple(n if isinstance(n, NamedGroup) else groupByName(n) for n in names)
+
+
+def _protocols(protocols: Iterable[bytes | str] | None) -> tuple[bytes, ...]:
+    if not protocols:
+        return ()
+    return tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in protocols)
+
+
+def _toCryptographyCertificate(cert: Any) -> x509.Certificate:
+    """
+    Accept a C{cryptography} certificate, a Twisted L{Certificate} or a
+    pyOpenSSL C{X509}.
+    """
+    if isinstance(cert, x509.Certificate):
+        return cert
+    original = getattr(cert, "original", cert)  # Twisted's Certificate wraps X509
+    toCryptography = getattr(original, "to_cryptography", None)
+    if toCryptography is None:
+        raise TypeError(f"not a certificate: {cert!r}")
+    result = toCryptography()
+    assert isinstance(result, x509.Certificate)
+    return result
+
+
+def _trustRoots(trust: Any) -> list[x509.Certificate] | None:
+    """
+    Turn the many ways of naming trust roots into certificates, or C{None}
+    for the system bundle.
+    """
+    if trust is None:
+        return None
+    if type(trust).__name__ == "OpenSSLDefaultPaths":  # twisted's platformTrust()
+        return None
+    caCerts = getattr(trust, "_caCerts", None)  # twisted's trustRootFromCertificates()
+    if caCerts is not None:
+        return [_toCryptographyCertificate(c) for c in caCerts]
+    if isinstance(trust, (list, tuple)):
+        return [_toCryptographyCertificate(c) for c in trust]
+    if isinstance(trust, str):  # a PEM bundle on disk
+        with open(trust, "rb") as f:
+            return list(x509.load_pem_x509_certificates(f.read()))
+    return [_toCryptographyCertificate(trust)]
+
+
+def _credential(certificateChain: Any, privateKey: Any) -> Credential:
+    chain = (
+        [certificateChain]
+        if not isinstance(certificateChain, (list, tuple))
+        else list(certificateChain)
+    )
+    certs = tuple(_toCryptographyCertificate(c) for c in chain)
+    key = privateKey
+    if isinstance(key, bytes):
+        key = serialization.load_pem_private_key(key, password=None)
+    elif hasattr(key, "original") and hasattr(key.original, "to_cryptography_key"):
+        key = key.original.to_cryptography_key()  # twisted KeyPair
+    elif hasattr(key, "to_cryptography_key"):
+        key = key.to_cryptography_key()  # pyOpenSSL PKey
+    return Credential(certs, key)  # type: ignore[arg-type]
+
+
+def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
+    """
+    Twisted's L{PrivateCertificate} carries both halves.
+    """
+    return _credential(privateCertificate, privateCertificate.privateKey)
+
+
+def _clientCredential(value: Any) -> Credential | None:
+    if value is None or isinstance(value, Credential):
+        return value
+    if hasattr(value, "privateKey"):  # twisted PrivateCertificate
+        return _fromPrivateCertificate(value)
+    chain, key = value
+    return _credential(chain, key)
+
+
+class _Options:
+    """
+    What server and client options share.
+    """
+
+    def __init__(
+        self,
+        *,
+        minVersion: str | int = "1.2",
+        maxVersion: str | int = "1.2",
+        cipherSuites: Iterable[str | CipherSuite] | None = None,
+        groups: Iterable[str | NamedGroup] | None = None,
+        acceptableProtocols: Iterable[bytes | str] | None = None,
+        renegotiation: RenegotiationPolicy | None = None,
+        requireExtendedMasterSecret: bool = False,
+    ) -> None:
+        self.minVersion = _version(minVersion)
+        self.maxVersion = _version(maxVersion)
+        if self.maxVersion > TLS12:
+            # TLS 1.3 arrives with its own handshake (issue P4); until then
+            # asking for it is an error rather than a silent downgrade.
+            raise ValueError("TLS 1.3 is not implemented yet; use maxVersion='1.2'")
+        self.cipherSuites = _suites(cipherSuites)
+        self.groups = _groups(groups)
+        self.acceptableProtocols = _protocols(acceptableProtocols)
+        self.renegotiation = renegotiation or RenegotiationPolicy()
+        self.requireExtendedMasterSecret = requireExtendedMasterSecret
+
+    def tlsConfig(self, acceptableProtocols: Sequence[bytes] | None = None) -> TLSConfig:
+        """
+        The engine configuration for one connection.
+
+        @param acceptableProtocols: ALPN protocols from the wrapped factory
+            (L{IProtocolNegotiationFactory}); they win over our own list.
+        """
+        config = self._baseConfig
+        if acceptableProtocols:
+            config = replace(config, alpnProtocols=tuple(acceptableProtocols))
+        return config
+
+    _baseConfig: TLSConfig
+
+
+class ServerOptions(_Options):
+    """
+    Server-side TLS settings.
+
+    @param privateKey: a C{cryptography} private key, PEM bytes, or a Twisted
+        C{KeyPair}.
+    @param certificateChain: leaf first; C{cryptography} or Twisted certificates.
+    @param clientCertificates: C{"none"}, C{"request"} or C{"require"}.
+    @param trustRoots: CAs for client certificates (default: system bundle).
+    @param sniMap: host name to a C{(certificateChain, privateKey)} pair or a
+        Twisted C{PrivateCertificate}.
+    """
+
+    def __init__(
+        self,
+        privateKey: Any,
+        certificateChain: Any,
+        *,
+        clientCertificates: str = "none",
+        trustRoots: Any = None,
+        sniMap: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        credential = _credential(certificateChain, privateKey)
+        sni = {
+            name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()
+        }
+        clientAuth = ClientAuth(clientCertificates)
+        verifier = (
+            PeerVerifier(_trustRoots(trustRoots)) if clientAuth is not ClientAuth.NONE else None
+        )
+        self._baseConfig = TLSConfig(
+            isClient=False,
+            credential=credential,
+            sniCredentials={k: v for k, v in sni.items() if v is not None},
+            cipherSuites=self.cipherSuites,
+            groups=self.groups,
+            alpnProtocols=self.acceptableProtocols,
+            verifier=verifier,
+            clientAuth=clientAuth,
+            requireExtendedMasterSecret=self.requireExtendedMasterSecret,
+            minVersion=self.minVersion,
+            maxVersion=self.maxVersion,
+            renegotiation=self.renegotiation,
+        )
+
+    @classmethod
+    def fromPEM(cls, certChainPath: str, keyPath: str, **kw: Any) -> ServerOptions:
+        """
+        Load a PEM certificate chain (leaf first) and a PEM private key.
+        """
+        with open(certChainPath, "rb") as f:
+            chain = x509.load_pem_x509_certificates(f.read())
+        with open(keyPath, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), password=None)
+        return cls(key, chain, **kw)
+
+    @classmethod
+    def fromPrivateCertificate(cls, privateCertificate: Any, **kw: Any) -> ServerOptions:
+        """
+        Use a Twisted L{PrivateCertificate}.
+        """
+        return cls(privateCertificate.privateKey, privateCertificate, **kw)
+
+
+class ClientOptions(_Options):
+    """
+    Client-side TLS settings.
+
+    @param hostname: the server's name: sent in SNI (unless an IP address)
+        and checked against its certificate.
+    @param trustRoots: CAs to trust (default: the system bundle).
+    @param clientCertificate: a Twisted C{PrivateCertificate} or a
+        C{(certificateChain, privateKey)} pair, sent when the server asks.
+    @param insecurelySkipVerification: accept any server certificate.  Only
+        for tests against throwaway peers; logged loudly.
+    """
+
+    def __init__(
+        self,
+        hostname: str,
+        *,
+        trustRoots: Any = None,
+        clientCertificate: Any = None,
+        insecurelySkipVerification: bool = False,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self.hostname = hostname
+        if insecurelySkipVerification:
+            _log.warn(
+                "TLS certificate verification is DISABLED for {hostname}: "
+                "any server can impersonate it",
+                hostname=hostname,
+            )
+        verifier = PeerVerifier(_trustRoots(trustRoots), verify=not insecurelySkipVerification)
+        self._baseConfig = TLSConfig(
+            isClient=True,
+            credential=_clientCredential(clientCertificate),
+            cipherSuites=self.cipherSuites,
+            groups=self.groups,
+            alpnProtocols=self.acceptableProtocols,
+            serverName=hostname,
+            verifier=verifier,
+            requireExtendedMasterSecret=self.requireExtendedMasterSecret,
+            minVersion=self.minVersion,
+            maxVersion=self.maxVersion,
+            renegotiation=self.renegotiation,
+        )
+
+
+def optionsForClientTLS(
+    hostname: str,
+    trustRoot: Any = None,
+    clientCertificate: Any = None,
+    acceptableProtocols: Iterable[bytes | str] | None = None,
+    **kw: Any,
+) -> ClientOptions:
+    """
+    The counterpart of L{twisted.internet.ssl.optionsForClientTLS}.
+    """
+    return ClientOptions(
+        hostname,
+        trustRoots=trustRoot,
+        clientCertificate=clientCertificate,
+        acceptableProtocols=acceptableProtocols,
+        **kw,
+    )

@@ -1,0 +1,460 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+L{TLSConnection}: the one object the Twisted layer drives.
+
+Bytes go in through L{TLSConnection.receiveData}, which returns events; bytes
+to put on the wire come out of L{TLSConnection.dataToSend}.  No sockets, no
+clock (the time used for certificate checks is injected), no logging.
+
+Peer faults are caught in exactly one place, L{TLSConnection.receiveData}:
+the fatal alert is queued, a L{ConnectionFailed} event is returned and the
+connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from .config import TLSConfig
+from .errors import (
+    AlertDescription,
+    AlertLevel,
+    LocalUsageError,
+    PeerError,
+    TLSAlertError,
+    UnexpectedMessage,
+)
+from .events import (
+    AlertReceived,
+    ApplicationData,
+    CloseNotifyReceived,
+    ConnectionFailed,
+    Event,
+    HandshakeCompleted,
+    RenegotiationRefused,
+    RenegotiationRequested,
+)
+from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
+from .messages import HandshakeType, messageName
+from .reassembly import HandshakeBuffer
+from .records import ContentType, RecordProtection, RecordReader, RecordWriter
+from .session import TLSSession
+
+A = AlertDescription
+
+#: Records that carry no progress (empty application data, warning alerts)
+#: allowed in a row before we call it a denial-of-service attempt, as Go's
+#: maxUselessRecords does.
+MAX_USELESS_RECORDS = 16
+
+_INITIAL_RECORD_VERSION = 0x0301
+
+
+def _utcNow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TLSConnection:
+    """
+    A sans-IO TLS connection, client or server.
+
+    @ivar session: the session of the last completed handshake, or C{None}.
+    """
+
+    def __init__(self, config: TLSConfig, now: Callable[[], datetime] = _utcNow) -> None:
+        self.config = config
+        self._now = now
+        self._reader = RecordReader()
+        self._writer = RecordWriter()
+        self._handshakeIn = HandshakeBuffer()
+        self._handshakeOut = bytearray()
+        self._out: list[bytes] = []
+        self._events: list[Event] = []
+        self._handshake: Handshake12 | None = Handshake12(config, self)
+        self._previous: PreviousHandshake | None = None
+        self._pendingAppData: list[bytes] = []
+        self.session: TLSSession | None = None
+        self._renegotiations = 0
+        self._uselessRecords = 0
+        self._failure: TLSAlertError | None = None
+        self._closeSent = False
+        self._closeReceived = False
+        self._started = False
+
+    # --- state queries ------------------------------------------------------
+
+    @property
+    def isClient(self) -> bool:
+        return self.config.isClient
+
+    @property
+    def handshakeComplete(self) -> bool:
+        """
+        Whether the first handshake has completed.
+        """
+        return self.session is not None
+
+    @property
+    def handshakeInProgress(self) -> bool:
+        return self._handshake is not None
+
+    @property
+    def failed(self) -> bool:
+        return self._failure is not None
+
+    @property
+    def failure(self) -> TLSAlertError | None:
+        return self._failure
+
+    @property
+    def closeSent(self) -> bool:
+        return self._closeSent
+
+    @property
+    def closeReceived(self) -> bool:
+        return self._closeReceived
+
+    # --- driving ------------------------------------------------------------
+
+    def startHandshake(self) -> None:
+        """
+        Begin the first handshake.  Clients send their ClientHello; servers
+        have nothing to send and just wait for one.
+        """
+        if self._started:
+            raise LocalUsageError("handshake already started")
+        self._started = True
+        if self.isClient:
+            assert self._handshake is not None
+            # The first record carries version 1.0 for the benefit of old
+            # middleboxes, as every major stack does (RFC 8446 5.1 too).
+            self._writer.recordVersion = _INITIAL_RECORD_VERSION
+            self._handshake.start()
+            self._flushHandshake()
+            self._writer.recordVersion = 0x0303
+
+    def receiveData(self, data: bytes) -> list[Event]:
+        """
+        Feed bytes from the peer.
+
+        @return: the events they caused, in order.  Never raises for
+            anything the peer sent.
+        """
+        if self._failure is not None or self._closeReceived:
+            return []
+        if not self._started:
+            self.startHandshake()
+        events = self._events = []
+        appData: list[bytes] = []
+        try:
+            self._reader.feed(data)
+            while (record := self._reader.nextRecord()) is not None:
+                contentType, payload = record
+                if contentType == ContentType.application_data:
+                    self._receiveApplicationData(payload, appData)
+                    continue
+                if appData:
+                    events.append(ApplicationData(b"".join(appData)))
+                    appData = []
+                self._dispatch(contentType, payload)
+                if self._closeReceived or self._failure is not None:
+                    break
+        except PeerError as e:
+            self._flushAppData(events, appData)
+            self._fail(e.alert, e.reason)
+        except Exception as e:  # noqa: BLE001 - nothing the peer sends may raise out
+            self._flushAppData(events, appData)
+            self._fail(A.internal_error, f"internal error: {e!r}")
+        else:
+            self._flushAppData(events, appData)
+        self._flushHandshake()
+        self._events = []
+        return events
+
+    @staticmethod
+    def _flushAppData(events: list[Event], appData: list[bytes]) -> None:
+        if appData:
+            # Authenticated data that arrived before a failure is still the
+            # peer's data: deliver it, in order, before the failure event.
+            failureAt = next(
+                (i for i, e in enumerate(events) if isinstance(e, ConnectionFailed)), len(events)
+            )
+            events.insert(failureAt, ApplicationData(b"".join(appData)))
+
+    def sendApplicationData(self, data: bytes) -> None:
+        """
+        Queue application data.  Before the first handshake completes it is
+        held back and sent right after.
+
+        @raise LocalUsageError: after close or failure.
+        """
+        if self._closeSent or self._failure is not None:
+            raise LocalUsageError("connection is closed")
+        if not data:
+            return
+        if self.session is None:
+            self._pendingAppData.append(bytes(data))
+            return
+        self._out.extend(self._writer.writeRecords(ContentType.application_data, data))
+
+    def close(self) -> None:
+        """
+        Send close_notify.  Data queued before it goes first.  Idempotent.
+        """
+        if self._closeSent or self._failure is not None:
+            return
+        self._flushHandshake()
+        if self.session is not None and self._pendingAppData:
+            self._sendPendingAppData()
+        self._closeSent = True
+        self._sendAlert(AlertLevel.WARNING, A.close_notify)
+
+    def dataToSend(self) -> bytes:
+        """
+        @return: all bytes waiting to go to the peer (and forget them).
+        """
+        return b"".join(self.dataToSendList())
+
+    def dataToSendList(self) -> list[bytes]:
+        """
+        @return: the waiting records as a list, for C{writeSequence}.
+        """
+        self._flushHandshake()
+        out, self._out = self._out, []
+        return out
+
+    def hasDataToSend(self) -> bool:
+        return bool(self._out or self._handshakeOut)
+
+    # --- HandshakeIO --------------------------------------------------------
+
+    def sendHandshake(self, raw: bytes) -> None:
+        # Messages of one flight share records, as OpenSSL does; they are
+        # flushed before any record of another type or key change.
+        self._handshakeOut += raw
+
+    def sendChangeCipherSpec(self) -> None:
+        self._flushHandshake()
+        self._out.extend(self._writer.writeRecords(ContentType.change_cipher_spec, b"\x01"))
+
+    def changeWriteProtection(self, protection: RecordProtection) -> None:
+        self._flushHandshake()
+        self._writer.changeProtection(protection)
+
+    def changeReadProtection(self, protection: RecordProtection) -> None:
+        if self._handshakeIn.hasPartial():
+            # Keys change at a message boundary or not at all (rustls'
+            # check_aligned_handshake): a half message would otherwise be
+            # completed with bytes under different keys.
+            raise PeerError(A.unexpected_message, "key change inside a handshake message")
+        self._reader.changeProtection(protection)
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def now(self) -> datetime:
+        return self._now()
+
+    # --- record dispatch ----------------------------------------------------
+
+    def _receiveApplicationData(self, payload: bytes, appData: list[bytes]) -> None:
+        if self.session is None:
+            raise PeerError(A.unexpected_message, "application data before the handshake")
+        if not payload:
+            self._countUseless()
+            return
+        self._uselessRecords = 0
+        appData.append(payload)
+
+    def _countUseless(self) -> None:
+        self._uselessRecords += 1
+        if self._uselessRecords > MAX_USELESS_RECORDS:
+            raise PeerError(A.unexpected_message, "too many records without progress")
+
+    def _dispatch(self, contentType: int, payload: bytes) -> None:
+        if contentType == ContentType.handshake:
+            self._uselessRecords = 0
+            self._handshakeIn.feed(payload)
+            while (message := self._handshakeIn.nextMessage()) is not None:
+                self._receiveHandshakeMessage(*message)
+                if self._failure is not None:
+                    return
+        elif contentType == ContentType.change_cipher_spec:
+            self._receiveChangeCipherSpec(payload)
+        elif contentType == ContentType.alert:
+            self._receiveAlert(payload)
+        else:  # the record layer rejects unknown types; keep the check local too
+            raise PeerError(A.unexpected_message, f"record type {contentType}")
+
+    def _receiveChangeCipherSpec(self, payload: bytes) -> None:
+        if payload != b"\x01":
+            raise PeerError(A.decode_error, "malformed change_cipher_spec")
+        if self._handshake is None:
+            raise UnexpectedMessage(("application data",), "change_cipher_spec")
+        self._handshake.receiveChangeCipherSpec()
+
+    def _receiveAlert(self, payload: bytes) -> None:
+        if len(payload) != 2:
+            raise PeerError(A.decode_error, f"alert record of {len(payload)} bytes")
+        level, description = payload[0], payload[1]
+        if description == A.close_notify:
+            self._closeReceived = True
+            self._events.append(CloseNotifyReceived())
+            if not self._closeSent and self._failure is None:
+                self._closeSent = True
+                self._sendAlert(AlertLevel.WARNING, A.close_notify)
+            return
+        if level == AlertLevel.FATAL:
+            error = TLSAlertError(description, sentByUs=False)
+            self._failure = error
+            self._events.append(ConnectionFailed(error))
+            return
+        if level != AlertLevel.WARNING:
+            raise PeerError(A.illegal_parameter, f"alert level {level}")
+        self._countUseless()
+        if description == A.no_renegotiation and self._renegotiationPending():
+            self._handshake = None
+            self._events.append(RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation"))
+            return
+        self._events.append(AlertReceived(level, description))
+
+    def _renegotiationPending(self) -> bool:
+        """
+        Whether a renegotiation we asked for has not started yet, so a
+        no_renegotiation warning answers it.
+        """
+        return (
+            self.session is not None
+            and self._handshake is not None
+            and (self.isClient or not self._handshake.started)
+        )
+
+    def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        if msgType == HandshakeType.hello_request:
+            self._receiveHelloRequest(body)
+            return
+        if self._handshake is None:
+            self._startPeerRenegotiation(msgType)
+            if self._handshake is None:
+                return
+        self._handshake.receiveMessage(msgType, body, raw)
+        if self._handshake.complete:
+            result = self._handshake.result
+            assert result is not None
+            self._handshake = None
+            self._handshakeFinished(result)
+
+    def _receiveHelloRequest(self, body: bytes) -> None:
+        """
+        RFC 5246 7.4.1.1: a HelloRequest is not part of any transcript; a
+        client ignores it while a handshake is running.
+        """
+        if not self.isClient:
+            raise UnexpectedMessage(("client_hello",), messageName(HandshakeType.hello_request))
+        if body:
+            raise PeerError(A.decode_error, "HelloRequest with a body")
+        if self._handshake is not None:
+            return
+        assert self.session is not None
+        if not self._peerRenegotiationAllowed():
+            return
+        self._events.append(RenegotiationRequested())
+        self._beginRenegotiation()
+
+    def _startPeerRenegotiation(self, msgType: int) -> None:
+        """
+        A server received a ClientHello on an established connection.
+        """
+        if self.isClient or msgType != HandshakeType.client_hello:
+            raise UnexpectedMessage(("hello_request",) if self.isClient else ("client_hello",),
+                                    messageName(msgType))
+        if not self._peerRenegotiationAllowed():
+            return
+        self._events.append(RenegotiationRequested())
+        self._handshake = Handshake12(self.config, self, self._previous)
+
+    def _peerRenegotiationAllowed(self) -> bool:
+        """
+        Refuse a peer's renegotiation with a warning no_renegotiation alert
+        when policy forbids it or RFC 5746 was not negotiated.
+        """
+        assert self.session is not None
+        reason = None
+        if not self.session.secureRenegotiation:
+            reason = "peer does not support secure renegotiation"
+        elif not self.config.renegotiation.peerMayRenegotiate(self.isClient):
+            reason = "renegotiation by the peer is disabled"
+        if reason is None:
+            return True
+        self._sendAlert(AlertLevel.WARNING, A.no_renegotiation)
+        self._events.append(RenegotiationRefused(byPeer=False, reason=reason))
+        return False
+
+    def _beginRenegotiation(self) -> None:
+        self._handshake = Handshake12(self.config, self, self._previous)
+        if self.isClient:
+            self._handshake.start()
+
+    def _handshakeFinished(self, result: HandshakeResult) -> None:
+        renegotiation = self.session is not None
+        if renegotiation:
+            self._renegotiations += 1
+        self._previous = result.carryOver()
+        self.session = _sessionFrom(result, self._renegotiations)
+        self._events.append(HandshakeCompleted(self.session, renegotiation=renegotiation))
+        if self._pendingAppData:
+            self._sendPendingAppData()
+
+    def _sendPendingAppData(self) -> None:
+        self._flushHandshake()
+        pending, self._pendingAppData = self._pendingAppData, []
+        for chunk in pending:
+            self._out.extend(self._writer.writeRecords(ContentType.application_data, chunk))
+
+    # --- output -------------------------------------------------------------
+
+    def _flushHandshake(self) -> None:
+        if self._handshakeOut:
+            data = bytes(self._handshakeOut)
+            self._handshakeOut.clear()
+            self._out.extend(self._writer.writeRecords(ContentType.handshake, data))
+
+    def _sendAlert(self, level: AlertLevel, description: AlertDescription) -> None:
+        self._flushHandshake()
+        self._out.extend(
+            self._writer.writeRecords(ContentType.alert, bytes((level, description)))
+        )
+
+    def _fail(self, alert: AlertDescription, reason: str) -> None:
+        """
+        The one exit on a peer fault: queue the fatal alert, report, stop.
+        """
+        # A half-built flight must not go out ahead of the alert.
+        self._handshakeOut.clear()
+        error = TLSAlertError(alert, sentByUs=True, reason=reason)
+        self._failure = error
+        self._handshake = None
+        try:
+            self._out.extend(
+                self._writer.writeRecords(ContentType.alert, bytes((AlertLevel.FATAL, alert)))
+            )
+        except Exception:  # noqa: BLE001 - e.g. exhausted sequence numbers
+            pass
+        self._events.append(ConnectionFailed(error))
+
+
+def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:
+    return TLSSession(
+        version="TLSv1.2",
+        cipherSuite="TLS_" + result.suite.name,
+        group=result.group.name,
+        signatureScheme=result.serverSignatureScheme.name,
+        serverName=result.serverName,
+        alpnProtocol=result.alpnProtocol,
+        peerCertificates=result.peerChain,
+        resumed=False,
+        extendedMasterSecret=result.extendedMasterSecret,
+        secureRenegotiation=result.secureRenegotiation,
+        renegotiations=renegotiations,
+    )

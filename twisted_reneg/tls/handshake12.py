@@ -1,0 +1,897 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+The TLS 1.2 handshake, client and server (RFC 5246, RFC 8422, RFC 7627,
+RFC 5746), with renegotiation built in.
+
+Each side is a list of states, one per expected message, read top to bottom
+like the RFC's message flow.  A state's C{handle} checks one message, does
+what it calls for (send the next flight, switch keys) and returns the next
+state.  Everything one handshake learns lives on a L{_Handshake12} that is
+thrown away when the handshake ends; what outlives it (verify_data for RFC
+5746, the peer's leaf for the renegotiation identity check) is passed in
+explicitly as L{PreviousHandshake}.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .config import TLS12, ClientAuth, TLSConfig
+from .credentials import Credential, KeyType, verifySignature
+from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .events import Event, PeerCertificateReceived
+from .keyexchange import KeyShare
+from .keyschedule import (
+    Transcript,
+    deriveTrafficKeys12,
+    extendedMasterSecret12,
+    masterSecret12,
+    verifyData12,
+)
+from .messages import (
+    EC_POINT_FORMAT_UNCOMPRESSED,
+    Certificate12,
+    CertificateRequest12,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
+    decodeAlpn,
+    decodeEcPointFormats,
+    decodeEmpty,
+    decodeRenegotiationInfo,
+    decodeServerName,
+    decodeUint16List,
+    encodeAlpn,
+    encodeEcPointFormats,
+    encodeRenegotiationInfo,
+    encodeServerName,
+    encodeUint16List,
+    messageName,
+)
+from .records import RecordProtection, tls12Protection
+from .suites import (
+    SUITES_BY_CODE,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CipherSuite,
+    KeyExchange,
+    NamedGroup,
+    SignatureScheme,
+)
+
+A = AlertDescription
+
+
+class HandshakeIO(Protocol):
+    """
+    What a handshake needs from the connection that drives it.
+    """
+
+    def sendHandshake(self, raw: bytes) -> None: ...
+
+    def sendChangeCipherSpec(self) -> None: ...
+
+    def changeReadProtection(self, protection: RecordProtection) -> None: ...
+
+    def changeWriteProtection(self, protection: RecordProtection) -> None: ...
+
+    def emit(self, event: Event) -> None: ...
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class PreviousHandshake:
+    """
+    Facts a renegotiation carries over from the handshake before it.
+
+    @ivar clientVerifyData: the client's last Finished verify_data.
+    @ivar serverVerifyData: the server's last Finished verify_data.
+    @ivar peerLeaf: the peer's leaf certificate, if it sent one.
+    """
+
+    clientVerifyData: bytes = field(repr=False)
+    serverVerifyData: bytes = field(repr=False)
+    peerLeaf: x509.Certificate | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class HandshakeResult:
+    """
+    What a finished TLS 1.2 handshake produced.
+    """
+
+    suite: CipherSuite
+    group: NamedGroup
+    serverSignatureScheme: SignatureScheme
+    serverName: str | None
+    alpnProtocol: bytes | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+    extendedMasterSecret: bool
+    secureRenegotiation: bool
+    clientVerifyData: bytes = field(repr=False)
+    serverVerifyData: bytes = field(repr=False)
+
+    def carryOver(self) -> PreviousHandshake:
+        leaf = self.peerChain[0] if self.peerChain else None
+        return PreviousHandshake(self.clientVerifyData, self.serverVerifyData, leaf)
+
+
+class _Handshake12:
+    """
+    Per-handshake state shared by the states of one side; discarded at the
+    end of the handshake.
+    """
+
+    def __init__(
+        self, config: TLSConfig, io: HandshakeIO, previous: PreviousHandshake | None
+    ) -> None:
+        self.config = config
+        self.io = io
+        self.previous = previous
+        self.transcript = Transcript()
+        self.clientRandom = b""
+        self.serverRandom = b""
+        self.suite: CipherSuite | None = None
+        self.group: NamedGroup | None = None
+        self.keyShare: KeyShare | None = None
+        self.serverScheme: SignatureScheme | None = None
+        self.serverName: str | None = None
+        self.alpnProtocol: bytes | None = None
+        self.extendedMasterSecret = False
+        self.secureRenegotiation = False
+        self.peerChain: tuple[x509.Certificate, ...] = ()
+        self.credential: Credential | None = None
+        self.masterSecret = b""
+        self.clientVerifyData = b""
+        self.serverVerifyData = b""
+        self.certificateRequested = False
+        self.requestedSchemes: tuple[int, ...] = ()
+        self.pendingReadProtection: RecordProtection | None = None
+        self.result: HandshakeResult | None = None
+
+    @property
+    def isRenegotiation(self) -> bool:
+        return self.previous is not None
+
+    def send(self, raw: bytes) -> None:
+        self.transcript.update(raw)
+        self.io.sendHandshake(raw)
+
+    def deriveMasterSecret(self, preMasterSecret: bytes) -> None:
+        assert self.suite is not None
+        h = self.suite.hashName
+        if self.extendedMasterSecret:
+            # RFC 7627: the session hash covers the transcript through
+            # ClientKeyExchange, which the caller has already added.
+            self.masterSecret = extendedMasterSecret12(
+                h, preMasterSecret, self.transcript.digest()
+            )
+        else:
+            self.masterSecret = masterSecret12(
+                h, preMasterSecret, self.clientRandom, self.serverRandom
+            )
+
+    def protections(self) -> tuple[RecordProtection, RecordProtection]:
+        """
+        @return: (client write, server write) record protection.
+        """
+        suite = self.suite
+        assert suite is not None
+        keys = deriveTrafficKeys12(
+            suite.hashName,
+            self.masterSecret,
+            self.clientRandom,
+            self.serverRandom,
+            suite.keyLength,
+            suite.ivLength,
+        )
+        return (
+            tls12Protection(suite.aead, keys.clientWriteKey, keys.clientWriteIv),
+            tls12Protection(suite.aead, keys.serverWriteKey, keys.serverWriteIv),
+        )
+
+    def verifyData(self, fromClient: bool) -> bytes:
+        assert self.suite is not None
+        return verifyData12(
+            self.suite.hashName, self.masterSecret, fromClient, self.transcript.digest()
+        )
+
+    def finish(self) -> None:
+        assert self.suite is not None and self.group is not None
+        assert self.serverScheme is not None
+        self.result = HandshakeResult(
+            suite=self.suite,
+            group=self.group,
+            serverSignatureScheme=self.serverScheme,
+            serverName=self.serverName,
+            alpnProtocol=self.alpnProtocol,
+            peerChain=self.peerChain,
+            extendedMasterSecret=self.extendedMasterSecret,
+            secureRenegotiation=self.secureRenegotiation,
+            clientVerifyData=self.clientVerifyData,
+            serverVerifyData=self.serverVerifyData,
+        )
+        # Secrets die with the handshake object; only verify_data outlives it.
+        self.masterSecret = b""
+        self.keyShare = None
+
+
+def loadChain(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
+    """
+    Parse a peer's DER certificates.
+
+    @raise PeerError: C{bad_certificate} for anything that is not X.509 DER.
+    """
+    try:
+        return tuple(x509.load_der_x509_certificate(der) for der in ders)
+    except ValueError as e:
+        raise PeerError(A.bad_certificate, f"unparsable certificate: {e}") from None
+
+
+def checkSecureRenegotiation(
+    hs: _Handshake12, received: bytes | None, expected: bytes, what: str
+) -> None:
+    """
+    RFC 5746 section 3.4/3.5/3.6/3.7: the renegotiation_info value must be
+    exactly the previous verify_data (empty on the first handshake).  The
+    comparison is constant time because verify_data is a MAC.
+    """
+    if received is None:
+        if hs.isRenegotiation:
+            raise PeerError(A.handshake_failure, f"{what} omitted renegotiation_info")
+        return
+    if not hmac.compare_digest(received, expected):
+        raise PeerError(A.handshake_failure, f"{what} renegotiation_info does not match")
+    hs.secureRenegotiation = True
+
+
+def checkPeerIdentityUnchanged(hs: _Handshake12) -> None:
+    """
+    A renegotiation must not change who the peer is (the triple-handshake
+    attack, RFC 7627 section 1 and Go's doFullHandshake): same leaf.
+    """
+    if hs.previous is None or hs.previous.peerLeaf is None:
+        return
+    if not hs.peerChain or hs.peerChain[0] != hs.previous.peerLeaf:
+        raise PeerError(A.bad_certificate, "peer certificate changed during renegotiation")
+
+
+def _ext(exts: Extensions, t: ExtensionType) -> bytes | None:
+    return exts.get(int(t))
+
+
+# --- state machinery ----------------------------------------------------------
+
+
+class _State:
+    """
+    One step of a handshake: the messages it accepts and what it does.
+
+    @cvar expected: handshake types this state accepts.
+    @cvar transcriptFirst: add the message to the transcript before
+        C{handle} (all but Finished and CertificateVerify, which check the
+        transcript as it was before them).
+    """
+
+    expected: ClassVar[tuple[HandshakeType, ...]] = ()
+    transcriptFirst: ClassVar[bool] = True
+    expectsChangeCipherSpec: ClassVar[bool] = False
+
+    def __init__(self, hs: _Handshake12) -> None:
+        self.hs = hs
+
+    def receive(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        if msgType not in self.expected:
+            raise UnexpectedMessage(self.expectedNames(), messageName(msgType))
+        if self.transcriptFirst:
+            self.hs.transcript.update(raw)
+        return self.handle(msgType, body, raw)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        raise NotImplementedError
+
+    def receiveChangeCipherSpec(self) -> _State:
+        raise UnexpectedMessage(self.expectedNames(), "change_cipher_spec")
+
+    def expectedNames(self) -> tuple[str, ...]:
+        names = tuple(t.name for t in self.expected)
+        return names + (("change_cipher_spec",) if self.expectsChangeCipherSpec else ())
+
+
+class Complete(_State):
+    """
+    The handshake is over; the connection replaces the handshake object.
+    """
+
+
+class _ExpectChangeCipherSpec(_State):
+    expectsChangeCipherSpec = True
+
+    def __init__(self, hs: _Handshake12, next: type[_State]) -> None:
+        super().__init__(hs)
+        self.next = next
+
+    def receiveChangeCipherSpec(self) -> _State:
+        assert self.hs.pendingReadProtection is not None
+        self.hs.io.changeReadProtection(self.hs.pendingReadProtection)
+        self.hs.pendingReadProtection = None
+        return self.next(self.hs)
+
+
+class Handshake12:
+    """
+    One TLS 1.2 handshake, either side; the connection feeds it messages.
+
+    @ivar result: set once the handshake is complete.
+    """
+
+    def __init__(
+        self,
+        config: TLSConfig,
+        io: HandshakeIO,
+        previous: PreviousHandshake | None = None,
+    ) -> None:
+        self._hs = _Handshake12(config, io, previous)
+        self._state: _State = (
+            _ClientStart(self._hs) if config.isClient else _ServerExpectClientHello(self._hs)
+        )
+
+    @property
+    def result(self) -> HandshakeResult | None:
+        return self._hs.result
+
+    @property
+    def complete(self) -> bool:
+        return isinstance(self._state, Complete)
+
+    @property
+    def started(self) -> bool:
+        """
+        Whether any message of this handshake has been sent or received.
+        """
+        return not isinstance(self._state, _ClientStart | _ServerExpectClientHello)
+
+    def start(self) -> None:
+        """
+        Client: send the ClientHello.
+        """
+        assert isinstance(self._state, _ClientStart)
+        self._state = self._state.sendClientHello()
+
+    def receiveMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        self._state = self._state.receive(msgType, body, raw)
+
+    def receiveChangeCipherSpec(self) -> None:
+        self._state = self._state.receiveChangeCipherSpec()
+
+
+# --- client -------------------------------------------------------------------
+
+
+class _ClientStart(_State):
+    def sendClientHello(self) -> _State:
+        hs = self.hs
+        config = hs.config
+        hs.clientRandom = os.urandom(32)
+        exts: list[tuple[int, bytes]] = []
+        if config.serverName is not None and not _isIPAddress(config.serverName):
+            exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
+        exts.append((ExtensionType.supported_groups, encodeUint16List(config.groups)))
+        exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
+        exts.append(
+            (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes))
+        )
+        if config.alpnProtocols:
+            exts.append(
+                (
+                    ExtensionType.application_layer_protocol_negotiation,
+                    encodeAlpn(config.alpnProtocols),
+                )
+            )
+        exts.append((ExtensionType.extended_master_secret, b""))
+        # RFC 5746 3.4/3.5: an empty renegotiation_info on the first
+        # handshake, our last verify_data on a renegotiation.
+        previous = hs.previous
+        riValue = previous.clientVerifyData if previous is not None else b""
+        exts.append((ExtensionType.renegotiation_info, encodeRenegotiationInfo(riValue)))
+        hello = ClientHello(
+            legacyVersion=TLS12,
+            random=hs.clientRandom,
+            sessionId=b"",
+            cipherSuites=tuple(s.code for s in config.cipherSuites),
+            compressionMethods=b"\x00",
+            extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+        )
+        hs.send(hello.toBytes())
+        return _ClientExpectServerHello(hs)
+
+
+class _ClientExpectServerHello(_State):
+    expected = (HandshakeType.server_hello,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        config = hs.config
+        hello = ServerHello.parse(body)
+        if hello.legacyVersion != TLS12:
+            raise PeerError(A.protocol_version, f"server chose version {hello.legacyVersion:#06x}")
+        suite = SUITES_BY_CODE.get(hello.cipherSuite)
+        if suite is None or suite not in config.cipherSuites:
+            raise PeerError(A.illegal_parameter, f"server chose suite {hello.cipherSuite:#06x}")
+        if hello.compressionMethod != 0:
+            raise PeerError(A.illegal_parameter, "server chose compression")
+        offered = {
+            ExtensionType.server_name,
+            ExtensionType.ec_point_formats,
+            ExtensionType.application_layer_protocol_negotiation,
+            ExtensionType.extended_master_secret,
+            ExtensionType.renegotiation_info,
+        }
+        for extType in hello.extensions.types():
+            if extType not in offered:
+                raise PeerError(A.unsupported_extension, f"server sent extension {extType}")
+        exts = hello.extensions
+        hs.serverRandom = hello.random
+        hs.suite = suite
+        hs.transcript.chooseHash(suite.hashName)
+
+        sni = _ext(exts, ExtensionType.server_name)
+        if sni is not None and sni != b"":
+            raise PeerError(A.decode_error, "server_name in ServerHello must be empty")
+        hs.serverName = config.serverName
+
+        points = _ext(exts, ExtensionType.ec_point_formats)
+        if points is not None and EC_POINT_FORMAT_UNCOMPRESSED not in decodeEcPointFormats(points):
+            raise PeerError(A.illegal_parameter, "server does not support uncompressed points")
+
+        alpn = _ext(exts, ExtensionType.application_layer_protocol_negotiation)
+        if alpn is not None:
+            chosen = decodeAlpn(alpn)
+            if len(chosen) != 1 or chosen[0] not in config.alpnProtocols:
+                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
+            hs.alpnProtocol = chosen[0]
+
+        ems = _ext(exts, ExtensionType.extended_master_secret)
+        if ems is not None:
+            decodeEmpty(ems, "extended_master_secret")
+            hs.extendedMasterSecret = True
+        elif config.requireExtendedMasterSecret:
+            raise PeerError(A.handshake_failure, "server does not support extended master secret")
+
+        ri = _ext(exts, ExtensionType.renegotiation_info)
+        previous = hs.previous
+        expected = (
+            previous.clientVerifyData + previous.serverVerifyData if previous is not None else b""
+        )
+        checkSecureRenegotiation(
+            hs, None if ri is None else decodeRenegotiationInfo(ri), expected, "server"
+        )
+        if not hs.secureRenegotiation:
+            # Like OpenSSL 3 without SSL_OP_LEGACY_SERVER_CONNECT: a server
+            # that cannot renegotiate securely is not talked to at all.
+            raise PeerError(A.handshake_failure, "server does not support secure renegotiation")
+        return _ClientExpectCertificate(hs)
+
+
+class _ClientExpectCertificate(_State):
+    expected = (HandshakeType.certificate,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        message = Certificate12.parse(body)
+        if not message.certificates:
+            raise PeerError(A.bad_certificate, "server sent no certificate")
+        chain = loadChain(message.certificates)
+        verifier = hs.config.verifier
+        if verifier is not None:
+            verifier.verifyServer(chain, hs.config.serverName, hs.io.now())
+        assert hs.suite is not None
+        if not _keyTypeFits(_leafKeyType(chain[0]), hs.suite.keyExchange):
+            raise PeerError(A.unsupported_certificate, "certificate key does not fit the suite")
+        hs.peerChain = chain
+        checkPeerIdentityUnchanged(hs)
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ClientExpectServerKeyExchange(hs)
+
+
+class _ClientExpectServerKeyExchange(_State):
+    expected = (HandshakeType.server_key_exchange,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        config = hs.config
+        ske = ServerKeyExchangeECDHE.parse(body)
+        if ske.group not in config.groups:
+            raise PeerError(A.illegal_parameter, f"server chose group {ske.group:#06x}")
+        if ske.signatureScheme not in config.signatureSchemes:
+            raise PeerError(
+                A.illegal_parameter, f"server signed with scheme {ske.signatureScheme:#06x}"
+            )
+        signed = hs.clientRandom + hs.serverRandom + ske.params
+        verifySignature(hs.peerChain[0], ske.signatureScheme, ske.signature, signed)
+        hs.group = NamedGroup(ske.group)
+        hs.serverScheme = SignatureScheme(ske.signatureScheme)
+        hs.keyShare = KeyShare.generate(hs.group)
+        return _ClientExpectCertificateRequestOrDone(hs, ske.publicKey)
+
+
+class _ClientExpectCertificateRequestOrDone(_State):
+    expected = (HandshakeType.certificate_request, HandshakeType.server_hello_done)
+
+    def __init__(self, hs: _Handshake12, serverPublic: bytes) -> None:
+        super().__init__(hs)
+        self.serverPublic = serverPublic
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        if msgType == HandshakeType.certificate_request:
+            request = CertificateRequest12.parse(body)
+            self.hs.certificateRequested = True
+            self.hs.requestedSchemes = request.signatureSchemes
+            self.hs.credential = _clientCredentialFor(self.hs.config.credential, request)
+            return _ClientExpectServerHelloDone(self.hs, self.serverPublic)
+        return _clientSendFlight(self.hs, body, self.serverPublic)
+
+
+class _ClientExpectServerHelloDone(_State):
+    expected = (HandshakeType.server_hello_done,)
+
+    def __init__(self, hs: _Handshake12, serverPublic: bytes) -> None:
+        super().__init__(hs)
+        self.serverPublic = serverPublic
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        return _clientSendFlight(self.hs, body, self.serverPublic)
+
+
+def _clientCredentialFor(
+    credential: Credential | None, request: CertificateRequest12
+) -> Credential | None:
+    """
+    The client certificate to send for a CertificateRequest, or C{None} to
+    send an empty Certificate (the server then decides whether to go on).
+    """
+    if credential is None:
+        return None
+    wanted = (
+        CertificateRequest12.RSA_SIGN
+        if credential.keyType is KeyType.RSA
+        else CertificateRequest12.ECDSA_SIGN
+    )
+    if wanted not in request.certificateTypes:
+        return None
+    if credential.chooseScheme(request.signatureSchemes) is None:
+        return None
+    return credential
+
+
+def _clientSendFlight(hs: _Handshake12, doneBody: bytes, serverPublic: bytes) -> _State:
+    """
+    After ServerHelloDone: [Certificate], ClientKeyExchange,
+    [CertificateVerify], ChangeCipherSpec, Finished.
+    """
+    ServerHelloDone.parse(doneBody)
+    if hs.certificateRequested:
+        chain = hs.credential.chain if hs.credential is not None else ()
+        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in chain)).toBytes())
+    assert hs.keyShare is not None
+    preMasterSecret = hs.keyShare.exchange(serverPublic)
+    hs.send(ClientKeyExchangeECDHE(hs.keyShare.publicBytes()).toBytes())
+    hs.deriveMasterSecret(preMasterSecret)
+    if hs.credential is not None:
+        scheme = hs.credential.chooseScheme(hs.requestedSchemes)
+        assert scheme is not None
+        signature = hs.credential.sign(scheme, hs.transcript.messages())
+        hs.send(CertificateVerify(scheme, signature).toBytes())
+    clientWrite, serverWrite = hs.protections()
+    hs.io.sendChangeCipherSpec()
+    hs.io.changeWriteProtection(clientWrite)
+    hs.pendingReadProtection = serverWrite
+    hs.clientVerifyData = hs.verifyData(fromClient=True)
+    hs.send(Finished(hs.clientVerifyData).toBytes())
+    return _ExpectChangeCipherSpec(hs, _ClientExpectFinished)
+
+
+class _ClientExpectFinished(_State):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        finished = Finished.parse(body)
+        expected = hs.verifyData(fromClient=False)
+        if not hmac.compare_digest(finished.verifyData, expected):
+            raise PeerError(A.decrypt_error, "server Finished does not verify")
+        hs.transcript.update(raw)
+        hs.serverVerifyData = finished.verifyData
+        hs.finish()
+        return Complete(hs)
+
+
+# --- server -------------------------------------------------------------------
+
+
+class _ServerExpectClientHello(_State):
+    expected = (HandshakeType.client_hello,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        config = hs.config
+        hello = ClientHello.parse(body)
+        exts = hello.extensions
+        if hello.legacyVersion < TLS12:
+            raise PeerError(A.protocol_version, f"client offers at most {hello.legacyVersion:#06x}")
+        if 0 not in hello.compressionMethods:
+            raise PeerError(A.illegal_parameter, "client does not offer null compression")
+        hs.clientRandom = hello.random
+
+        self.checkRenegotiationInfo(hello)
+
+        sni = _ext(exts, ExtensionType.server_name)
+        hs.serverName = decodeServerName(sni) if sni is not None else None
+        credential = config.credentialFor(hs.serverName)
+        assert credential is not None
+
+        groupsRaw = _ext(exts, ExtensionType.supported_groups)
+        # RFC 8422 section 4: no supported_groups means any curve; P-256 is
+        # the one everybody has.
+        clientGroups = (
+            decodeUint16List(groupsRaw)
+            if groupsRaw is not None
+            else (int(NamedGroup.secp256r1),)
+        )
+        group = next((g for g in config.groups if g in clientGroups), None)
+
+        points = _ext(exts, ExtensionType.ec_point_formats)
+        if points is not None and EC_POINT_FORMAT_UNCOMPRESSED not in decodeEcPointFormats(points):
+            raise PeerError(A.illegal_parameter, "client does not support uncompressed points")
+
+        schemesRaw = _ext(exts, ExtensionType.signature_algorithms)
+        clientSchemes = decodeUint16List(schemesRaw) if schemesRaw is not None else ()
+        scheme = credential.chooseScheme(clientSchemes)
+
+        suite = next(
+            (
+                s
+                for s in config.cipherSuites
+                if s.code in hello.cipherSuites and credential.compatibleWith(s.keyExchange)
+            ),
+            None,
+        )
+        if suite is None:
+            raise PeerError(A.handshake_failure, "no cipher suite in common")
+        if group is None:
+            raise PeerError(A.handshake_failure, "no key-exchange group in common")
+        if scheme is None:
+            raise PeerError(A.handshake_failure, "no signature scheme in common")
+
+        alpn = _ext(exts, ExtensionType.application_layer_protocol_negotiation)
+        if alpn is not None and config.alpnProtocols:
+            offered = decodeAlpn(alpn)
+            chosen = next((p for p in config.alpnProtocols if p in offered), None)
+            if chosen is None:
+                raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
+            hs.alpnProtocol = chosen
+
+        ems = _ext(exts, ExtensionType.extended_master_secret)
+        if ems is not None:
+            decodeEmpty(ems, "extended_master_secret")
+            hs.extendedMasterSecret = True
+        elif config.requireExtendedMasterSecret:
+            raise PeerError(A.handshake_failure, "client does not support extended master secret")
+
+        hs.suite = suite
+        hs.group = group
+        hs.serverScheme = scheme
+        hs.credential = credential
+        hs.transcript.chooseHash(suite.hashName)
+        return self.sendServerFlight(sni is not None, ems is not None, alpn is not None)
+
+    def checkRenegotiationInfo(self, hello: ClientHello) -> None:
+        """
+        RFC 5746 section 3.6 (initial) and 3.7 (renegotiation).
+        """
+        hs = self.hs
+        ri = _ext(hello.extensions, ExtensionType.renegotiation_info)
+        scsv = TLS_EMPTY_RENEGOTIATION_INFO_SCSV in hello.cipherSuites
+        previous = hs.previous
+        if previous is None:
+            if ri is not None:
+                checkSecureRenegotiation(hs, decodeRenegotiationInfo(ri), b"", "client")
+            elif scsv:
+                hs.secureRenegotiation = True
+            return
+        if scsv:
+            raise PeerError(A.handshake_failure, "SCSV in a renegotiation ClientHello")
+        checkSecureRenegotiation(
+            hs,
+            None if ri is None else decodeRenegotiationInfo(ri),
+            previous.clientVerifyData,
+            "client",
+        )
+
+    def sendServerFlight(self, echoSni: bool, echoEms: bool, echoAlpn: bool) -> _State:
+        hs = self.hs
+        config = hs.config
+        assert hs.suite is not None and hs.group is not None and hs.credential is not None
+        assert hs.serverScheme is not None
+        hs.serverRandom = os.urandom(32)
+        exts: list[tuple[int, bytes]] = []
+        if hs.secureRenegotiation:
+            previous = hs.previous
+            value = (
+                previous.clientVerifyData + previous.serverVerifyData
+                if previous is not None
+                else b""
+            )
+            exts.append((ExtensionType.renegotiation_info, encodeRenegotiationInfo(value)))
+        if echoEms:
+            exts.append((ExtensionType.extended_master_secret, b""))
+        if echoSni and hs.serverName is not None:
+            exts.append((ExtensionType.server_name, b""))
+        exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
+        if hs.alpnProtocol is not None:
+            exts.append(
+                (ExtensionType.application_layer_protocol_negotiation, encodeAlpn([hs.alpnProtocol]))
+            )
+        hello = ServerHello(
+            legacyVersion=TLS12,
+            random=hs.serverRandom,
+            sessionId=b"",
+            cipherSuite=hs.suite.code,
+            compressionMethod=0,
+            extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+        )
+        hs.send(hello.toBytes())
+        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in hs.credential.chain)).toBytes())
+
+        hs.keyShare = KeyShare.generate(hs.group)
+        unsigned = ServerKeyExchangeECDHE(hs.group, hs.keyShare.publicBytes(), hs.serverScheme, b"")
+        signature = hs.credential.sign(
+            hs.serverScheme, hs.clientRandom + hs.serverRandom + unsigned.params
+        )
+        ske = ServerKeyExchangeECDHE(
+            hs.group, hs.keyShare.publicBytes(), hs.serverScheme, signature
+        )
+        hs.send(ske.toBytes())
+
+        if config.clientAuth is not ClientAuth.NONE:
+            hs.certificateRequested = True
+            hs.requestedSchemes = tuple(config.signatureSchemes)
+            hs.send(
+                CertificateRequest12(
+                    certificateTypes=bytes(
+                        (CertificateRequest12.ECDSA_SIGN, CertificateRequest12.RSA_SIGN)
+                    ),
+                    signatureSchemes=hs.requestedSchemes,
+                ).toBytes()
+            )
+        hs.send(ServerHelloDone().toBytes())
+        if hs.certificateRequested:
+            return _ServerExpectCertificate(hs)
+        return _ServerExpectClientKeyExchange(hs)
+
+
+class _ServerExpectCertificate(_State):
+    expected = (HandshakeType.certificate,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        message = Certificate12.parse(body)
+        if not message.certificates:
+            if hs.config.clientAuth is ClientAuth.REQUIRE:
+                raise PeerError(A.handshake_failure, "client certificate required")
+            return _ServerExpectClientKeyExchange(hs)
+        chain = loadChain(message.certificates)
+        verifier = hs.config.verifier
+        if verifier is not None:
+            verifier.verifyClient(chain, hs.io.now())
+        hs.peerChain = chain
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ServerExpectClientKeyExchange(hs)
+
+
+class _ServerExpectClientKeyExchange(_State):
+    expected = (HandshakeType.client_key_exchange,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        cke = ClientKeyExchangeECDHE.parse(body)
+        assert hs.keyShare is not None
+        preMasterSecret = hs.keyShare.exchange(cke.publicKey)
+        hs.deriveMasterSecret(preMasterSecret)
+        clientWrite, _ = hs.protections()
+        hs.pendingReadProtection = clientWrite
+        if hs.peerChain:
+            return _ServerExpectCertificateVerify(hs)
+        return _ExpectChangeCipherSpec(hs, _ServerExpectFinished)
+
+
+class _ServerExpectCertificateVerify(_State):
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in hs.requestedSchemes:
+            raise PeerError(
+                A.illegal_parameter, f"client signed with scheme {verify.signatureScheme:#06x}"
+            )
+        verifySignature(
+            hs.peerChain[0], verify.signatureScheme, verify.signature, hs.transcript.messages()
+        )
+        hs.transcript.update(raw)
+        return _ExpectChangeCipherSpec(hs, _ServerExpectFinished)
+
+
+class _ServerExpectFinished(_State):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        finished = Finished.parse(body)
+        expected = hs.verifyData(fromClient=True)
+        if not hmac.compare_digest(finished.verifyData, expected):
+            raise PeerError(A.decrypt_error, "client Finished does not verify")
+        hs.transcript.update(raw)
+        hs.clientVerifyData = finished.verifyData
+        _, serverWrite = hs.protections()
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(serverWrite)
+        hs.serverVerifyData = hs.verifyData(fromClient=False)
+        hs.send(Finished(hs.serverVerifyData).toBytes())
+        hs.finish()
+        return Complete(hs)
+
+
+# --- helpers ------------------------------------------------------------------
+
+_DER = Encoding.DER
+
+
+def _leafKeyType(leaf: x509.Certificate) -> KeyType | None:
+    key = leaf.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return KeyType.RSA
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return KeyType.ED25519
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            return KeyType.ECDSA_P256
+        if isinstance(key.curve, ec.SECP384R1):
+            return KeyType.ECDSA_P384
+    return None
+
+
+def _keyTypeFits(keyType: KeyType | None, keyExchange: KeyExchange) -> bool:
+    if keyType is None:
+        return False
+    if keyExchange is KeyExchange.ECDHE_RSA:
+        return keyType is KeyType.RSA
+    return keyType is not KeyType.RSA
+
+
+def _isIPAddress(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+

@@ -1,0 +1,373 @@
+# -*- test-case-name: tests.test_transport -*-
+"""
+The Twisted side: L{TLSFactory} wraps a protocol factory, and each connection
+gets a L{TLSProtocol} that drives a sans-IO L{TLSConnection} and is the
+transport the application's protocol sees.
+
+The shape follows L{twisted.protocols.tls.TLSMemoryBIOFactory} so that an
+application moves over by changing one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.interfaces import (
+    IConsumer,
+    IDelayedCall,
+    IHandshakeListener,
+    INegotiated,
+    IProtocolNegotiationFactory,
+    IPushProducer,
+    IReactorTime,
+    ISSLTransport,
+)
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.logger import Logger
+from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from twisted.python.failure import Failure
+from zope.interface import directlyProvides, implementer, providedBy
+
+from .interfaces import IRenegotiatingTransport
+from .options import ClientOptions, ServerOptions
+from .tls.connection import TLSConnection
+from .tls.errors import LocalUsageError, alertName
+from .tls.events import (
+    AlertReceived,
+    ApplicationData,
+    CloseNotifyReceived,
+    ConnectionFailed,
+    Event,
+    HandshakeCompleted,
+)
+from .tls.session import TLSSession
+
+#: Seconds to wait for the peer's close_notify after sending ours before the
+#: TCP connection is dropped anyway.
+DEFAULT_CLOSE_TIMEOUT = 10.0
+
+
+@implementer(IPushProducer)
+class _ProducerMembrane:
+    """
+    Stands between the application's producer and the TCP transport, so the
+    pauses we impose (handshake running) and those TCP imposes (back
+    pressure) add up instead of undoing each other.
+
+    @ivar _pausedBy: the set of reasons the producer is paused for.
+    """
+
+    def __init__(self, producer: Any) -> None:
+        self._producer = producer
+        self._pausedBy: set[str] = set()
+
+    def _pause(self, why: str) -> None:
+        if not self._pausedBy:
+            self._producer.pauseProducing()
+        self._pausedBy.add(why)
+
+    def _resume(self, why: str) -> None:
+        if why not in self._pausedBy:
+            return
+        self._pausedBy.discard(why)
+        if not self._pausedBy:
+            self._producer.resumeProducing()
+
+    def pauseProducing(self) -> None:
+        self._pause("transport")
+
+    def resumeProducing(self) -> None:
+        self._resume("transport")
+
+    def stopProducing(self) -> None:
+        self._producer.stopProducing()
+
+
+@implementer(ISSLTransport, INegotiated, IConsumer, IPushProducer, IRenegotiatingTransport)
+class TLSProtocol(ProtocolWrapper):
+    """
+    One TLS connection: the transport of the wrapped protocol.
+
+    @ivar _tls: the engine.
+    @ivar _handshakeDone: whether the first handshake completed; until then
+        a registered producer is paused and writes wait in the engine.
+    @ivar _reason: the first reason the connection is going away, kept so
+        that C{connectionLost} reports the TLS failure rather than the TCP
+        close it caused (one exit path, as in Twisted's tls.py).
+    @ivar _closeWanted: the application called C{loseConnection} before it
+        could be honoured (handshake running or a producer registered).
+    @ivar _closeTimer: pending drop if the peer never answers close_notify.
+    @ivar _lost: C{connectionLost} already ran.
+    """
+
+    _log = Logger()
+    factory: TLSFactory
+
+    def __init__(self, factory: TLSFactory, wrappedProtocol: Any) -> None:
+        super().__init__(factory, wrappedProtocol)
+        self._tls: TLSConnection | None = None
+        self._handshakeDone = False
+        self._reason: Failure | None = None
+        self._closeWanted = False
+        self._closeTimer: IDelayedCall | None = None
+        self._producer: _ProducerMembrane | None = None
+        self._aborted = False
+        self._lost = False
+
+    # --- connection setup ---------------------------------------------------
+
+    def makeConnection(self, transport: Any) -> None:
+        wrappedFactory = self.factory.wrappedFactory
+        alpn = None
+        if IProtocolNegotiationFactory.providedBy(wrappedFactory):
+            alpn = tuple(wrappedFactory.acceptableProtocols())
+        self._tls = TLSConnection(self.factory.options.tlsConfig(alpn))
+        # ProtocolWrapper.makeConnection makes us provide what the TCP
+        # transport provides (ITCPTransport...) and then tells the wrapped
+        # protocol: connectionMade comes before the handshake, as in Twisted.
+        super().makeConnection(transport)
+        directlyProvides(self, providedBy(transport))
+        if self._aborted or self._tls.failed:
+            return
+        self._tls.startHandshake()
+        self._flush()
+
+    # --- bytes in -----------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        tls = self._tls
+        if tls is None or self._aborted:
+            return
+        events = tls.receiveData(data)
+        self._flush()
+        for event in events:
+            if self._aborted:
+                break
+            self._handleEvent(event)
+
+    def _handleEvent(self, event: Event) -> None:
+        if isinstance(event, ApplicationData):
+            self.wrappedProtocol.dataReceived(event.data)
+        elif isinstance(event, HandshakeCompleted):
+            self._handshakeCompleted(event)
+        elif isinstance(event, CloseNotifyReceived):
+            # The engine already queued our close_notify in reply.
+            self._flush()
+            self._cancelCloseTimer()
+            self.transport.loseConnection()
+        elif isinstance(event, ConnectionFailed):
+            self._log.info("TLS connection failed: {error}", error=str(event.error))
+            if self._reason is None:
+                self._reason = Failure(event.error)
+            self._flush()
+            self.transport.loseConnection()
+        elif isinstance(event, AlertReceived):
+            self._log.info(
+                "TLS warning alert received: {alert}", alert=alertName(event.description)
+            )
+
+    def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
+        if not event.renegotiation:
+            self._handshakeDone = True
+            if self._producer is not None:
+                self._producer._resume("handshake")
+        if IHandshakeListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.handshakeCompleted()
+        if self._closeWanted and self._producer is None:
+            self._sendCloseNotify()
+
+    # --- bytes out ----------------------------------------------------------
+
+    def _flush(self) -> None:
+        tls = self._tls
+        if tls is None or self.transport is None:
+            return
+        out = tls.dataToSendList()
+        if out:
+            self.transport.writeSequence(out)
+
+    def write(self, data: bytes) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError(f"Data must be bytes, not {type(data).__name__}")
+        tls = self._tls
+        if tls is None or self.disconnecting or self._lost or tls.failed:
+            return
+        try:
+            tls.sendApplicationData(data)
+        except LocalUsageError:
+            return
+        self._flush()
+
+    def writeSequence(self, iovec: Any) -> None:
+        self.write(b"".join(iovec))
+
+    # --- closing ------------------------------------------------------------
+
+    def loseConnection(self) -> None:
+        """
+        Send everything written so far, then close_notify, then wait for the
+        peer's close_notify (at most C{factory.closeTimeout} seconds).
+        """
+        if self.disconnecting or self._lost:
+            return
+        self.disconnecting = True
+        self._closeWanted = True
+        tls = self._tls
+        if tls is None:
+            return
+        if not self._handshakeDone and not tls.handshakeComplete:
+            if tls.failed:
+                self.transport.loseConnection()
+            # Otherwise wait: the close goes out when the handshake ends (or
+            # the connection fails).
+            return
+        if self._producer is None:
+            self._sendCloseNotify()
+
+    def _sendCloseNotify(self) -> None:
+        tls = self._tls
+        assert tls is not None
+        self._closeWanted = False
+        tls.close()
+        self._flush()
+        if tls.closeReceived:
+            self.transport.loseConnection()
+            return
+        clock = self.factory.clock
+        self._closeTimer = clock.callLater(self.factory.closeTimeout, self._closeTimedOut)
+
+    def _closeTimedOut(self) -> None:
+        self._closeTimer = None
+        self._log.info("peer did not answer close_notify; dropping the connection")
+        self.transport.abortConnection()
+
+    def _cancelCloseTimer(self) -> None:
+        if self._closeTimer is not None and self._closeTimer.active():
+            self._closeTimer.cancel()
+        self._closeTimer = None
+
+    def abortConnection(self) -> None:
+        self._aborted = True
+        self.disconnecting = True
+        self.transport.abortConnection()
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        self._cancelCloseTimer()
+        tls = self._tls
+        if self._reason is not None:
+            reason = self._reason
+        elif tls is not None and tls.closeReceived:
+            reason = Failure(ConnectionDone("TLS connection closed cleanly"))
+        elif not self._aborted and not reason.check(ConnectionLost):
+            # EOF without close_notify: the data may have been truncated.
+            reason = Failure(ConnectionLost("connection closed without TLS close_notify"))
+        self._reason = None
+        self.connected = False
+        if self._producer is not None:
+            self._producer = None
+        super().connectionLost(reason)
+
+    # --- producer / consumer ------------------------------------------------
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        if self._lost:
+            producer.stopProducing()
+            return
+        if not streaming:
+            from twisted.internet._producer_helpers import _PullToPush
+
+            pushProducer: Any = _PullToPush(producer, self)
+            membrane = _ProducerMembrane(pushProducer)
+            self.transport.registerProducer(membrane, True)
+            self._producer = membrane
+            pushProducer.startStreaming()
+        else:
+            membrane = _ProducerMembrane(producer)
+            self.transport.registerProducer(membrane, True)
+            self._producer = membrane
+        if not self._handshakeDone:
+            membrane._pause("handshake")
+
+    def unregisterProducer(self) -> None:
+        membrane = self._producer
+        if membrane is None:
+            return
+        inner = membrane._producer
+        if hasattr(inner, "stopStreaming"):
+            inner.stopStreaming()
+        self._producer = None
+        self.transport.unregisterProducer()
+        if self._closeWanted and self._handshakeDone:
+            self._sendCloseNotify()
+
+    # --- what the application can ask ---------------------------------------
+
+    @property
+    def session(self) -> TLSSession | None:
+        return self._tls.session if self._tls is not None else None
+
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        session = self.session
+        return session.alpnProtocol if session is not None else None
+
+    def getPeerCertificate(self) -> Any:
+        """
+        The peer's leaf as a pyOpenSSL C{X509}, as L{ISSLTransport} defines
+        it; C{None} if the peer sent none.  L{session} has the whole chain as
+        C{cryptography} objects.
+        """
+        session = self.session
+        if session is None or session.peerCertificate is None:
+            return None
+        from OpenSSL.crypto import X509
+
+        return X509.from_cryptography(session.peerCertificate)
+
+    def __repr__(self) -> str:
+        return f"<TLSProtocol wrapping {self.wrappedProtocol!r}>"
+
+
+class TLSFactory(WrappingFactory):
+    """
+    Wraps a protocol factory so that its protocols talk TLS through our
+    engine; the same shape as L{twisted.protocols.tls.TLSMemoryBIOFactory}.
+
+    @ivar options: L{ServerOptions} or L{ClientOptions}.
+    @ivar isClient: our role.
+    @ivar clock: the reactor's clock, injectable for tests.
+    @ivar closeTimeout: seconds to wait for the peer's close_notify.
+    """
+
+    protocol = TLSProtocol
+
+    def __init__(
+        self,
+        options: ServerOptions | ClientOptions,
+        isClient: bool,
+        wrappedFactory: Any,
+        clock: IReactorTime | None = None,
+        closeTimeout: float = DEFAULT_CLOSE_TIMEOUT,
+    ) -> None:
+        super().__init__(wrappedFactory)
+        if isClient != isinstance(options, ClientOptions):
+            raise ValueError(
+                "isClient must match the options: ClientOptions for clients, "
+                "ServerOptions for servers"
+            )
+        self.options = options
+        self.isClient = isClient
+        if clock is None:
+            from twisted.internet import reactor
+
+            clock = reactor  # type: ignore[assignment]
+        self.clock: Any = clock
+        self.closeTimeout = closeTimeout
+
+    def logPrefix(self) -> str:
+        prefix = getattr(self.wrappedFactory, "logPrefix", None)
+        inner = prefix() if callable(prefix) else self.wrappedFactory.__class__.__name__
+        return f"{inner} (TLS)"
