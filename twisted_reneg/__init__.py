@@ -10,7 +10,6 @@ from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertErro
 from .tls.session import TLSSession
 from .transport import TLSFactory, TLSProtocol
 
-
 __all__ = [
     "ClientOptions",
     "RenegotiationPolicy",

@@ -199,9 +199,7 @@ class ServerOptions(_Options):
     ) -> None:
         super().__init__(**kw)
         credential = _credential(certificateChain, privateKey)
-        sni = {
-            name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()
-        }
+        sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
         clientAuth = ClientAuth(clientCertificates)
         verifier = (
             PeerVerifier(_trustRoots(trustRoots)) if clientAuth is not ClientAuth.NONE else None

@@ -315,7 +315,9 @@ class TLSConnection:
         self._countUseless()
         if description == A.no_renegotiation and self._renegotiationPending():
             self._handshake = None
-            self._events.append(RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation"))
+            self._events.append(
+                RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation")
+            )
             return
         self._events.append(AlertReceived(level, description))
 
@@ -367,8 +369,9 @@ class TLSConnection:
         A server received a ClientHello on an established connection.
         """
         if self.isClient or msgType != HandshakeType.client_hello:
-            raise UnexpectedMessage(("hello_request",) if self.isClient else ("client_hello",),
-                                    messageName(msgType))
+            raise UnexpectedMessage(
+                ("hello_request",) if self.isClient else ("client_hello",), messageName(msgType)
+            )
         if not self._peerRenegotiationAllowed():
             return
         self._events.append(RenegotiationRequested())
@@ -422,9 +425,7 @@ class TLSConnection:
 
     def _sendAlert(self, level: AlertLevel, description: AlertDescription) -> None:
         self._flushHandshake()
-        self._out.extend(
-            self._writer.writeRecords(ContentType.alert, bytes((level, description)))
-        )
+        self._out.extend(self._writer.writeRecords(ContentType.alert, bytes((level, description))))
 
     def _fail(self, alert: AlertDescription, reason: str) -> None:
         """

@@ -635,7 +635,9 @@ class _ServerExpectClientHello(_State):
         hello = ClientHello.parse(body)
         exts = hello.extensions
         if hello.legacyVersion < TLS12:
-            raise PeerError(A.protocol_version, f"client offers at most {hello.legacyVersion:#06x}")
+            raise PeerError(
+                A.protocol_version, f"client offers at most {hello.legacyVersion:#06x}"
+            )
         if 0 not in hello.compressionMethods:
             raise PeerError(A.illegal_parameter, "client does not offer null compression")
         hs.clientRandom = hello.random
@@ -651,9 +653,7 @@ class _ServerExpectClientHello(_State):
         # RFC 8422 section 4: no supported_groups means any curve; P-256 is
         # the one everybody has.
         clientGroups = (
-            decodeUint16List(groupsRaw)
-            if groupsRaw is not None
-            else (int(NamedGroup.secp256r1),)
+            decodeUint16List(groupsRaw) if groupsRaw is not None else (int(NamedGroup.secp256r1),)
         )
         group = next((g for g in config.groups if g in clientGroups), None)
 
@@ -747,7 +747,10 @@ class _ServerExpectClientHello(_State):
         exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
         if hs.alpnProtocol is not None:
             exts.append(
-                (ExtensionType.application_layer_protocol_negotiation, encodeAlpn([hs.alpnProtocol]))
+                (
+                    ExtensionType.application_layer_protocol_negotiation,
+                    encodeAlpn([hs.alpnProtocol]),
+                )
             )
         hello = ServerHello(
             legacyVersion=TLS12,
@@ -761,7 +764,9 @@ class _ServerExpectClientHello(_State):
         hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in hs.credential.chain)).toBytes())
 
         hs.keyShare = KeyShare.generate(hs.group)
-        unsigned = ServerKeyExchangeECDHE(hs.group, hs.keyShare.publicBytes(), hs.serverScheme, b"")
+        unsigned = ServerKeyExchangeECDHE(
+            hs.group, hs.keyShare.publicBytes(), hs.serverScheme, b""
+        )
         signature = hs.credential.sign(
             hs.serverScheme, hs.clientRandom + hs.serverRandom + unsigned.params
         )
@@ -894,4 +899,3 @@ def _isIPAddress(name: str) -> bool:
     except ValueError:
         return False
     return True
-
