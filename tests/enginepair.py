@@ -1,0 +1,94 @@
+"""
+Two sans-IO engines wired back to back, for tests that need no sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from twisted_reneg.testing.pki import PKI, Identity, cachedPKI
+from twisted_reneg.tls.config import ClientAuth, TLSConfig
+from twisted_reneg.tls.connection import TLSConnection
+from twisted_reneg.tls.credentials import Credential, PeerVerifier
+from twisted_reneg.tls.events import (
+    ApplicationData,
+    ConnectionFailed,
+    Event,
+    HandshakeCompleted,
+)
+
+
+def credentialOf(identity: Identity) -> Credential:
+    return Credential((identity.certificate,), identity.privateKey)
+
+
+def serverConfig(
+    identity: Identity | None = None, pki: PKI | None = None, **kw: object
+) -> TLSConfig:
+    pki = pki or cachedPKI()
+    identity = identity or pki.ecdsaServer
+    if kw.get("clientAuth", ClientAuth.NONE) is not ClientAuth.NONE and "verifier" not in kw:
+        kw["verifier"] = PeerVerifier([pki.caCertificate])
+    return TLSConfig(isClient=False, credential=credentialOf(identity), **kw)  # type: ignore[arg-type]
+
+
+def clientConfig(
+    pki: PKI | None = None,
+    trustRoots: Sequence[x509.Certificate] | None = None,
+    serverName: str = "localhost",
+    **kw: object,
+) -> TLSConfig:
+    pki = pki or cachedPKI()
+    roots = list(trustRoots) if trustRoots is not None else [pki.caCertificate]
+    return TLSConfig(
+        isClient=True,
+        serverName=serverName,
+        verifier=PeerVerifier(roots),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class Side:
+    connection: TLSConnection
+    events: list[Event] = field(default_factory=list)
+
+    def received(self) -> bytes:
+        return b"".join(e.data for e in self.events if isinstance(e, ApplicationData))
+
+    def failure(self) -> ConnectionFailed | None:
+        return next((e for e in self.events if isinstance(e, ConnectionFailed)), None)
+
+    def completed(self) -> list[HandshakeCompleted]:
+        return [e for e in self.events if isinstance(e, HandshakeCompleted)]
+
+
+class EnginePair:
+    """
+    A client and a server engine; L{pump} moves bytes until both are quiet.
+    """
+
+    def __init__(self, client: TLSConfig, server: TLSConfig) -> None:
+        self.client = Side(TLSConnection(client))
+        self.server = Side(TLSConnection(server))
+        self.client.connection.startHandshake()
+        self.server.connection.startHandshake()
+
+    def pump(self, maxRounds: int = 50) -> None:
+        for _ in range(maxRounds):
+            moved = False
+            for sender, receiver in ((self.client, self.server), (self.server, self.client)):
+                data = sender.connection.dataToSend()
+                if data:
+                    moved = True
+                    receiver.events.extend(receiver.connection.receiveData(data))
+            if not moved:
+                return
+        raise AssertionError("engines did not go quiet")
+
+    def handshake(self) -> EnginePair:
+        self.pump()
+        return self

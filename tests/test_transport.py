@@ -1,0 +1,332 @@
+# -*- test-case-name: tests.test_transport -*-
+"""
+The Twisted adapter on iosim with a fake clock: the Twisted semantics
+(connectionMade before the handshake, buffered early writes, clean and
+unclean close, failures reported with their alert) without sockets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import (
+    IHandshakeListener,
+    INegotiated,
+    ISSLTransport,
+    ITCPTransport,
+)
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
+from twisted.python.failure import Failure
+from twisted.test.iosim import FakeTransport, IOPump, connect
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+
+from twisted_reneg import (
+    ClientOptions,
+    ServerOptions,
+    TLSAlertError,
+    TLSFactory,
+    optionsForClientTLS,
+)
+from twisted_reneg.interfaces import IRenegotiatingTransport
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.errors import AlertDescription
+
+
+@implementer(IHandshakeListener)
+class Recorder(Protocol):
+    """
+    Remembers what the transport told it, in order.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.data = b""
+        self.lostReason: Failure | None = None
+
+    def connectionMade(self) -> None:
+        self.calls.append("connectionMade")
+
+    def handshakeCompleted(self) -> None:
+        self.calls.append("handshakeCompleted")
+
+    def dataReceived(self, data: bytes) -> None:
+        if "dataReceived" not in self.calls:
+            self.calls.append("dataReceived")
+        self.data += data
+
+    def connectionLost(self, reason: Failure = Failure(ConnectionDone())) -> None:
+        self.calls.append("connectionLost")
+        self.lostReason = reason
+
+
+def serverOptions(**kw: Any) -> ServerOptions:
+    pki = cachedPKI()
+    return ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath, **kw)
+
+
+def clientOptions(**kw: Any) -> ClientOptions:
+    return ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate], **kw)
+
+
+class Connected:
+    """
+    A client and a server TLSProtocol joined by iosim, with one clock.
+    """
+
+    def __init__(
+        self,
+        server: ServerOptions | None = None,
+        client: ClientOptions | None = None,
+        serverProtocol: Protocol | None = None,
+        clientProtocol: Protocol | None = None,
+    ) -> None:
+        self.clock = Clock()
+        self.serverApp = serverProtocol or Recorder()
+        self.clientApp = clientProtocol or Recorder()
+        serverFactory = TLSFactory(
+            server or serverOptions(),
+            False,
+            Factory.forProtocol(lambda: self.serverApp),
+            clock=self.clock,
+        )
+        clientFactory = TLSFactory(
+            client or clientOptions(),
+            True,
+            Factory.forProtocol(lambda: self.clientApp),
+            clock=self.clock,
+        )
+        self.server = serverFactory.buildProtocol(None)
+        self.client = clientFactory.buildProtocol(None)
+        self.serverTransport = FakeTransport(self.server, isServer=True)
+        self.clientTransport = FakeTransport(self.client, isServer=False)
+        self.pump: IOPump = connect(
+            self.server,
+            self.serverTransport,
+            self.client,
+            self.clientTransport,
+            greet=False,
+            clock=self.clock,
+        )
+
+    def flush(self) -> None:
+        self.pump.flush()
+
+
+class HandshakeTests(SynchronousTestCase):
+    def test_order(self) -> None:
+        """
+        connectionMade comes before the handshake, handshakeCompleted after.
+        """
+        c = Connected()
+        self.assertEqual(c.clientApp.calls, ["connectionMade"])  # type: ignore[attr-defined]
+        c.flush()
+        self.assertEqual(
+            c.clientApp.calls,  # type: ignore[attr-defined]
+            ["connectionMade", "handshakeCompleted"],
+        )
+        self.assertEqual(
+            c.serverApp.calls,  # type: ignore[attr-defined]
+            ["connectionMade", "handshakeCompleted"],
+        )
+
+    def test_interfaces(self) -> None:
+        c = Connected()
+        c.flush()
+        for iface in (
+            ISSLTransport,
+            INegotiated,
+            ITCPTransport,
+            IRenegotiatingTransport,
+        ):
+            self.assertTrue(iface.providedBy(c.client), iface)
+        session = c.client.session
+        assert session is not None
+        self.assertEqual(session.version, "TLSv1.2")
+        peer = c.client.getPeerCertificate()
+        self.assertEqual(peer.to_cryptography(), cachedPKI().ecdsaServer.certificate)
+        self.assertIsNone(c.server.getPeerCertificate())
+
+    def test_earlyWritesAreBuffered(self) -> None:
+        """
+        Writes made in connectionMade are sent once the handshake is done.
+        """
+
+        class Greeter(Recorder):
+            def connectionMade(self) -> None:
+                super().connectionMade()
+                self.transport.write(b"hello ")
+                self.transport.writeSequence([b"over ", b"TLS"])
+
+        c = Connected(clientProtocol=Greeter())
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"hello over TLS")  # type: ignore[attr-defined]
+
+    def test_alpnFromWrappedFactory(self) -> None:
+        """
+        IProtocolNegotiationFactory on the wrapped factory gives the ALPN list.
+        """
+        from twisted.internet.interfaces import IProtocolNegotiationFactory
+
+        @implementer(IProtocolNegotiationFactory)
+        class NegotiatingFactory(Factory):
+            protocol = Recorder
+
+            def acceptableProtocols(self) -> list[bytes]:
+                return [b"h2", b"http/1.1"]
+
+        clock = Clock()
+        server = TLSFactory(serverOptions(), False, NegotiatingFactory(), clock=clock)
+        client = TLSFactory(
+            optionsForClientTLS(
+                "localhost",
+                trustRoot=cachedPKI().caCertificate,
+                acceptableProtocols=[b"http/1.1"],
+            ),
+            True,
+            Factory.forProtocol(Recorder),
+            clock=clock,
+        )
+        s, cl = server.buildProtocol(None), client.buildProtocol(None)
+        pump = connect(s, FakeTransport(s, True), cl, FakeTransport(cl, False), clock=clock)
+        pump.flush()
+        self.assertEqual(cl.negotiatedProtocol, b"http/1.1")
+        self.assertEqual(s.negotiatedProtocol, b"http/1.1")
+
+
+class CloseTests(SynchronousTestCase):
+    def test_cleanClose(self) -> None:
+        """
+        loseConnection flushes, exchanges close_notify: ConnectionDone both
+        sides, and data written just before arrives.
+        """
+        c = Connected()
+        c.flush()
+        c.client.write(b"bye")
+        c.client.loseConnection()
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"bye")  # type: ignore[attr-defined]
+        for app in (c.clientApp, c.serverApp):
+            reason = app.lostReason  # type: ignore[attr-defined]
+            assert reason is not None
+            self.assertTrue(reason.check(ConnectionDone), reason)
+
+    def test_closeBeforeHandshakeWaits(self) -> None:
+        """
+        A loseConnection in connectionMade after a write waits for the
+        handshake, sends the data, then closes cleanly.
+        """
+
+        class WriteAndClose(Recorder):
+            def connectionMade(self) -> None:
+                super().connectionMade()
+                self.transport.write(b"one shot")
+                self.transport.loseConnection()
+
+        c = Connected(clientProtocol=WriteAndClose())
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"one shot")  # type: ignore[attr-defined]
+        reason = c.serverApp.lostReason  # type: ignore[attr-defined]
+        assert reason is not None
+        self.assertTrue(reason.check(ConnectionDone))
+
+    def test_eofWithoutCloseNotify(self) -> None:
+        """
+        The TCP connection ending without close_notify is ConnectionLost.
+        """
+        c = Connected()
+        c.flush()
+        c.clientTransport.loseConnection()  # under TLS: no close_notify
+        c.flush()
+        reason = c.serverApp.lostReason  # type: ignore[attr-defined]
+        assert reason is not None
+        self.assertTrue(reason.check(ConnectionLost), reason)
+
+    def test_peerNeverAnswersCloseNotify(self) -> None:
+        """
+        If the peer never answers our close_notify, the connection is
+        dropped after the close timeout.
+        """
+        c = Connected()
+        c.flush()
+        c.server.dataReceived = lambda data: None  # type: ignore[method-assign]
+        c.client.loseConnection()
+        c.flush()
+        self.assertIsNone(c.clientApp.lostReason)  # type: ignore[attr-defined]
+        c.clock.advance(c.client.factory.closeTimeout + 1)
+        c.flush()
+        self.assertIsNotNone(c.clientApp.lostReason)  # type: ignore[attr-defined]
+
+    def test_abort(self) -> None:
+        c = Connected()
+        c.flush()
+        c.client.abortConnection()
+        c.flush()
+        self.assertIn("connectionLost", c.clientApp.calls)  # type: ignore[attr-defined]
+
+
+class FailureTests(SynchronousTestCase):
+    def test_verificationFailureReported(self) -> None:
+        """
+        A certificate the client rejects ends both sides with a
+        TLSAlertError naming the alert; no application data flows.
+        """
+        pki = cachedPKI()
+        c = Connected(
+            server=ServerOptions.fromPEM(
+                pki.wrongHostServer.certPath, pki.wrongHostServer.keyPath
+            )
+        )
+        c.flush()
+        clientReason = c.clientApp.lostReason  # type: ignore[attr-defined]
+        assert clientReason is not None
+        clientReason.trap(TLSAlertError)
+        self.assertEqual(clientReason.value.alert, AlertDescription.bad_certificate)
+        self.assertTrue(clientReason.value.sentByUs)
+        serverReason = c.serverApp.lostReason  # type: ignore[attr-defined]
+        assert serverReason is not None
+        serverReason.trap(TLSAlertError)
+        self.assertFalse(serverReason.value.sentByUs)
+        self.assertNotIn("handshakeCompleted", c.clientApp.calls)  # type: ignore[attr-defined]
+
+    def test_garbageGetsAlertAndClose(self) -> None:
+        """
+        Garbage from the peer: an alert goes out, the connection closes,
+        nothing raises out of dataReceived.
+        """
+        c = Connected()
+        c.server.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        out = c.serverTransport.stream if hasattr(c.serverTransport, "stream") else None
+        del out
+        self.assertTrue(c.serverTransport.disconnecting)
+        c.flush()
+        reason = c.serverApp.lostReason  # type: ignore[attr-defined]
+        assert reason is not None
+        reason.trap(TLSAlertError)
+
+
+class ProducerTests(SynchronousTestCase):
+    def test_producerPausedDuringHandshake(self) -> None:
+        """
+        A streaming producer registered before the handshake is paused until
+        the handshake completes.
+        """
+        events: list[str] = []
+
+        class Producer:
+            def pauseProducing(self) -> None:
+                events.append("pause")
+
+            def resumeProducing(self) -> None:
+                events.append("resume")
+
+            def stopProducing(self) -> None:
+                events.append("stop")
+
+        c = Connected()
+        c.client.registerProducer(Producer(), True)
+        self.assertEqual(events, ["pause"])
+        c.flush()
+        self.assertEqual(events, ["pause", "resume"])

@@ -1,0 +1,198 @@
+# -*- test-case-name: tests.test_demo -*-
+"""
+C{python -m twisted_reneg.demo}: the end-to-end job behind C{make demo}.
+
+It makes a throwaway CA and server certificate, starts a TLS 1.2 server of
+ours on 127.0.0.1, connects a client of ours to it, exchanges data, prints
+the negotiated session, then handshakes with C{openssl s_client} against the
+same server.  Exit status 0 means every step worked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from twisted.internet import defer, protocol, task
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+
+from . import ClientOptions, ServerOptions, TLSFactory, TLSSession
+from .testing.pki import makePKI
+
+
+class _Echo(protocol.Protocol):
+    def dataReceived(self, data: bytes) -> None:
+        self.transport.write(b"echo: " + data)
+
+
+class _OneShotClient(protocol.Protocol):
+    """
+    Sends one line, waits for its echo, and closes cleanly.
+    """
+
+    def __init__(self, message: bytes) -> None:
+        self.message = message
+        self.received = b""
+        self.done: defer.Deferred[bytes] = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.message)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        if self.received.endswith(b"\n"):
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Any) -> None:
+        self.done.callback(self.received)
+
+
+def describe(session: TLSSession | None) -> str:
+    if session is None:
+        return "  (no session)"
+    peer = session.peerCertificate
+    lines = [
+        f"  version:                {session.version}",
+        f"  cipher suite:           {session.cipherSuite}",
+        f"  key exchange group:     {session.group}",
+        f"  signature scheme:       {session.signatureScheme}",
+        f"  server name (SNI):      {session.serverName}",
+        f"  ALPN protocol:          {session.alpnProtocol!r}",
+        f"  extended master secret: {session.extendedMasterSecret}",
+        f"  secure renegotiation:   {session.secureRenegotiation}",
+        f"  peer certificate:       {peer.subject.rfc4514_string() if peer else None}",
+    ]
+    return "\n".join(lines)
+
+
+async def _main(reactor: Any) -> int:
+    directory = tempfile.mkdtemp(prefix="twisted_reneg-demo-")
+    try:
+        return await _demo(reactor, directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _demo(reactor: Any, directory: str) -> int:
+    pki = makePKI(directory)
+    print(f"[demo] throwaway CA and certificates in {directory}")
+    serverOptions = ServerOptions.fromPEM(
+        pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath, acceptableProtocols=[b"demo/1"]
+    )
+    serverFactory = TLSFactory(serverOptions, False, protocol.Factory.forProtocol(_Echo))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(serverFactory)
+    portNumber = port.getHost().port
+    print(f"[demo] our TLS 1.2 server listens on 127.0.0.1:{portNumber}")
+    failures = 0
+    try:
+        client = _OneShotClient(b"hello from our client\n")
+        clientOptions = ClientOptions(
+            "localhost", trustRoots=[pki.caCertificate], acceptableProtocols=[b"demo/1"]
+        )
+        clientFactory = TLSFactory(
+            clientOptions, True, protocol.Factory.forProtocol(lambda: client)
+        )
+        tlsProtocol = await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(
+            clientFactory
+        )
+        reply = await client.done
+        print(f"[demo] our client got: {reply!r}")
+        print("[demo] negotiated session (client view):")
+        print(describe(tlsProtocol.session))
+        if reply != b"echo: hello from our client\n":
+            print("[demo] FAILED: wrong echo")
+            failures += 1
+
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            print("[demo] FAILED: openssl not found (run `make demo`, which installs it)")
+            return 1
+        out, err, code = await _runOpenSSL(reactor, openssl, portNumber, pki.caPath)
+        text = out.decode("utf-8", "replace")
+        wanted = ["Verify return code: 0 (ok)", "Protocol  : TLSv1.2", "echo: hello from openssl"]
+        missing = [w for w in wanted if w not in text]
+        for line in text.splitlines():
+            if any(
+                k in line for k in ("Protocol  :", "Cipher    :", "Verify return", "ALPN", "echo:")
+            ):
+                print(f"[demo] openssl s_client: {line.strip()}")
+        if code != 0 or missing:
+            print(f"[demo] FAILED: openssl s_client exit {code}, missing {missing}")
+            print(err.decode("utf-8", "replace")[-2000:])
+            failures += 1
+        else:
+            print("[demo] openssl s_client handshake with our server: OK")
+    finally:
+        await port.stopListening()
+    print("[demo] PASSED" if not failures else f"[demo] {failures} step(s) FAILED")
+    return 1 if failures else 0
+
+
+class _SClient(protocol.ProcessProtocol):
+    """
+    Drives C{openssl s_client}: once its handshake report is printed, send
+    one line; once the echo is back, close stdin so it closes the session.
+    """
+
+    def __init__(self, line: bytes, reactor: Any, timeout: float = 20.0) -> None:
+        self.line = line
+        self.out = b""
+        self.err = b""
+        self.sent = False
+        self.done: defer.Deferred[tuple[bytes, bytes, int]] = defer.Deferred()
+        self.timer = reactor.callLater(timeout, self._timedOut)
+
+    def outReceived(self, data: bytes) -> None:
+        self.out += data
+        if not self.sent and b"Verify return code" in self.out:
+            self.sent = True
+            self.transport.write(self.line)
+        elif self.sent and b"echo: " + self.line in self.out:
+            self.transport.closeStdin()
+
+    def errReceived(self, data: bytes) -> None:
+        self.err += data
+
+    def _timedOut(self) -> None:
+        self.err += b"\n[demo] openssl s_client timed out\n"
+        self.transport.signalProcess("KILL")
+
+    def processEnded(self, reason: Any) -> None:
+        if self.timer.active():
+            self.timer.cancel()
+        code = getattr(reason.value, "exitCode", None)
+        self.done.callback((self.out, self.err, -1 if code is None else code))
+
+
+async def _runOpenSSL(
+    reactor: Any, openssl: str, portNumber: int, caPath: str
+) -> tuple[bytes, bytes, int]:
+    argv = [
+        openssl,
+        "s_client",
+        "-tls1_2",
+        "-connect",
+        f"127.0.0.1:{portNumber}",
+        "-servername",
+        "localhost",
+        "-CAfile",
+        caPath,
+        "-verify_return_error",
+        "-verify_hostname",
+        "localhost",
+        "-alpn",
+        "demo/1",
+    ]
+    client = _SClient(b"hello from openssl\n", reactor)
+    reactor.spawnProcess(client, openssl, argv, env=None)
+    return await client.done
+
+
+def main() -> None:
+    task.react(lambda reactor: defer.ensureDeferred(_main(reactor)).addCallback(sys.exit))
+
+
+if __name__ == "__main__":
+    main()
