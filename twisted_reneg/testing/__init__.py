@@ -1,0 +1,3 @@
+"""
+Helpers for testing code that uses twisted_reneg: a throwaway PKI.
+"""

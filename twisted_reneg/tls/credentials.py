@@ -1,0 +1,362 @@
+# -*- test-case-name: tests.test_credentials -*-
+"""
+Certificates and keys: our own (L{Credential}: chain, key, signing) and the
+peer's (L{verifySignature}, L{PeerVerifier}: chain and name checks with
+C{cryptography.x509.verification}).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.x509.verification import (
+    DNSName,
+    IPAddress,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from .errors import AlertDescription, PeerError
+from .suites import KeyExchange, SignatureScheme
+
+A = AlertDescription
+S = SignatureScheme
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+class KeyType(Enum):
+    RSA = "rsa"
+    ECDSA_P256 = "ecdsa-p256"
+    ECDSA_P384 = "ecdsa-p384"
+    ED25519 = "ed25519"
+
+
+def keyTypeOf(key: object) -> KeyType | None:
+    """
+    The L{KeyType} of a public or private key, or C{None} if unsupported.
+    """
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return KeyType.RSA
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return KeyType.ED25519
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        if isinstance(key.curve, ec.SECP256R1):
+            return KeyType.ECDSA_P256
+        if isinstance(key.curve, ec.SECP384R1):
+            return KeyType.ECDSA_P384
+    return None
+
+
+_HASH = {
+    S.rsa_pkcs1_sha256: hashes.SHA256,
+    S.rsa_pkcs1_sha384: hashes.SHA384,
+    S.rsa_pkcs1_sha512: hashes.SHA512,
+    S.rsa_pss_rsae_sha256: hashes.SHA256,
+    S.rsa_pss_rsae_sha384: hashes.SHA384,
+    S.rsa_pss_rsae_sha512: hashes.SHA512,
+    S.ecdsa_secp256r1_sha256: hashes.SHA256,
+    S.ecdsa_secp384r1_sha384: hashes.SHA384,
+}
+_PSS = (S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512)
+_PKCS1 = (S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512)
+_ECDSA = (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384)
+
+#: Which schemes a key type can use.  In TLS 1.2 the ECDSA code points name
+#: only the hash, so any curve may use either; TLS 1.3 ties curve to hash.
+_SCHEMES_12: dict[KeyType, tuple[SignatureScheme, ...]] = {
+    KeyType.RSA: _PSS + _PKCS1,
+    KeyType.ECDSA_P256: (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384),
+    KeyType.ECDSA_P384: (S.ecdsa_secp384r1_sha384, S.ecdsa_secp256r1_sha256),
+    KeyType.ED25519: (S.ed25519,),
+}
+_SCHEMES_13: dict[KeyType, tuple[SignatureScheme, ...]] = {
+    KeyType.RSA: _PSS,
+    KeyType.ECDSA_P256: (S.ecdsa_secp256r1_sha256,),
+    KeyType.ECDSA_P384: (S.ecdsa_secp384r1_sha384,),
+    KeyType.ED25519: (S.ed25519,),
+}
+
+
+def _schemesFor(keyType: KeyType, tls13: bool) -> tuple[SignatureScheme, ...]:
+    return (_SCHEMES_13 if tls13 else _SCHEMES_12)[keyType]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """
+    Our certificate chain (leaf first) and the leaf's private key.
+    """
+
+    chain: tuple[x509.Certificate, ...] = field(repr=False)
+    privateKey: PrivateKey = field(repr=False)
+    keyType: KeyType = field(init=False)
+
+    def __post_init__(self) -> None:
+        chain = tuple(self.chain)
+        object.__setattr__(self, "chain", chain)
+        if not chain:
+            raise ValueError("a credential needs at least one certificate")
+        keyType = keyTypeOf(self.privateKey)
+        if keyType is None:
+            raise ValueError(f"unsupported private key type {type(self.privateKey).__name__}")
+        leafKey = chain[0].public_key()
+        fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if self.privateKey.public_key().public_bytes(*fmt) != leafKey.public_bytes(*fmt):
+            raise ValueError("private key does not match the leaf certificate")
+        object.__setattr__(self, "keyType", keyType)
+
+    def __repr__(self) -> str:
+        return f"<Credential {self.keyType.value} {self.chain[0].subject.rfc4514_string()}>"
+
+    @classmethod
+    def fromPEM(
+        cls, certChainPEM: bytes, keyPEM: bytes, password: bytes | None = None
+    ) -> Credential:
+        chain = x509.load_pem_x509_certificates(certChainPEM)
+        key = serialization.load_pem_private_key(keyPEM, password=password)
+        return cls(tuple(chain), key)  # type: ignore[arg-type]
+
+    @classmethod
+    def fromFiles(cls, certChainPath: str, keyPath: str) -> Credential:
+        with open(certChainPath, "rb") as c, open(keyPath, "rb") as k:
+            return cls.fromPEM(c.read(), k.read())
+
+    def signatureSchemes(self, tls13: bool = False) -> tuple[SignatureScheme, ...]:
+        return _schemesFor(self.keyType, tls13)
+
+    def chooseScheme(
+        self, peerSchemes: Sequence[int], tls13: bool = False
+    ) -> SignatureScheme | None:
+        """
+        Our most preferred scheme that the peer accepts.
+        """
+        return next((s for s in self.signatureSchemes(tls13) if s in peerSchemes), None)
+
+    def compatibleWith(self, keyExchange: KeyExchange) -> bool:
+        """
+        RFC 8422 5.3: ECDHE_RSA needs an RSA certificate, ECDHE_ECDSA an
+        ECDSA or EdDSA one.
+        """
+        if keyExchange is KeyExchange.ECDHE_RSA:
+            return self.keyType is KeyType.RSA
+        return self.keyType is not KeyType.RSA
+
+    def sign(self, scheme: SignatureScheme, data: bytes) -> bytes:
+        if scheme not in _schemesFor(self.keyType, False) and scheme not in _schemesFor(
+            self.keyType, True
+        ):
+            raise ValueError(f"{scheme.name} cannot be used with a {self.keyType.value} key")
+        key = self.privateKey
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(data)
+        h = _HASH[scheme]()
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(h))
+        if scheme in _PSS:
+            return key.sign(data, padding.PSS(padding.MGF1(h), h.digest_size), h)
+        return key.sign(data, padding.PKCS1v15(), h)
+
+
+def verifySignature(
+    certificate: x509.Certificate,
+    scheme: int,
+    signature: bytes,
+    data: bytes,
+    tls13: bool = False,
+) -> None:
+    """
+    Check a handshake signature made with C{certificate}'s key.
+
+    @raise PeerError: C{illegal_parameter} for a scheme that does not fit
+        the key, C{decrypt_error} for a signature that does not verify.
+    """
+    try:
+        scheme = SignatureScheme(scheme)
+    except ValueError:
+        raise PeerError(A.illegal_parameter, f"unknown signature scheme {scheme:#06x}") from None
+    key = certificate.public_key()
+    keyType = keyTypeOf(key)
+    if keyType is None or scheme not in _schemesFor(keyType, tls13):
+        raise PeerError(
+            A.illegal_parameter,
+            f"signature scheme {scheme.name} does not fit the certificate's key",
+        )
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, data)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(_HASH[scheme]()))
+        else:
+            assert isinstance(key, rsa.RSAPublicKey)
+            h = _HASH[scheme]()
+            pad = (
+                padding.PSS(padding.MGF1(h), h.digest_size)
+                if scheme in _PSS
+                else padding.PKCS1v15()
+            )
+            key.verify(signature, data, pad, h)
+    except InvalidSignature:
+        raise PeerError(A.decrypt_error, f"{scheme.name} signature does not verify") from None
+
+
+_systemRoots: list[x509.Certificate] | None = None
+
+
+def systemTrustRoots() -> list[x509.Certificate]:
+    """
+    The system CA bundle, loaded once per process.
+    """
+    global _systemRoots
+    if _systemRoots is None:
+        paths = ssl.get_default_verify_paths()
+        candidates = [paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"]
+        roots: list[x509.Certificate] = []
+        for path in candidates:
+            if not path:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    roots = x509.load_pem_x509_certificates(f.read())
+            except (OSError, ValueError):
+                continue
+            if roots:
+                break
+        _systemRoots = roots
+    return _systemRoots
+
+
+def _subjectFor(name: str) -> DNSName | IPAddress:
+    try:
+        return IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return DNSName(name)
+
+
+class PeerVerifier:
+    """
+    Verifies a peer's chain: path to a trust root, validity period, key
+    usage, and for servers the name.
+
+    @param trustRoots: the CAs to trust; C{None} for the system bundle.
+    @param verify: C{False} accepts any chain.  Never the default: the
+        options layer only sets it when asked by name, and logs it.
+    """
+
+    def __init__(
+        self,
+        trustRoots: Sequence[x509.Certificate] | None = None,
+        verify: bool = True,
+        maxChainLength: int = 10,
+    ) -> None:
+        self._trustRoots = list(trustRoots) if trustRoots is not None else None
+        self.verify = verify
+        self.maxChainLength = maxChainLength
+        self._store: Store | None = None
+
+    def _getStore(self) -> Store:
+        if self._store is None:
+            roots = self._trustRoots if self._trustRoots is not None else systemTrustRoots()
+            if not roots:
+                raise PeerError(A.unknown_ca, "no trust roots configured or found")
+            self._store = Store(roots)
+        return self._store
+
+    def _builder(self, now: datetime) -> PolicyBuilder:
+        return (
+            PolicyBuilder().store(self._getStore()).time(now).max_chain_depth(self.maxChainLength)
+        )
+
+    def _precheck(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
+        if not chain:
+            raise PeerError(A.bad_certificate, "no certificate")
+        if len(chain) > self.maxChainLength:
+            raise PeerError(A.bad_certificate, f"certificate chain of {len(chain)} is too long")
+        leaf = chain[0]
+        if now > leaf.not_valid_after_utc:
+            raise PeerError(
+                A.certificate_expired,
+                f"certificate expired on {leaf.not_valid_after_utc.isoformat()}",
+            )
+        if now < leaf.not_valid_before_utc:
+            raise PeerError(
+                A.certificate_expired,
+                f"certificate not valid before {leaf.not_valid_before_utc.isoformat()}",
+            )
+
+    def verifyServer(
+        self, chain: Sequence[x509.Certificate], serverName: str | None, now: datetime
+    ) -> None:
+        if not self.verify:
+            return
+        self._precheck(chain, now)
+        if serverName is None:
+            raise PeerError(A.bad_certificate, "no server name to verify")
+        verifier = self._builder(now).build_server_verifier(_subjectFor(serverName))
+        try:
+            verifier.verify(chain[0], list(chain[1:]))
+        except VerificationError as e:
+            raise self._explain(chain, now, e, serverName) from None
+
+    def verifyClient(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
+        if not self.verify:
+            return
+        self._precheck(chain, now)
+        try:
+            self._builder(now).build_client_verifier().verify(chain[0], list(chain[1:]))
+        except VerificationError as e:
+            raise self._explain(chain, now, e, None) from None
+
+    def _explain(
+        self,
+        chain: Sequence[x509.Certificate],
+        now: datetime,
+        error: VerificationError,
+        serverName: str | None,
+    ) -> PeerError:
+        """
+        Turn the library's error into the alert that names the reason.
+        """
+        if serverName is not None and not nameMatches(chain[0], serverName):
+            return PeerError(A.bad_certificate, f"certificate is not valid for {serverName!r}")
+        message = str(error)
+        if "candidates exhausted" in message or "issuer" in message.lower():
+            return PeerError(A.unknown_ca, "certificate signed by an unknown authority")
+        return PeerError(A.bad_certificate, f"certificate rejected: {message}")
+
+
+def nameMatches(leaf: x509.Certificate, serverName: str) -> bool:
+    """
+    Whether the leaf's subjectAltName covers C{serverName} (RFC 6125: DNS
+    names with a left-most wildcard label, or an exact IP address).  Used to
+    name the reason of a failure; the decision itself is the verifier's.
+    """
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        address = ipaddress.ip_address(serverName)
+    except ValueError:
+        address = None
+    if address is not None:
+        return address in san.get_values_for_type(x509.IPAddress)
+    wanted = serverName.lower().rstrip(".")
+    for pattern in san.get_values_for_type(x509.DNSName):
+        pattern = pattern.lower().rstrip(".")
+        if pattern == wanted:
+            return True
+        if pattern.startswith("*.") and "." in wanted:
+            if wanted.split(".", 1)[1] == pattern[2:]:
+                return True
+    return False

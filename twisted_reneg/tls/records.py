@@ -1,0 +1,295 @@
+# -*- test-case-name: tests.test_records -*-
+"""
+The record layer: framing, fragmentation and AEAD protection (RFC 5246
+section 6.2, RFC 5288 for AES-GCM, RFC 7905 for ChaCha20-Poly1305).
+
+Each direction is its own object with its own protection and sequence
+number, because the two directions change keys at different moments (a
+ChangeCipherSpec switches one side only).  The bulk path does one AEAD call
+per record, builds nonces and headers with C{struct}, and avoids copies of
+application data beyond the ones C{cryptography} needs.
+"""
+
+from __future__ import annotations
+
+import struct
+from abc import ABC, abstractmethod
+from enum import IntEnum
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from .errors import AlertDescription, DecodeError, LocalUsageError, PeerError
+
+
+class ContentType(IntEnum):
+    change_cipher_spec = 20
+    alert = 21
+    handshake = 22
+    application_data = 23
+
+
+MAX_PLAINTEXT = 1 << 14
+#: RFC 5246 6.2.3: ciphertext may exceed the plaintext by at most 2048.
+MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048
+TLS12_VERSION = 0x0303
+HEADER_LENGTH = 5
+MAX_SEQUENCE = (1 << 64) - 1
+
+_VALID_TYPES = frozenset(int(t) for t in ContentType)
+_header = struct.Struct(">BHH")
+_aad = struct.Struct(">QBHH")
+_seq = struct.Struct(">Q")
+
+
+class RecordProtection(ABC):
+    """
+    The AEAD state of one direction.
+
+    @cvar explicitNonceLength: bytes of nonce carried in each record.
+    @cvar tagLength: bytes of authentication tag.
+    """
+
+    explicitNonceLength: int = 0
+    tagLength: int = 16
+
+    @abstractmethod
+    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+        """
+        @return: the record fragment (explicit nonce, ciphertext, tag).
+        """
+
+    @abstractmethod
+    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+        """
+        @return: the plaintext.
+        @raise PeerError: C{bad_record_mac} if the fragment does not verify.
+        """
+
+
+def _badMac() -> PeerError:
+    return PeerError(AlertDescription.bad_record_mac, "record does not authenticate")
+
+
+class _AESGCM12(RecordProtection):
+    """
+    RFC 5288: nonce = 4-byte salt from the key block || 8-byte explicit
+    nonce sent in the record.  We send the sequence number as the explicit
+    part, which makes nonce reuse impossible under one key.
+    """
+
+    explicitNonceLength = 8
+
+    def __init__(self, key: bytes, salt: bytes) -> None:
+        if len(salt) != 4:
+            raise ValueError("AES-GCM salt must be 4 bytes")
+        self._aead = AESGCM(key)
+        self._salt = salt
+
+    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+        explicit = _seq.pack(seq)
+        aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
+        return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
+
+    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+        length = len(fragment) - 8 - 16
+        if length < 0:
+            raise _badMac()
+        nonce = self._salt + bytes(fragment[:8])
+        aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
+        try:
+            return self._aead.decrypt(nonce, fragment[8:], aad)
+        except InvalidTag:
+            raise _badMac() from None
+
+
+class _ChaCha12(RecordProtection):
+    """
+    RFC 7905: nonce = 12-byte IV XOR the sequence number (left-padded); no
+    explicit nonce on the wire.
+    """
+
+    def __init__(self, key: bytes, iv: bytes) -> None:
+        if len(iv) != 12:
+            raise ValueError("ChaCha20-Poly1305 IV must be 12 bytes")
+        self._aead = ChaCha20Poly1305(key)
+        self._iv = int.from_bytes(iv, "big")
+
+    def _nonce(self, seq: int) -> bytes:
+        return (self._iv ^ seq).to_bytes(12, "big")
+
+    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+        aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
+        return self._aead.encrypt(self._nonce(seq), plaintext, aad)
+
+    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+        length = len(fragment) - 16
+        if length < 0:
+            raise _badMac()
+        aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
+        try:
+            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+        except InvalidTag:
+            raise _badMac() from None
+
+
+def tls12Protection(aeadName: str, key: bytes, fixedIv: bytes) -> RecordProtection:
+    """
+    Record protection for a TLS 1.2 AEAD suite.
+
+    @param aeadName: C{"AES-128-GCM"}, C{"AES-256-GCM"} or C{"CHACHA20-POLY1305"}.
+    """
+    if aeadName in ("AES-128-GCM", "AES-256-GCM"):
+        return _AESGCM12(key, fixedIv)
+    if aeadName == "CHACHA20-POLY1305":
+        return _ChaCha12(key, fixedIv)
+    raise ValueError(f"unknown AEAD {aeadName!r}")
+
+
+class RecordWriter:
+    """
+    The sending direction.
+
+    @ivar recordVersion: the version field written in record headers.
+    """
+
+    def __init__(self) -> None:
+        self._protection: RecordProtection | None = None
+        self._seq = 0
+        self.recordVersion = TLS12_VERSION
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def changeProtection(self, protection: RecordProtection | None) -> None:
+        self._protection = protection
+        self._seq = 0
+
+    def writeRecords(
+        self, contentType: int, data: bytes, maxFragment: int = MAX_PLAINTEXT
+    ) -> list[bytes]:
+        """
+        Fragment C{data} and protect each fragment.
+
+        @return: complete records, header included.
+        """
+        if not data:
+            if contentType != ContentType.application_data:
+                return []
+            return [self._record(contentType, b"")]
+        if len(data) <= maxFragment:
+            return [self._record(contentType, data)]
+        view = memoryview(data)
+        return [
+            self._record(contentType, view[i : i + maxFragment])
+            for i in range(0, len(data), maxFragment)
+        ]
+
+    def _record(self, contentType: int, fragment: bytes | memoryview) -> bytes:
+        protection = self._protection
+        if protection is None:
+            body = bytes(fragment)
+        else:
+            if self._seq >= MAX_SEQUENCE:
+                # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
+                # (or rekey in 1.3) long before this.
+                raise LocalUsageError("record sequence number exhausted")
+            body = protection.seal(contentType, self._seq, fragment)
+            self._seq += 1
+        return _header.pack(contentType, self.recordVersion, len(body)) + body
+
+
+class RecordReader:
+    """
+    The receiving direction: bytes in, whole records out.
+
+    The caller drains L{nextRecord} after each L{feed}; the reader then holds
+    at most one incomplete record (bounded by L{MAX_CIPHERTEXT}).
+    """
+
+    #: Compact the buffer once this much of it has been consumed.
+    _COMPACT_AT = 1 << 16
+
+    def __init__(self) -> None:
+        self._protection: RecordProtection | None = None
+        self._seq = 0
+        self._buf = bytearray()
+        self._pos = 0
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def changeProtection(self, protection: RecordProtection | None) -> None:
+        self._protection = protection
+        self._seq = 0
+
+    def feed(self, data: bytes) -> None:
+        if self._pos and self._pos == len(self._buf):
+            # Everything was consumed: start afresh rather than compacting.
+            self._buf = bytearray(data)
+            self._pos = 0
+        else:
+            self._buf += data
+
+    def hasBufferedData(self) -> bool:
+        return self._pos < len(self._buf)
+
+    def nextRecord(self) -> tuple[int, bytes] | None:
+        """
+        @return: C{(contentType, plaintext)} of the next complete record, or
+            C{None} if none is buffered yet.
+        @raise PeerError: for a malformed, oversized or unauthentic record.
+        """
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if available < HEADER_LENGTH:
+            self._release()
+            return None
+        contentType, version, length = _header.unpack_from(buf, pos)
+        if contentType not in _VALID_TYPES:
+            raise PeerError(
+                AlertDescription.unexpected_message, f"unknown record type {contentType}"
+            )
+        if version >> 8 != 3:
+            raise DecodeError(f"record version {version:#06x}")
+        protection = self._protection
+        limit = MAX_PLAINTEXT if protection is None else MAX_CIPHERTEXT
+        if length > limit:
+            raise PeerError(
+                AlertDescription.record_overflow, f"record of {length} bytes exceeds {limit}"
+            )
+        end = pos + HEADER_LENGTH + length
+        if len(buf) < end:
+            return None
+        if protection is None:
+            plaintext = bytes(buf[pos + HEADER_LENGTH : end])
+        else:
+            if self._seq >= MAX_SEQUENCE:
+                raise PeerError(AlertDescription.unexpected_message, "sequence number exhausted")
+            # A view, not a copy, of the ciphertext; released before the
+            # buffer may be resized below.
+            with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
+                plaintext = protection.open(contentType, self._seq, fragment)
+            self._seq += 1
+            if len(plaintext) > MAX_PLAINTEXT:
+                raise PeerError(
+                    AlertDescription.record_overflow, f"plaintext of {len(plaintext)} bytes"
+                )
+        self._pos = end
+        if not plaintext and contentType != ContentType.application_data:
+            raise DecodeError(f"empty {ContentType(contentType).name} record")
+        if end >= self._COMPACT_AT:
+            del buf[:end]
+            self._pos = 0
+        return contentType, plaintext
+
+    def _release(self) -> None:
+        """
+        Give back memory once the buffer holds only a short tail, so idle
+        connections keep no large buffers.
+        """
+        if self._pos:
+            self._buf = self._buf[self._pos :]
+            self._pos = 0
