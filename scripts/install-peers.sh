@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the interop peers the tests talk to: openssl (s_client/s_server)
+# and GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin).
+# As root, missing ones are installed with apt-get; otherwise we say what is
+# missing and let the tests decide (under CI=true they fail, never skip).
+set -euo pipefail
+
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if ! command -v gnutls-cli >/dev/null 2>&1 || ! command -v gnutls-serv >/dev/null 2>&1; then
+    missing+=(gnutls-bin)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-peers: installing ${missing[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    exit 0
+fi
+
+echo "install-peers: WARNING: missing ${missing[*]}; run as root or install them by hand." >&2
+echo "install-peers: interop tests will be skipped (and fail under CI=true)." >&2
