@@ -50,9 +50,11 @@ class HandshakeMatrixTests(SynchronousTestCase):
                     self.assertTrue(session.extendedMasterSecret)
                     self.assertTrue(session.secureRenegotiation)
                     self.assertEqual(session.peerCertificate, identity.certificate)
-                    self.assertEqual(pair.server.connection.session, session.__class__(
-                        **{**session.__dict__, "peerCertificates": ()}
-                    ), label)
+                    self.assertEqual(
+                        pair.server.connection.session,
+                        session.__class__(**{**session.__dict__, "peerCertificates": ()}),
+                        label,
+                    )
                     pair.client.connection.sendApplicationData(b"ping " + label.encode())
                     pair.server.connection.sendApplicationData(b"pong")
                     pair.pump()

@@ -16,7 +16,7 @@ from twisted.internet.interfaces import (
     ISSLTransport,
     ITCPTransport,
 )
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, IOPump, connect
@@ -57,7 +57,7 @@ class Recorder(Protocol):
             self.calls.append("dataReceived")
         self.data += data
 
-    def connectionLost(self, reason: Failure = Failure(ConnectionDone())) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.calls.append("connectionLost")
         self.lostReason = reason
 
@@ -275,9 +275,7 @@ class FailureTests(SynchronousTestCase):
         """
         pki = cachedPKI()
         c = Connected(
-            server=ServerOptions.fromPEM(
-                pki.wrongHostServer.certPath, pki.wrongHostServer.keyPath
-            )
+            server=ServerOptions.fromPEM(pki.wrongHostServer.certPath, pki.wrongHostServer.keyPath)
         )
         c.flush()
         clientReason = c.clientApp.lostReason  # type: ignore[attr-defined]

@@ -669,7 +669,9 @@ class _ServerExpectClientHello(_State):
             (
                 s
                 for s in config.cipherSuites
-                if s.code in hello.cipherSuites and credential.compatibleWith(s.keyExchange)
+                if s.code in hello.cipherSuites
+                and credential.compatibleWith(s.keyExchange)
+                and _certificateCurveAccepted(credential, groupsRaw is not None, clientGroups)
             ),
             None,
         )
@@ -883,6 +885,25 @@ def _leafKeyType(leaf: x509.Certificate) -> KeyType | None:
         if isinstance(key.curve, ec.SECP384R1):
             return KeyType.ECDSA_P384
     return None
+
+
+_CURVE_OF_KEY = {
+    KeyType.ECDSA_P256: NamedGroup.secp256r1,
+    KeyType.ECDSA_P384: NamedGroup.secp384r1,
+}
+
+
+def _certificateCurveAccepted(
+    credential: Credential, groupsSent: bool, clientGroups: tuple[int, ...]
+) -> bool:
+    """
+    RFC 8422 section 5.1: in TLS 1.2 the client's supported_groups also
+    lists the curves it accepts in ECDSA certificates (OpenSSL enforces
+    this: "wrong curve"), so an ECDSA certificate is usable only on a curve
+    the client named.
+    """
+    curve = _CURVE_OF_KEY.get(credential.keyType)
+    return curve is None or not groupsSent or curve in clientGroups
 
 
 def _keyTypeFits(keyType: KeyType | None, keyExchange: KeyExchange) -> bool:
