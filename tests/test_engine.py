@@ -7,9 +7,10 @@ failure paths a handshake can take.
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.tls.config import ClientAuth
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import CloseNotifyReceived, PeerCertificateReceived
@@ -18,6 +19,13 @@ from twisted_reneg.tls.suites import TLS12_SUITES, KeyExchange, NamedGroup
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
 A = AlertDescription
+
+
+def _curveOf(identity: Identity) -> NamedGroup | None:
+    key = identity.certificate.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return NamedGroup.secp384r1 if key.curve.name == "secp384r1" else NamedGroup.secp256r1
+    return None
 
 
 class HandshakeMatrixTests(SynchronousTestCase):
@@ -36,9 +44,13 @@ class HandshakeMatrixTests(SynchronousTestCase):
             for identity in identities[suite.keyExchange]:
                 for group in NamedGroup:
                     label = f"{suite.name} {identity.certificate.subject} {group.name}"
+                    # The client also names the certificate's curve, which
+                    # RFC 8422 requires; the server offers only `group`.
+                    curve = _curveOf(identity)
+                    clientGroups = (group,) if curve in (None, group) else (group, curve)
                     pair = EnginePair(
-                        clientConfig(cipherSuites=(suite,), groups=(group,)),
-                        serverConfig(identity),
+                        clientConfig(cipherSuites=(suite,), groups=clientGroups),
+                        serverConfig(identity, groups=(group,)),
                     ).handshake()
                     self.assertIsNone(pair.client.failure(), label)
                     self.assertIsNone(pair.server.failure(), label)
@@ -139,6 +151,17 @@ class NegotiationTests(SynchronousTestCase):
         clientFailure = pair.client.failure()
         assert clientFailure is not None
         self.assertFalse(clientFailure.error.sentByUs)
+
+    def test_certificateCurveNotAccepted(self) -> None:
+        """
+        RFC 8422 5.1: a P-256 certificate is not used with a client whose
+        supported_groups leaves P-256 out; with nothing else to offer the
+        server fails the handshake.
+        """
+        pair = EnginePair(clientConfig(groups=(NamedGroup.x25519,)), serverConfig()).handshake()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
 
     def test_noCommonGroup(self) -> None:
         pair = EnginePair(
