@@ -1,0 +1,250 @@
+# -*- test-case-name: tests.test_records -*-
+"""
+The record layer: framing, fragmentation, AEAD protection and nonces,
+sequence numbers and the limits on what a peer may send.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.tls.errors import AlertDescription, LocalUsageError, PeerError
+from twisted_reneg.tls.records import (
+    MAX_PLAINTEXT,
+    ContentType,
+    RecordReader,
+    RecordWriter,
+    tls12Protection,
+)
+
+A = AlertDescription
+KEYS = {
+    "AES-128-GCM": (bytes(range(16)), bytes(range(100, 104))),
+    "AES-256-GCM": (bytes(range(32)), bytes(range(100, 104))),
+    "CHACHA20-POLY1305": (bytes(range(32)), bytes(range(100, 112))),
+}
+
+
+def protectedPair(aead: str = "AES-128-GCM") -> tuple[RecordWriter, RecordReader]:
+    key, iv = KEYS[aead]
+    writer, reader = RecordWriter(), RecordReader()
+    writer.changeProtection(tls12Protection(aead, key, iv))
+    reader.changeProtection(tls12Protection(aead, key, iv))
+    return writer, reader
+
+
+def drain(reader: RecordReader) -> list[tuple[int, bytes]]:
+    out = []
+    while (r := reader.nextRecord()) is not None:
+        out.append(r)
+    return out
+
+
+class RoundTripTests(SynchronousTestCase):
+    def test_everyAead(self) -> None:
+        for aead in KEYS:
+            writer, reader = protectedPair(aead)
+            for record in writer.writeRecords(
+                ContentType.application_data, b"hello " + aead.encode()
+            ):
+                reader.feed(record)
+            self.assertEqual(drain(reader), [(23, b"hello " + aead.encode())], aead)
+
+    def test_fragmentation(self) -> None:
+        writer, reader = protectedPair()
+        data = bytes(40000)
+        records = writer.writeRecords(ContentType.application_data, data)
+        self.assertEqual(len(records), 3)
+        reader.feed(b"".join(records))
+        got = drain(reader)
+        self.assertEqual(
+            [len(p) for _, p in got], [MAX_PLAINTEXT, MAX_PLAINTEXT, 40000 - 2 * MAX_PLAINTEXT]
+        )
+        self.assertEqual(b"".join(p for _, p in got), data)
+
+    def test_byteByByte(self) -> None:
+        writer, reader = protectedPair("CHACHA20-POLY1305")
+        wire = b"".join(writer.writeRecords(ContentType.handshake, b"x" * 300))
+        got = []
+        for i in range(len(wire)):
+            reader.feed(wire[i : i + 1])
+            got.extend(drain(reader))
+        self.assertEqual(got, [(22, b"x" * 300)])
+        self.assertFalse(reader.hasBufferedData())
+
+    def test_sequenceNumbers(self) -> None:
+        writer, reader = protectedPair()
+        for _ in range(3):
+            reader.feed(writer.writeRecords(ContentType.application_data, b"a")[0])
+        self.assertEqual(writer.seq, 3)
+        drain(reader)
+        self.assertEqual(reader.seq, 3)
+        key, iv = KEYS["AES-128-GCM"]
+        writer.changeProtection(tls12Protection("AES-128-GCM", key, iv))
+        self.assertEqual(writer.seq, 0)
+
+    def test_sequenceNumberMustNotWrap(self) -> None:
+        writer, _ = protectedPair()
+        writer._seq = (1 << 64) - 1  # noqa: SLF001 - the limit itself is under test
+        self.assertRaises(LocalUsageError, writer.writeRecords, ContentType.application_data, b"x")
+
+    def test_emptyWrites(self) -> None:
+        writer = RecordWriter()
+        self.assertEqual(writer.writeRecords(ContentType.handshake, b""), [])
+        self.assertEqual(len(writer.writeRecords(ContentType.application_data, b"")), 1)
+
+
+class NonceKnownAnswerTests(SynchronousTestCase):
+    """
+    Nonces built by hand from RFC 5288 and RFC 7905, checked against what
+    the record layer puts on the wire.
+    """
+
+    SEQ = (1 << 40) + 5
+
+    def test_aesGcmExplicitNonce(self) -> None:
+        key, salt = KEYS["AES-128-GCM"]
+        writer = RecordWriter()
+        writer.changeProtection(tls12Protection("AES-128-GCM", key, salt))
+        writer._seq = self.SEQ  # noqa: SLF001
+        record = writer.writeRecords(ContentType.application_data, b"known answer")[0]
+        explicit = record[5:13]
+        self.assertEqual(explicit, bytes.fromhex("0000010000000005"))
+        nonce = salt + explicit
+        aad = struct.pack(">QBHH", self.SEQ, 23, 0x0303, 12)
+        self.assertEqual(AESGCM(key).decrypt(nonce, record[13:], aad), b"known answer")
+        self.assertEqual(record[:5], bytes.fromhex("1703030024"))
+
+    def test_chachaXorNonce(self) -> None:
+        key, iv = KEYS["CHACHA20-POLY1305"]
+        writer = RecordWriter()
+        writer.changeProtection(tls12Protection("CHACHA20-POLY1305", key, iv))
+        writer._seq = self.SEQ  # noqa: SLF001
+        record = writer.writeRecords(ContentType.application_data, b"known answer")[0]
+        # iv = 64..6f; XOR the 8-byte sequence number into its last 8 bytes.
+        nonce = bytes.fromhex("6465666768696b6b6c6d6e6a")
+        self.assertEqual(
+            nonce, bytes(a ^ b for a, b in zip(iv, bytes(4) + self.SEQ.to_bytes(8, "big"), strict=True))
+        )
+        aad = struct.pack(">QBHH", self.SEQ, 23, 0x0303, 12)
+        self.assertEqual(ChaCha20Poly1305(key).decrypt(nonce, record[5:], aad), b"known answer")
+        self.assertEqual(len(record), 5 + 12 + 16)
+
+
+class LimitTests(SynchronousTestCase):
+    def assertPeerError(self, reader: RecordReader, data: bytes, alert: A) -> None:
+        reader.feed(data)
+        with self.assertRaises(PeerError) as caught:
+            drain(reader)
+        self.assertEqual(caught.exception.alert, alert)
+
+    def test_tamperedRecord(self) -> None:
+        writer, reader = protectedPair()
+        record = bytearray(writer.writeRecords(ContentType.application_data, b"secret")[0])
+        record[-1] ^= 1
+        self.assertPeerError(reader, bytes(record), A.bad_record_mac)
+
+    def test_wrongSequence(self) -> None:
+        writer, reader = protectedPair()
+        writer.writeRecords(ContentType.application_data, b"skipped")
+        self.assertPeerError(
+            reader, writer.writeRecords(ContentType.application_data, b"x")[0], A.bad_record_mac
+        )
+
+    def test_shortFragment(self) -> None:
+        _, reader = protectedPair()
+        self.assertPeerError(reader, bytes.fromhex("1703030004") + b"abcd", A.bad_record_mac)
+
+    def test_oversizedHeaderAlone(self) -> None:
+        """
+        The length is refused from the header: no body needs to arrive.
+        """
+        self.assertPeerError(
+            RecordReader(), struct.pack(">BHH", 22, 0x0303, MAX_PLAINTEXT + 1), A.record_overflow
+        )
+        _, reader = protectedPair()
+        self.assertPeerError(
+            reader, struct.pack(">BHH", 23, 0x0303, MAX_PLAINTEXT + 2049), A.record_overflow
+        )
+
+    def test_protectedMayExpandBy2048(self) -> None:
+        _, reader = protectedPair()
+        reader.feed(struct.pack(">BHH", 23, 0x0303, MAX_PLAINTEXT + 2048))
+        self.assertIsNone(reader.nextRecord())
+
+    def test_unknownType(self) -> None:
+        self.assertPeerError(RecordReader(), bytes.fromhex("1803030001ff"), A.unexpected_message)
+
+    def test_badVersion(self) -> None:
+        self.assertPeerError(RecordReader(), bytes.fromhex("1602030001ff"), A.decode_error)
+
+    def test_emptyHandshakeRecord(self) -> None:
+        self.assertPeerError(RecordReader(), bytes.fromhex("1603030000"), A.decode_error)
+
+    def test_emptyApplicationDataAllowed(self) -> None:
+        writer, reader = protectedPair()
+        reader.feed(writer.writeRecords(ContentType.application_data, b"")[0])
+        self.assertEqual(drain(reader), [(23, b"")])
+
+    def test_plaintextOverflowAfterDecryption(self) -> None:
+        """
+        A protected record whose plaintext exceeds 2^14 is refused even
+        though its ciphertext length is legal.
+        """
+        key, iv = KEYS["AES-128-GCM"]
+        writer = RecordWriter()
+        writer.changeProtection(tls12Protection("AES-128-GCM", key, iv))
+        big = writer.writeRecords(
+            ContentType.application_data, bytes(MAX_PLAINTEXT + 1), maxFragment=MAX_PLAINTEXT + 1
+        )
+        _, reader = protectedPair()
+        self.assertPeerError(reader, big[0], A.record_overflow)
+
+
+class PropertyTests(SynchronousTestCase):
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=2000))
+    def test_plaintextReaderOnlyPeerErrors(self, data: bytes) -> None:
+        reader = RecordReader()
+        reader.feed(data)
+        try:
+            drain(reader)
+        except PeerError:
+            pass
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=2000))
+    def test_protectedReaderOnlyPeerErrors(self, data: bytes) -> None:
+        _, reader = protectedPair()
+        reader.feed(data)
+        try:
+            drain(reader)
+        except PeerError:
+            pass
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.lists(st.binary(min_size=1, max_size=3000), min_size=1, max_size=8),
+        st.lists(st.integers(1, 4000), min_size=1, max_size=20),
+    )
+    def test_chunkingDoesNotMatter(self, messages: list[bytes], cuts: list[int]) -> None:
+        writer, reader = protectedPair()
+        wire = b"".join(
+            r for m in messages for r in writer.writeRecords(ContentType.application_data, m)
+        )
+        got: list[tuple[int, bytes]] = []
+        pos = 0
+        for cut in cuts * (len(wire) // max(1, sum(cuts)) + 1):
+            if pos >= len(wire):
+                break
+            reader.feed(wire[pos : pos + cut])
+            pos += cut
+            got.extend(drain(reader))
+        reader.feed(wire[pos:])
+        got.extend(drain(reader))
+        self.assertEqual(b"".join(p for _, p in got), b"".join(messages))
