@@ -129,7 +129,8 @@ class NonceKnownAnswerTests(SynchronousTestCase):
         # iv = 64..6f; XOR the 8-byte sequence number into its last 8 bytes.
         nonce = bytes.fromhex("6465666768696b6b6c6d6e6a")
         self.assertEqual(
-            nonce, bytes(a ^ b for a, b in zip(iv, bytes(4) + self.SEQ.to_bytes(8, "big"), strict=True))
+            nonce,
+            bytes(a ^ b for a, b in zip(iv, bytes(4) + self.SEQ.to_bytes(8, "big"), strict=True)),
         )
         aad = struct.pack(">QBHH", self.SEQ, 23, 0x0303, 12)
         self.assertEqual(ChaCha20Poly1305(key).decrypt(nonce, record[5:], aad), b"known answer")
