@@ -1,0 +1,256 @@
+# -*- test-case-name: tests.test_messages -*-
+"""
+Handshake messages and extensions: round trips, no proper prefix parses,
+random bytes give a message or a DecodeError and nothing else, and real
+ClientHellos captured from OpenSSL and GnuTLS parse and re-serialize to the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.tls.errors import DecodeError
+from twisted_reneg.tls.messages import (
+    MAX_EXTENSIONS,
+    Certificate12,
+    CertificateRequest12,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeMessage,
+    HelloRequest,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
+    decodeAlpn,
+    decodeEcPointFormats,
+    decodeEmpty,
+    decodeRenegotiationInfo,
+    decodeServerName,
+    decodeUint16List,
+    encodeAlpn,
+    encodeEcPointFormats,
+    encodeRenegotiationInfo,
+    encodeServerName,
+    encodeUint16List,
+)
+from twisted_reneg.tls.wire import Reader
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+u16 = st.integers(0, 0xFFFF)
+random32 = st.binary(min_size=32, max_size=32)
+sessionIds = st.binary(max_size=32)
+
+
+@st.composite
+def extensionLists(draw: Any) -> Extensions:
+    types = draw(st.lists(u16, unique=True, max_size=8))
+    return Extensions(tuple((t, draw(st.binary(max_size=40))) for t in types))
+
+
+MESSAGES: dict[type[HandshakeMessage], Any] = {
+    HelloRequest: st.just(HelloRequest()),
+    ServerHelloDone: st.just(ServerHelloDone()),
+    ClientHello: st.builds(
+        ClientHello,
+        u16,
+        random32,
+        sessionIds,
+        st.lists(u16, min_size=1, max_size=40).map(tuple),
+        st.binary(min_size=1, max_size=4),
+        extensionLists(),
+    ),
+    ServerHello: st.builds(
+        ServerHello, u16, random32, sessionIds, u16, st.integers(0, 255), extensionLists()
+    ),
+    Certificate12: st.builds(
+        Certificate12, st.lists(st.binary(min_size=1, max_size=60), max_size=5).map(tuple)
+    ),
+    ServerKeyExchangeECDHE: st.builds(
+        ServerKeyExchangeECDHE,
+        u16,
+        st.binary(min_size=1, max_size=97),
+        u16,
+        st.binary(max_size=80),
+    ),
+    CertificateRequest12: st.builds(
+        CertificateRequest12,
+        st.binary(min_size=1, max_size=4),
+        st.lists(u16, min_size=1, max_size=20).map(tuple),
+        st.lists(st.binary(min_size=1, max_size=30), max_size=4).map(tuple),
+    ),
+    ClientKeyExchangeECDHE: st.builds(ClientKeyExchangeECDHE, st.binary(min_size=1, max_size=97)),
+    CertificateVerify: st.builds(CertificateVerify, u16, st.binary(max_size=80)),
+    Finished: st.builds(Finished, st.binary(min_size=12, max_size=64)),
+}
+
+anyMessage = st.one_of(*MESSAGES.values())
+
+
+def legitimatePrefix(message: HandshakeMessage, length: int) -> bool:
+    """
+    Hellos without extensions are complete without the extensions block.
+    """
+    if isinstance(message, (ClientHello, ServerHello)) and message.extensions.items:
+        full = message.serialize()
+        bare = type(message)(**{**message.__dict__, "extensions": Extensions()}).serialize()  # type: ignore[arg-type]
+        return length == len(bare) and full.startswith(bare)
+    return False
+
+
+class PropertyTests(SynchronousTestCase):
+    @settings(max_examples=300, deadline=None)
+    @given(anyMessage)
+    def test_roundTrip(self, message: HandshakeMessage) -> None:
+        self.assertEqual(type(message).parse(message.serialize()), message)
+
+    @settings(max_examples=200, deadline=None)
+    @given(anyMessage, st.data())
+    def test_noProperPrefixParses(self, message: HandshakeMessage, data: Any) -> None:
+        body = message.serialize()
+        if isinstance(message, Finished):
+            return  # its body is "the rest"; the length rule is tested below
+        if not body:
+            return
+        cut = data.draw(st.integers(0, len(body) - 1))
+        if legitimatePrefix(message, cut):
+            return
+        self.assertRaises(DecodeError, type(message).parse, body[:cut])
+
+    @settings(max_examples=200, deadline=None)
+    @given(anyMessage)
+    def test_trailingByteRejected(self, message: HandshakeMessage) -> None:
+        if isinstance(message, Finished):
+            return
+        self.assertRaises(DecodeError, type(message).parse, message.serialize() + b"\x00")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(list(MESSAGES)), st.binary(max_size=300))
+    def test_randomBytesOnlyDecodeError(self, cls: type[HandshakeMessage], data: bytes) -> None:
+        try:
+            cls.parse(data)
+        except DecodeError:
+            pass
+
+    def test_finishedLength(self) -> None:
+        self.assertRaises(DecodeError, Finished.parse, bytes(11))
+        self.assertRaises(DecodeError, Finished.parse, bytes(65))
+        self.assertEqual(Finished.parse(bytes(12)).verifyData, bytes(12))
+
+
+class ExtensionsTests(SynchronousTestCase):
+    def test_duplicateRejected(self) -> None:
+        block = bytes.fromhex("0008 0017 0000 0017 0000")
+        self.assertRaises(DecodeError, Extensions.parse, Reader(block))
+
+    def test_absentAndEmpty(self) -> None:
+        self.assertEqual(Extensions.parse(Reader(b"")), Extensions())
+        self.assertEqual(Extensions.parse(Reader(b"\x00\x00")), Extensions())
+
+    def test_tooMany(self) -> None:
+        body = b"".join(i.to_bytes(2, "big") + b"\x00\x00" for i in range(MAX_EXTENSIONS + 1))
+        block = len(body).to_bytes(2, "big") + body
+        self.assertRaises(DecodeError, Extensions.parse, Reader(block))
+
+    def test_alpnRejectsEmpty(self) -> None:
+        self.assertRaises(DecodeError, decodeAlpn, b"\x00\x00")
+        self.assertRaises(DecodeError, decodeAlpn, b"\x00\x01\x00")
+
+    def test_emptyExtension(self) -> None:
+        decodeEmpty(b"", "extended_master_secret")
+        self.assertRaises(DecodeError, decodeEmpty, b"\x00", "extended_master_secret")
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789.-", min_size=1, max_size=60),
+        st.lists(u16, min_size=1, max_size=30),
+        st.lists(st.binary(min_size=1, max_size=20), min_size=1, max_size=5),
+        st.binary(max_size=64),
+    )
+    def test_codecRoundTrips(
+        self, host: str, values: list[int], names: list[bytes], ri: bytes
+    ) -> None:
+        self.assertEqual(decodeServerName(encodeServerName(host)), host)
+        self.assertEqual(decodeUint16List(encodeUint16List(values)), tuple(values))
+        self.assertEqual(decodeAlpn(encodeAlpn(names)), tuple(names))
+        self.assertEqual(decodeRenegotiationInfo(encodeRenegotiationInfo(ri)), ri)
+        self.assertEqual(decodeEcPointFormats(encodeEcPointFormats()), (0,))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=100))
+    def test_codecsOnlyDecodeError(self, data: bytes) -> None:
+        for decode in (
+            decodeServerName,
+            decodeUint16List,
+            decodeAlpn,
+            decodeRenegotiationInfo,
+            decodeEcPointFormats,
+        ):
+            try:
+                decode(data)
+            except DecodeError:
+                pass
+
+
+class CapturedHelloTests(SynchronousTestCase):
+    """
+    Real ClientHellos (captured by tests/_capture.py) pin the wire format.
+    """
+
+    def check(self, name: str) -> ClientHello:
+        with open(os.path.join(DATA, name), "rb") as f:
+            body = f.read()
+        hello = ClientHello.parse(body)
+        self.assertEqual(hello.serialize(), body)
+        self.assertEqual(hello.legacyVersion, 0x0303)
+        self.assertEqual(len(hello.random), 32)
+        self.assertIn(0xC02B, hello.cipherSuites)
+        self.assertIn(0xC02F, hello.cipherSuites)
+        exts = hello.extensions
+        self.assertEqual(
+            decodeServerName(exts.get(ExtensionType.server_name) or b""), "example.com"
+        )
+        alpn = decodeAlpn(exts.get(ExtensionType.application_layer_protocol_negotiation) or b"")
+        self.assertEqual(alpn, (b"h2", b"http/1.1"))
+        groups = decodeUint16List(exts.get(ExtensionType.supported_groups) or b"")
+        self.assertIn(0x001D, groups)
+        self.assertTrue(ExtensionType.renegotiation_info in exts or 0x00FF in hello.cipherSuites)
+        return hello
+
+    def test_openssl(self) -> None:
+        self.check("openssl_client_hello.bin")
+
+    def test_gnutls(self) -> None:
+        self.check("gnutls_client_hello.bin")
+
+
+class ServerHelloBytesTests(SynchronousTestCase):
+    def test_handBuilt(self) -> None:
+        body = bytes.fromhex(
+            "0303"  # legacy_version TLS 1.2
+            + "11" * 32  # random
+            + "00"  # empty session id
+            + "c02f"  # ECDHE_RSA_WITH_AES_128_GCM_SHA256
+            + "00"  # null compression
+            + "0009"  # extensions: 9 bytes
+            + "ff01"
+            + "0001"
+            + "00"  # renegotiation_info, empty
+            + "0017"
+            + "0000"  # extended_master_secret
+        )
+        hello = ServerHello.parse(body)
+        self.assertEqual(hello.cipherSuite, 0xC02F)
+        self.assertEqual(hello.extensions.types(), (0xFF01, 0x0017))
+        self.assertEqual(decodeRenegotiationInfo(hello.extensions.get(0xFF01) or b"x"), b"")
+        self.assertEqual(hello.serialize(), body)
