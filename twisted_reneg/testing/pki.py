@@ -50,6 +50,7 @@ class PKI:
     expiredServer: Identity
     wrongHostServer: Identity
     untrustedServer: Identity
+    untrustedClient: Identity  # clientAuth, signed by the untrusted CA
 
 
 def _name(commonName: str) -> x509.Name:
@@ -227,6 +228,13 @@ def makePKI(directory: str) -> PKI:
         untrustedServer=leaf(
             "untrusted-server",
             ec.generate_private_key(ec.SECP256R1()),
+            issuer=(otherCert, otherKey),
+        ),
+        untrustedClient=leaf(
+            "untrusted-client",
+            ec.generate_private_key(ec.SECP256R1()),
+            names=[x509.DNSName("intruder.example")],
+            client=True,
             issuer=(otherCert, otherKey),
         ),
     )
