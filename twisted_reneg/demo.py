@@ -17,12 +17,15 @@ from typing import Any
 
 from twisted.internet import defer, protocol, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.python.failure import Failure
 
 from . import ClientOptions, ServerOptions, TLSFactory, TLSSession
 from .testing.pki import makePKI
 
 
 class _Echo(protocol.Protocol):
+    transport: Any
+
     def dataReceived(self, data: bytes) -> None:
         self.transport.write(b"echo: " + data)
 
@@ -32,9 +35,12 @@ class _OneShotClient(protocol.Protocol):
     Sends one line, waits for its echo, and closes cleanly.
     """
 
+    transport: Any
+
     def __init__(self, message: bytes) -> None:
         self.message = message
         self.received = b""
+        self.session: TLSSession | None = None
         self.done: defer.Deferred[bytes] = defer.Deferred()
 
     def connectionMade(self) -> None:
@@ -45,7 +51,9 @@ class _OneShotClient(protocol.Protocol):
         if self.received.endswith(b"\n"):
             self.transport.loseConnection()
 
-    def connectionLost(self, reason: Any) -> None:
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        # The transport the application sees is ours: it carries the session.
+        self.session = self.transport.session
         self.done.callback(self.received)
 
 
@@ -94,13 +102,11 @@ async def _demo(reactor: Any, directory: str) -> int:
         clientFactory = TLSFactory(
             clientOptions, True, protocol.Factory.forProtocol(lambda: client)
         )
-        tlsProtocol = await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(
-            clientFactory
-        )
+        await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(clientFactory)
         reply = await client.done
         print(f"[demo] our client got: {reply!r}")
         print("[demo] negotiated session (client view):")
-        print(describe(tlsProtocol.session))
+        print(describe(client.session))
         if reply != b"echo: hello from our client\n":
             print("[demo] FAILED: wrong echo")
             failures += 1
@@ -135,6 +141,8 @@ class _SClient(protocol.ProcessProtocol):
     Drives C{openssl s_client}: once its handshake report is printed, send
     one line; once the echo is back, close stdin so it closes the session.
     """
+
+    transport: Any
 
     def __init__(self, line: bytes, reactor: Any, timeout: float = 20.0) -> None:
         self.line = line

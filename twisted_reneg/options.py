@@ -112,7 +112,7 @@ def _credential(certificateChain: Any, privateKey: Any) -> Credential:
         key = key.original.to_cryptography_key()  # twisted KeyPair
     elif hasattr(key, "to_cryptography_key"):
         key = key.to_cryptography_key()  # pyOpenSSL PKey
-    return Credential(certs, key)  # type: ignore[arg-type]
+    return Credential(certs, key)
 
 
 def _fromPrivateCertificate(privateCertificate: Any) -> Credential:

@@ -23,6 +23,7 @@ from twisted.internet.interfaces import (
     IReactorTime,
     ISSLTransport,
 )
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
@@ -102,6 +103,9 @@ class TLSProtocol(ProtocolWrapper):
 
     _log = Logger()
     factory: TLSFactory
+    #: The TCP transport below us (Twisted types it as an optional ITransport;
+    #: we only touch it while connected, and use ITCPTransport methods).
+    transport: Any
 
     def __init__(self, factory: TLSFactory, wrappedProtocol: Any) -> None:
         super().__init__(factory, wrappedProtocol)
@@ -251,7 +255,7 @@ class TLSProtocol(ProtocolWrapper):
         self.disconnecting = True
         self.transport.abortConnection()
 
-    def connectionLost(self, reason: Failure) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._lost:
             return
         self._lost = True
@@ -331,7 +335,7 @@ class TLSProtocol(ProtocolWrapper):
         return f"<TLSProtocol wrapping {self.wrappedProtocol!r}>"
 
 
-class TLSFactory(WrappingFactory):
+class TLSFactory(WrappingFactory[TLSProtocol]):
     """
     Wraps a protocol factory so that its protocols talk TLS through our
     engine; the same shape as L{twisted.protocols.tls.TLSMemoryBIOFactory}.
@@ -363,7 +367,7 @@ class TLSFactory(WrappingFactory):
         if clock is None:
             from twisted.internet import reactor
 
-            clock = reactor  # type: ignore[assignment]
+            clock = reactor
         self.clock: Any = clock
         self.closeTimeout = closeTimeout
 

@@ -58,15 +58,15 @@ def keyTypeOf(key: object) -> KeyType | None:
     return None
 
 
-_HASH = {
-    S.rsa_pkcs1_sha256: hashes.SHA256,
-    S.rsa_pkcs1_sha384: hashes.SHA384,
-    S.rsa_pkcs1_sha512: hashes.SHA512,
-    S.rsa_pss_rsae_sha256: hashes.SHA256,
-    S.rsa_pss_rsae_sha384: hashes.SHA384,
-    S.rsa_pss_rsae_sha512: hashes.SHA512,
-    S.ecdsa_secp256r1_sha256: hashes.SHA256,
-    S.ecdsa_secp384r1_sha384: hashes.SHA384,
+_HASH: dict[SignatureScheme, hashes.HashAlgorithm] = {
+    S.rsa_pkcs1_sha256: hashes.SHA256(),
+    S.rsa_pkcs1_sha384: hashes.SHA384(),
+    S.rsa_pkcs1_sha512: hashes.SHA512(),
+    S.rsa_pss_rsae_sha256: hashes.SHA256(),
+    S.rsa_pss_rsae_sha384: hashes.SHA384(),
+    S.rsa_pss_rsae_sha512: hashes.SHA512(),
+    S.ecdsa_secp256r1_sha256: hashes.SHA256(),
+    S.ecdsa_secp384r1_sha384: hashes.SHA384(),
 }
 _PSS = (S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512)
 _PKCS1 = (S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512)
@@ -160,7 +160,7 @@ class Credential:
         key = self.privateKey
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(data)
-        h = _HASH[scheme]()
+        h = _HASH[scheme]
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, ec.ECDSA(h))
         if scheme in _PSS:
@@ -196,10 +196,10 @@ def verifySignature(
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, data)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, data, ec.ECDSA(_HASH[scheme]()))
+            key.verify(signature, data, ec.ECDSA(_HASH[scheme]))
         else:
             assert isinstance(key, rsa.RSAPublicKey)
-            h = _HASH[scheme]()
+            h = _HASH[scheme]
             pad = (
                 padding.PSS(padding.MGF1(h), h.digest_size)
                 if scheme in _PSS
