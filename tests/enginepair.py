@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from twisted_reneg.testing.pki import PKI, Identity, cachedPKI
-from twisted_reneg.tls.config import ClientAuth, TLSConfig
+from twisted_reneg.tls.config import TLSConfig
 from twisted_reneg.tls.connection import TLSConnection
 from twisted_reneg.tls.credentials import Credential, PeerVerifier
 from twisted_reneg.tls.events import (
@@ -30,8 +30,9 @@ def serverConfig(
 ) -> TLSConfig:
     pki = pki or cachedPKI()
     identity = identity or pki.ecdsaServer
-    if kw.get("clientAuth", ClientAuth.NONE) is not ClientAuth.NONE and "verifier" not in kw:
-        kw["verifier"] = PeerVerifier([pki.caCertificate])
+    # As ServerOptions does: a verifier always, for certificates requested
+    # later by requestClientCertificate().
+    kw.setdefault("verifier", PeerVerifier([pki.caCertificate]))
     return TLSConfig(isClient=False, credential=credentialOf(identity), **kw)  # type: ignore[arg-type]
 
 

@@ -201,9 +201,9 @@ class ServerOptions(_Options):
         credential = _credential(certificateChain, privateKey)
         sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
         clientAuth = ClientAuth(clientCertificates)
-        verifier = (
-            PeerVerifier(_trustRoots(trustRoots)) if clientAuth is not ClientAuth.NONE else None
-        )
+        # Always a verifier: requestClientCertificate() may ask for a
+        # certificate later even when the handshake does not.
+        verifier = PeerVerifier(_trustRoots(trustRoots))
         self._baseConfig = TLSConfig(
             isClient=False,
             credential=credential,

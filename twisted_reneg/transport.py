@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
     IConsumer,
@@ -29,10 +30,16 @@ from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
-from .interfaces import IRenegotiatingTransport
+from ._renegotiation import PendingRenegotiation
+from .interfaces import IRenegotiatingTransport, IRenegotiationListener
 from .options import ClientOptions, ServerOptions
 from .tls.connection import TLSConnection
-from .tls.errors import LocalUsageError, alertName
+from .tls.errors import (
+    LocalUsageError,
+    RenegotiationRefused,
+    RenegotiationTimeout,
+    alertName,
+)
 from .tls.events import (
     AlertReceived,
     ApplicationData,
@@ -40,6 +47,10 @@ from .tls.events import (
     ConnectionFailed,
     Event,
     HandshakeCompleted,
+    RenegotiationRequested,
+)
+from .tls.events import (
+    RenegotiationRefused as RenegotiationRefusedEvent,
 )
 from .tls.session import TLSSession
 
@@ -99,6 +110,9 @@ class TLSProtocol(ProtocolWrapper):
         could be honoured (handshake running or a producer registered).
     @ivar _closeTimer: pending drop if the peer never answers close_notify.
     @ivar _lost: C{connectionLost} already ran.
+    @ivar _renegotiation: the renegotiation we asked for and the Deferreds
+        waiting on it, until it completes, is refused, times out or the
+        connection ends.
     """
 
     _log = Logger()
@@ -117,6 +131,7 @@ class TLSProtocol(ProtocolWrapper):
         self._producer: _ProducerMembrane | None = None
         self._aborted = False
         self._lost = False
+        self._renegotiation: PendingRenegotiation | None = None
 
     # --- connection setup ---------------------------------------------------
 
@@ -125,7 +140,10 @@ class TLSProtocol(ProtocolWrapper):
         alpn = None
         if IProtocolNegotiationFactory.providedBy(wrappedFactory):
             alpn = tuple(wrappedFactory.acceptableProtocols())
-        self._tls = TLSConnection(self.factory.options.tlsConfig(alpn))
+        self._tls = TLSConnection(
+            self.factory.options.tlsConfig(alpn),
+            renegotiationFilter=self._applicationAllowsRenegotiation,
+        )
         # ProtocolWrapper.makeConnection makes us provide what the TCP
         # transport provides (ITCPTransport...) and then tells the wrapped
         # protocol: connectionMade comes before the handshake, as in Twisted.
@@ -165,6 +183,10 @@ class TLSProtocol(ProtocolWrapper):
                 self._reason = Failure(event.error)
             self._flush()
             self.transport.loseConnection()
+        elif isinstance(event, RenegotiationRequested):
+            self._log.info("TLS renegotiation started by the peer")
+        elif isinstance(event, RenegotiationRefusedEvent):
+            self._renegotiationRefused(event)
         elif isinstance(event, AlertReceived):
             self._log.info(
                 "TLS warning alert received: {alert}", alert=alertName(event.description)
@@ -175,6 +197,20 @@ class TLSProtocol(ProtocolWrapper):
             self._handshakeDone = True
             if self._producer is not None:
                 self._producer._resume("handshake")
+        else:
+            session = event.session
+            self._log.info(
+                "TLS renegotiation {count} completed: {suite}, {group}, peer certificate {peer}",
+                count=session.renegotiations,
+                suite=session.cipherSuite,
+                group=session.group,
+                peer="present" if session.peerCertificate is not None else "absent",
+            )
+            pending, self._renegotiation = self._renegotiation, None
+            if pending is not None:
+                pending.succeed(session)
+            if IRenegotiationListener.providedBy(self.wrappedProtocol):
+                self.wrappedProtocol.renegotiationCompleted(session)
         if IHandshakeListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.handshakeCompleted()
         if self._closeWanted and self._producer is None:
@@ -272,6 +308,10 @@ class TLSProtocol(ProtocolWrapper):
         self.connected = False
         if self._producer is not None:
             self._producer = None
+        pending, self._renegotiation = self._renegotiation, None
+        if pending is not None:
+            self._notifyRenegotiationFailed(reason)
+            pending.fail(reason)
         super().connectionLost(reason)
 
     # --- producer / consumer ------------------------------------------------
@@ -306,6 +346,101 @@ class TLSProtocol(ProtocolWrapper):
         self.transport.unregisterProducer()
         if self._closeWanted and self._handshakeDone:
             self._sendCloseNotify()
+
+    # --- renegotiation ------------------------------------------------------
+
+    def rehandshake(self, timeout: float | None = None) -> Deferred[TLSSession]:
+        """
+        Renegotiate (TLS 1.2): a HelloRequest from a server, a new ClientHello
+        from a client.  See L{IRenegotiatingTransport.rehandshake}.
+        """
+        return self._renegotiate(timeout, clientCertificate=False)
+
+    def requestClientCertificate(self, timeout: float | None = None) -> Deferred[TLSSession]:
+        """
+        Server side: renegotiate with a CertificateRequest.  The session the
+        Deferred fires with has the client's verified chain, or none if the
+        client sent none: what that means is the application's call.  If
+        another renegotiation is running, this one follows it.
+        """
+        if self.factory.isClient:
+            return fail(LocalUsageError("only a server can request a client certificate"))
+        tls = self._tls
+        if self._renegotiation is not None or (tls is not None and tls.renegotiationInProgress):
+            current = self._waitForCurrent()
+            return current.addCallback(lambda _: self.requestClientCertificate(timeout))
+        return self._renegotiate(timeout, clientCertificate=True)
+
+    def _waitForCurrent(self) -> Deferred[TLSSession]:
+        if self._renegotiation is None:
+            self._renegotiation = PendingRenegotiation()
+        return self._renegotiation.newDeferred()
+
+    def _renegotiate(self, timeout: float | None, clientCertificate: bool) -> Deferred[TLSSession]:
+        tls = self._tls
+        if tls is None or self._lost or self.disconnecting:
+            return fail(ConnectionLost("the connection is closed"))
+        if self._renegotiation is None:
+            try:
+                if clientCertificate:
+                    tls.requestClientCertificate()
+                else:
+                    tls.rehandshake()
+            except LocalUsageError as e:
+                return fail(RenegotiationRefused(str(e)))
+            self._flush()
+            self._log.info(
+                "TLS renegotiation requested{what}",
+                what=" with a client certificate request" if clientCertificate else "",
+            )
+        d = self._waitForCurrent()
+        if timeout is not None and self._renegotiation is not None:
+            self._renegotiation.startTimer(
+                self.factory.clock, timeout, self._renegotiationTimedOut
+            )
+        return d
+
+    def _renegotiationTimedOut(self) -> None:
+        pending, self._renegotiation = self._renegotiation, None
+        tls = self._tls
+        if tls is not None:
+            # A server stops waiting for the ClientHello; a late one is then
+            # the client's own renegotiation, judged by policy.
+            tls.abandonRenegotiation()
+        self._log.info("TLS renegotiation timed out; the connection goes on")
+        failure = Failure(RenegotiationTimeout("the peer did not renegotiate in time"))
+        self._notifyRenegotiationFailed(failure)
+        if pending is not None:
+            pending.fail(failure)
+
+    def _renegotiationRefused(self, event: RenegotiationRefusedEvent) -> None:
+        who = "the peer" if event.byPeer else "us"
+        self._log.info(
+            "TLS renegotiation refused by {who}: {reason}", who=who, reason=event.reason
+        )
+        failure = Failure(RenegotiationRefused(event.reason))
+        self._notifyRenegotiationFailed(failure)
+        if event.byPeer:
+            pending, self._renegotiation = self._renegotiation, None
+            if pending is not None:
+                pending.fail(failure)
+
+    def _notifyRenegotiationFailed(self, failure: Failure) -> None:
+        if IRenegotiationListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.renegotiationFailed(failure)
+
+    def _applicationAllowsRenegotiation(self) -> bool:
+        """
+        The engine asks before it lets a peer's renegotiation go on: the
+        wrapped protocol's C{renegotiationRequested()} may veto it.
+        """
+        if not IRenegotiationListener.providedBy(self.wrappedProtocol):
+            return True
+        try:
+            return self.wrappedProtocol.renegotiationRequested() is not False
+        except Exception:
+            self._log.failure("renegotiationRequested raised; refusing the renegotiation")
+            return False
 
     # --- what the application can ask ---------------------------------------
 

@@ -52,11 +52,18 @@ class RenegotiationPolicy:
     @ivar maxPeerInitiated: how many peer-started renegotiations (or key
         update requests) are accepted within C{windowSeconds}.
     @ivar windowSeconds: the rate-limit window.
+    @ivar closeOnLimit: past the limit, close the connection with a fatal
+        alert instead of refusing with a warning.
     """
 
     allowPeerInitiated: bool | None = None
     maxPeerInitiated: int = 3
     windowSeconds: float = 60.0
+    closeOnLimit: bool = False
+
+    def __post_init__(self) -> None:
+        if self.maxPeerInitiated < 0 or self.windowSeconds <= 0:
+            raise ValueError("rate limit must be a non-negative count over a positive window")
 
     def peerMayRenegotiate(self, isClient: bool) -> bool:
         if self.allowPeerInitiated is None:
@@ -82,6 +89,8 @@ class TLSConfig:
         the client's, when client certificates are requested).
     @ivar clientAuth: server only.
     @ivar requireExtendedMasterSecret: refuse peers without RFC 7627.
+    @ivar offerExtendedMasterSecret: client only: offer RFC 7627.  Always on
+        in real use; off only to test how peers treat clients without it.
     @ivar minVersion: lowest protocol version (L{TLS12} or L{TLS13}).
     @ivar maxVersion: highest protocol version.
     @ivar renegotiation: renegotiation and key-update policy.
@@ -98,6 +107,7 @@ class TLSConfig:
     verifier: PeerVerifier | None = None
     clientAuth: ClientAuth = ClientAuth.NONE
     requireExtendedMasterSecret: bool = False
+    offerExtendedMasterSecret: bool = True
     minVersion: int = TLS12
     maxVersion: int = TLS12
     renegotiation: RenegotiationPolicy = RenegotiationPolicy()

@@ -13,10 +13,11 @@ connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from .config import TLSConfig
+from .config import ClientAuth, TLSConfig
 from .errors import (
     AlertDescription,
     AlertLevel,
@@ -36,7 +37,7 @@ from .events import (
     RenegotiationRequested,
 )
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
-from .messages import HandshakeType, messageName
+from .messages import HandshakeType, HelloRequest, messageName
 from .reassembly import HandshakeBuffer
 from .records import ContentType, RecordProtection, RecordReader, RecordWriter
 from .session import TLSSession
@@ -62,9 +63,24 @@ class TLSConnection:
     @ivar session: the session of the last completed handshake, or C{None}.
     """
 
-    def __init__(self, config: TLSConfig, now: Callable[[], datetime] = _utcNow) -> None:
+    def __init__(
+        self,
+        config: TLSConfig,
+        now: Callable[[], datetime] = _utcNow,
+        renegotiationFilter: Callable[[], bool] | None = None,
+    ) -> None:
+        """
+        @param now: the wall clock, for certificate validity and the
+            renegotiation rate limit.
+        @param renegotiationFilter: asked, after policy and rate limit
+            allow it, whether a renegotiation the peer started may go on;
+            C{False} refuses it (the application's veto).
+        """
         self.config = config
         self._now = now
+        self._renegotiationFilter = renegotiationFilter
+        self._renegotiationOurs = False
+        self._peerRenegotiationTimes: deque[float] = deque()
         self._reader = RecordReader()
         self._writer = RecordWriter()
         self._handshakeIn = HandshakeBuffer()
@@ -98,6 +114,13 @@ class TLSConnection:
     @property
     def handshakeInProgress(self) -> bool:
         return self._handshake is not None
+
+    @property
+    def renegotiationInProgress(self) -> bool:
+        """
+        Whether a renegotiation has been asked for or is running.
+        """
+        return self.session is not None and self._handshake is not None
 
     @property
     def failed(self) -> bool:
@@ -197,6 +220,68 @@ class TLSConnection:
             self._pendingAppData.append(bytes(data))
             return
         self._out.extend(self._writer.writeRecords(ContentType.application_data, data))
+
+    def rehandshake(self) -> None:
+        """
+        Start a renegotiation: a HelloRequest from a server, a new ClientHello
+        from a client.  Does nothing if one is already asked for or running.
+        Completion is a L{HandshakeCompleted} event with C{renegotiation}
+        set; refusal by the peer is L{RenegotiationRefused}.
+
+        @raise LocalUsageError: before the first handshake, after close or
+            failure, or if the peer did not negotiate RFC 5746.
+        """
+        self._startRenegotiation(None)
+
+    def requestClientCertificate(self) -> None:
+        """
+        Server only: renegotiate with a CertificateRequest, whatever the
+        configured client-certificate setting.  An empty answer is accepted;
+        the new session then has no peer certificate and the caller decides.
+
+        @raise LocalUsageError: as for L{rehandshake}, on a client, or while
+            another renegotiation is running.
+        """
+        if self.isClient:
+            raise LocalUsageError("only a server can request a client certificate")
+        if self._handshake is not None:
+            raise LocalUsageError("a renegotiation is already running")
+        self._startRenegotiation(ClientAuth.REQUEST)
+
+    def abandonRenegotiation(self) -> bool:
+        """
+        Give up waiting for the peer to answer our HelloRequest.  A ClientHello
+        arriving later is then treated as the client's own renegotiation.
+
+        @return: whether there was one to abandon (a renegotiation whose
+            handshake already started cannot be).
+        """
+        handshake = self._handshake
+        if handshake is None or handshake.started or not self._renegotiationOurs:
+            return False
+        self._handshake = None
+        self._renegotiationOurs = False
+        return True
+
+    def _startRenegotiation(self, clientAuth: ClientAuth | None) -> None:
+        if self._closeSent or self._failure is not None or self._closeReceived:
+            raise LocalUsageError("connection is closed")
+        session = self.session
+        if session is None:
+            raise LocalUsageError("the first handshake has not completed")
+        if not session.secureRenegotiation:
+            # RFC 5746: never renegotiate without it (the 2009 splicing attack).
+            raise LocalUsageError("peer did not negotiate secure renegotiation (RFC 5746)")
+        if self._handshake is not None:
+            return
+        self._renegotiationOurs = True
+        self._handshake = Handshake12(self.config, self, self._previous, clientAuth)
+        if self.isClient:
+            self._handshake.start()
+        else:
+            # Not part of any transcript (RFC 5246 7.4.1.1).
+            self.sendHandshake(HelloRequest().toBytes())
+        self._flushHandshake()
 
     def close(self) -> None:
         """
@@ -315,6 +400,7 @@ class TLSConnection:
         self._countUseless()
         if description == A.no_renegotiation and self._renegotiationPending():
             self._handshake = None
+            self._renegotiationOurs = False
             self._events.append(
                 RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation")
             )
@@ -326,11 +412,12 @@ class TLSConnection:
         Whether a renegotiation we asked for has not started yet, so a
         no_renegotiation warning answers it.
         """
-        return (
-            self.session is not None
-            and self._handshake is not None
-            and (self.isClient or not self._handshake.started)
-        )
+        handshake = self._handshake
+        if self.session is None or handshake is None or not self._renegotiationOurs:
+            return False
+        # A client's ClientHello is out; a server's HelloRequest is answered
+        # by a ClientHello or by this alert.
+        return self.isClient or not handshake.started
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
         if msgType == HandshakeType.hello_request:
@@ -358,11 +445,11 @@ class TLSConnection:
             raise PeerError(A.decode_error, "HelloRequest with a body")
         if self._handshake is not None:
             return
-        assert self.session is not None
-        if not self._peerRenegotiationAllowed():
+        if not self._admitPeerRenegotiation():
             return
-        self._events.append(RenegotiationRequested())
-        self._beginRenegotiation()
+        self._renegotiationOurs = False
+        self._handshake = Handshake12(self.config, self, self._previous)
+        self._handshake.start()
 
     def _startPeerRenegotiation(self, msgType: int) -> None:
         """
@@ -372,38 +459,58 @@ class TLSConnection:
             raise UnexpectedMessage(
                 ("hello_request",) if self.isClient else ("client_hello",), messageName(msgType)
             )
-        if not self._peerRenegotiationAllowed():
+        if not self._admitPeerRenegotiation():
             return
-        self._events.append(RenegotiationRequested())
+        self._renegotiationOurs = False
         self._handshake = Handshake12(self.config, self, self._previous)
 
-    def _peerRenegotiationAllowed(self) -> bool:
+    def _admitPeerRenegotiation(self) -> bool:
         """
-        Refuse a peer's renegotiation with a warning no_renegotiation alert
-        when policy forbids it or RFC 5746 was not negotiated.
+        The gate for renegotiations the peer starts, checked before any
+        public-key work: RFC 5746, policy, rate limit, then the application.
+        A refusal is a warning no_renegotiation; past the rate limit the
+        policy may close the connection instead.
         """
         assert self.session is not None
+        policy = self.config.renegotiation
         reason = None
         if not self.session.secureRenegotiation:
             reason = "peer does not support secure renegotiation"
-        elif not self.config.renegotiation.peerMayRenegotiate(self.isClient):
+        elif not policy.peerMayRenegotiate(self.isClient):
             reason = "renegotiation by the peer is disabled"
+        elif not self._withinRateLimit():
+            if policy.closeOnLimit:
+                raise PeerError(A.handshake_failure, "renegotiation rate limit exceeded")
+            reason = "renegotiation rate limit exceeded"
+        elif self._renegotiationFilter is not None and not self._renegotiationFilter():
+            reason = "renegotiation refused by the application"
         if reason is None:
+            self._events.append(RenegotiationRequested())
             return True
         self._sendAlert(AlertLevel.WARNING, A.no_renegotiation)
         self._events.append(RenegotiationRefused(byPeer=False, reason=reason))
         return False
 
-    def _beginRenegotiation(self) -> None:
-        self._handshake = Handshake12(self.config, self, self._previous)
-        if self.isClient:
-            self._handshake.start()
+    def _withinRateLimit(self) -> bool:
+        """
+        Count this request against C{maxPeerInitiated} per C{windowSeconds}.
+        """
+        policy = self.config.renegotiation
+        now = self._now().timestamp()
+        times = self._peerRenegotiationTimes
+        while times and now - times[0] >= policy.windowSeconds:
+            times.popleft()
+        if len(times) >= policy.maxPeerInitiated:
+            return False
+        times.append(now)
+        return True
 
     def _handshakeFinished(self, result: HandshakeResult) -> None:
         renegotiation = self.session is not None
         if renegotiation:
             self._renegotiations += 1
-        self._previous = result.carryOver()
+        self._renegotiationOurs = False
+        self._previous = result.carryOver(self.isClient)
         self.session = _sessionFrom(result, self._renegotiations)
         self._events.append(HandshakeCompleted(self.session, renegotiation=renegotiation))
         if self._pendingAppData:

@@ -102,12 +102,16 @@ class PreviousHandshake:
 
     @ivar clientVerifyData: the client's last Finished verify_data.
     @ivar serverVerifyData: the server's last Finished verify_data.
-    @ivar peerLeaf: the peer's leaf certificate, if it sent one.
+    @ivar serverChain: the server's certificate chain, which a client
+        insists stays the same (the triple-handshake defence).
+    @ivar extendedMasterSecret: whether RFC 7627 was in use; a renegotiation
+        must not drop it.
     """
 
     clientVerifyData: bytes = field(repr=False)
     serverVerifyData: bytes = field(repr=False)
-    peerLeaf: x509.Certificate | None = field(default=None, repr=False)
+    serverChain: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    extendedMasterSecret: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,9 +131,13 @@ class HandshakeResult:
     clientVerifyData: bytes = field(repr=False)
     serverVerifyData: bytes = field(repr=False)
 
-    def carryOver(self) -> PreviousHandshake:
-        leaf = self.peerChain[0] if self.peerChain else None
-        return PreviousHandshake(self.clientVerifyData, self.serverVerifyData, leaf)
+    def carryOver(self, isClient: bool) -> PreviousHandshake:
+        return PreviousHandshake(
+            self.clientVerifyData,
+            self.serverVerifyData,
+            self.peerChain if isClient else (),
+            self.extendedMasterSecret,
+        )
 
 
 class _Handshake12:
@@ -139,11 +147,16 @@ class _Handshake12:
     """
 
     def __init__(
-        self, config: TLSConfig, io: HandshakeIO, previous: PreviousHandshake | None
+        self,
+        config: TLSConfig,
+        io: HandshakeIO,
+        previous: PreviousHandshake | None,
+        clientAuth: ClientAuth,
     ) -> None:
         self.config = config
         self.io = io
         self.previous = previous
+        self.clientAuth = clientAuth
         self.transcript = Transcript()
         self.clientRandom = b""
         self.serverRandom = b""
@@ -261,15 +274,25 @@ def checkSecureRenegotiation(
     hs.secureRenegotiation = True
 
 
-def checkPeerIdentityUnchanged(hs: _Handshake12) -> None:
+def checkServerIdentityUnchanged(hs: _Handshake12) -> None:
     """
-    A renegotiation must not change who the peer is (the triple-handshake
-    attack, RFC 7627 section 1 and Go's doFullHandshake): same leaf.
+    A renegotiation must not change who the server is (the triple-handshake
+    attack, RFC 7627 section 1; Go's doFullHandshake): same chain.
     """
-    if hs.previous is None or hs.previous.peerLeaf is None:
+    if hs.previous is None:
         return
-    if not hs.peerChain or hs.peerChain[0] != hs.previous.peerLeaf:
-        raise PeerError(A.bad_certificate, "peer certificate changed during renegotiation")
+    if hs.peerChain != hs.previous.serverChain:
+        raise PeerError(A.bad_certificate, "server certificate changed during renegotiation")
+
+
+def checkExtendedMasterSecretKept(hs: _Handshake12) -> None:
+    """
+    A renegotiation must not drop RFC 7627 once it was in use: the session
+    would lose its binding to the handshake.
+    """
+    if hs.previous is not None and hs.previous.extendedMasterSecret:
+        if not hs.extendedMasterSecret:
+            raise PeerError(A.handshake_failure, "renegotiation without extended master secret")
 
 
 def _ext(exts: Extensions, t: ExtensionType) -> bytes | None:
@@ -346,8 +369,17 @@ class Handshake12:
         config: TLSConfig,
         io: HandshakeIO,
         previous: PreviousHandshake | None = None,
+        clientAuth: ClientAuth | None = None,
     ) -> None:
-        self._hs = _Handshake12(config, io, previous)
+        """
+        @param previous: what the handshake before this one left behind;
+            C{None} for the first handshake of a connection.
+        @param clientAuth: server only: overrides the configured client
+            certificate request for this handshake
+            (L{TLSConnection.requestClientCertificate}).
+        """
+        auth = config.clientAuth if clientAuth is None else clientAuth
+        self._hs = _Handshake12(config, io, previous, auth)
         self._state: _State = (
             _ClientStart(self._hs) if config.isClient else _ServerExpectClientHello(self._hs)
         )
@@ -404,7 +436,8 @@ class _ClientStart(_State):
                     encodeAlpn(config.alpnProtocols),
                 )
             )
-        exts.append((ExtensionType.extended_master_secret, b""))
+        if config.offerExtendedMasterSecret:
+            exts.append((ExtensionType.extended_master_secret, b""))
         # RFC 5746 3.4/3.5: an empty renegotiation_info on the first
         # handshake, our last verify_data on a renegotiation.
         previous = hs.previous
@@ -469,10 +502,13 @@ class _ClientExpectServerHello(_State):
 
         ems = _ext(exts, ExtensionType.extended_master_secret)
         if ems is not None:
+            if not config.offerExtendedMasterSecret:
+                raise PeerError(A.unsupported_extension, "server sent extended_master_secret")
             decodeEmpty(ems, "extended_master_secret")
             hs.extendedMasterSecret = True
         elif config.requireExtendedMasterSecret:
             raise PeerError(A.handshake_failure, "server does not support extended master secret")
+        checkExtendedMasterSecretKept(hs)
 
         ri = _ext(exts, ExtensionType.renegotiation_info)
         previous = hs.previous
@@ -505,7 +541,7 @@ class _ClientExpectCertificate(_State):
         if not _keyTypeFits(_leafKeyType(chain[0]), hs.suite.keyExchange):
             raise PeerError(A.unsupported_certificate, "certificate key does not fit the suite")
         hs.peerChain = chain
-        checkPeerIdentityUnchanged(hs)
+        checkServerIdentityUnchanged(hs)
         hs.io.emit(PeerCertificateReceived(chain))
         return _ClientExpectServerKeyExchange(hs)
 
@@ -696,6 +732,7 @@ class _ServerExpectClientHello(_State):
             hs.extendedMasterSecret = True
         elif config.requireExtendedMasterSecret:
             raise PeerError(A.handshake_failure, "client does not support extended master secret")
+        checkExtendedMasterSecretKept(hs)
 
         hs.suite = suite
         hs.group = group
@@ -777,7 +814,7 @@ class _ServerExpectClientHello(_State):
         )
         hs.send(ske.toBytes())
 
-        if config.clientAuth is not ClientAuth.NONE:
+        if hs.clientAuth is not ClientAuth.NONE:
             hs.certificateRequested = True
             hs.requestedSchemes = tuple(config.signatureSchemes)
             hs.send(
@@ -801,13 +838,15 @@ class _ServerExpectCertificate(_State):
         hs = self.hs
         message = Certificate12.parse(body)
         if not message.certificates:
-            if hs.config.clientAuth is ClientAuth.REQUIRE:
+            if hs.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.handshake_failure, "client certificate required")
             return _ServerExpectClientKeyExchange(hs)
         chain = loadChain(message.certificates)
         verifier = hs.config.verifier
-        if verifier is not None:
-            verifier.verifyClient(chain, hs.io.now())
+        if verifier is None:
+            # Never accept a client certificate we cannot verify.
+            raise PeerError(A.bad_certificate, "no trust roots for client certificates")
+        verifier.verifyClient(chain, hs.io.now())
         hs.peerChain = chain
         hs.io.emit(PeerCertificateReceived(chain))
         return _ServerExpectClientKeyExchange(hs)

@@ -1,0 +1,385 @@
+# -*- test-case-name: tests.test_renegotiation -*-
+"""
+TLS 1.2 renegotiation in the engine, both sides, in memory: who may start
+one, refusals, rate limits, the RFC 5746 and identity checks, and data that
+keeps flowing, in order, while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.config import RenegotiationPolicy
+from twisted_reneg.tls.connection import TLSConnection
+from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
+from twisted_reneg.tls.events import (
+    ApplicationData,
+    ConnectionFailed,
+    HandshakeCompleted,
+    RenegotiationRefused,
+    RenegotiationRequested,
+)
+from twisted_reneg.tls.messages import (
+    ClientHello,
+    Extensions,
+    ExtensionType,
+    HelloRequest,
+    encodeRenegotiationInfo,
+    encodeUint16List,
+)
+from twisted_reneg.tls.records import ContentType
+
+from .enginepair import EnginePair, Side, clientConfig, credentialOf, serverConfig
+
+A = AlertDescription
+ALLOW = RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=1000)
+
+
+def established(client: dict | None = None, server: dict | None = None) -> EnginePair:
+    pair = EnginePair(clientConfig(**(client or {})), serverConfig(**(server or {})))
+    pair.handshake()
+    assert pair.client.connection.session is not None
+    assert pair.server.connection.session is not None
+    return pair
+
+
+def renegotiations(side: Side) -> list[HandshakeCompleted]:
+    return [e for e in side.events if isinstance(e, HandshakeCompleted) and e.renegotiation]
+
+
+def of(side: Side, kind: type) -> list:
+    return [e for e in side.events if isinstance(e, kind)]
+
+
+def sendRecord(sender: Side, receiver: Side, contentType: int, data: bytes) -> None:
+    """
+    Seal a record with the sender's current keys and deliver it: how a test
+    plays a peer that sends something our engine never would.
+    """
+    records = sender.connection._writer.writeRecords(contentType, data)  # noqa: SLF001
+    receiver.events.extend(receiver.connection.receiveData(b"".join(records)))
+
+
+class ServerInitiatedTests(SynchronousTestCase):
+    def test_helloRequestAnswered(self) -> None:
+        pair = established()
+        before = pair.server.connection._previous  # noqa: SLF001
+        pair.server.connection.rehandshake()
+        self.assertTrue(pair.server.connection.renegotiationInProgress)
+        pair.pump()
+        for side in (pair.client, pair.server):
+            (done,) = renegotiations(side)
+            self.assertEqual(done.session.renegotiations, 1)
+            self.assertTrue(done.session.secureRenegotiation)
+        self.assertEqual(of(pair.client, RenegotiationRequested), [RenegotiationRequested()])
+        self.assertNotEqual(pair.server.connection._previous, before)  # noqa: SLF001
+        self.assertFalse(pair.server.connection.renegotiationInProgress)
+        pair.client.connection.sendApplicationData(b"after")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"after")
+
+    def test_secondCallWhileRunningIsOneRenegotiation(self) -> None:
+        pair = established()
+        pair.server.connection.rehandshake()
+        first = pair.server.connection.dataToSend()
+        pair.server.connection.rehandshake()
+        self.assertEqual(pair.server.connection.dataToSend(), b"")
+        pair.client.events.extend(pair.client.connection.receiveData(first))
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.server)), 1)
+
+    def test_clientRefusesByPolicy(self) -> None:
+        pair = established(client={"renegotiation": RenegotiationPolicy(allowPeerInitiated=False)})
+        pair.server.connection.rehandshake()
+        pair.pump()
+        (refused,) = of(pair.server, RenegotiationRefused)
+        self.assertTrue(refused.byPeer)
+        (ours,) = of(pair.client, RenegotiationRefused)
+        self.assertFalse(ours.byPeer)
+        self.assertFalse(pair.server.connection.renegotiationInProgress)
+        pair.server.connection.sendApplicationData(b"still here")
+        pair.pump()
+        self.assertEqual(pair.client.received(), b"still here")
+
+    def test_clientApplicationVeto(self) -> None:
+        pair = EnginePair(clientConfig(), serverConfig())
+        pair.client.connection._renegotiationFilter = lambda: False  # noqa: SLF001
+        pair.handshake()
+        pair.server.connection.rehandshake()
+        pair.pump()
+        self.assertIn("application", of(pair.client, RenegotiationRefused)[0].reason)
+        self.assertTrue(of(pair.server, RenegotiationRefused)[0].byPeer)
+
+    def test_helloRequestDuringHandshakeIgnored(self) -> None:
+        pair = established()
+        pair.server.connection.rehandshake()
+        pair.client.connection.receiveData(pair.server.connection.dataToSend())
+        clientHello = pair.client.connection.dataToSend()
+        # A second HelloRequest while the client's handshake runs is ignored.
+        sendRecord(pair.server, pair.client, ContentType.handshake, HelloRequest().toBytes())
+        self.assertEqual(pair.client.connection.dataToSend(), b"")
+        pair.server.events.extend(pair.server.connection.receiveData(clientHello))
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+
+    def test_requestClientCertificate(self) -> None:
+        pki = cachedPKI()
+        pair = established(client={"credential": credentialOf(pki.ecdsaClient)})
+        session = pair.server.connection.session
+        assert session is not None
+        self.assertIsNone(session.peerCertificate)
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        (done,) = renegotiations(pair.server)
+        self.assertEqual(done.session.peerCertificate, pki.ecdsaClient.certificate)
+
+    def test_requestClientCertificateEmptyAnswer(self) -> None:
+        """
+        A client without a certificate answers with an empty one: the
+        renegotiation completes and the session says "none".
+        """
+        pair = established()
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        (done,) = renegotiations(pair.server)
+        self.assertIsNone(done.session.peerCertificate)
+        self.assertIsNone(pair.server.failure())
+
+    def test_requestClientCertificateUntrusted(self) -> None:
+        pair = established(client={"credential": credentialOf(cachedPKI().untrustedClient)})
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.unknown_ca)
+
+    def test_requestClientCertificateOnlyServers(self) -> None:
+        pair = established()
+        self.assertRaises(LocalUsageError, pair.client.connection.requestClientCertificate)
+
+
+class ClientInitiatedTests(SynchronousTestCase):
+    def test_refusedByDefault(self) -> None:
+        pair = established()
+        pair.client.connection.rehandshake()
+        pair.pump()
+        self.assertTrue(of(pair.client, RenegotiationRefused)[0].byPeer)
+        self.assertFalse(of(pair.server, RenegotiationRefused)[0].byPeer)
+        self.assertFalse(pair.client.connection.renegotiationInProgress)
+        pair.client.connection.sendApplicationData(b"goes on")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"goes on")
+
+    def test_allowedByPolicy(self) -> None:
+        pair = established(server={"renegotiation": ALLOW})
+        for _ in range(3):
+            pair.client.connection.rehandshake()
+            pair.pump()
+        self.assertEqual(len(renegotiations(pair.server)), 3)
+        self.assertEqual(pair.client.connection.session.renegotiations, 3)  # type: ignore[union-attr]
+
+    def test_rateLimitRefuses(self) -> None:
+        policy = RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=2, windowSeconds=60)
+        clock = [datetime.now(timezone.utc)]
+        pair = established(server={"renegotiation": policy})
+        pair.server.connection._now = lambda: clock[0]  # noqa: SLF001
+        for _ in range(3):
+            pair.client.connection.rehandshake()
+            pair.pump()
+        self.assertEqual(len(renegotiations(pair.server)), 2)
+        self.assertIn("rate limit", of(pair.server, RenegotiationRefused)[0].reason)
+        clock[0] += timedelta(seconds=61)
+        pair.client.connection.rehandshake()
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.server)), 3)
+
+    def test_rateLimitCloses(self) -> None:
+        policy = RenegotiationPolicy(
+            allowPeerInitiated=True, maxPeerInitiated=1, closeOnLimit=True
+        )
+        pair = established(server={"renegotiation": policy})
+        for _ in range(2):
+            pair.client.connection.rehandshake()
+            pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+        self.assertIn("rate limit", str(failure.error))
+
+    def test_noRenegotiationBeforeHandshake(self) -> None:
+        connection = TLSConnection(clientConfig())
+        self.assertRaises(LocalUsageError, connection.rehandshake)
+
+    def test_noRenegotiationWithoutRFC5746(self) -> None:
+        pair = established()
+        session = pair.client.connection.session
+        assert session is not None
+        pair.client.connection.session = replace(session, secureRenegotiation=False)
+        self.assertRaises(LocalUsageError, pair.client.connection.rehandshake)
+
+
+class SecurityTests(SynchronousTestCase):
+    def test_renegotiationInfoMismatch(self) -> None:
+        pair = established(server={"renegotiation": ALLOW})
+        previous = pair.client.connection._previous  # noqa: SLF001
+        assert previous is not None
+        pair.client.connection._previous = replace(previous, clientVerifyData=bytes(12))  # noqa: SLF001
+        pair.client.connection.rehandshake()
+        pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+        self.assertIn("renegotiation_info", str(failure.error))
+
+    def test_serverRenegotiationInfoMismatch(self) -> None:
+        pair = established()
+        previous = pair.server.connection._previous  # noqa: SLF001
+        assert previous is not None
+        pair.server.connection._previous = replace(previous, serverVerifyData=bytes(12))  # noqa: SLF001
+        pair.server.connection.rehandshake()
+        pair.pump()
+        failure = pair.client.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+
+    def test_serverCertificateChangeRefused(self) -> None:
+        pki = cachedPKI()
+        pair = established()
+        server = pair.server.connection
+        server.config = replace(server.config, credential=credentialOf(pki.ecdsa384Server))
+        server.rehandshake()
+        pair.pump()
+        failure = pair.client.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.bad_certificate)
+        self.assertIn("changed", str(failure.error))
+
+    def test_extendedMasterSecretMayNotBeDropped(self) -> None:
+        pair = established(server={"renegotiation": ALLOW})
+        client = pair.client.connection
+        client.config = replace(client.config, offerExtendedMasterSecret=False)
+        client.rehandshake()
+        pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+        self.assertIn("extended master secret", str(failure.error))
+
+    def renegotiationHello(
+        self, pair: EnginePair, drop: set[int], scsv: bool = False
+    ) -> ClientHello:
+        previous = pair.client.connection._previous  # noqa: SLF001
+        assert previous is not None
+        exts = [
+            (ExtensionType.supported_groups, encodeUint16List([0x001D])),
+            (ExtensionType.signature_algorithms, encodeUint16List([0x0403])),
+            (ExtensionType.extended_master_secret, b""),
+            (ExtensionType.renegotiation_info, encodeRenegotiationInfo(previous.clientVerifyData)),
+        ]
+        return ClientHello(
+            legacyVersion=0x0303,
+            random=os.urandom(32),
+            sessionId=b"",
+            cipherSuites=(0xC02B,) + ((0x00FF,) if scsv else ()),
+            compressionMethods=b"\x00",
+            extensions=Extensions(tuple((int(t), d) for t, d in exts if t not in drop)),
+        )
+
+    def test_missingExtensionsDoNotCrash(self) -> None:
+        """
+        CVE-2021-3449: a renegotiation ClientHello without
+        signature_algorithms (or other extensions) gets an alert, never a
+        crash; the state starts fresh for every ClientHello.
+        """
+        for drop, alert in (
+            ({ExtensionType.signature_algorithms}, A.handshake_failure),
+            ({ExtensionType.renegotiation_info}, A.handshake_failure),
+            ({ExtensionType.extended_master_secret}, A.handshake_failure),
+            ({ExtensionType.supported_groups}, None),
+        ):
+            pair = established(server={"renegotiation": ALLOW})
+            hello = self.renegotiationHello(pair, {int(d) for d in drop})
+            sendRecord(pair.client, pair.server, ContentType.handshake, hello.toBytes())
+            failure = pair.server.failure()
+            if alert is None:
+                self.assertIsNone(failure, drop)
+            else:
+                assert failure is not None, drop
+                self.assertEqual(failure.error.alert, alert, drop)
+            self.assertNotIn("internal", str(failure.error) if failure else "")
+
+    def test_scsvInRenegotiationAborts(self) -> None:
+        pair = established(server={"renegotiation": ALLOW})
+        hello = self.renegotiationHello(pair, set(), scsv=True)
+        sendRecord(pair.client, pair.server, ContentType.handshake, hello.toBytes())
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+        self.assertIn("SCSV", str(failure.error))
+
+
+class InterleavedData(TLSConnection):
+    """
+    A peer that cuts its handshake flights into 100-byte records and puts an
+    application-data record after each, as TLS 1.2 allows.
+    """
+
+    counter = 0
+
+    def _flushHandshake(self) -> None:
+        data = bytes(self._handshakeOut)
+        self._handshakeOut.clear()
+        for i in range(0, len(data), 100):
+            self._out.extend(self._writer.writeRecords(ContentType.handshake, data[i : i + 100]))
+            if self.session is not None:
+                self.counter += 1
+                self._out.extend(
+                    self._writer.writeRecords(ContentType.application_data, b"[%d]" % self.counter)
+                )
+
+
+class DataDuringRenegotiationTests(SynchronousTestCase):
+    def test_interleavedInsideFragmentedMessages(self) -> None:
+        pair = established()
+        pair.server.connection.__class__ = InterleavedData
+        pair.server.connection.rehandshake()
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+        count = pair.server.connection.counter  # type: ignore[attr-defined]
+        self.assertGreater(count, 5)
+        self.assertEqual(
+            pair.client.received(), b"".join(b"[%d]" % i for i in range(1, count + 1))
+        )
+
+    def test_writesDuringRenegotiationStayInOrder(self) -> None:
+        """
+        Both sides write between every flight; everything arrives in order
+        under whichever keys were current when it was written.
+        """
+        pair = established()
+        pair.server.connection.rehandshake()
+        sent = {"client": [], "server": []}
+        for step in range(8):
+            for name, side in (("client", pair.client), ("server", pair.server)):
+                chunk = f"{name}-{step};".encode()
+                side.connection.sendApplicationData(chunk)
+                sent[name].append(chunk)
+            for sender, receiver in ((pair.server, pair.client), (pair.client, pair.server)):
+                data = sender.connection.dataToSend()
+                if data:
+                    receiver.events.extend(receiver.connection.receiveData(data))
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+        self.assertEqual(pair.server.received(), b"".join(sent["client"]))
+        self.assertEqual(pair.client.received(), b"".join(sent["server"]))
+
+    def test_failureEventsCarryNoData(self) -> None:
+        pair = established()
+        events = pair.client.connection.receiveData(b"\x17\x03\x03\x00\x20" + bytes(32))
+        self.assertEqual([type(e) for e in events], [ConnectionFailed])
+        self.assertFalse(any(isinstance(e, ApplicationData) for e in events))
