@@ -302,13 +302,17 @@ class OurServer:
     """
 
     def __init__(
-        self, testCase: TestCase, options: ServerOptions, expected: int | None = None
+        self,
+        testCase: TestCase,
+        options: ServerOptions,
+        expected: int | None = None,
+        protocolClass: type[DigestEcho] = DigestEcho,
     ) -> None:
         self.protocols: list[DigestEcho] = []
         self._waiting: list[defer.Deferred[DigestEcho]] = []
 
         def build() -> DigestEcho:
-            p = DigestEcho()
+            p = protocolClass()
             p.expected = expected
             self.protocols.append(p)
             p.lost.addBoth(lambda _: self._ended(p))
@@ -397,3 +401,70 @@ def connectOurClient(
         return result
 
     return client.lost.addCallback(done)
+
+
+class _ScriptedPeer(protocol.ProcessProtocol):
+    """
+    Plays a peer's command-line client like a person would: wait until its
+    output shows a marker, then type the next line; C{None} closes stdin.
+    """
+
+    def __init__(self, steps: Sequence[tuple[bytes, bytes | None]], timeout: float) -> None:
+        self.steps = list(steps)
+        self.seen = bytearray()
+        self.out = bytearray()
+        self.err = bytearray()
+        self.searchFrom = 0
+        self.done: defer.Deferred[PeerResult] = defer.Deferred()
+        self.timer = reactor.callLater(timeout, self._timedOut)  # type: ignore[attr-defined]
+
+    def _advance(self) -> None:
+        while self.steps:
+            marker, data = self.steps[0]
+            at = self.seen.find(marker, self.searchFrom)
+            if at < 0:
+                return
+            self.searchFrom = at + len(marker)
+            self.steps.pop(0)
+            if data is None:
+                self.transport.closeStdin()
+            else:
+                self.transport.write(data)
+
+    def connectionMade(self) -> None:
+        self._advance()
+
+    def outReceived(self, data: bytes) -> None:
+        self.out += data
+        self.seen += data
+        self._advance()
+
+    def errReceived(self, data: bytes) -> None:
+        self.err += data
+        self.seen += data
+        self._advance()
+
+    def _timedOut(self) -> None:
+        self.err += f"\n[interop] timed out waiting for {self.steps[:1]!r}\n".encode()
+        self.transport.signalProcess("KILL")
+
+    def processEnded(self, reason: Failure) -> None:
+        if self.timer.active():
+            self.timer.cancel()
+        code = 0 if reason.check(ProcessDone) else getattr(reason.value, "exitCode", None)
+        self.done.callback(PeerResult(code, bytes(self.out), bytes(self.err)))
+
+
+def runScriptedClient(
+    argv: Sequence[str], steps: Sequence[tuple[bytes, bytes | None]], timeout: float = 30.0
+) -> defer.Deferred[PeerResult]:
+    """
+    Run a peer's client, typing C{steps}: each C{(marker, line)} waits for
+    C{marker} in its output (after the previous marker), then writes
+    C{line}, or closes stdin if C{line} is C{None}.
+    """
+    peer = _ScriptedPeer(steps, timeout)
+    reactor.spawnProcess(  # type: ignore[attr-defined]
+        peer, argv[0], list(argv), env=os.environ.copy()
+    )
+    return peer.done

@@ -1,0 +1,415 @@
+# -*- test-case-name: tests.interop.test_renegotiation_interop -*-
+"""
+Renegotiation against real peers on 127.0.0.1, started from either side:
+OpenSSL's s_client and s_server, GnuTLS's gnutls-cli and gnutls-serv, and
+Twisted's own TLS calling pyOpenSSL's renegotiate().
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer, protocol, reactor
+from twisted.internet.error import ConnectionDone
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
+from zope.interface import implementer
+
+from twisted_reneg import RenegotiationPolicy, RenegotiationRefused, TLSSession
+from twisted_reneg.interfaces import IRenegotiationListener
+from twisted_reneg.testing.pki import cachedPKI
+
+from .peers import (
+    Collector,
+    DigestEcho,
+    OurServer,
+    connectOurClient,
+    freePort,
+    requirePeer,
+    runScriptedClient,
+    startPeerServer,
+)
+from .test_gnutls import TLS12_ONLY, gnutlsServArgv
+from .test_openssl import ourClientOptions, ourServerOptions, sServerArgv
+from .test_twisted_tls import twistedCertificate
+
+ALLOW = RenegotiationPolicy(allowPeerInitiated=True)
+
+
+class CommandServer(DigestEcho):
+    """
+    Our server under remote control: C{go-reneg} renegotiates, C{go-cert}
+    asks for a client certificate; the outcome is written back as a line.
+    Anything else is echoed.
+    """
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        for line in data.splitlines():
+            if line == b"go-reneg":
+                self.transport.rehandshake(timeout=20).addCallbacks(
+                    self.reportSession, self.reportFailure
+                )
+            elif line == b"go-cert":
+                self.transport.requestClientCertificate(timeout=20).addCallbacks(
+                    self.reportCertificate, self.reportFailure
+                )
+            else:
+                self.transport.write(line + b"\n")
+
+    def reportSession(self, session: TLSSession) -> None:
+        self.transport.write(b"renegotiated %d\n" % session.renegotiations)
+
+    def reportCertificate(self, session: TLSSession) -> None:
+        peer = session.peerCertificate
+        name = peer.subject.rfc4514_string().encode() if peer is not None else b"none"
+        self.transport.write(b"client-cert " + name + b"\n")
+
+    def reportFailure(self, reason: Failure) -> None:
+        self.transport.write(b"reneg-failed " + reason.type.__name__.encode() + b"\n")
+
+
+def sClient(port: int, *extra: str) -> list[str]:
+    return [
+        requirePeer("openssl"),
+        "s_client",
+        "-tls1_2",
+        "-connect",
+        f"127.0.0.1:{port}",
+        "-servername",
+        "localhost",
+        "-CAfile",
+        cachedPKI().caPath,
+        "-verify_return_error",
+        *extra,
+    ]
+
+
+def gnutlsCli(port: int, *extra: str) -> list[str]:
+    return [
+        requirePeer("gnutls-cli"),
+        "-p",
+        str(port),
+        "127.0.0.1",
+        "--x509cafile",
+        cachedPKI().caPath,
+        "--verify-hostname",
+        "localhost",
+        "--priority",
+        TLS12_ONLY,
+        *extra,
+    ]
+
+
+class OurServerTests(TestCase):
+    timeout = 60
+
+    async def converse(self, argv: list[str], steps: list, server: OurServer) -> tuple[str, Any]:
+        result = await runScriptedClient(argv, steps)
+        ours = await server.nextConnection()
+        return result.text(), ours
+
+    async def test_serverInitiatedOpenSSL(self) -> None:
+        server = OurServer(self, ourServerOptions(), protocolClass=CommandServer)
+        text, ours = await self.converse(
+            sClient(server.portNumber, "-nocommands"),
+            [
+                (b"Verify return code", b"before\n"),
+                (b"before\n", b"go-reneg\n"),
+                (b"renegotiated 1\n", b"after\n"),
+                (b"after\n", None),
+            ],
+            server,
+        )
+        self.assertIn("renegotiated 1", text)
+        self.assertEqual(ours.session.renegotiations, 1, text)
+
+    async def test_serverInitiatedGnuTLS(self) -> None:
+        server = OurServer(self, ourServerOptions(), protocolClass=CommandServer)
+        text, ours = await self.converse(
+            gnutlsCli(server.portNumber),
+            [
+                (b"Simple Client Mode", b"before\n"),
+                (b"before\n", b"go-reneg\n"),
+                (b"renegotiated 1\n", b"after\n"),
+                (b"after\n", None),
+            ],
+            server,
+        )
+        self.assertIn("Rehandshake was performed", text)
+        self.assertEqual(ours.session.renegotiations, 1, text)
+
+    async def test_clientInitiatedOpenSSL(self) -> None:
+        """
+        s_client's "R" command; s_client needs -nbio to go on reading.
+        """
+        server = OurServer(
+            self, ourServerOptions(renegotiation=ALLOW), protocolClass=CommandServer
+        )
+        text, ours = await self.converse(
+            sClient(server.portNumber, "-nbio"),
+            [
+                (b"Verify return code", b"before\n"),
+                (b"before\n", b"R\n"),
+                (b"RENEGOTIATING", b"after\n"),
+                (b"after\n", None),
+            ],
+            server,
+        )
+        self.assertEqual(ours.session.renegotiations, 1, text)
+        self.assertEqual(bytes(ours.received), b"before\nafter\n")
+
+    async def test_clientInitiatedGnuTLS(self) -> None:
+        server = OurServer(
+            self, ourServerOptions(renegotiation=ALLOW), protocolClass=CommandServer
+        )
+        text, ours = await self.converse(
+            gnutlsCli(server.portNumber, "--inline-commands"),
+            [
+                (b"Simple Client Mode", b"before\n"),
+                (b"before\n", b"^renegotiate^\n"),
+                (b"Rehandshake was completed", b"after\n"),
+                (b"after\n", None),
+            ],
+            server,
+        )
+        self.assertEqual(ours.session.renegotiations, 1, text)
+
+    async def test_gnutlsRehandshakeAtOnce(self) -> None:
+        """
+        gnutls-cli -e renegotiates right after the first handshake.
+        """
+        server = OurServer(
+            self, ourServerOptions(renegotiation=ALLOW), protocolClass=CommandServer
+        )
+        text, ours = await self.converse(
+            gnutlsCli(server.portNumber, "-e"),
+            [(b"Simple Client Mode", b"hi\n"), (b"hi\n", None)],
+            server,
+        )
+        self.assertIn("ReHandshake was completed", text.replace("Rehandshake", "ReHandshake"))
+        self.assertEqual(ours.session.renegotiations, 1, text)
+
+    async def test_requestClientCertificateOpenSSL(self) -> None:
+        pki = cachedPKI()
+        server = OurServer(
+            self, ourServerOptions(trustRoots=[pki.caCertificate]), protocolClass=CommandServer
+        )
+        text, ours = await self.converse(
+            sClient(
+                server.portNumber,
+                "-nocommands",
+                "-cert",
+                pki.ecdsaClient.certPath,
+                "-key",
+                pki.ecdsaClient.keyPath,
+            ),
+            [
+                (b"Verify return code", b"go-cert\n"),
+                (b"client-cert ", b"done\n"),
+                (b"done\n", None),
+            ],
+            server,
+        )
+        self.assertIn("client-cert CN=test-client", text)
+        self.assertEqual(ours.session.peerCertificate, pki.ecdsaClient.certificate)
+
+    async def test_requestClientCertificateGnuTLS(self) -> None:
+        pki = cachedPKI()
+        server = OurServer(
+            self, ourServerOptions(trustRoots=[pki.caCertificate]), protocolClass=CommandServer
+        )
+        text, ours = await self.converse(
+            gnutlsCli(
+                server.portNumber,
+                "--x509certfile",
+                pki.rsaClient.certPath,
+                "--x509keyfile",
+                pki.rsaClient.keyPath,
+            ),
+            [
+                (b"Simple Client Mode", b"go-cert\n"),
+                (b"client-cert ", b"done\n"),
+                (b"done\n", None),
+            ],
+            server,
+        )
+        self.assertIn("client-cert CN=test-client", text)
+        self.assertEqual(ours.session.peerCertificate, pki.rsaClient.certificate)
+
+
+@implementer(IRenegotiationListener)
+class Watcher(Collector):
+    """
+    Our client: C{renegotiated} fires when the first renegotiation completes.
+    """
+
+    def __init__(self, toSend: bytes = b"", expected: int | None = None) -> None:
+        super().__init__(toSend, expected)
+        self.renegotiated: defer.Deferred[TLSSession] = defer.Deferred()
+
+    def renegotiationRequested(self) -> bool:
+        return True
+
+    def renegotiationCompleted(self, session: TLSSession) -> None:
+        if not self.renegotiated.called:
+            self.renegotiated.callback(session)
+
+    def renegotiationFailed(self, reason: Failure) -> None:
+        if not self.renegotiated.called:
+            self.renegotiated.errback(reason)
+
+    def keysUpdated(self, requestedByPeer: bool) -> None:
+        pass
+
+
+class OurClientTests(TestCase):
+    timeout = 60
+
+    async def sServer(self, port: int, *extra: str) -> Any:
+        argv = sServerArgv(port, cachedPKI().ecdsaServer, *extra)
+        # stdin stays open: commands are typed into it by the test.
+        import subprocess
+
+        process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.addCleanup(lambda: (process.kill(), process.wait()))
+        from .peers import isListening
+
+        while not isListening(port):
+            await deferLater(0.05)
+        return process
+
+    async def test_openSSLHelloRequest(self) -> None:
+        """
+        s_server's "r" command sends HelloRequest; we follow it.
+        """
+        port = freePort()
+        process = await self.sServer(port)
+        client = Watcher(b"first\n")
+        connected = connectOurClient(ourClientOptions(), port, client)
+        await deferLater(0.5)
+        process.stdin.write(b"r\n")
+        process.stdin.flush()
+        await deferLater(0.5)
+        client.transport.write(b"second\n")
+        await deferLater(0.3)
+        session = client.transport.session
+        client.transport.loseConnection()
+        await connected
+        self.assertEqual(session.renegotiations, 1)
+
+    async def test_openSSLHelloRequestWithCertificateRequest(self) -> None:
+        """
+        s_server's "R" renegotiates asking for our certificate.
+        """
+        pki = cachedPKI()
+        port = freePort()
+        process = await self.sServer(port, "-verify", "1", "-CAfile", pki.caPath)
+        client = Watcher(b"first\n")
+        options = ourClientOptions(
+            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
+        )
+        connected = connectOurClient(options, port, client)
+        await deferLater(0.5)
+        process.stdin.write(b"R\n")
+        process.stdin.flush()
+        await deferLater(0.5)
+        client.transport.write(b"second\n")
+        await deferLater(0.3)
+        session = client.transport.session
+        client.transport.loseConnection()
+        await connected
+        self.assertGreaterEqual(session.renegotiations, 1)
+
+    async def test_openSSLRefusesClientRenegotiation(self) -> None:
+        port = freePort()
+        await self.sServer(port)
+        client = Watcher(b"first\n")
+        connected = connectOurClient(ourClientOptions(), port, client)
+        await deferLater(0.5)
+        try:
+            await client.transport.rehandshake(timeout=10)
+        except RenegotiationRefused:
+            pass
+        else:
+            self.fail("OpenSSL 3 should refuse a client renegotiation by default")
+        # The listener heard it too.
+        self.failureResultOf(client.renegotiated, RenegotiationRefused)
+        client.transport.write(b"still here\n")
+        await deferLater(0.2)
+        client.transport.loseConnection()
+        await connected
+
+    async def test_openSSLAllowsClientRenegotiation(self) -> None:
+        port = freePort()
+        await self.sServer(port, "-client_renegotiation")
+        client = Watcher(b"first\n")
+        connected = connectOurClient(ourClientOptions(), port, client)
+        await deferLater(0.5)
+        session = await client.transport.rehandshake(timeout=10)
+        self.assertEqual(session.renegotiations, 1)
+        client.transport.loseConnection()
+        await connected
+
+    async def test_gnutlsServRehandshake(self) -> None:
+        """
+        gnutls-serv --echo renegotiates on a **REHANDSHAKE** line and writes
+        application data right after its HelloRequest.
+        """
+        port = freePort()
+        argv = gnutlsServArgv(port, cachedPKI().ecdsaServer)
+        startPeerServer(self, argv, port)
+        client = Watcher(b"**REHANDSHAKE**\n")
+        connected = connectOurClient(ourClientOptions(), port, client)
+        session = await client.renegotiated
+        self.assertEqual(session.renegotiations, 1)
+        client.transport.write(b"after\n")
+        await deferLater(0.3)
+        client.transport.loseConnection()
+        result = await connected
+        self.assertIn(b"after\n", bytes(result.received))
+        assert result.reason is not None
+        self.assertTrue(result.reason.check(ConnectionDone), result.reason)
+
+    async def test_twistedServerRenegotiate(self) -> None:
+        """
+        Twisted's own TLS server calls pyOpenSSL's renegotiate(); we follow.
+        """
+        from twisted.internet.ssl import CertificateOptions, TLSVersion
+
+        class Renegotiator(protocol.Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                if data == b"please\n":
+                    self.transport._tlsConnection.renegotiate()
+                    self.transport.write(b"ok\n")
+                else:
+                    self.transport.write(data)
+
+        cert = twistedCertificate(cachedPKI().ecdsaServer)
+        options = CertificateOptions(
+            privateKey=cert.privateKey.original,
+            certificate=cert.original,
+            raiseMinimumTo=TLSVersion.TLSv1_2,
+            lowerMaximumSecurityTo=TLSVersion.TLSv1_2,
+        )
+        factory = TLSMemoryBIOFactory(options, False, protocol.Factory.forProtocol(Renegotiator))
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[attr-defined]
+        self.addCleanup(port.stopListening)
+        client = Watcher(b"please\n")
+        connected = connectOurClient(ourClientOptions(), port.getHost().port, client)
+        session = await client.renegotiated
+        self.assertEqual(session.renegotiations, 1)
+        client.transport.write(b"after\n")
+        await deferLater(0.3)
+        client.transport.loseConnection()
+        result = await connected
+        self.assertTrue(bytes(result.received).endswith(b"after\n"), bytes(result.received))
+
+
+def deferLater(seconds: float) -> defer.Deferred[None]:
+    from twisted.internet.task import deferLater as later
+
+    return later(reactor, seconds, lambda: None)
