@@ -2,10 +2,12 @@
 """
 C{python -m twisted_reneg.demo}: the end-to-end job behind C{make demo}.
 
-It makes a throwaway CA and server certificate, starts a TLS 1.2 server of
-ours on 127.0.0.1, connects a client of ours to it, exchanges data, prints
-the negotiated session, then handshakes with C{openssl s_client} against the
-same server.  Exit status 0 means every step worked.
+It makes a throwaway CA and certificates, starts a TLS 1.2 server of ours on
+127.0.0.1, connects a client of ours to it, exchanges data and prints the
+negotiated session; then the server renegotiates (HelloRequest) and asks for
+the client's certificate in the middle of the connection; finally
+C{openssl s_client} handshakes with the same server.  Exit status 0 means
+every step worked.
 """
 
 from __future__ import annotations
@@ -24,15 +26,25 @@ from .testing.pki import makePKI
 
 
 class _Echo(protocol.Protocol):
+    """
+    The demo server: echoes, and remembers its connections so the demo can
+    renegotiate them.
+    """
+
     transport: Any
+    connections: list[_Echo] = []
+
+    def connectionMade(self) -> None:
+        self.connections.append(self)
 
     def dataReceived(self, data: bytes) -> None:
         self.transport.write(b"echo: " + data)
 
 
-class _OneShotClient(protocol.Protocol):
+class _DemoClient(protocol.Protocol):
     """
-    Sends one line, waits for its echo, and closes cleanly.
+    Sends one line; C{echoed} fires when its echo is back, C{closed} when
+    the connection has ended.
     """
 
     transport: Any
@@ -40,21 +52,28 @@ class _OneShotClient(protocol.Protocol):
     def __init__(self, message: bytes) -> None:
         self.message = message
         self.received = b""
-        self.session: TLSSession | None = None
-        self.done: defer.Deferred[bytes] = defer.Deferred()
+        self.echoed: defer.Deferred[bytes] = defer.Deferred()
+        self.closed: defer.Deferred[str] = defer.Deferred()
 
     def connectionMade(self) -> None:
         self.transport.write(self.message)
 
     def dataReceived(self, data: bytes) -> None:
         self.received += data
-        if self.received.endswith(b"\n"):
-            self.transport.loseConnection()
+        if self.received.endswith(b"\n") and not self.echoed.called:
+            self.echoed.callback(self.received)
+
+    def send(self, line: bytes) -> defer.Deferred[bytes]:
+        """
+        Send another line; the Deferred fires with everything received once
+        its echo is in.
+        """
+        self.echoed = defer.Deferred()
+        self.transport.write(line)
+        return self.echoed
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        # The transport the application sees is ours: it carries the session.
-        self.session = self.transport.session
-        self.done.callback(self.received)
+        self.closed.callback(reason.type.__name__)
 
 
 def describe(session: TLSSession | None) -> str:
@@ -87,7 +106,10 @@ async def _demo(reactor: Any, directory: str) -> int:
     pki = makePKI(directory)
     print(f"[demo] throwaway CA and certificates in {directory}")
     serverOptions = ServerOptions.fromPEM(
-        pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath, acceptableProtocols=[b"demo/1"]
+        pki.ecdsaServer.certPath,
+        pki.ecdsaServer.keyPath,
+        acceptableProtocols=[b"demo/1"],
+        trustRoots=[pki.caCertificate],  # for the client certificate we ask for later
     )
     serverFactory = TLSFactory(serverOptions, False, protocol.Factory.forProtocol(_Echo))
     port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(serverFactory)
@@ -95,20 +117,49 @@ async def _demo(reactor: Any, directory: str) -> int:
     print(f"[demo] our TLS 1.2 server listens on 127.0.0.1:{portNumber}")
     failures = 0
     try:
-        client = _OneShotClient(b"hello from our client\n")
+        client = _DemoClient(b"hello from our client\n")
         clientOptions = ClientOptions(
-            "localhost", trustRoots=[pki.caCertificate], acceptableProtocols=[b"demo/1"]
+            "localhost",
+            trustRoots=[pki.caCertificate],
+            acceptableProtocols=[b"demo/1"],
+            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey),
         )
         clientFactory = TLSFactory(
             clientOptions, True, protocol.Factory.forProtocol(lambda: client)
         )
         await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(clientFactory)
-        reply = await client.done
+        reply = await client.echoed
         print(f"[demo] our client got: {reply!r}")
         print("[demo] negotiated session (client view):")
-        print(describe(client.session))
+        print(describe(client.transport.session))
         if reply != b"echo: hello from our client\n":
             print("[demo] FAILED: wrong echo")
+            failures += 1
+
+        serverSide = _Echo.connections[-1].transport
+        session = await serverSide.rehandshake(timeout=10)
+        print(
+            "[demo] server-initiated renegotiation (HelloRequest) completed: "
+            f"renegotiations={session.renegotiations}, suite={session.cipherSuite}"
+        )
+        before = serverSide.session.peerCertificate
+        print(f"[demo] client certificate known to the server before asking: {before}")
+        session = await serverSide.requestClientCertificate(timeout=10)
+        peer = session.peerCertificate
+        print(
+            "[demo] mid-connection client-certificate request: the server now sees "
+            f"{peer.subject.rfc4514_string() if peer else None} "
+            f"(renegotiations={session.renegotiations})"
+        )
+        if session.renegotiations != 2 or peer != pki.ecdsaClient.certificate:
+            print("[demo] FAILED: renegotiation results are wrong")
+            failures += 1
+        reply = await client.send(b"after renegotiating\n")
+        print(f"[demo] data still flows under the new keys: {reply.splitlines()[-1]!r}")
+        client.transport.loseConnection()
+        reason = await client.closed
+        print(f"[demo] our client closed the connection: {reason}")
+        if reason != "ConnectionDone":
             failures += 1
 
         openssl = shutil.which("openssl")

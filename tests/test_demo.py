@@ -1,0 +1,37 @@
+# -*- test-case-name: tests.test_demo -*-
+"""
+C{make demo}'s job runs end to end and says PASSED, so the README's first
+command cannot rot unnoticed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import TestCase
+
+from .interop.peers import requirePeer
+
+
+class DemoTests(TestCase):
+    timeout = 120
+
+    async def test_demoPasses(self) -> None:
+        requirePeer("openssl")
+        result = await deferToThread(
+            subprocess.run,
+            [sys.executable, "-m", "twisted_reneg.demo"],
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for line in (
+            "openssl s_client handshake with our server: OK",
+            "server-initiated renegotiation (HelloRequest) completed: renegotiations=1",
+            "the server now sees CN=test-client",
+            "[demo] PASSED",
+        ):
+            self.assertIn(line, result.stdout)
