@@ -383,3 +383,50 @@ class DataDuringRenegotiationTests(SynchronousTestCase):
         events = pair.client.connection.receiveData(b"\x17\x03\x03\x00\x20" + bytes(32))
         self.assertEqual([type(e) for e in events], [ConnectionFailed])
         self.assertFalse(any(isinstance(e, ApplicationData) for e in events))
+
+
+class InitialHandshakeRenegotiationInfoTests(SynchronousTestCase):
+    """
+    RFC 5746 on the first handshake: renegotiation_info must be empty.
+    """
+
+    def test_nonEmptyInInitialClientHello(self) -> None:
+        hello = ClientHello(
+            legacyVersion=0x0303,
+            random=os.urandom(32),
+            sessionId=b"",
+            cipherSuites=(0xC02B,),
+            compressionMethods=b"\x00",
+            extensions=Extensions(
+                (
+                    (int(ExtensionType.signature_algorithms), encodeUint16List([0x0403])),
+                    (int(ExtensionType.renegotiation_info), encodeRenegotiationInfo(bytes(12))),
+                )
+            ),
+        )
+        server = TLSConnection(serverConfig())
+        record = b"\x16\x03\x01" + len(hello.toBytes()).to_bytes(2, "big") + hello.toBytes()
+        (failed,) = server.receiveData(record)
+        assert isinstance(failed, ConnectionFailed)
+        self.assertEqual(failed.error.alert, A.handshake_failure)
+
+    def test_nonEmptyInInitialServerHello(self) -> None:
+        """
+        A server echoing verify_data on a first handshake is refused by
+        our client (not merely reported by the server).
+        """
+        from twisted_reneg.tls import handshake12
+
+        pair = EnginePair(clientConfig(), serverConfig())
+        clientHello = pair.client.connection.dataToSend()
+        real = handshake12.encodeRenegotiationInfo
+        self.patch(handshake12, "encodeRenegotiationInfo", lambda value: real(value or bytes(24)))
+        pair.server.connection.receiveData(clientHello)
+        serverFlight = pair.server.connection.dataToSend()
+        self.patch(handshake12, "encodeRenegotiationInfo", real)
+        pair.client.events.extend(pair.client.connection.receiveData(serverFlight))
+        failure = pair.client.failure()
+        assert failure is not None
+        self.assertTrue(failure.error.sentByUs)
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+        self.assertIn("renegotiation_info", str(failure.error))
