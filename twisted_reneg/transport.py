@@ -113,6 +113,11 @@ class TLSProtocol(ProtocolWrapper):
     @ivar _renegotiation: the renegotiation we asked for and the Deferreds
         waiting on it, until it completes, is refused, times out or the
         connection ends.
+    @ivar _appPausedReading: the application paused us (we are its push
+        producer of received data).  During the first handshake TCP keeps
+        being read anyway: the handshake needs it, and an application like
+        twisted.web's HTTPChannel pauses its transport whenever its own
+        producer is paused, which it is while the handshake runs.
     """
 
     _log = Logger()
@@ -132,6 +137,7 @@ class TLSProtocol(ProtocolWrapper):
         self._aborted = False
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
+        self._appPausedReading = False
 
     # --- connection setup ---------------------------------------------------
 
@@ -195,6 +201,8 @@ class TLSProtocol(ProtocolWrapper):
     def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
         if not event.renegotiation:
             self._handshakeDone = True
+            if self._appPausedReading:
+                self.transport.pauseProducing()
             if self._producer is not None:
                 self._producer._resume("handshake")
         else:
@@ -315,6 +323,22 @@ class TLSProtocol(ProtocolWrapper):
         super().connectionLost(reason)
 
     # --- producer / consumer ------------------------------------------------
+
+    def pauseProducing(self) -> None:
+        """
+        Stop delivering received data: stop reading from TCP (after the
+        first handshake, which must be allowed to finish).
+        """
+        self._appPausedReading = True
+        if self._handshakeDone:
+            self.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self._appPausedReading = False
+        self.transport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self.transport.stopProducing()
 
     def registerProducer(self, producer: Any, streaming: bool) -> None:
         if self._lost:

@@ -1,0 +1,201 @@
+# -*- test-case-name: tests.test_cli -*-
+"""
+C{python -m twisted_reneg client HOST PORT [options]}: like C{openssl
+s_client} or C{gnutls-cli}, over our TLS.  Standard input lines go to the
+server (C{^renegotiate^} and C{^rekey^} are commands, as with gnutls-cli's
+C{--inline-commands}); what the server sends goes to standard output; the
+session and every TLS event go to standard error.
+
+C{python -m twisted_reneg server ...} runs the C{twistd reneg} service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from twisted.internet import defer, protocol, stdio, task
+from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.interfaces import IHandshakeListener
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from .interfaces import IRenegotiationListener
+from .options import ClientOptions
+from .tls.errors import TLSAlertError
+from .tls.session import TLSSession
+from .transport import TLSFactory
+
+
+def say(line: str) -> None:
+    print(f"- {line}", file=sys.stderr, flush=True)
+
+
+def describe(session: TLSSession) -> str:
+    peer = session.peerCertificate
+    return (
+        f"{session.version} {session.cipherSuite} {session.group}, "
+        f"peer {peer.subject.rfc4514_string() if peer else 'none'}, "
+        f"ALPN {session.alpnProtocol.decode() if session.alpnProtocol else 'none'}, "
+        f"extended master secret {'yes' if session.extendedMasterSecret else 'no'}"
+    )
+
+
+@implementer(IHandshakeListener, IRenegotiationListener)
+class _TLSClient(protocol.Protocol):
+    """
+    The TLS side: prints what arrives and reports events.
+    """
+
+    transport: Any
+
+    def __init__(self) -> None:
+        self.done: defer.Deferred[int] = defer.Deferred()
+        self.handshaken = False
+
+    def handshakeCompleted(self) -> None:
+        if not self.handshaken:
+            self.handshaken = True
+            say(f"Handshake completed: {describe(self.transport.session)}")
+
+    def renegotiationRequested(self) -> bool:
+        say("Renegotiation requested by the server")
+        return True
+
+    def renegotiationCompleted(self, session: TLSSession) -> None:
+        say(f"Renegotiation {session.renegotiations} completed: {describe(session)}")
+
+    def renegotiationFailed(self, reason: Failure) -> None:
+        say(f"Renegotiation failed: {reason.getErrorMessage()}")
+
+    def keysUpdated(self, requestedByPeer: bool) -> None:
+        say(f"Keys updated ({'requested by the peer' if requestedByPeer else 'by us'})")
+
+    def dataReceived(self, data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if reason.check(TLSAlertError):
+            say(f"TLS failure: {reason.getErrorMessage()}")
+            self.done.callback(1)
+        else:
+            say(f"Connection closed: {reason.getErrorMessage()}")
+            self.done.callback(0)
+
+
+class _Stdin(protocol.Protocol):
+    """
+    Standard input: data lines and inline commands.
+    """
+
+    def __init__(self, tls: _TLSClient) -> None:
+        self.tls = tls
+        self.buffer = b""
+
+    def dataReceived(self, data: bytes) -> None:
+        self.buffer += data
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            self.line(line)
+
+    def line(self, line: bytes) -> None:
+        transport = self.tls.transport
+        command = line.strip()
+        if command == b"^renegotiate^":
+            say("Renegotiating...")
+            transport.rehandshake(timeout=30).addErrback(
+                lambda f: say(f"Renegotiation did not happen: {f.getErrorMessage()}")
+            )
+        elif command == b"^rekey^":
+            session = transport.session
+            if session is not None and session.version == "TLSv1.2":
+                say("Key update needs TLS 1.3; this connection is TLS 1.2 (use ^renegotiate^)")
+            else:
+                transport.rehandshake(timeout=30).addErrback(
+                    lambda f: say(f"Key update failed: {f.getErrorMessage()}")
+                )
+        else:
+            transport.write(line + b"\n")
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if self.buffer:
+            self.tls.transport.write(self.buffer)
+        self.tls.transport.loseConnection()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m twisted_reneg client")
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--cafile", help="PEM trust roots (default: the system bundle)")
+    parser.add_argument("--cert", help="client certificate chain (PEM)")
+    parser.add_argument("--key", help="client private key (PEM)")
+    parser.add_argument("--servername", help="name for SNI and verification (default: HOST)")
+    parser.add_argument("--alpn", action="append", default=[], help="ALPN protocol (repeatable)")
+    versions = parser.add_mutually_exclusive_group()
+    versions.add_argument("--tls1.2", dest="version", action="store_const", const="1.2")
+    versions.add_argument("--tls1.3", dest="version", action="store_const", const="1.3")
+    parser.add_argument(
+        "--insecure", action="store_true", help="do not verify the server certificate"
+    )
+    return parser
+
+
+def clientOptions(args: argparse.Namespace) -> ClientOptions:
+    clientCertificate = None
+    if bool(args.cert) != bool(args.key):
+        raise ValueError("--cert and --key go together")
+    if args.cert:
+        with open(args.cert, "rb") as c, open(args.key, "rb") as k:
+            clientCertificate = (
+                x509.load_pem_x509_certificates(c.read()),
+                serialization.load_pem_private_key(k.read(), password=None),
+            )
+    version = args.version or "1.2"
+    return ClientOptions(
+        args.servername or args.host,
+        trustRoots=args.cafile,
+        clientCertificate=clientCertificate,
+        acceptableProtocols=args.alpn,
+        insecurelySkipVerification=args.insecure,
+        minVersion=version,
+        maxVersion=version,
+    )
+
+
+async def _run(reactor: Any, args: argparse.Namespace) -> int:
+    try:
+        options = clientOptions(args)
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    client = _TLSClient()
+    factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
+    endpoint = TCP4ClientEndpoint(reactor, args.host, args.port, timeout=30)
+    try:
+        await endpoint.connect(factory)
+    except Exception as e:  # noqa: BLE001 - reported to the user
+        print(f"error: cannot connect to {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    say(f"Connected to {args.host}:{args.port}")
+    stdio.StandardIO(_Stdin(client))
+    return await client.done
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in ("client", "server"):
+        print(
+            "usage: python -m twisted_reneg client HOST PORT [...] | server [...]", file=sys.stderr
+        )
+        raise SystemExit(2)
+    if argv[0] == "server":
+        from .tap import runServer
+
+        runServer(argv[1:])
+        return
+    args = _parser().parse_args(argv[1:])
+    task.react(lambda reactor: defer.ensureDeferred(_run(reactor, args)))

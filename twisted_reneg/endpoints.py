@@ -1,0 +1,241 @@
+# -*- test-case-name: tests.test_endpoints -*-
+"""
+Endpoints: L{wrapServerTLS} and L{wrapClientTLS} put our TLS over any stream
+endpoint, and the C{reneg:} string parsers (registered by
+C{twisted/plugins/twisted_reneg_plugins.py}) make them available to
+C{serverFromString}, C{clientFromString} and C{twistd --listen}::
+
+    reneg:8443:privateKey=key.pem:certKey=cert.pem:clientCert=request
+    reneg:host=example.com:port=443:trustRoots=ca.pem
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.interfaces import (
+    IStreamClientEndpoint,
+    IStreamClientEndpointStringParserWithReactor,
+    IStreamServerEndpoint,
+    IStreamServerEndpointStringParser,
+)
+from twisted.logger import Logger
+from twisted.plugin import IPlugin
+from zope.interface import implementer
+
+from ._selfsigned import fingerprint, selfSignedLocalhost
+from .options import ClientOptions, ServerOptions
+from .tls.config import RenegotiationPolicy
+from .transport import TLSFactory, TLSProtocol
+
+_log = Logger()
+
+
+@implementer(IStreamServerEndpoint)
+class _TLSServerEndpoint:
+    def __init__(self, options: ServerOptions, wrapped: IStreamServerEndpoint) -> None:
+        self._options = options
+        self._wrapped = wrapped
+
+    def listen(self, protocolFactory: Any) -> Deferred[Any]:
+        return self._wrapped.listen(TLSFactory(self._options, False, protocolFactory))
+
+
+@implementer(IStreamClientEndpoint)
+class _TLSClientEndpoint:
+    def __init__(self, options: ClientOptions, wrapped: IStreamClientEndpoint) -> None:
+        self._options = options
+        self._wrapped = wrapped
+
+    def connect(self, protocolFactory: Any) -> Deferred[Any]:
+        d = self._wrapped.connect(TLSFactory(self._options, True, protocolFactory))
+        # Like Twisted's wrapClientTLS: the caller gets its own protocol,
+        # whose transport is our TLS transport.
+        return d.addCallback(
+            lambda tls: tls.wrappedProtocol if isinstance(tls, TLSProtocol) else tls
+        )
+
+
+def wrapServerTLS(
+    options: ServerOptions, wrappedEndpoint: IStreamServerEndpoint
+) -> IStreamServerEndpoint:
+    """
+    Listen with TLS (ours) on top of C{wrappedEndpoint}.
+    """
+    return _TLSServerEndpoint(options, wrappedEndpoint)
+
+
+def wrapClientTLS(
+    options: ClientOptions, wrappedEndpoint: IStreamClientEndpoint
+) -> IStreamClientEndpoint:
+    """
+    Connect with TLS (ours) over C{wrappedEndpoint}.
+    """
+    return _TLSClientEndpoint(options, wrappedEndpoint)
+
+
+def _readPEMCertificates(path: str) -> list[x509.Certificate]:
+    with open(path, "rb") as f:
+        return list(x509.load_pem_x509_certificates(f.read()))
+
+
+def _readPEMKey(path: str) -> Any:
+    with open(path, "rb") as f:
+        return serialization.load_pem_private_key(f.read(), password=None)
+
+
+def _checkKeywords(kind: str, given: dict[str, str], allowed: set[str]) -> None:
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise ValueError(
+            f"reneg {kind} endpoint: unknown keyword {unknown[0]!r} "
+            f"(known: {', '.join(sorted(allowed))})"
+        )
+
+
+def _choice(kind: str, keyword: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(
+            f"reneg {kind} endpoint: {keyword}={value!r} must be one of {', '.join(choices)}"
+        )
+    return value
+
+
+def _integer(kind: str, keyword: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"reneg {kind} endpoint: {keyword}={value!r} is not a number") from None
+
+
+_SERVER_KEYWORDS = {
+    "port",
+    "privateKey",
+    "certKey",
+    "extraCertChain",
+    "interface",
+    "backlog",
+    "caCerts",
+    "clientCert",
+    "renegotiation",
+}
+
+
+def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
+    """
+    Build L{ServerOptions} from the C{reneg:} server keywords.
+    """
+    privateKey = kwargs.get("privateKey")
+    certKey = kwargs.get("certKey", privateKey)
+    if privateKey is None:
+        if "certKey" in kwargs:
+            raise ValueError("reneg server endpoint: certKey given without privateKey")
+        cert, key = selfSignedLocalhost()
+        chain = [cert]
+        _log.warn(
+            "reneg: no certificate given; using a throwaway self-signed certificate for "
+            "localhost, SHA-256 fingerprint {fingerprint}",
+            fingerprint=fingerprint(cert),
+        )
+    else:
+        assert certKey is not None
+        key = _readPEMKey(privateKey)
+        chain = _readPEMCertificates(certKey)
+        if not chain:
+            raise ValueError(f"reneg server endpoint: certKey={certKey!r} holds no certificate")
+        if "extraCertChain" in kwargs:
+            chain += _readPEMCertificates(kwargs["extraCertChain"])
+    clientCert = _choice(
+        "server", "clientCert", kwargs.get("clientCert", "none"), ("none", "request", "require")
+    )
+    renegotiation = _choice(
+        "server", "renegotiation", kwargs.get("renegotiation", "refuse"), ("refuse", "allow")
+    )
+    caCerts = kwargs.get("caCerts")
+    return ServerOptions(
+        key,
+        chain,
+        clientCertificates=clientCert,
+        trustRoots=caCerts,
+        renegotiation=RenegotiationPolicy(allowPeerInitiated=renegotiation == "allow"),
+    )
+
+
+@implementer(IPlugin, IStreamServerEndpointStringParser)
+class RenegServerParser:
+    """
+    C{reneg:PORT:privateKey=...:certKey=...}: a TCP server with our TLS.
+    """
+
+    prefix = "reneg"
+
+    def parseStreamServer(
+        self, reactor: Any, *positional: object, **keywords: object
+    ) -> IStreamServerEndpoint:
+        args = [str(a) for a in positional]
+        kwargs = {k: str(v) for k, v in keywords.items()}
+        if len(args) > 1:
+            raise ValueError(f"reneg server endpoint: unexpected positional argument {args[1]!r}")
+        if args:
+            kwargs["port"] = args[0]
+        _checkKeywords("server", kwargs, _SERVER_KEYWORDS)
+        if "port" not in kwargs:
+            raise ValueError("reneg server endpoint: missing port")
+        port = _integer("server", "port", kwargs["port"])
+        backlog = _integer("server", "backlog", kwargs.get("backlog", "50"))
+        options = serverOptionsFromKeywords(kwargs)
+        tcp = TCP4ServerEndpoint(reactor, port, backlog, kwargs.get("interface", ""))
+        return wrapServerTLS(options, tcp)
+
+
+_CLIENT_KEYWORDS = {
+    "host",
+    "port",
+    "hostname",
+    "trustRoots",
+    "certificate",
+    "privateKey",
+    "timeout",
+}
+
+
+@implementer(IPlugin, IStreamClientEndpointStringParserWithReactor)
+class RenegClientParser:
+    """
+    C{reneg:host=H:port=P[:hostname=N][:trustRoots=ca.pem][:certificate=c.pem:privateKey=k.pem]}.
+    """
+
+    prefix = "reneg"
+
+    def parseStreamClient(
+        self, reactor: Any, *positional: object, **keywords: object
+    ) -> IStreamClientEndpoint:
+        args = [str(a) for a in positional]
+        kwargs = {k: str(v) for k, v in keywords.items()}
+        for name, value in zip(("host", "port"), args, strict=False):
+            kwargs.setdefault(name, value)
+        if len(args) > 2:
+            raise ValueError(f"reneg client endpoint: unexpected positional argument {args[2]!r}")
+        _checkKeywords("client", kwargs, _CLIENT_KEYWORDS)
+        for required in ("host", "port"):
+            if required not in kwargs:
+                raise ValueError(f"reneg client endpoint: missing {required}")
+        port = _integer("client", "port", kwargs["port"])
+        timeout = _integer("client", "timeout", kwargs.get("timeout", "30"))
+        certificate, privateKey = kwargs.get("certificate"), kwargs.get("privateKey")
+        if (certificate is None) != (privateKey is None):
+            raise ValueError("reneg client endpoint: certificate and privateKey go together")
+        clientCertificate = None
+        if certificate is not None and privateKey is not None:
+            clientCertificate = (_readPEMCertificates(certificate), _readPEMKey(privateKey))
+        options = ClientOptions(
+            kwargs.get("hostname", kwargs["host"]),
+            trustRoots=kwargs.get("trustRoots"),
+            clientCertificate=clientCertificate,
+        )
+        tcp = TCP4ClientEndpoint(reactor, kwargs["host"], port, timeout=timeout)
+        return wrapClientTLS(options, tcp)

@@ -1,0 +1,172 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+C{twistd reneg}: a TLS echo server compatible with C{gnutls-serv --echo}, or
+a static web server whose chosen paths ask for a client certificate in the
+middle of the connection.
+
+    twistd -n reneg --listen reneg:8443:privateKey=key.pem:certKey=cert.pem --echo
+    twistd -n reneg --listen reneg:8443 --path ./site --client-cert-path /admin
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet import protocol
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.python import usage
+from twisted.python.failure import Failure
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.static import File
+
+from .tls.session import TLSSession
+from .web import RequireClientCertificate, SessionPage
+
+_log = Logger()
+
+#: The page showing the connection's TLS session in web mode.
+SESSION_PAGE = b".tls-session"
+
+
+class EchoProtocol(protocol.Protocol):
+    """
+    Echoes each line, like C{gnutls-serv --echo}; two lines are commands:
+    C{**REHANDSHAKE**} renegotiates (a key update on TLS 1.3) and
+    C{**REAUTH**} asks for a client certificate.
+    """
+
+    transport: Any
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def dataReceived(self, data: bytes) -> None:
+        self._buffer += data
+        # Bounded: a peer sending an endless line is cut off.
+        if len(self._buffer) > 1 << 20 and b"\n" not in self._buffer:
+            self.transport.loseConnection()
+            return
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            command = line.strip()
+            if command == b"**REHANDSHAKE**":
+                self.transport.rehandshake(timeout=30).addCallbacks(
+                    self._report, self._reportFailure
+                )
+            elif command == b"**REAUTH**":
+                self.transport.requestClientCertificate(timeout=30).addCallbacks(
+                    self._report, self._reportFailure
+                )
+            else:
+                self.transport.write(line + b"\n")
+
+    def _report(self, session: TLSSession) -> None:
+        peer = session.peerCertificate
+        self.transport.write(
+            b"*** renegotiated (%d): %s, peer %s\n"
+            % (
+                session.renegotiations,
+                session.cipherSuite.encode(),
+                peer.subject.rfc4514_string().encode() if peer else b"none",
+            )
+        )
+
+    def _reportFailure(self, reason: Failure) -> None:
+        self.transport.write(b"*** renegotiation failed: %s\n" % reason.getErrorMessage().encode())
+
+
+class Options(usage.Options):
+    synopsis = "[--listen ENDPOINT]... (--echo | --path DIR) [--client-cert-path PREFIX]..."
+    longdesc = "A TLS server (twisted_reneg) that can renegotiate on demand."
+    optFlags = [["echo", None, "Echo lines (gnutls-serv --echo compatible)."]]
+    optParameters = [["path", None, None, "Serve the static files under this directory."]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+        self["clientCertPaths"] = []
+
+    def opt_listen(self, endpoint: str) -> None:
+        """
+        An endpoint to listen on (repeatable); default reneg:8443.
+        """
+        self["listen"].append(endpoint)
+
+    def opt_client_cert_path(self, prefix: str) -> None:
+        """
+        A URL path prefix that requires a client certificate, asked for
+        mid-connection (repeatable).
+        """
+        if not prefix.startswith("/"):
+            raise usage.UsageError(f"--client-cert-path {prefix!r} must start with /")
+        self["clientCertPaths"].append(prefix)
+
+    def postOptions(self) -> None:
+        if self["echo"] and self["path"]:
+            raise usage.UsageError("--echo and --path exclude each other")
+        if not self["echo"] and not self["path"]:
+            raise usage.UsageError("choose --echo or --path DIR")
+        if self["clientCertPaths"] and not self["path"]:
+            raise usage.UsageError("--client-cert-path needs --path")
+        if not self["listen"]:
+            self["listen"] = ["reneg:8443"]
+
+
+def webRoot(path: str, clientCertPaths: list[str]) -> Resource:
+    """
+    Static files under C{path}, the session page, and C{RequireClientCertificate}
+    on every prefix in C{clientCertPaths}.
+    """
+    root = File(path)
+    root.putChild(SESSION_PAGE, SessionPage())
+    for prefix in clientCertPaths:
+        segments = [s.encode() for s in prefix.strip("/").split("/") if s]
+        if not segments:
+            return RequireClientCertificate(root)
+        parent: Any = root
+        for segment in segments[:-1]:
+            parent = parent.getChild(segment, None)
+        protected = parent.getChild(segments[-1], None)
+        parent.putChild(segments[-1], RequireClientCertificate(protected))
+    return root
+
+
+def makeService(config: Options) -> MultiService:
+    from twisted.internet import reactor
+
+    factory: Any
+    if config["echo"]:
+        factory = protocol.Factory.forProtocol(EchoProtocol)
+    else:
+        factory = Site(webRoot(config["path"], config["clientCertPaths"]))
+    service = MultiService()
+    for description in config["listen"]:
+        endpoint = serverFromString(reactor, description)
+        StreamServerEndpointService(endpoint, factory).setServiceParent(service)
+    return service
+
+
+def runServer(argv: list[str]) -> None:
+    """
+    C{python -m twisted_reneg server ...}: the same service without twistd.
+    """
+    import sys
+
+    from twisted.internet import reactor
+    from twisted.logger import globalLogBeginner, textFileLogObserver
+
+    config = Options()
+    try:
+        config.parseOptions(argv)
+    except usage.UsageError as e:
+        print(f"{config}\nerror: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)])
+    service = makeService(config)
+    service.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.run()
