@@ -209,6 +209,22 @@ class ClientRehandshakeTests(SynchronousTestCase):
         c.flush()
         self.failureResultOf(d, RenegotiationRefused)
 
-    def test_beforeHandshake(self) -> None:
+    def test_beforeHandshakeWaitsForIt(self) -> None:
+        """
+        Asked before the first handshake completes, the renegotiation
+        starts right after it.
+        """
+        c = Connected(
+            server=serverOptions(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
+        )
+        d = c.server.rehandshake()
+        self.assertNoResult(d)
+        c.flush()
+        self.assertEqual(self.successResultOf(d).renegotiations, 1)
+
+    def test_beforeHandshakeThenLost(self) -> None:
         c = Connected(client=clientOptions())
-        self.failureResultOf(c.client.rehandshake(), RenegotiationRefused)
+        d = c.client.rehandshake()
+        c.clientTransport.loseConnection()
+        c.flush()
+        self.failureResultOf(d)

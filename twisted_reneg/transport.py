@@ -138,6 +138,7 @@ class TLSProtocol(ProtocolWrapper):
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
         self._appPausedReading = False
+        self._handshakeWaiters: list[Deferred[None]] = []
 
     # --- connection setup ---------------------------------------------------
 
@@ -201,6 +202,9 @@ class TLSProtocol(ProtocolWrapper):
     def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
         if not event.renegotiation:
             self._handshakeDone = True
+            waiters, self._handshakeWaiters = self._handshakeWaiters, []
+            for waiter in waiters:
+                waiter.callback(None)
             if self._appPausedReading:
                 self.transport.pauseProducing()
             if self._producer is not None:
@@ -320,6 +324,9 @@ class TLSProtocol(ProtocolWrapper):
         if pending is not None:
             self._notifyRenegotiationFailed(reason)
             pending.fail(reason)
+        waiters, self._handshakeWaiters = self._handshakeWaiters, []
+        for waiter in waiters:
+            waiter.errback(reason)
         super().connectionLost(reason)
 
     # --- producer / consumer ------------------------------------------------
@@ -335,6 +342,7 @@ class TLSProtocol(ProtocolWrapper):
 
     def resumeProducing(self) -> None:
         self._appPausedReading = False
+        self._handshakeWaiters: list[Deferred[None]] = []
         self.transport.resumeProducing()
 
     def stopProducing(self) -> None:
@@ -404,6 +412,12 @@ class TLSProtocol(ProtocolWrapper):
         tls = self._tls
         if tls is None or self._lost or self.disconnecting:
             return fail(ConnectionLost("the connection is closed"))
+        if not self._handshakeDone and not tls.failed:
+            # Asked before the first handshake finished: renegotiate right
+            # after it, rather than refusing a call the caller cannot time.
+            waiter: Deferred[None] = Deferred()
+            self._handshakeWaiters.append(waiter)
+            return waiter.addCallback(lambda _: self._renegotiate(timeout, clientCertificate))
         if self._renegotiation is None:
             try:
                 if clientCertificate:

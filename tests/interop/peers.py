@@ -279,7 +279,7 @@ class DigestEcho(protocol.Protocol):
 
     def __init__(self) -> None:
         self.received = bytearray()
-        self.lost: defer.Deferred[Failure] = defer.Deferred()
+        self.lost: defer.Deferred[None] = defer.Deferred()
         self.reason: Failure | None = None
         self.session: Any = None
 
@@ -292,7 +292,7 @@ class DigestEcho(protocol.Protocol):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.session = getattr(self.transport, "session", None)
         self.reason = reason
-        self.lost.callback(reason)
+        self.lost.callback(None)
 
 
 class OurServer:

@@ -329,6 +329,9 @@ class PeerVerifier:
         """
         if serverName is not None and not nameMatches(chain[0], serverName):
             return PeerError(A.bad_certificate, f"certificate is not valid for {serverName!r}")
+        leaf = chain[0]
+        if len(chain) == 1 and leaf.issuer == leaf.subject:
+            return PeerError(A.unknown_ca, "self-signed certificate is not trusted")
         message = str(error)
         if "candidates exhausted" in message or "issuer" in message.lower():
             return PeerError(A.unknown_ca, "certificate signed by an unknown authority")

@@ -1,0 +1,181 @@
+# -*- test-case-name: tests.test_endpoints -*-
+"""
+The reneg: endpoint strings (every keyword, the bad ones), the wrap*TLS
+functions, and plugin discovery after a plain install in a fresh venv.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from twisted.internet import protocol, reactor
+from twisted.internet.endpoints import clientFromString, serverFromString
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from twisted_reneg import TLSAlertError
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.errors import AlertDescription
+
+from .interop.peers import Collector, DigestEcho
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def serverString(**kw: str) -> str:
+    pki = cachedPKI()
+    values = {
+        "privateKey": pki.ecdsaServer.keyPath,
+        "certKey": pki.ecdsaServer.certPath,
+        "interface": "127.0.0.1",
+        **kw,
+    }
+    return "reneg:0:" + ":".join(f"{k}={v}" for k, v in values.items() if v)
+
+
+class EndpointTests(TestCase):
+    timeout = 60
+
+    async def listen(self, description: str) -> tuple[int, list[DigestEcho]]:
+        made: list[DigestEcho] = []
+
+        def build() -> DigestEcho:
+            made.append(DigestEcho())
+            return made[-1]
+
+        port = await serverFromString(reactor, description).listen(
+            protocol.Factory.forProtocol(build)
+        )
+        self.addCleanup(port.stopListening)
+        return port.getHost().port, made
+
+    async def connect(self, description: str, data: bytes = b"hello\n") -> Collector:
+        client = Collector(data, expected=len(data))
+        endpoint = clientFromString(reactor, description)
+        returned = await endpoint.connect(protocol.Factory.forProtocol(lambda: client))
+        self.assertIs(returned, client)  # like Twisted's wrapClientTLS
+        return await client.lost
+
+    async def test_everyServerAndClientKeyword(self) -> None:
+        pki = cachedPKI()
+        with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as extra:
+            extra.write(pki.caCertificate.public_bytes(Encoding.PEM))
+        self.addCleanup(os.unlink, extra.name)
+        port, made = await self.listen(
+            serverString(
+                extraCertChain=extra.name,
+                backlog="10",
+                caCerts=pki.caPath,
+                clientCert="require",
+                renegotiation="allow",
+            )
+        )
+        client = await self.connect(
+            f"reneg:host=127.0.0.1:port={port}:hostname=localhost:trustRoots={pki.caPath}"
+            f":certificate={pki.ecdsaClient.certPath}:privateKey={pki.ecdsaClient.keyPath}"
+            ":timeout=5"
+        )
+        self.assertEqual(bytes(client.received), b"hello\n")
+        self.assertEqual(len(client.session.peerCertificates), 2)  # leaf + extraCertChain
+        self.assertEqual(made[0].session.peerCertificate, pki.ecdsaClient.certificate)
+
+    async def test_renegotiationAllow(self) -> None:
+        pki = cachedPKI()
+        port, _ = await self.listen(serverString(renegotiation="allow"))
+        client = Collector()
+        await clientFromString(
+            reactor,
+            f"reneg:127.0.0.1:{port}:hostname=localhost:trustRoots={pki.caPath}",
+        ).connect(protocol.Factory.forProtocol(lambda: client))
+        session = await client.transport.rehandshake(timeout=10)
+        self.assertEqual(session.renegotiations, 1)
+        client.transport.loseConnection()
+        await client.lost
+
+    async def test_clientCertRequired(self) -> None:
+        pki = cachedPKI()
+        port, _ = await self.listen(serverString(caCerts=pki.caPath, clientCert="require"))
+        client = await self.connect(
+            f"reneg:host=127.0.0.1:port={port}:hostname=localhost:trustRoots={pki.caPath}"
+        )
+        assert client.reason is not None
+        client.reason.trap(TLSAlertError)
+
+    async def test_selfSignedWhenNoCertificate(self) -> None:
+        """
+        Without privateKey/certKey the server makes a throwaway self-signed
+        certificate, which a verifying client rightly refuses.
+        """
+        port, _ = await self.listen("reneg:0:interface=127.0.0.1")
+        client = await self.connect(
+            f"reneg:host=127.0.0.1:port={port}:hostname=localhost:trustRoots={cachedPKI().caPath}"
+        )
+        assert client.reason is not None
+        client.reason.trap(TLSAlertError)
+        self.assertEqual(client.reason.value.alert, AlertDescription.unknown_ca)
+
+
+class BadStringTests(SynchronousTestCase):
+    def assertBad(self, description: str, word: str, client: bool = False) -> None:
+        parse = clientFromString if client else serverFromString
+        with self.assertRaises(ValueError) as caught:
+            parse(reactor, description)
+        self.assertIn(word, str(caught.exception))
+
+    def test_server(self) -> None:
+        self.assertBad("reneg:0:bogus=1", "'bogus'")
+        self.assertBad("reneg:0:clientCert=maybe", "clientCert")
+        self.assertBad("reneg:0:renegotiation=sometimes", "renegotiation")
+        self.assertBad("reneg:http", "port")
+        self.assertBad("reneg:0:backlog=many", "backlog")
+        self.assertBad("reneg:0:certKey=/x.pem", "certKey")
+        self.assertBad("reneg:interface=127.0.0.1", "missing port")
+
+    def test_client(self) -> None:
+        self.assertBad("reneg:port=1", "missing host", client=True)
+        self.assertBad("reneg:host=h:port=x", "port", client=True)
+        self.assertBad("reneg:host=h:port=1:colour=blue", "'colour'", client=True)
+        self.assertBad("reneg:host=h:port=1:certificate=c.pem", "privateKey", client=True)
+        self.assertBad("reneg:host=h:port=1:timeout=soon", "timeout", client=True)
+
+
+class PluginDiscoveryTests(TestCase):
+    timeout = 300
+
+    async def test_freshVenvPlainInstall(self) -> None:
+        """
+        After a plain (non-editable) pip install in a fresh venv, the
+        parsers and the twistd service are found, from any directory.
+        """
+
+        def build() -> str:
+            with tempfile.TemporaryDirectory() as venv:
+                subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+                pip = [os.path.join(venv, "bin", "pip"), "install", "-q", ROOT]
+                subprocess.run(pip, check=True, capture_output=True)
+                python = os.path.join(venv, "bin", "python")
+                probe = (
+                    "from twisted.internet import reactor\n"
+                    "from twisted.internet.endpoints import serverFromString, clientFromString\n"
+                    "print(type(serverFromString(reactor, 'reneg:0')).__name__)\n"
+                    "print(type(clientFromString(reactor, 'reneg:host=h:port=1')).__name__)\n"
+                )
+                out = subprocess.run(
+                    [python, "-c", probe], cwd=venv, capture_output=True, text=True, check=True
+                ).stdout
+                twistd = subprocess.run(
+                    [os.path.join(venv, "bin", "twistd"), "reneg", "--help"],
+                    cwd=venv,
+                    capture_output=True,
+                    text=True,
+                )
+                return out + twistd.stdout
+
+        out = await deferToThread(build)
+        self.assertIn("_TLSServerEndpoint", out)
+        self.assertIn("_TLSClientEndpoint", out)
+        self.assertIn("--client-cert-path", out)
