@@ -342,7 +342,6 @@ class TLSProtocol(ProtocolWrapper):
 
     def resumeProducing(self) -> None:
         self._appPausedReading = False
-        self._handshakeWaiters: list[Deferred[None]] = []
         self.transport.resumeProducing()
 
     def stopProducing(self) -> None:
