@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the interop peers the tests talk to: openssl (s_client/s_server)
-# and GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin).
+# GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin) and curl (twisted.web tests).
 # As root, missing ones are installed with apt-get; otherwise we say what is
 # missing and let the tests decide (under CI=true they fail, never skip).
 set -euo pipefail
 
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ! command -v gnutls-cli >/dev/null 2>&1 || ! command -v gnutls-serv >/dev/null 2>&1; then
     missing+=(gnutls-bin)
 fi
