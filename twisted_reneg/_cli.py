@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, protocol, stdio, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IHandshakeListener
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -82,9 +83,13 @@ class _TLSClient(protocol.Protocol):
         if reason.check(TLSAlertError):
             say(f"TLS failure: {reason.getErrorMessage()}")
             self.done.callback(1)
-        else:
-            say(f"Connection closed: {reason.getErrorMessage()}")
+        elif reason.check(ConnectionDone):
+            say("Connection closed cleanly (close_notify both ways)")
             self.done.callback(0)
+        else:
+            # Without close_notify the data may have been cut short.
+            say(f"Connection lost: {reason.getErrorMessage()}")
+            self.done.callback(1)
 
 
 class _Stdin(protocol.Protocol):
@@ -198,4 +203,5 @@ def main(argv: list[str]) -> None:
         runServer(argv[1:])
         return
     args = _parser().parse_args(argv[1:])
-    task.react(lambda reactor: defer.ensureDeferred(_run(reactor, args)))
+    # react() ignores the result; a SystemExit carries the exit status.
+    task.react(lambda reactor: defer.ensureDeferred(_run(reactor, args)).addCallback(sys.exit))

@@ -117,7 +117,9 @@ class PeerServer:
         self.port = port
         self._out = tempfile.TemporaryFile()
         self._err = tempfile.TemporaryFile()
-        stdinFile: Any = subprocess.DEVNULL
+        # A pipe we never write to: servers that read their stdin (s_server
+        # without -rev) take end-of-file as "quit".
+        stdinFile: Any = subprocess.PIPE
         if stdin is not None:
             stdinFile = tempfile.TemporaryFile()
             stdinFile.write(stdin)
@@ -143,6 +145,8 @@ class PeerServer:
         raise AssertionError(f"{self.argv[0]} did not listen on {self.port}:\n{self.output()}")
 
     def stop(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
