@@ -328,3 +328,91 @@ class ProducerTests(SynchronousTestCase):
         self.assertEqual(events, ["pause"])
         c.flush()
         self.assertEqual(events, ["pause", "resume"])
+
+
+class InterfaceConformanceTests(SynchronousTestCase):
+    def test_verifyObject(self) -> None:
+        """
+        Every interface the transport claims, checked by zope.
+        """
+        from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
+        from zope.interface.verify import verifyObject
+
+        c = Connected()
+        c.flush()
+        for iface in (
+            ITransport,
+            ITCPTransport,
+            ISSLTransport,
+            INegotiated,
+            IPushProducer,
+            IConsumer,
+            IRenegotiatingTransport,
+        ):
+            self.assertTrue(verifyObject(iface, c.server), iface)
+
+    def test_peerFromTransport(self) -> None:
+        """
+        Twisted's Certificate.peerFromTransport / hostFromTransport work.
+        """
+        from twisted.internet.ssl import Certificate
+
+        pki = cachedPKI()
+        c = Connected()
+        c.flush()
+        peer = Certificate.peerFromTransport(c.client)
+        self.assertEqual(peer.original.to_cryptography(), pki.ecdsaServer.certificate)
+        host = Certificate.hostFromTransport(c.server)
+        self.assertEqual(host.original.to_cryptography(), pki.ecdsaServer.certificate)
+
+    def test_tcpOptionsPassThrough(self) -> None:
+        from twisted.internet.testing import StringTransport
+
+        from twisted_reneg import TLSFactory
+
+        class TCP(StringTransport):
+            noDelay = keepAlive = False
+
+            def setTcpNoDelay(self, enabled: bool) -> None:
+                self.noDelay = enabled
+
+            def setTcpKeepAlive(self, enabled: bool) -> None:
+                self.keepAlive = enabled
+
+        tcp = TCP()
+        server = TLSFactory(serverOptions(), False, Factory.forProtocol(Recorder)).buildProtocol(
+            None
+        )
+        server.makeConnection(tcp)
+        server.setTcpNoDelay(True)
+        server.setTcpKeepAlive(True)
+        self.assertTrue(tcp.noDelay and tcp.keepAlive)
+
+    def test_logPrefix(self) -> None:
+        c = Connected()
+        self.assertIn("(TLS)", c.server.factory.logPrefix())
+
+
+class PauseReadingTests(SynchronousTestCase):
+    def test_pauseStopsReadsAfterHandshake(self) -> None:
+        """
+        The application pausing us pauses the TCP transport once the first
+        handshake is done (and not before, which would stall it).
+        """
+        from twisted.internet.testing import StringTransport
+
+        from twisted_reneg import TLSFactory
+
+        factory = TLSFactory(serverOptions(), False, Factory.forProtocol(Recorder))
+        server = factory.buildProtocol(None)
+        tcp = StringTransport()
+        server.makeConnection(tcp)
+        server.pauseProducing()
+        self.assertEqual(tcp.producerState, "producing")
+        c = Connected()
+        c.flush()
+        c.server.transport = tcp
+        c.server.pauseProducing()
+        self.assertEqual(tcp.producerState, "paused")
+        c.server.resumeProducing()
+        self.assertEqual(tcp.producerState, "producing")

@@ -503,8 +503,50 @@ class TLSProtocol(ProtocolWrapper):
 
         return X509.from_cryptography(session.peerCertificate)
 
+    def getHandle(self) -> _TLSHandle:
+        """
+        What L{ISystemHandle} gives for a TLS connection: as with Twisted's
+        own TLS, an object with C{get_peer_certificate()} and
+        C{get_certificate()}, so C{Certificate.peerFromTransport(transport)}
+        works.  The socket stays reachable as C{getHandle().socket}.
+        """
+        return _TLSHandle(self)
+
     def __repr__(self) -> str:
         return f"<TLSProtocol wrapping {self.wrappedProtocol!r}>"
+
+
+class _TLSHandle:
+    """
+    The pyOpenSSL-shaped face of a connection for Twisted's certificate
+    helpers.
+    """
+
+    def __init__(self, protocol: TLSProtocol) -> None:
+        self._protocol = protocol
+
+    @property
+    def socket(self) -> Any:
+        return self._protocol.transport.getHandle()
+
+    def get_peer_certificate(self) -> Any:
+        return self._protocol.getPeerCertificate()
+
+    def get_host_certificate(self) -> Any:
+        return self.get_certificate()
+
+    def get_certificate(self) -> Any:
+        tls = self._protocol._tls
+        if tls is None:
+            return None
+        credential = tls.config.credentialFor(
+            tls.session.serverName if tls.session is not None else None
+        )
+        if credential is None:
+            return None
+        from OpenSSL.crypto import X509
+
+        return X509.from_cryptography(credential.chain[0])
 
 
 class TLSFactory(WrappingFactory[TLSProtocol]):
