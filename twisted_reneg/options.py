@@ -11,7 +11,8 @@ application from C{TLSMemoryBIOFactory} is a one-line change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -131,6 +132,23 @@ def _clientCredential(value: Any) -> Credential | None:
     return _credential(chain, key)
 
 
+def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
+    """
+    Opt-in key logging (the C{keyLogFile} option or C{SSLKEYLOGFILE}): lines
+    are appended as handshakes happen.  Loud, because anyone who reads that
+    file can decrypt the traffic.
+    """
+    if path is None:
+        return None
+    _log.warn("TLS session secrets are being written to {path} (key log)", path=path)
+
+    def write(line: str) -> None:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+
+    return write
+
+
 class _Options:
     """
     What server and client options share.
@@ -146,6 +164,7 @@ class _Options:
         acceptableProtocols: Iterable[bytes | str] | None = None,
         renegotiation: RenegotiationPolicy | None = None,
         requireExtendedMasterSecret: bool = False,
+        keyLogFile: str | None = None,
     ) -> None:
         self.minVersion = _version(minVersion)
         self.maxVersion = _version(maxVersion)
@@ -158,6 +177,7 @@ class _Options:
         self.acceptableProtocols = _protocols(acceptableProtocols)
         self.renegotiation = renegotiation or RenegotiationPolicy()
         self.requireExtendedMasterSecret = requireExtendedMasterSecret
+        self.keyLog = _keyLogWriter(keyLogFile or os.environ.get("SSLKEYLOGFILE") or None)
 
     def tlsConfig(self, acceptableProtocols: Sequence[bytes] | None = None) -> TLSConfig:
         """
@@ -217,6 +237,7 @@ class ServerOptions(_Options):
             minVersion=self.minVersion,
             maxVersion=self.maxVersion,
             renegotiation=self.renegotiation,
+            keyLog=self.keyLog,
         )
 
     @classmethod
@@ -281,6 +302,7 @@ class ClientOptions(_Options):
             minVersion=self.minVersion,
             maxVersion=self.maxVersion,
             renegotiation=self.renegotiation,
+            keyLog=self.keyLog,
         )
 
 

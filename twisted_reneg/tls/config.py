@@ -9,7 +9,7 @@ the L{session.TLSSession} it produces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -94,6 +94,9 @@ class TLSConfig:
     @ivar minVersion: lowest protocol version (L{TLS12} or L{TLS13}).
     @ivar maxVersion: highest protocol version.
     @ivar renegotiation: renegotiation and key-update policy.
+    @ivar keyLog: called with one NSS key log line (SSLKEYLOGFILE format)
+        per handshake, for debugging with Wireshark; C{None} (the default)
+        writes nothing anywhere.
     """
 
     isClient: bool
@@ -111,6 +114,7 @@ class TLSConfig:
     minVersion: int = TLS12
     maxVersion: int = TLS12
     renegotiation: RenegotiationPolicy = RenegotiationPolicy()
+    keyLog: Callable[[str], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.isClient and self.credential is None and not self.sniCredentials:

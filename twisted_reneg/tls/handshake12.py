@@ -199,6 +199,11 @@ class _Handshake12:
             self.masterSecret = masterSecret12(
                 h, preMasterSecret, self.clientRandom, self.serverRandom
             )
+        if self.config.keyLog is not None:
+            # NSS key log format, what SSLKEYLOGFILE means to every stack.
+            self.config.keyLog(
+                f"CLIENT_RANDOM {self.clientRandom.hex()} {self.masterSecret.hex()}"
+            )
 
     def protections(self) -> tuple[RecordProtection, RecordProtection]:
         """
