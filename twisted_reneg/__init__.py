@@ -8,7 +8,7 @@ from .options import ClientOptions, ServerOptions, optionsForClientTLS
 from .tls.config import RenegotiationPolicy
 from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertError
 from .tls.session import TLSSession
-from .transport import TLSFactory, TLSProtocol
+from .transport import TLSFactory, TLSProtocol, startTLS
 
 __all__ = [
     "ClientOptions",
@@ -21,4 +21,5 @@ __all__ = [
     "TLSProtocol",
     "TLSSession",
     "optionsForClientTLS",
+    "startTLS",
 ]

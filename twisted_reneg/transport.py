@@ -24,7 +24,7 @@ from twisted.internet.interfaces import (
     IReactorTime,
     ISSLTransport,
 )
-from twisted.internet.protocol import connectionDone
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
@@ -126,8 +126,16 @@ class TLSProtocol(ProtocolWrapper):
     #: we only touch it while connected, and use ITCPTransport methods).
     transport: Any
 
-    def __init__(self, factory: TLSFactory, wrappedProtocol: Any) -> None:
+    def __init__(
+        self, factory: TLSFactory, wrappedProtocol: Any, connectWrapped: bool = True
+    ) -> None:
+        """
+        @param connectWrapped: whether to tell the wrapped protocol about the
+            connection (C{makeConnection}); L{startTLS} upgrades a protocol
+            that is already connected, so it says no.
+        """
         super().__init__(factory, wrappedProtocol)
+        self._connectWrapped = connectWrapped
         self._tls: TLSConnection | None = None
         self._handshakeDone = False
         self._reason: Failure | None = None
@@ -151,10 +159,15 @@ class TLSProtocol(ProtocolWrapper):
             self.factory.options.tlsConfig(alpn),
             renegotiationFilter=self._applicationAllowsRenegotiation,
         )
-        # ProtocolWrapper.makeConnection makes us provide what the TCP
-        # transport provides (ITCPTransport...) and then tells the wrapped
-        # protocol: connectionMade comes before the handshake, as in Twisted.
-        super().makeConnection(transport)
+        if self._connectWrapped:
+            # ProtocolWrapper.makeConnection makes us provide what the TCP
+            # transport provides (ITCPTransport...) and then tells the wrapped
+            # protocol: connectionMade comes before the handshake, as in Twisted.
+            super().makeConnection(transport)
+        else:
+            Protocol.makeConnection(self, transport)
+            self.factory.registerProtocol(self)
+            self.wrappedProtocol.transport = self  # type: ignore[attr-defined]
         directlyProvides(self, providedBy(transport))
         if self._aborted or self._tls.failed:
             return
@@ -589,3 +602,30 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
         prefix = getattr(self.wrappedFactory, "logPrefix", None)
         inner = prefix() if callable(prefix) else self.wrappedFactory.__class__.__name__
         return f"{inner} (TLS)"
+
+
+def startTLS(
+    transport: Any,
+    options: ServerOptions | ClientOptions,
+    clock: IReactorTime | None = None,
+) -> TLSProtocol:
+    """
+    Upgrade a connected plain TCP transport to TLS, for STARTTLS-style
+    protocols (SMTP, IMAP, XMPP): call it when the protocol has agreed to
+    switch, at a message boundary.  The protocol keeps running; from now on
+    its C{transport} is the returned TLS transport and the handshake starts.
+
+    @param transport: the TCP transport (it must have a C{protocol}
+        attribute, as Twisted's TCP connections do).
+    @param options: L{ClientOptions} to act as the TLS client, or
+        L{ServerOptions} for the server.
+    """
+    application = transport.protocol
+    isClient = isinstance(options, ClientOptions)
+    # The application's own factory, if any, supplies ALPN protocols.
+    wrappedFactory = getattr(application, "factory", None) or Factory()
+    factory = TLSFactory(options, isClient, wrappedFactory, clock)
+    tls = factory.protocol(factory, application, connectWrapped=False)
+    transport.protocol = tls
+    tls.makeConnection(transport)
+    return tls
