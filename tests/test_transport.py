@@ -19,7 +19,7 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
-from twisted.test.iosim import FakeTransport, IOPump, connect
+from twisted.test.iosim import FakeTransport, connect
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
@@ -31,6 +31,7 @@ from twisted_reneg import (
     optionsForClientTLS,
 )
 from twisted_reneg.interfaces import IRenegotiatingTransport
+from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
@@ -71,9 +72,10 @@ def clientOptions(**kw: Any) -> ClientOptions:
     return ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate], **kw)
 
 
-class Connected:
+class Connected(TLSPair):
     """
-    A client and a server TLSProtocol joined by iosim, with one clock.
+    The test suite's pair: L{TLSPair} with recording protocols by default,
+    under the names the tests use.
     """
 
     def __init__(
@@ -83,36 +85,14 @@ class Connected:
         serverProtocol: Protocol | None = None,
         clientProtocol: Protocol | None = None,
     ) -> None:
-        self.clock = Clock()
-        self.serverApp = serverProtocol or Recorder()
-        self.clientApp = clientProtocol or Recorder()
-        serverFactory = TLSFactory(
+        super().__init__(
             server or serverOptions(),
-            False,
-            Factory.forProtocol(lambda: self.serverApp),
-            clock=self.clock,
-        )
-        clientFactory = TLSFactory(
             client or clientOptions(),
-            True,
-            Factory.forProtocol(lambda: self.clientApp),
-            clock=self.clock,
+            serverProtocol or Recorder(),
+            clientProtocol or Recorder(),
         )
-        self.server = serverFactory.buildProtocol(None)
-        self.client = clientFactory.buildProtocol(None)
-        self.serverTransport = FakeTransport(self.server, isServer=True)
-        self.clientTransport = FakeTransport(self.client, isServer=False)
-        self.pump: IOPump = connect(
-            self.server,
-            self.serverTransport,
-            self.client,
-            self.clientTransport,
-            greet=False,
-            clock=self.clock,
-        )
-
-    def flush(self) -> None:
-        self.pump.flush()
+        self.serverApp = self.serverProtocol
+        self.clientApp = self.clientProtocol
 
 
 class HandshakeTests(SynchronousTestCase):

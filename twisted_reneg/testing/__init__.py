@@ -1,3 +1,9 @@
 """
-Helpers for testing code that uses twisted_reneg: a throwaway PKI.
+Helpers for trial users of twisted_reneg.
+
+* L{twisted_reneg.testing.memory.TLSPair}: a client and a server over our
+  TLS, in memory, pumped like L{twisted.test.iosim}, with a fake clock.
+* L{twisted_reneg.testing.pki.makePKI} / C{cachedPKI}: a throwaway CA with
+  server and client certificates of every key type, and bad ones (expired,
+  wrong host, untrusted).
 """
