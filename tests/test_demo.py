@@ -32,6 +32,7 @@ class DemoTests(TestCase):
             "openssl s_client handshake with our server: OK",
             "server-initiated renegotiation (HelloRequest) completed: renegotiations=1",
             "the server now sees CN=test-client",
+            "twistd service asked the CLI for its certificate mid-connection: OK",
             "[demo] PASSED",
         ):
             self.assertIn(line, result.stdout)

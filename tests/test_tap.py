@@ -132,6 +132,24 @@ class WebServiceTests(TestCase):
         self.assertIn("version: TLSv1.2", page)
         self.assertIn("renegotiations: 0", page)
 
+    async def test_twistdWebListensOnReneg(self) -> None:
+        """
+        Twisted's own C{twistd web} takes our endpoint string unchanged.
+        """
+        port = freePort()
+        argv = [
+            TWISTD,
+            "-n",
+            "--pidfile=",
+            "web",
+            "--listen",
+            listenString(port),
+            "--path",
+            self.site(),
+        ]
+        startPeerServer(self, argv, port)
+        self.assertEqual(await self.curl(port, "/index.txt"), (200, "public file\n"))
+
     async def test_clientCertificatePath(self) -> None:
         pki = cachedPKI()
         port = startTwistd(self, "--path", self.site(), "--client-cert-path", "/admin")

@@ -396,3 +396,27 @@ class PauseReadingTests(SynchronousTestCase):
         self.assertEqual(tcp.producerState, "paused")
         c.server.resumeProducing()
         self.assertEqual(tcp.producerState, "producing")
+
+
+class HalfCloseTests(SynchronousTestCase):
+    def test_readConnectionLostOnCloseNotify(self) -> None:
+        """
+        An IHalfCloseableProtocol hears readConnectionLost when the peer's
+        close_notify arrives, before connectionLost.
+        """
+        from twisted.internet.interfaces import IHalfCloseableProtocol
+
+        @implementer(IHalfCloseableProtocol)
+        class HalfCloser(Recorder):
+            def readConnectionLost(self) -> None:
+                self.calls.append("readConnectionLost")
+
+            def writeConnectionLost(self) -> None:
+                self.calls.append("writeConnectionLost")
+
+        c = Connected(serverProtocol=HalfCloser())
+        c.flush()
+        c.client.loseConnection()
+        c.flush()
+        calls = c.serverApp.calls  # type: ignore[attr-defined]
+        self.assertEqual(calls[-2:], ["readConnectionLost", "connectionLost"])

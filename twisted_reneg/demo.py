@@ -5,9 +5,10 @@ C{python -m twisted_reneg.demo}: the end-to-end job behind C{make demo}.
 It makes a throwaway CA and certificates, starts a TLS 1.2 server of ours on
 127.0.0.1, connects a client of ours to it, exchanges data and prints the
 negotiated session; then the server renegotiates (HelloRequest) and asks for
-the client's certificate in the middle of the connection; finally
-C{openssl s_client} handshakes with the same server.  Exit status 0 means
-every step worked.
+the client's certificate in the middle of the connection; C{openssl s_client}
+handshakes with the same server; finally C{twistd -n reneg --echo} runs and
+our command-line client makes it ask for a client certificate mid-connection
+(C{**REAUTH**}).  Exit status 0 means every step worked.
 """
 
 from __future__ import annotations
@@ -183,39 +184,50 @@ async def _demo(reactor: Any, directory: str) -> int:
             print("[demo] openssl s_client handshake with our server: OK")
     finally:
         await port.stopListening()
+    failures += await _twistdAndCLI(reactor, pki)
     print("[demo] PASSED" if not failures else f"[demo] {failures} step(s) FAILED")
     return 1 if failures else 0
 
 
-class _SClient(protocol.ProcessProtocol):
+class _Scripted(protocol.ProcessProtocol):
     """
-    Drives C{openssl s_client}: once its handshake report is printed, send
-    one line; once the echo is back, close stdin so it closes the session.
+    Drives a command-line TLS client like a person: wait for a marker in its
+    output, then type a line (C{None} closes its standard input).
     """
 
     transport: Any
 
-    def __init__(self, line: bytes, reactor: Any, timeout: float = 20.0) -> None:
-        self.line = line
+    def __init__(
+        self, steps: list[tuple[bytes, bytes | None]], reactor: Any, timeout: float = 30.0
+    ) -> None:
+        self.steps = steps
         self.out = b""
         self.err = b""
-        self.sent = False
+        self.seen = b""
         self.done: defer.Deferred[tuple[bytes, bytes, int]] = defer.Deferred()
         self.timer = reactor.callLater(timeout, self._timedOut)
 
+    def _advance(self) -> None:
+        while self.steps and self.steps[0][0] in self.seen:
+            marker, line = self.steps.pop(0)
+            self.seen = self.seen.split(marker, 1)[1]
+            if line is None:
+                self.transport.closeStdin()
+            else:
+                self.transport.write(line)
+
     def outReceived(self, data: bytes) -> None:
         self.out += data
-        if not self.sent and b"Verify return code" in self.out:
-            self.sent = True
-            self.transport.write(self.line)
-        elif self.sent and b"echo: " + self.line in self.out:
-            self.transport.closeStdin()
+        self.seen += data
+        self._advance()
 
     def errReceived(self, data: bytes) -> None:
         self.err += data
+        self.seen += data
+        self._advance()
 
     def _timedOut(self) -> None:
-        self.err += b"\n[demo] openssl s_client timed out\n"
+        self.err += b"\n[demo] timed out\n"
         self.transport.signalProcess("KILL")
 
     def processEnded(self, reason: Any) -> None:
@@ -225,28 +237,78 @@ class _SClient(protocol.ProcessProtocol):
         self.done.callback((self.out, self.err, -1 if code is None else code))
 
 
+async def _runScripted(
+    reactor: Any, argv: list[str], steps: list[tuple[bytes, bytes | None]]
+) -> tuple[bytes, bytes, int]:
+    client = _Scripted(steps, reactor)
+    reactor.spawnProcess(client, argv[0], argv, env=None)
+    return await client.done
+
+
 async def _runOpenSSL(
     reactor: Any, openssl: str, portNumber: int, caPath: str
 ) -> tuple[bytes, bytes, int]:
     argv = [
-        openssl,
-        "s_client",
-        "-tls1_2",
-        "-connect",
-        f"127.0.0.1:{portNumber}",
-        "-servername",
-        "localhost",
-        "-CAfile",
-        caPath,
-        "-verify_return_error",
-        "-verify_hostname",
-        "localhost",
-        "-alpn",
-        "demo/1",
-    ]
-    client = _SClient(b"hello from openssl\n", reactor)
-    reactor.spawnProcess(client, openssl, argv, env=None)
-    return await client.done
+        openssl, "s_client", "-tls1_2", "-connect", f"127.0.0.1:{portNumber}",
+        "-servername", "localhost", "-CAfile", caPath, "-verify_return_error",
+        "-verify_hostname", "localhost", "-alpn", "demo/1",
+    ]  # fmt: skip
+    line = b"hello from openssl\n"
+    steps = [(b"Verify return code", line), (b"echo: " + line, None)]
+    return await _runScripted(reactor, argv, steps)
+
+
+async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
+    """
+    Run C{twistd -n reneg --echo} and talk to it with our CLI, which sends
+    C{**REAUTH**}: the service asks for a client certificate mid-connection.
+    """
+    import os
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    listen = (
+        f"reneg:{port}:interface=127.0.0.1:privateKey={pki.ecdsaServer.keyPath}"
+        f":certKey={pki.ecdsaServer.certPath}:caCerts={pki.caPath}"
+    )
+    twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+    argv = [twistd, "-n", "--pidfile=", "reneg", "--listen", listen, "--echo"]
+    print(f"[demo] starting: twistd -n reneg --listen reneg:{port}:... --echo")
+    server = _Scripted([], reactor, timeout=60)
+    reactor.spawnProcess(server, twistd, argv, env=None)
+    try:
+        for _ in range(100):
+            await task.deferLater(reactor, 0.1, lambda: None)
+            if b"starting on" in server.out + server.err:
+                break
+        cli = [
+            sys.executable, "-m", "twisted_reneg", "client", "127.0.0.1", str(port),
+            "--servername", "localhost", "--cafile", pki.caPath,
+            "--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath,
+        ]  # fmt: skip
+        print("[demo] python -m twisted_reneg client ... sends 'hello' then '**REAUTH**'")
+        out, err, code = await _runScripted(
+            reactor,
+            cli,
+            [
+                (b"Handshake completed", b"hello\n"),
+                (b"hello\n", b"**REAUTH**\n"),
+                (b"*** renegotiated", None),
+            ],
+        )
+        for line in (err + out).decode("utf-8", "replace").splitlines():
+            print(f"[demo]   cli: {line}")
+        ok = code == 0 and b"peer CN=test-client" in out and b"Renegotiation 1 completed" in err
+        print(
+            "[demo] twistd service asked the CLI for its certificate mid-connection: "
+            + ("OK" if ok else "FAILED")
+        )
+        return 0 if ok else 1
+    finally:
+        server.transport.signalProcess("TERM")
+        await server.done
 
 
 def main() -> None:

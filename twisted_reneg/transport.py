@@ -17,6 +17,7 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
     IConsumer,
     IDelayedCall,
+    IHalfCloseableProtocol,
     IHandshakeListener,
     INegotiated,
     IProtocolNegotiationFactory,
@@ -193,7 +194,11 @@ class TLSProtocol(ProtocolWrapper):
         elif isinstance(event, HandshakeCompleted):
             self._handshakeCompleted(event)
         elif isinstance(event, CloseNotifyReceived):
-            # The engine already queued our close_notify in reply.
+            # The peer will send nothing more: a half-close-aware protocol
+            # hears that first, as it would for a TCP FIN.  (TLS 1.2 then
+            # requires our close_notify at once, which the engine queued.)
+            if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
+                self.wrappedProtocol.readConnectionLost()
             self._flush()
             self._cancelCloseTimer()
             self.transport.loseConnection()
