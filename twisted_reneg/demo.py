@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from . import ClientOptions, ServerOptions, TLSFactory, TLSSession
 from .testing.pki import makePKI
+from .testing.processes import ScriptedProcess, runScripted
 
 
 class _Echo(protocol.Protocol):
@@ -189,62 +190,6 @@ async def _demo(reactor: Any, directory: str) -> int:
     return 1 if failures else 0
 
 
-class _Scripted(protocol.ProcessProtocol):
-    """
-    Drives a command-line TLS client like a person: wait for a marker in its
-    output, then type a line (C{None} closes its standard input).
-    """
-
-    transport: Any
-
-    def __init__(
-        self, steps: list[tuple[bytes, bytes | None]], reactor: Any, timeout: float = 30.0
-    ) -> None:
-        self.steps = steps
-        self.out = b""
-        self.err = b""
-        self.seen = b""
-        self.done: defer.Deferred[tuple[bytes, bytes, int]] = defer.Deferred()
-        self.timer = reactor.callLater(timeout, self._timedOut)
-
-    def _advance(self) -> None:
-        while self.steps and self.steps[0][0] in self.seen:
-            marker, line = self.steps.pop(0)
-            self.seen = self.seen.split(marker, 1)[1]
-            if line is None:
-                self.transport.closeStdin()
-            else:
-                self.transport.write(line)
-
-    def outReceived(self, data: bytes) -> None:
-        self.out += data
-        self.seen += data
-        self._advance()
-
-    def errReceived(self, data: bytes) -> None:
-        self.err += data
-        self.seen += data
-        self._advance()
-
-    def _timedOut(self) -> None:
-        self.err += b"\n[demo] timed out\n"
-        self.transport.signalProcess("KILL")
-
-    def processEnded(self, reason: Any) -> None:
-        if self.timer.active():
-            self.timer.cancel()
-        code = getattr(reason.value, "exitCode", None)
-        self.done.callback((self.out, self.err, -1 if code is None else code))
-
-
-async def _runScripted(
-    reactor: Any, argv: list[str], steps: list[tuple[bytes, bytes | None]]
-) -> tuple[bytes, bytes, int]:
-    client = _Scripted(steps, reactor)
-    reactor.spawnProcess(client, argv[0], argv, env=None)
-    return await client.done
-
-
 async def _runOpenSSL(
     reactor: Any, openssl: str, portNumber: int, caPath: str
 ) -> tuple[bytes, bytes, int]:
@@ -255,7 +200,8 @@ async def _runOpenSSL(
     ]  # fmt: skip
     line = b"hello from openssl\n"
     steps = [(b"Verify return code", line), (b"echo: " + line, None)]
-    return await _runScripted(reactor, argv, steps)
+    result = await runScripted(argv, steps, reactor=reactor)
+    return result.stdout, result.stderr, -1 if result.exitCode is None else result.exitCode
 
 
 async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
@@ -276,7 +222,7 @@ async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
     twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
     argv = [twistd, "-n", "--pidfile=", "reneg", "--listen", listen, "--echo"]
     print(f"[demo] starting: twistd -n reneg --listen reneg:{port}:... --echo")
-    server = _Scripted([], reactor, timeout=60)
+    server = ScriptedProcess([], reactor, timeout=60)
     reactor.spawnProcess(server, twistd, argv, env=None)
     try:
         for _ in range(100):
@@ -289,15 +235,16 @@ async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
             "--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath,
         ]  # fmt: skip
         print("[demo] python -m twisted_reneg client ... sends 'hello' then '**REAUTH**'")
-        out, err, code = await _runScripted(
-            reactor,
+        result = await runScripted(
             cli,
             [
                 (b"Handshake completed", b"hello\n"),
                 (b"hello\n", b"**REAUTH**\n"),
                 (b"*** renegotiated", None),
             ],
+            reactor=reactor,
         )
+        out, err, code = result.stdout, result.stderr, result.exitCode
         for line in (err + out).decode("utf-8", "replace").splitlines():
             print(f"[demo]   cli: {line}")
         ok = code == 0 and b"peer CN=test-client" in out and b"Renegotiation 1 completed" in err

@@ -15,16 +15,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer, protocol, reactor
-from twisted.internet.error import ProcessDone
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, TestCase
 
 from twisted_reneg import ClientOptions, ServerOptions, TLSFactory
+from twisted_reneg.testing.processes import PeerProcess, ProcessResult, runScripted
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -175,19 +174,16 @@ def startPeerServer(
     return server
 
 
-@dataclass
-class PeerResult:
-    exitCode: int | None
-    stdout: bytes
-    stderr: bytes
-
-    def text(self) -> str:
-        return (self.stdout[-4000:] + b"\n--- stderr ---\n" + self.stderr[-4000:]).decode(
-            "utf-8", "replace"
-        )
+PeerResult = ProcessResult
 
 
-class _PeerClient(protocol.ProcessProtocol):
+class _PeerClient(PeerProcess):
+    """
+    Writes C{stdin} (at once, or once C{sendWhen} holds for the output so
+    far) and closes standard input when C{closeStdinWhen} holds (or right
+    after writing).
+    """
+
     def __init__(
         self,
         stdin: bytes,
@@ -195,56 +191,23 @@ class _PeerClient(protocol.ProcessProtocol):
         sendWhen: Callable[[bytes], bool] | None,
         timeout: float,
     ) -> None:
+        super().__init__(reactor, timeout)
         self.stdin = stdin
         self.closeStdinWhen = closeStdinWhen
         self.sendWhen = sendWhen
-        self.out = bytearray()
-        self.err = bytearray()
         self.sent = False
         self.stdinClosed = False
-        self.done: defer.Deferred[PeerResult] = defer.Deferred()
-        self.timer = reactor.callLater(timeout, self._timedOut)  # type: ignore[attr-defined]
 
-    def connectionMade(self) -> None:
-        if self.sendWhen is None:
-            self._send()
-
-    def _send(self) -> None:
-        self.sent = True
-        if self.stdin:
-            self.transport.write(self.stdin)
-        if self.closeStdinWhen is None:
-            self._closeStdin()
-
-    def _closeStdin(self) -> None:
-        if not self.stdinClosed:
-            self.stdinClosed = True
-            self.transport.closeStdin()
-
-    def _check(self) -> None:
+    def progress(self) -> None:
         seen = bytes(self.out) + bytes(self.err)
-        if not self.sent and self.sendWhen is not None and self.sendWhen(seen):
-            self._send()
-        if self.sent and self.closeStdinWhen is not None and self.closeStdinWhen(seen):
-            self._closeStdin()
-
-    def outReceived(self, data: bytes) -> None:
-        self.out += data
-        self._check()
-
-    def errReceived(self, data: bytes) -> None:
-        self.err += data
-        self._check()
-
-    def _timedOut(self) -> None:
-        self.err += b"\n[interop] peer client timed out and was killed\n"
-        self.transport.signalProcess("KILL")
-
-    def processEnded(self, reason: Failure) -> None:
-        if self.timer.active():
-            self.timer.cancel()
-        code = 0 if reason.check(ProcessDone) else getattr(reason.value, "exitCode", None)
-        self.done.callback(PeerResult(code, bytes(self.out), bytes(self.err)))
+        if not self.sent and (self.sendWhen is None or self.sendWhen(seen)):
+            self.sent = True
+            if self.stdin:
+                self.transport.write(self.stdin)
+        if self.sent and not self.stdinClosed:
+            if self.closeStdinWhen is None or self.closeStdinWhen(seen):
+                self.stdinClosed = True
+                self.transport.closeStdin()
 
 
 def runPeerClient(
@@ -407,68 +370,10 @@ def connectOurClient(
     return client.lost.addCallback(done)
 
 
-class _ScriptedPeer(protocol.ProcessProtocol):
-    """
-    Plays a peer's command-line client like a person would: wait until its
-    output shows a marker, then type the next line; C{None} closes stdin.
-    """
-
-    def __init__(self, steps: Sequence[tuple[bytes, bytes | None]], timeout: float) -> None:
-        self.steps = list(steps)
-        self.seen = bytearray()
-        self.out = bytearray()
-        self.err = bytearray()
-        self.searchFrom = 0
-        self.done: defer.Deferred[PeerResult] = defer.Deferred()
-        self.timer = reactor.callLater(timeout, self._timedOut)  # type: ignore[attr-defined]
-
-    def _advance(self) -> None:
-        while self.steps:
-            marker, data = self.steps[0]
-            at = self.seen.find(marker, self.searchFrom)
-            if at < 0:
-                return
-            self.searchFrom = at + len(marker)
-            self.steps.pop(0)
-            if data is None:
-                self.transport.closeStdin()
-            else:
-                self.transport.write(data)
-
-    def connectionMade(self) -> None:
-        self._advance()
-
-    def outReceived(self, data: bytes) -> None:
-        self.out += data
-        self.seen += data
-        self._advance()
-
-    def errReceived(self, data: bytes) -> None:
-        self.err += data
-        self.seen += data
-        self._advance()
-
-    def _timedOut(self) -> None:
-        self.err += f"\n[interop] timed out waiting for {self.steps[:1]!r}\n".encode()
-        self.transport.signalProcess("KILL")
-
-    def processEnded(self, reason: Failure) -> None:
-        if self.timer.active():
-            self.timer.cancel()
-        code = 0 if reason.check(ProcessDone) else getattr(reason.value, "exitCode", None)
-        self.done.callback(PeerResult(code, bytes(self.out), bytes(self.err)))
-
-
 def runScriptedClient(
     argv: Sequence[str], steps: Sequence[tuple[bytes, bytes | None]], timeout: float = 30.0
 ) -> defer.Deferred[PeerResult]:
     """
-    Run a peer's client, typing C{steps}: each C{(marker, line)} waits for
-    C{marker} in its output (after the previous marker), then writes
-    C{line}, or closes stdin if C{line} is C{None}.
+    Run a peer's client, typing C{steps} (see L{ScriptedProcess}).
     """
-    peer = _ScriptedPeer(steps, timeout)
-    reactor.spawnProcess(  # type: ignore[attr-defined]
-        peer, argv[0], list(argv), env=os.environ.copy()
-    )
-    return peer.done
+    return runScripted(argv, steps, timeout)

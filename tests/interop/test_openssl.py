@@ -58,7 +58,6 @@ def sClientArgv(port: int, *extra: str) -> list[str]:
         "-verify_return_error",
         "-verify_hostname",
         "localhost",
-        "-nocommands",
         *extra,
     ]
 

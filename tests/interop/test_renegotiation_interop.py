@@ -26,12 +26,12 @@ from .peers import (
     OurServer,
     connectOurClient,
     freePort,
-    requirePeer,
     runScriptedClient,
     startPeerServer,
 )
-from .test_gnutls import TLS12_ONLY, gnutlsServArgv
+from .test_gnutls import TLS12_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourClientOptions, ourServerOptions, sServerArgv
+from .test_openssl import sClientArgv as sClient
 from .test_twisted_tls import twistedCertificate
 
 ALLOW = RenegotiationPolicy(allowPeerInitiated=True)
@@ -70,36 +70,8 @@ class CommandServer(DigestEcho):
         self.transport.write(b"reneg-failed " + reason.type.__name__.encode() + b"\n")
 
 
-def sClient(port: int, *extra: str) -> list[str]:
-    return [
-        requirePeer("openssl"),
-        "s_client",
-        "-tls1_2",
-        "-connect",
-        f"127.0.0.1:{port}",
-        "-servername",
-        "localhost",
-        "-CAfile",
-        cachedPKI().caPath,
-        "-verify_return_error",
-        *extra,
-    ]
-
-
 def gnutlsCli(port: int, *extra: str) -> list[str]:
-    return [
-        requirePeer("gnutls-cli"),
-        "-p",
-        str(port),
-        "127.0.0.1",
-        "--x509cafile",
-        cachedPKI().caPath,
-        "--verify-hostname",
-        "localhost",
-        "--priority",
-        TLS12_ONLY,
-        *extra,
-    ]
+    return gnutlsCliArgv(port, TLS12_ONLY, *extra)
 
 
 class OurServerTests(TestCase):
