@@ -150,6 +150,31 @@ class WebServiceTests(TestCase):
         startPeerServer(self, argv, port)
         self.assertEqual(await self.curl(port, "/index.txt"), (200, "public file\n"))
 
+    async def test_http2ThroughALPN(self) -> None:
+        """
+        twisted.web offers h2 through IProtocolNegotiationFactory; our
+        transport negotiates it with curl and the site answers over HTTP/2.
+        """
+        from twisted.web.http import H2_ENABLED
+
+        if not H2_ENABLED:
+            raise AssertionError("h2 is a test dependency (twisted[http2])")
+        port = freePort()
+        argv = [
+            TWISTD,
+            "-n",
+            "--pidfile=",
+            "web",
+            "--listen",
+            listenString(port),
+            "--path",
+            self.site(),
+        ]
+        startPeerServer(self, argv, port)
+        # A second -w replaces the first: the last line is the HTTP version.
+        version, body = await self.curl(port, "/index.txt", "--http2", "-w", "\n%{http_version}")
+        self.assertEqual((version, body), (2, "public file\n"))
+
     async def test_clientCertificatePath(self) -> None:
         pki = cachedPKI()
         port = startTwistd(self, "--path", self.site(), "--client-cert-path", "/admin")
