@@ -131,6 +131,8 @@ class WebServiceTests(TestCase):
         self.assertEqual(code, 200)
         self.assertIn("version: TLSv1.2", page)
         self.assertIn("renegotiations: 0", page)
+        # curl prefers h2; the page finds the TLS session under HTTP/2 too.
+        self.assertIn("ALPN protocol: b'h2'", page)
 
     async def test_twistdWebListensOnReneg(self) -> None:
         """
@@ -181,6 +183,9 @@ class WebServiceTests(TestCase):
         self.assertEqual(await self.curl(port, "/index.txt"), (200, "public file\n"))
         code, _ = await self.curl(port, "/admin/secret.txt")
         self.assertEqual(code, 403)
+        # The site offers only HTTP/1.1 (HTTP/2 forbids renegotiation).
+        code, page = await self.curl(port, "/.tls-session")
+        self.assertIn("ALPN protocol: b'http/1.1'", page)
         cert = ("--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath)
         self.assertEqual(await self.curl(port, "/admin/secret.txt", *cert), (200, "secret file\n"))
 

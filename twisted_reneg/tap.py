@@ -135,6 +135,17 @@ def webRoot(path: str, clientCertPaths: list[str]) -> Resource:
     return root
 
 
+class HTTP11Site(Site):
+    """
+    A site that offers only HTTP/1.1 through ALPN: HTTP/2 forbids the
+    renegotiation that asks for a client certificate (RFC 7540 9.2.1), so a
+    site with client-certificate paths keeps its clients on HTTP/1.1.
+    """
+
+    def acceptableProtocols(self) -> list[bytes]:
+        return [b"http/1.1"]
+
+
 def makeService(config: Options) -> MultiService:
     from twisted.internet import reactor
 
@@ -142,7 +153,8 @@ def makeService(config: Options) -> MultiService:
     if config["echo"]:
         factory = protocol.Factory.forProtocol(EchoProtocol)
     else:
-        factory = Site(webRoot(config["path"], config["clientCertPaths"]))
+        root = webRoot(config["path"], config["clientCertPaths"])
+        factory = HTTP11Site(root) if config["clientCertPaths"] else Site(root)
     service = MultiService()
     for description in config["listen"]:
         endpoint = serverFromString(reactor, description)

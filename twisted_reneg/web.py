@@ -32,8 +32,17 @@ Verify = Callable[[x509.Certificate], bool]
 
 
 def _tlsTransport(request: Any) -> Any:
-    transport = getattr(request.channel, "transport", None)
-    return transport if IRenegotiatingTransport.providedBy(transport) else None
+    """
+    Our TLS transport under a request: the channel's transport for
+    HTTP/1.1; for HTTP/2 the stream's connection's transport.
+    """
+    channel = request.channel
+    # twisted.web's H2Stream keeps its H2Connection as _conn.
+    for holder in (channel, getattr(channel, "_conn", None)):
+        transport = getattr(holder, "transport", None)
+        if IRenegotiatingTransport.providedBy(transport):
+            return transport
+    return None
 
 
 class RequireClientCertificate(Resource):
@@ -74,6 +83,9 @@ class RequireClientCertificate(Resource):
             return self._forbid(request, "not a twisted_reneg TLS connection")
         if self._accepts(transport.session):
             return self._wrapped.render(request)
+        if transport.negotiatedProtocol == b"h2":
+            # RFC 7540 9.2.1: no renegotiation once HTTP/2 has started.
+            return self._forbid(request, "client certificates need HTTP/1.1 on this server")
         finished: list[bool] = []
         request.notifyFinish().addBoth(lambda _: finished.append(True))
         d = transport.requestClientCertificate(timeout=self._timeout)
