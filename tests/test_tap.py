@@ -69,6 +69,19 @@ class EchoServiceTests(TestCase):
         self.assertIn("Rehandshake was performed", text)
         self.assertIn("*** renegotiated (1)", text)
 
+    async def test_pythonDashMServer(self) -> None:
+        """
+        C{python -m twisted_reneg server} runs the same service without twistd.
+        """
+        port = freePort()
+        argv = [sys.executable, "-m", "twisted_reneg", "server", "--listen", listenString(port)]
+        startPeerServer(self, [*argv, "--echo"], port)
+        result = await runScriptedClient(
+            gnutlsCli(port),
+            [(b"Simple Client Mode", b"ping\n"), (b"ping\n", None)],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+
     async def test_opensslReauth(self) -> None:
         pki = cachedPKI()
         port = startTwistd(self, "--echo")

@@ -1,0 +1,100 @@
+# -*- test-case-name: tests.test_web -*-
+"""
+RequireClientCertificate in memory: a request on a connection without a
+client certificate triggers requestClientCertificate(); the verify callable
+decides; HTTP/2 connections are refused rather than renegotiated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography import x509
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import Resource
+from twisted.web.test.requesthelper import DummyChannel, DummyRequest
+
+from twisted_reneg import ClientOptions
+from twisted_reneg.testing.memory import TLSPair
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.web import RequireClientCertificate, SessionPage
+
+from .test_transport import serverOptions
+
+
+class Secret(Resource):
+    isLeaf = True
+
+    def render_GET(self, request: Any) -> bytes:
+        return b"secret"
+
+
+def pair(alpn: list[bytes] | None = None, withCertificate: bool = True) -> TLSPair:
+    pki = cachedPKI()
+    client = ClientOptions(
+        "localhost",
+        trustRoots=[pki.caCertificate],
+        clientCertificate=(
+            ((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
+            if withCertificate
+            else None
+        ),
+        acceptableProtocols=alpn,
+    )
+    p = TLSPair(serverOptions(trustRoots=[pki.caCertificate], acceptableProtocols=alpn), client)
+    p.flush()
+    return p
+
+
+def render(p: TLSPair, resource: Resource) -> DummyRequest:
+    request = DummyRequest([b""])
+    request.channel = DummyChannel()
+    request.channel.transport = p.server
+    result = resource.render(request)
+    if isinstance(result, bytes):
+        request.write(result)
+        request.finish()
+    p.flush()
+    return request
+
+
+class RequireClientCertificateTests(SynchronousTestCase):
+    def test_servedAfterRenegotiation(self) -> None:
+        p = pair()
+        request = render(p, RequireClientCertificate(Secret()))
+        self.assertEqual(b"".join(request.written), b"secret")
+        self.assertEqual(p.server.session.renegotiations, 1)  # type: ignore[union-attr]
+
+    def test_noCertificateForbidden(self) -> None:
+        request = render(pair(withCertificate=False), RequireClientCertificate(Secret()))
+        self.assertEqual(request.responseCode, 403)
+
+    def test_verifyDecides(self) -> None:
+        seen: list[x509.Certificate] = []
+
+        def refuse(cert: x509.Certificate) -> bool:
+            seen.append(cert)
+            return False
+
+        request = render(pair(), RequireClientCertificate(Secret(), verify=refuse))
+        self.assertEqual(request.responseCode, 403)
+        self.assertEqual(seen, [cachedPKI().ecdsaClient.certificate])
+
+    def test_secondRequestNeedsNoRenegotiation(self) -> None:
+        p = pair()
+        resource = RequireClientCertificate(Secret())
+        render(p, resource)
+        request = render(p, resource)
+        self.assertEqual(b"".join(request.written), b"secret")
+        self.assertEqual(p.server.session.renegotiations, 1)  # type: ignore[union-attr]
+
+    def test_http2Refused(self) -> None:
+        p = pair(alpn=[b"h2"])
+        request = render(p, RequireClientCertificate(Secret()))
+        self.assertEqual(request.responseCode, 403)
+        self.assertIn(b"HTTP/1.1", b"".join(request.written))
+        self.assertEqual(p.server.session.renegotiations, 0)  # type: ignore[union-attr]
+
+    def test_sessionPage(self) -> None:
+        request = render(pair(), SessionPage())
+        self.assertIn(b"renegotiations: 0", b"".join(request.written))
