@@ -133,3 +133,152 @@ class Transcript:
 
     def messages(self) -> bytes:
         return bytes(self._messages)
+
+
+# --- TLS 1.3 (RFC 8446 section 7) --------------------------------------------
+
+
+def hkdfExtract(hashName: str, salt: bytes, ikm: bytes) -> bytes:
+    """
+    HKDF-Extract (RFC 5869); an empty salt means a string of zeros.
+    """
+    digest = _hashFactory(hashName)
+    size = digest().digest_size
+    return hmac.new(salt or bytes(size), ikm or bytes(size), digest).digest()
+
+
+def hkdfExpandLabel(
+    hashName: str, secret: bytes, label: bytes, context: bytes, length: int
+) -> bytes:
+    """
+    HKDF-Expand-Label: HKDF-Expand with the C{HkdfLabel} structure, whose
+    label is prefixed with C{"tls13 "}.
+    """
+    fullLabel = b"tls13 " + label
+    info = (
+        length.to_bytes(2, "big")
+        + bytes((len(fullLabel),))
+        + fullLabel
+        + bytes((len(context),))
+        + context
+    )
+    digest = _hashFactory(hashName)
+    out = bytearray()
+    block = b""
+    counter = 1
+    while len(out) < length:
+        block = hmac.new(secret, block + info + bytes((counter,)), digest).digest()
+        out += block
+        counter += 1
+    return bytes(out[:length])
+
+
+def deriveSecret(hashName: str, secret: bytes, label: bytes, transcriptHash: bytes) -> bytes:
+    """
+    Derive-Secret, taking the transcript hash already computed.
+    """
+    size = _hashFactory(hashName)().digest_size
+    return hkdfExpandLabel(hashName, secret, label, transcriptHash, size)
+
+
+def _emptyHash(hashName: str) -> bytes:
+    return bytes(_hashFactory(hashName)(b"").digest())
+
+
+@dataclass(frozen=True)
+class TrafficSecrets13:
+    """
+    A client and a server traffic secret of one stage.
+    """
+
+    client: bytes = field(repr=False)
+    server: bytes = field(repr=False)
+
+
+class EarlySecret13:
+    """
+    The first stage of the TLS 1.3 key schedule.  Each stage is consumed to
+    make the next (C{intoHandshake}, C{intoMaster}), so a secret cannot be
+    used at the wrong stage.
+    """
+
+    def __init__(self, hashName: str, psk: bytes | None = None) -> None:
+        self.hashName = hashName
+        self._secret = hkdfExtract(hashName, b"", psk or b"")
+
+    def intoHandshake(self, sharedSecret: bytes) -> HandshakeSecret13:
+        derived = deriveSecret(self.hashName, self._secret, b"derived", _emptyHash(self.hashName))
+        return HandshakeSecret13(self.hashName, hkdfExtract(self.hashName, derived, sharedSecret))
+
+
+class HandshakeSecret13:
+    def __init__(self, hashName: str, secret: bytes) -> None:
+        self.hashName = hashName
+        self._secret = secret
+
+    def trafficSecrets(self, transcriptHash: bytes) -> TrafficSecrets13:
+        """
+        @param transcriptHash: Transcript-Hash(ClientHello..ServerHello).
+        """
+        h = self.hashName
+        return TrafficSecrets13(
+            deriveSecret(h, self._secret, b"c hs traffic", transcriptHash),
+            deriveSecret(h, self._secret, b"s hs traffic", transcriptHash),
+        )
+
+    def intoMaster(self) -> MasterSecret13:
+        h = self.hashName
+        derived = deriveSecret(h, self._secret, b"derived", _emptyHash(h))
+        return MasterSecret13(h, hkdfExtract(h, derived, b""))
+
+
+class MasterSecret13:
+    def __init__(self, hashName: str, secret: bytes) -> None:
+        self.hashName = hashName
+        self._secret = secret
+
+    def trafficSecrets(self, transcriptHash: bytes) -> TrafficSecrets13:
+        """
+        @param transcriptHash: Transcript-Hash(ClientHello..server Finished).
+        """
+        h = self.hashName
+        return TrafficSecrets13(
+            deriveSecret(h, self._secret, b"c ap traffic", transcriptHash),
+            deriveSecret(h, self._secret, b"s ap traffic", transcriptHash),
+        )
+
+    def resumptionMasterSecret(self, transcriptHash: bytes) -> bytes:
+        """
+        @param transcriptHash: Transcript-Hash(ClientHello..client Finished).
+        """
+        return deriveSecret(self.hashName, self._secret, b"res master", transcriptHash)
+
+
+def trafficKeys13(
+    hashName: str, trafficSecret: bytes, keyLength: int, ivLength: int = 12
+) -> tuple[bytes, bytes]:
+    """
+    @return: the record protection key and IV of a traffic secret.
+    """
+    return (
+        hkdfExpandLabel(hashName, trafficSecret, b"key", b"", keyLength),
+        hkdfExpandLabel(hashName, trafficSecret, b"iv", b"", ivLength),
+    )
+
+
+def finishedVerifyData13(hashName: str, baseKey: bytes, transcriptHash: bytes) -> bytes:
+    """
+    Finished.verify_data: HMAC of the transcript hash under the finished key
+    derived from a handshake traffic secret.
+    """
+    size = _hashFactory(hashName)().digest_size
+    finishedKey = hkdfExpandLabel(hashName, baseKey, b"finished", b"", size)
+    return hmac.new(finishedKey, transcriptHash, _hashFactory(hashName)).digest()
+
+
+def nextTrafficSecret13(hashName: str, trafficSecret: bytes) -> bytes:
+    """
+    The KeyUpdate successor of an application traffic secret.
+    """
+    size = _hashFactory(hashName)().digest_size
+    return hkdfExpandLabel(hashName, trafficSecret, b"traffic upd", b"", size)
