@@ -52,6 +52,9 @@ class RecordProtection(ABC):
 
     explicitNonceLength: int = 0
     tagLength: int = 16
+    #: TLS 1.3: the real content type travels encrypted inside the record,
+    #: whose outer type is always application_data (RFC 8446 5.2).
+    hidesContentType: bool = False
 
     @abstractmethod
     def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
@@ -133,6 +136,54 @@ class _ChaCha12(RecordProtection):
             raise _badMac() from None
 
 
+class _TLS13Protection(RecordProtection):
+    """
+    RFC 8446 5.2-5.3: nonce = IV XOR sequence number; the additional data is
+    the record header; the plaintext is C{TLSInnerPlaintext}: content, the
+    content type, then optional zero padding.
+    """
+
+    hidesContentType = True
+
+    def __init__(self, aead: AESGCM | ChaCha20Poly1305, iv: bytes) -> None:
+        if len(iv) != 12:
+            raise ValueError("TLS 1.3 IV must be 12 bytes")
+        self._aead = aead
+        self._iv = int.from_bytes(iv, "big")
+
+    def _nonce(self, seq: int) -> bytes:
+        return (self._iv ^ seq).to_bytes(12, "big")
+
+    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+        inner = bytes(plaintext) + bytes((contentType,))
+        aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
+        return self._aead.encrypt(self._nonce(seq), inner, aad)
+
+    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+        """
+        @return: the inner plaintext, content type and padding included
+            (L{RecordReader} takes them apart).
+        """
+        if len(fragment) < 17:
+            raise _badMac()
+        aad = _header.pack(contentType, TLS12_VERSION, len(fragment))
+        try:
+            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+        except InvalidTag:
+            raise _badMac() from None
+
+
+def tls13Protection(aeadName: str, key: bytes, iv: bytes) -> RecordProtection:
+    """
+    Record protection for a TLS 1.3 cipher suite.
+    """
+    if aeadName in ("AES-128-GCM", "AES-256-GCM"):
+        return _TLS13Protection(AESGCM(key), iv)
+    if aeadName == "CHACHA20-POLY1305":
+        return _TLS13Protection(ChaCha20Poly1305(key), iv)
+    raise ValueError(f"unknown AEAD {aeadName!r}")
+
+
 def tls12Protection(aeadName: str, key: bytes, fixedIv: bytes) -> RecordProtection:
     """
     Record protection for a TLS 1.2 AEAD suite.
@@ -144,6 +195,20 @@ def tls12Protection(aeadName: str, key: bytes, fixedIv: bytes) -> RecordProtecti
     if aeadName == "CHACHA20-POLY1305":
         return _ChaCha12(key, fixedIv)
     raise ValueError(f"unknown AEAD {aeadName!r}")
+
+
+def _innerPlaintext(inner: bytes) -> tuple[int, bytes]:
+    """
+    Split C{TLSInnerPlaintext}: strip the zero padding; the last non-zero
+    byte is the content type (RFC 8446 5.4).
+    """
+    end = len(inner.rstrip(b"\x00"))
+    if end == 0:
+        raise PeerError(AlertDescription.unexpected_message, "record without a content type")
+    contentType = inner[end - 1]
+    if contentType not in _VALID_TYPES or contentType == ContentType.change_cipher_spec:
+        raise PeerError(AlertDescription.unexpected_message, f"inner content type {contentType}")
+    return contentType, inner[: end - 1]
 
 
 class RecordWriter:
@@ -197,6 +262,8 @@ class RecordWriter:
                 raise LocalUsageError("record sequence number exhausted")
             body = protection.seal(contentType, self._seq, fragment)
             self._seq += 1
+            if protection.hidesContentType:
+                contentType = ContentType.application_data
         return _header.pack(contentType, self.recordVersion, len(body)) + body
 
 
@@ -255,7 +322,19 @@ class RecordReader:
         if version >> 8 != 3:
             raise DecodeError(f"record version {version:#06x}")
         protection = self._protection
+        # TLS 1.3 may still see unprotected ChangeCipherSpec records (RFC
+        # 8446 D.4, middlebox compatibility); the connection decides.
+        if protection is not None and protection.hidesContentType:
+            if contentType == ContentType.change_cipher_spec:
+                protection = None
+            elif contentType != ContentType.application_data:
+                raise PeerError(
+                    AlertDescription.unexpected_message,
+                    f"unprotected {ContentType(contentType).name} record after key change",
+                )
         limit = MAX_PLAINTEXT if protection is None else MAX_CIPHERTEXT
+        if protection is not None and protection.hidesContentType:
+            limit = MAX_PLAINTEXT + 256  # RFC 8446 5.2
         if length > limit:
             raise PeerError(
                 AlertDescription.record_overflow, f"record of {length} bytes exceeds {limit}"
@@ -273,6 +352,8 @@ class RecordReader:
             with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
                 plaintext = protection.open(contentType, self._seq, fragment)
             self._seq += 1
+            if protection.hidesContentType:
+                contentType, plaintext = _innerPlaintext(plaintext)
             if len(plaintext) > MAX_PLAINTEXT:
                 raise PeerError(
                     AlertDescription.record_overflow, f"plaintext of {len(plaintext)} bytes"
