@@ -109,7 +109,19 @@ class GnuTLSServerTests(TestCase):
         self.assertIn("Renegotiation requested by the server", text)
         self.assertIn("Connection closed cleanly", text)
 
-    async def test_tls13NotYet(self) -> None:
-        result = await runScriptedClient(cli(1, "--tls1.3"), [])
-        self.assertEqual(result.exitCode, 2)
-        self.assertIn("TLS 1.3 is not implemented yet", result.text())
+    async def test_tls13AndRekey(self) -> None:
+        """
+        --tls1.3 against gnutls-serv: ^rekey^ is a KeyUpdate, answered with
+        the echo of the next line.
+        """
+        port = freePort()
+        argv = gnutlsServArgv(port, cachedPKI().ecdsaServer, "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+        startPeerServer(self, argv, port)
+        result = await runScriptedClient(
+            trusted(port, "--tls1.3"),
+            [
+                (b"Handshake completed: TLSv1.3", b"^rekey^\nafter\n"),
+                (b"Keys updated (by us)", None),
+            ],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())

@@ -168,10 +168,8 @@ class _Options:
     ) -> None:
         self.minVersion = _version(minVersion)
         self.maxVersion = _version(maxVersion)
-        if self.maxVersion > TLS12:
-            # TLS 1.3 arrives with its own handshake (issue P4); until then
-            # asking for it is an error rather than a silent downgrade.
-            raise ValueError("TLS 1.3 is not implemented yet; use maxVersion='1.2'")
+        if self.minVersion > self.maxVersion:
+            raise ValueError("minVersion is above maxVersion")
         self.cipherSuites = _suites(cipherSuites)
         self.groups = _groups(groups)
         self.acceptableProtocols = _protocols(acceptableProtocols)

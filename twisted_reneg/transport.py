@@ -48,6 +48,7 @@ from .tls.events import (
     ConnectionFailed,
     Event,
     HandshakeCompleted,
+    KeysUpdated,
     RenegotiationRequested,
 )
 from .tls.events import (
@@ -208,6 +209,8 @@ class TLSProtocol(ProtocolWrapper):
                 self._reason = Failure(event.error)
             self._flush()
             self.transport.loseConnection()
+        elif isinstance(event, KeysUpdated):
+            self._keysUpdated(event)
         elif isinstance(event, RenegotiationRequested):
             self._log.info("TLS renegotiation started by the peer")
         elif isinstance(event, RenegotiationRefusedEvent):
@@ -454,6 +457,22 @@ class TLSProtocol(ProtocolWrapper):
                 self.factory.clock, timeout, self._renegotiationTimedOut
             )
         return d
+
+    def _keysUpdated(self, event: KeysUpdated) -> None:
+        """
+        TLS 1.3: a key update finished; ours completes C{rehandshake()}.
+        """
+        self._log.info(
+            "TLS key update {n} ({who})",
+            n=self.session.keyUpdates if self.session else 0,
+            who="requested by the peer" if event.requestedByPeer else "ours",
+        )
+        if not event.requestedByPeer:
+            pending, self._renegotiation = self._renegotiation, None
+            if pending is not None and self.session is not None:
+                pending.succeed(self.session)
+        if IRenegotiationListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.keysUpdated(event.requestedByPeer)
 
     def _renegotiationTimedOut(self) -> None:
         pending, self._renegotiation = self._renegotiation, None

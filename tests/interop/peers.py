@@ -374,6 +374,16 @@ def runScriptedClient(
     argv: Sequence[str], steps: Sequence[tuple[bytes, bytes | None]], timeout: float = 30.0
 ) -> defer.Deferred[PeerResult]:
     """
-    Run a peer's client, typing C{steps} (see L{ScriptedProcess}).
+    Run a peer's client, typing C{steps} (see L{ScriptedProcess}).  A step
+    whose marker never showed fails the test: a script that stalls must not
+    pass on the strength of the assertions after it.
     """
-    return runScripted(argv, steps, timeout)
+
+    def check(result: PeerResult) -> PeerResult:
+        if result.unfinishedSteps:
+            raise AssertionError(
+                f"peer never showed {result.unfinishedSteps[0][0]!r}:\n{result.text()}"
+            )
+        return result
+
+    return runScripted(argv, steps, timeout).addCallback(check)

@@ -141,7 +141,7 @@ class OurServerTests(TestCase):
             [
                 (b"Simple Client Mode", b"before\n"),
                 (b"before\n", b"^renegotiate^\n"),
-                (b"Rehandshake was completed", b"after\n"),
+                (b"ReHandshake was completed", b"after\n"),
                 (b"after\n", None),
             ],
             server,

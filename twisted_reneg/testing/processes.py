@@ -25,6 +25,8 @@ class ProcessResult:
     exitCode: int | None
     stdout: bytes
     stderr: bytes
+    #: Script steps never reached (their markers never showed).
+    unfinishedSteps: tuple[tuple[bytes, bytes | None], ...] = ()
 
     def text(self) -> str:
         """
@@ -74,7 +76,12 @@ class PeerProcess(protocol.ProcessProtocol):
         if self._timer.active():
             self._timer.cancel()
         code = 0 if reason.check(ProcessDone) else getattr(reason.value, "exitCode", None)
-        self.done.callback(ProcessResult(code, bytes(self.out), bytes(self.err)))
+        self.done.callback(
+            ProcessResult(code, bytes(self.out), bytes(self.err), self.unfinished())
+        )
+
+    def unfinished(self) -> tuple[tuple[bytes, bytes | None], ...]:
+        return ()
 
 
 class ScriptedProcess(PeerProcess):
@@ -116,6 +123,9 @@ class ScriptedProcess(PeerProcess):
     def _timedOut(self) -> None:
         self.err += f"\n[peer] waiting for {self._steps[:1]!r}\n".encode()
         super()._timedOut()
+
+    def unfinished(self) -> tuple[tuple[bytes, bytes | None], ...]:
+        return tuple(self._steps)
 
 
 def runScripted(

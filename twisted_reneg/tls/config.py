@@ -18,7 +18,9 @@ from .suites import (
     DEFAULT_GROUPS,
     DEFAULT_SIGNATURE_SCHEMES,
     TLS12_SUITES,
+    TLS13_SUITES,
     CipherSuite,
+    CipherSuite13,
     NamedGroup,
     SignatureScheme,
 )
@@ -81,6 +83,7 @@ class TLSConfig:
         clients: the client certificate, if any).
     @ivar sniCredentials: server only: host name (lower case) to credential.
     @ivar cipherSuites: acceptable suites in preference order.
+    @ivar tls13Suites: acceptable TLS 1.3 suites in preference order.
     @ivar groups: acceptable key-exchange groups in preference order.
     @ivar signatureSchemes: schemes we accept from the peer.
     @ivar alpnProtocols: ALPN protocols in preference order.
@@ -103,6 +106,7 @@ class TLSConfig:
     credential: Credential | None = None
     sniCredentials: Mapping[str, Credential] = field(default_factory=dict)
     cipherSuites: tuple[CipherSuite, ...] = TLS12_SUITES
+    tls13Suites: tuple[CipherSuite13, ...] = TLS13_SUITES
     groups: tuple[NamedGroup, ...] = DEFAULT_GROUPS
     signatureSchemes: tuple[SignatureScheme, ...] = DEFAULT_SIGNATURE_SCHEMES
     alpnProtocols: tuple[bytes, ...] = ()

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 
-from .config import ClientAuth, TLSConfig
+from .config import TLS13, ClientAuth, TLSConfig
 from .errors import (
     AlertDescription,
     AlertLevel,
@@ -33,14 +34,18 @@ from .events import (
     ConnectionFailed,
     Event,
     HandshakeCompleted,
+    KeysUpdated,
     RenegotiationRefused,
     RenegotiationRequested,
 )
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
-from .messages import HandshakeType, HelloRequest, messageName
+from .handshake13 import Handshake13, HandshakeResult13, offersTLS13
+from .keyschedule import nextTrafficSecret13, trafficKeys13
+from .messages import ClientHello, HandshakeType, HelloRequest, KeyUpdate, messageName
 from .reassembly import HandshakeBuffer
-from .records import ContentType, RecordProtection, RecordReader, RecordWriter
+from .records import ContentType, RecordProtection, RecordReader, RecordWriter, tls13Protection
 from .session import TLSSession
+from .suites import CipherSuite13
 
 A = AlertDescription
 
@@ -87,7 +92,19 @@ class TLSConnection:
         self._handshakeOut = bytearray()
         self._out: list[bytes] = []
         self._events: list[Event] = []
-        self._handshake: Handshake12 | None = Handshake12(config, self)
+        # A client that wants TLS 1.3 only starts a 1.3 handshake; a server
+        # starts ready for 1.2 and switches on a ClientHello offering 1.3.
+        self._handshake: Handshake12 | Handshake13 | None = (
+            Handshake13(config, self)
+            if config.isClient and config.minVersion >= TLS13
+            else Handshake12(config, self)
+        )
+        #: TLS 1.3: the suite and current application traffic secrets
+        #: (client, server), kept for KeyUpdate.
+        self._suite13: CipherSuite13 | None = None
+        self._secrets13: list[bytes] = []
+        self._keyUpdatePending = False
+        self._keyUpdates = 0
         self._previous: PreviousHandshake | None = None
         self._pendingAppData: list[bytes] = []
         self.session: TLSSession | None = None
@@ -228,9 +245,16 @@ class TLSConnection:
         Completion is a L{HandshakeCompleted} event with C{renegotiation}
         set; refusal by the peer is L{RenegotiationRefused}.
 
+        On TLS 1.3, where renegotiation does not exist, it sends
+        KeyUpdate(update_requested) instead; completion is L{KeysUpdated}
+        once the peer's KeyUpdate arrives.
+
         @raise LocalUsageError: before the first handshake, after close or
             failure, or if the peer did not negotiate RFC 5746.
         """
+        if self.session is not None and self.session.version == "TLSv1.3":
+            self._requestKeyUpdate()
+            return
         self._startRenegotiation(None)
 
     def requestClientCertificate(self) -> None:
@@ -420,6 +444,19 @@ class TLSConnection:
         return self.isClient or not handshake.started
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        if self.session is not None and self.session.version == "TLSv1.3":
+            self._receivePostHandshake13(msgType, body)
+            return
+        if (
+            msgType == HandshakeType.client_hello
+            and self.session is None
+            and isinstance(self._handshake, Handshake12)
+            and not self._handshake.started
+            and self.config.maxVersion >= TLS13
+            and offersTLS13(ClientHello.parse(body))
+        ):
+            # The common front: the ClientHello picks the version's back end.
+            self._handshake = Handshake13(self.config, self)
         if msgType == HandshakeType.hello_request:
             self._receiveHelloRequest(body)
             return
@@ -505,7 +542,16 @@ class TLSConnection:
         times.append(now)
         return True
 
-    def _handshakeFinished(self, result: HandshakeResult) -> None:
+    def _handshakeFinished(self, result: HandshakeResult | HandshakeResult13) -> None:
+        if isinstance(result, HandshakeResult13):
+            self._suite13 = result.suite
+            secrets = result.applicationSecrets
+            self._secrets13 = [secrets.client, secrets.server]
+            self.session = _sessionFrom13(result)
+            self._events.append(HandshakeCompleted(self.session))
+            if self._pendingAppData:
+                self._sendPendingAppData()
+            return
         renegotiation = self.session is not None
         if renegotiation:
             self._renegotiations += 1
@@ -521,6 +567,61 @@ class TLSConnection:
         pending, self._pendingAppData = self._pendingAppData, []
         for chunk in pending:
             self._out.extend(self._writer.writeRecords(ContentType.application_data, chunk))
+
+    # --- TLS 1.3 post-handshake ---------------------------------------------
+
+    def _receivePostHandshake13(self, msgType: int, body: bytes) -> None:
+        if msgType == HandshakeType.new_session_ticket and self.isClient:
+            # Resumption is not implemented yet (issue P4): tickets are
+            # dropped, which RFC 8446 allows.
+            return
+        if msgType != HandshakeType.key_update:
+            raise UnexpectedMessage(("key_update",), messageName(msgType))
+        update = KeyUpdate.parse(body)
+        if self._handshakeIn.hasPartial():
+            raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
+        self._rotate(read=True)
+        requestedByPeer = update.updateRequested
+        if requestedByPeer and not self._keyUpdatePending:
+            # RFC 8446 4.6.3: answer before our next record.
+            self._sendKeyUpdate(requested=False)
+        answered = self._keyUpdatePending
+        self._keyUpdatePending = False
+        self._keyUpdates += 1
+        assert self.session is not None
+        self.session = replace(self.session, keyUpdates=self._keyUpdates)
+        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer and not answered))
+
+    def _requestKeyUpdate(self) -> None:
+        if self._closeSent or self._failure is not None:
+            raise LocalUsageError("connection is closed")
+        if self._keyUpdatePending:
+            return
+        self._keyUpdatePending = True
+        self._sendKeyUpdate(requested=True)
+
+    def _sendKeyUpdate(self, requested: bool) -> None:
+        self._flushHandshake()
+        self._out.extend(
+            self._writer.writeRecords(ContentType.handshake, KeyUpdate(requested).toBytes())
+        )
+        self._rotate(read=False)
+
+    def _rotate(self, read: bool) -> None:
+        """
+        Move one direction to the next application traffic secret.
+        """
+        suite = self._suite13
+        assert suite is not None
+        index = 1 if read == self.isClient else 0  # 0: client's secret, 1: server's
+        secret = nextTrafficSecret13(suite.hashName, self._secrets13[index])
+        self._secrets13[index] = secret
+        key, iv = trafficKeys13(suite.hashName, secret, suite.keyLength)
+        protection = tls13Protection(suite.aead, key, iv)
+        if read:
+            self._reader.changeProtection(protection)
+        else:
+            self._writer.changeProtection(protection)
 
     # --- output -------------------------------------------------------------
 
@@ -550,6 +651,19 @@ class TLSConnection:
         except Exception:  # noqa: BLE001 - e.g. exhausted sequence numbers
             pass
         self._events.append(ConnectionFailed(error))
+
+
+def _sessionFrom13(result: HandshakeResult13, keyUpdates: int = 0) -> TLSSession:
+    return TLSSession(
+        version="TLSv1.3",
+        cipherSuite=result.suite.name,
+        group=result.group.name,
+        signatureScheme=result.serverSignatureScheme.name,
+        serverName=result.serverName,
+        alpnProtocol=result.alpnProtocol,
+        peerCertificates=result.peerChain,
+        keyUpdates=keyUpdates,
+    )
 
 
 def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:

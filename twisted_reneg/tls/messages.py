@@ -52,6 +52,8 @@ class ExtensionType(IntEnum):
     application_layer_protocol_negotiation = 16
     extended_master_secret = 23
     session_ticket = 35
+    pre_shared_key = 41
+    early_data = 42
     supported_versions = 43
     cookie = 44
     psk_key_exchange_modes = 45
@@ -535,3 +537,164 @@ class Finished(HandshakeMessage):
 
     def _write(self, writer: Writer) -> None:
         writer.writeBytes(self.verifyData)
+
+
+# --- TLS 1.3 --------------------------------------------------------------------
+
+
+def encodeSupportedVersionsClient(versions: Sequence[int]) -> bytes:
+    w = Writer()
+    w.writeVector(1, b"".join(v.to_bytes(2, "big") for v in versions))
+    return w.getvalue()
+
+
+def decodeSupportedVersionsClient(data: bytes) -> tuple[int, ...]:
+    reader = _parseWhole(data)
+    raw = reader.readVector(1, 254, 2)
+    reader.expectEnd()
+    if len(raw) % 2:
+        raise DecodeError("odd supported_versions length")
+    return tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
+
+
+def decodeSupportedVersionServer(data: bytes) -> int:
+    reader = _parseWhole(data)
+    version = reader.readUint16()
+    reader.expectEnd()
+    return version
+
+
+def encodeKeyShareClient(shares: Sequence[tuple[int, bytes]]) -> bytes:
+    w = Writer()
+    with w.lengthPrefixed(2):
+        for group, key in shares:
+            w.writeUint16(group)
+            w.writeVector(2, key)
+    return w.getvalue()
+
+
+def decodeKeyShareClient(data: bytes) -> tuple[tuple[int, bytes], ...]:
+    """
+    RFC 8446 4.2.8: client_shares, at most one per group.
+    """
+    reader = _parseWhole(data)
+    shares: list[tuple[int, bytes]] = []
+    with reader.vector(2, 0xFFFF) as block:
+        while not block.atEnd():
+            group = block.readUint16()
+            key = block.readVector(2, 0xFFFF, 1)
+            if any(g == group for g, _ in shares):
+                raise DecodeError(f"two key shares for group {group}")
+            shares.append((group, key))
+    reader.expectEnd()
+    return tuple(shares)
+
+
+def encodeKeyShareServer(group: int, key: bytes) -> bytes:
+    w = Writer()
+    w.writeUint16(group)
+    w.writeVector(2, key)
+    return w.getvalue()
+
+
+def decodeKeyShareServer(data: bytes) -> tuple[int, bytes]:
+    reader = _parseWhole(data)
+    group = reader.readUint16()
+    key = reader.readVector(2, 0xFFFF, 1)
+    reader.expectEnd()
+    return group, key
+
+
+@dataclass(frozen=True)
+class EncryptedExtensions(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.encrypted_extensions
+
+    extensions: Extensions
+
+    @classmethod
+    def _read(cls, reader: Reader) -> EncryptedExtensions:
+        if reader.remaining < 2:
+            raise DecodeError("EncryptedExtensions without its extensions block")
+        return cls(Extensions.parse(reader))
+
+    def _write(self, writer: Writer) -> None:
+        with writer.lengthPrefixed(2):
+            for extType, data in self.extensions.items:
+                writer.writeUint16(extType)
+                writer.writeVector(2, data)
+
+
+@dataclass(frozen=True)
+class Certificate13(HandshakeMessage):
+    """
+    TLS 1.3 Certificate: a request context and DER certificates, each with
+    its own (here ignored) extensions.
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.certificate
+
+    context: bytes
+    certificates: tuple[bytes, ...] = field(repr=False)
+
+    @classmethod
+    def _read(cls, reader: Reader) -> Certificate13:
+        context = reader.readVector(1, 0xFF)
+        certs: list[bytes] = []
+        with reader.vector(3, 0xFFFFFF) as block:
+            while not block.atEnd():
+                if len(certs) >= MAX_CERTIFICATES:
+                    raise DecodeError("certificate chain too long")
+                certs.append(block.readVector(3, 0xFFFFFF, 1))
+                block.readVector(2, 0xFFFF)  # per-certificate extensions
+        return cls(context, tuple(certs))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeVector(1, self.context)
+        with writer.lengthPrefixed(3):
+            for der in self.certificates:
+                writer.writeVector(3, der)
+                writer.writeVector(2, b"")
+
+
+@dataclass(frozen=True)
+class KeyUpdate(HandshakeMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.key_update
+
+    updateRequested: bool
+
+    @classmethod
+    def _read(cls, reader: Reader) -> KeyUpdate:
+        value = reader.readUint8()
+        if value > 1:
+            raise DecodeError(f"KeyUpdate request_update {value}")
+        return cls(bool(value))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint8(int(self.updateRequested))
+
+
+@dataclass(frozen=True)
+class CertificateRequest13(HandshakeMessage):
+    """
+    TLS 1.3 CertificateRequest: a context (empty in the handshake) and
+    extensions, of which signature_algorithms is required.
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.certificate_request
+
+    context: bytes
+    extensions: Extensions
+
+    @classmethod
+    def _read(cls, reader: Reader) -> CertificateRequest13:
+        context = reader.readVector(1, 0xFF)
+        if reader.remaining < 2:
+            raise DecodeError("CertificateRequest without extensions")
+        return cls(context, Extensions.parse(reader))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeVector(1, self.context)
+        with writer.lengthPrefixed(2):
+            for extType, data in self.extensions.items:
+                writer.writeUint16(extType)
+                writer.writeVector(2, data)

@@ -149,3 +149,27 @@ def groupByName(name: str) -> NamedGroup:
         return NamedGroup[key]
     except KeyError:
         raise ValueError(f"unsupported group {name!r}") from None
+
+
+@dataclass(frozen=True)
+class CipherSuite13:
+    """
+    A TLS 1.3 cipher suite: only the AEAD and the hash.
+    """
+
+    code: int
+    name: str
+    aead: str
+    keyLength: int
+    hashName: str
+
+    def __repr__(self) -> str:
+        return f"<CipherSuite13 {self.name}>"
+
+
+TLS13_SUITES: tuple[CipherSuite13, ...] = (
+    CipherSuite13(0x1301, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16, "sha256"),
+    CipherSuite13(0x1303, "TLS_CHACHA20_POLY1305_SHA256", "CHACHA20-POLY1305", 32, "sha256"),
+    CipherSuite13(0x1302, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32, "sha384"),
+)
+SUITES13_BY_CODE: dict[int, CipherSuite13] = {s.code: s for s in TLS13_SUITES}

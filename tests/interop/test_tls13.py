@@ -1,0 +1,178 @@
+# -*- test-case-name: tests.interop.test_tls13 -*-
+"""
+TLS 1.3 against OpenSSL and GnuTLS on real sockets (issue P4, first part):
+every suite both ways, and KeyUpdate started by either side in both
+request modes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from twisted.internet import defer, reactor
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import TestCase
+
+from twisted_reneg import ClientOptions
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.suites import TLS13_SUITES
+
+from .peers import (
+    Collector,
+    OurServer,
+    connectOurClient,
+    freePort,
+    isListening,
+    requirePeer,
+    runScriptedClient,
+    startPeerServer,
+)
+from .test_gnutls import gnutlsCliArgv, gnutlsServArgv
+from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
+from .test_renegotiation_interop import CommandServer
+
+
+def client13(**kw: object) -> ClientOptions:
+    return ClientOptions(
+        "localhost",
+        trustRoots=[cachedPKI().caCertificate],
+        minVersion="1.3",
+        maxVersion="1.3",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def pause(seconds: float) -> defer.Deferred[None]:
+    return deferLater(reactor, seconds, lambda: None)
+
+
+class OurClientTests(TestCase):
+    timeout = 60
+
+    async def test_everySuite(self) -> None:
+        for suite in TLS13_SUITES:
+            port = freePort()
+            argv = sServerArgv(port, cachedPKI().ecdsaServer, "-rev")
+            argv[argv.index("-tls1_2")] = "-tls1_3"
+            startPeerServer(self, [*argv, "-ciphersuites", suite.name], port)
+            client = await connectOurClient(client13(), port, Collector(b"abc\n", expected=4))
+            self.assertEqual(bytes(client.received), b"cba\n")
+            self.assertEqual(client.session.cipherSuite, suite.name)
+
+    async def test_keyUpdatesBothWays(self) -> None:
+        """
+        s_server's "k" (no reply wanted) and "K" (reply requested, which we
+        answer); data flows under the new keys.
+        """
+        port = freePort()
+        argv = sServerArgv(port, cachedPKI().ecdsaServer)
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.addCleanup(lambda: (process.kill(), process.wait()))
+        while not isListening(port):
+            await pause(0.05)
+        client = Collector(b"first\n")
+        done = connectOurClient(client13(), port, client)
+        await pause(0.5)
+        for command in (b"k\n", b"K\n"):
+            assert process.stdin is not None
+            process.stdin.write(command)
+            process.stdin.flush()
+            await pause(0.3)
+        self.assertEqual(client.transport.session.keyUpdates, 2)
+        client.transport.write(b"after updates\n")
+        await pause(0.3)
+        client.transport.loseConnection()
+        await done
+        process.kill()
+        out = process.communicate()[0]
+        self.assertIn(b"after updates", out)
+
+    async def test_rehandshakeIsKeyUpdateGnuTLS(self) -> None:
+        """
+        Our rehandshake() on TLS 1.3: KeyUpdate(update_requested), answered
+        by gnutls-serv before its next record (RFC 8446 4.6.3) - here the
+        echo of the line we send next.  gnutls-serv also asks for a client
+        certificate, which we present.
+        """
+        pki = cachedPKI()
+        port = freePort()
+        argv = gnutlsServArgv(port, pki.ecdsaServer, "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+        startPeerServer(self, argv, port)
+        client = Collector(b"first\n")
+        options = client13(
+            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
+        )
+        done = connectOurClient(options, port, client)
+        while client.transport is None or client.transport.session is None:
+            await pause(0.05)
+        d = client.transport.rehandshake(timeout=10)
+        client.transport.write(b"second\n")
+        session = await d
+        self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
+        await pause(0.2)
+        client.transport.loseConnection()
+        await done
+        self.assertEqual(bytes(client.received), b"first\nsecond\n")
+
+
+class OurServerTests(TestCase):
+    timeout = 60
+
+    async def test_everySuiteOpenSSL(self) -> None:
+        for suite in TLS13_SUITES:
+            server = OurServer(self, ourServerOptions(maxVersion="1.3"))
+            argv = sClientArgv(server.portNumber, "-ciphersuites", suite.name)
+            argv[argv.index("-tls1_2")] = "-tls1_3"
+            result = await runScriptedClient(
+                argv, [(b"Verify return code", b"ping\n"), (b"ping\n", None)]
+            )
+            ours = await server.nextConnection()
+            self.assertIn(f"Cipher is {suite.name}", result.text())
+            self.assertEqual(ours.session.cipherSuite, suite.name)
+            self.assertEqual(bytes(ours.received), b"ping\n")
+
+    async def test_keyUpdatesFromOpenSSL(self) -> None:
+        """
+        s_client's "k" and "K" (update_requested, which we answer).
+        """
+        server = OurServer(self, ourServerOptions(maxVersion="1.3"), protocolClass=CommandServer)
+        argv = sClientArgv(server.portNumber, "-nbio")
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        result = await runScriptedClient(
+            argv,
+            [
+                (b"Verify return code", b"before\n"),
+                (b"before\n", b"k\n"),
+                (b"KEYUPDATE", b"K\n"),
+                (b"KEYUPDATE", b"after\n"),
+                (b"after\n", None),
+            ],
+        )
+        ours = await server.nextConnection()
+        # "k" is one update; "K" is one more, which we answer.
+        self.assertEqual(ours.session.keyUpdates, 2, result.text())
+        self.assertEqual(bytes(ours.received).count(b"after\n"), 1)
+
+    async def test_gnutlsRekey(self) -> None:
+        requirePeer("gnutls-cli")
+        server = OurServer(self, ourServerOptions(maxVersion="1.3"), protocolClass=CommandServer)
+        argv = gnutlsCliArgv(
+            server.portNumber, "NORMAL:-VERS-ALL:+VERS-TLS1.3", "--inline-commands"
+        )
+        result = await runScriptedClient(
+            argv,
+            [
+                (b"Simple Client Mode", b"one\n"),
+                (b"one\n", b"^rekey1^\n"),
+                (b"Rekey was completed", b"two\n"),
+                (b"two\n", None),
+            ],
+        )
+        ours = await server.nextConnection()
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertIn("TLS1.3", result.text())
+        self.assertEqual(ours.session.keyUpdates, 1, result.text())
+        self.assertEqual(bytes(ours.received), b"one\ntwo\n")

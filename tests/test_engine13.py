@@ -1,0 +1,124 @@
+# -*- test-case-name: tests.test_engine13 -*-
+"""
+TLS 1.3 in memory (issue P4, first part): every suite, group and
+certificate type; version selection on the server; KeyUpdate from each side
+in both request modes; rehandshake() as a key update on the transport.
+"""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.config import TLS12, TLS13
+from twisted_reneg.tls.errors import AlertDescription
+from twisted_reneg.tls.events import KeysUpdated
+from twisted_reneg.tls.suites import TLS13_SUITES, NamedGroup
+
+from .enginepair import EnginePair, clientConfig, serverConfig
+from .test_transport import Connected, clientOptions, serverOptions
+
+A = AlertDescription
+
+
+def pair13(**client: object) -> EnginePair:
+    return EnginePair(
+        clientConfig(minVersion=TLS13, maxVersion=TLS13, **client), serverConfig(maxVersion=TLS13)
+    ).handshake()
+
+
+class HandshakeTests(SynchronousTestCase):
+    def test_everySuiteGroupAndCertificate(self) -> None:
+        pki = cachedPKI()
+        count = 0
+        for identity in (pki.rsaServer, pki.ecdsaServer, pki.ecdsa384Server, pki.ed25519Server):
+            for group in NamedGroup:
+                for suite in TLS13_SUITES:
+                    pair = EnginePair(
+                        clientConfig(
+                            minVersion=TLS13,
+                            maxVersion=TLS13,
+                            groups=(group,),
+                            tls13Suites=(suite,),
+                        ),
+                        serverConfig(identity, maxVersion=TLS13),
+                    ).handshake()
+                    session = pair.client.connection.session
+                    assert session is not None, (identity, group)
+                    self.assertEqual(session.version, "TLSv1.3")
+                    self.assertEqual(session.cipherSuite, suite.name)
+                    self.assertEqual(session.group, group.name)
+                    self.assertEqual(session.peerCertificate, identity.certificate)
+                    pair.client.connection.sendApplicationData(b"ping")
+                    pair.server.connection.sendApplicationData(b"pong")
+                    pair.pump()
+                    self.assertEqual(
+                        (pair.server.received(), pair.client.received()), (b"ping", b"pong")
+                    )
+                    count += 1
+        self.assertEqual(count, 4 * 4 * 3)
+
+    def test_serverPicksTLS12ForATLS12Client(self) -> None:
+        pair = EnginePair(clientConfig(), serverConfig(maxVersion=TLS13)).handshake()
+        session = pair.client.connection.session
+        assert session is not None
+        self.assertEqual(session.version, "TLSv1.2")
+
+    def test_tls12OnlyServerRefusesATLS13OnlyClient(self) -> None:
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13), serverConfig(maxVersion=TLS12)
+        ).handshake()
+        self.assertIsNotNone(pair.server.failure())
+
+    def test_alpn(self) -> None:
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13, alpnProtocols=(b"h2",)),
+            serverConfig(maxVersion=TLS13, alpnProtocols=(b"h2",)),
+        ).handshake()
+        self.assertEqual(pair.client.connection.session.alpnProtocol, b"h2")  # type: ignore[union-attr]
+
+    def test_wrongHostRefused(self) -> None:
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13),
+            serverConfig(cachedPKI().wrongHostServer, maxVersion=TLS13),
+        ).handshake()
+        failure = pair.client.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.bad_certificate)
+
+
+class KeyUpdateTests(SynchronousTestCase):
+    def test_eachSideRequests(self) -> None:
+        pair = pair13()
+        for initiator, other in ((pair.client, pair.server), (pair.server, pair.client)):
+            initiator.connection.rehandshake()
+            pair.pump()
+            self.assertEqual(initiator.events[-1], KeysUpdated(requestedByPeer=False))
+            self.assertEqual(other.events[-1], KeysUpdated(requestedByPeer=True))
+        for side in (pair.client, pair.server):
+            self.assertEqual(side.connection.session.keyUpdates, 2)  # type: ignore[union-attr]
+        pair.client.connection.sendApplicationData(b"after")
+        pair.server.connection.sendApplicationData(b"both")
+        pair.pump()
+        self.assertEqual((pair.server.received(), pair.client.received()), (b"after", b"both"))
+
+    def test_dataInterleavedWithKeyUpdate(self) -> None:
+        pair = pair13()
+        pair.client.connection.sendApplicationData(b"one ")
+        pair.client.connection.rehandshake()
+        pair.client.connection.sendApplicationData(b"two")
+        pair.server.connection.sendApplicationData(b"three")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"one two")
+        self.assertEqual(pair.client.received(), b"three")
+
+    def test_transportRehandshakeIsKeyUpdate(self) -> None:
+        c = Connected(
+            server=serverOptions(maxVersion="1.3"),
+            client=clientOptions(minVersion="1.3", maxVersion="1.3"),
+        )
+        c.flush()
+        d = c.client.rehandshake()
+        c.flush()
+        session = self.successResultOf(d)
+        self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))

@@ -1,0 +1,540 @@
+# -*- test-case-name: tests.test_engine13 -*-
+"""
+The TLS 1.3 handshake (RFC 8446), 1-RTT with (EC)DHE, client and server.
+
+Same shape as L{handshake12}: one state class per expected message, the
+per-handshake facts on a L{_Handshake13} thrown away at the end.  Not yet
+here (issue P4): HelloRetryRequest, PSK resumption, post-handshake
+authentication, and the client's fallback to TLS 1.2.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .config import TLS12, TLS13, ClientAuth, TLSConfig
+from .credentials import Credential, verifySignature
+from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .events import PeerCertificateReceived
+from .handshake12 import HandshakeIO, loadChain
+from .keyexchange import KeyShare
+from .keyschedule import (
+    EarlySecret13,
+    MasterSecret13,
+    TrafficSecrets13,
+    Transcript,
+    finishedVerifyData13,
+    trafficKeys13,
+)
+from .messages import (
+    Certificate13,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    ServerHello,
+    decodeAlpn,
+    decodeKeyShareClient,
+    decodeKeyShareServer,
+    decodeServerName,
+    decodeSupportedVersionsClient,
+    decodeSupportedVersionServer,
+    decodeUint16List,
+    encodeAlpn,
+    encodeKeyShareClient,
+    encodeKeyShareServer,
+    encodeServerName,
+    encodeSupportedVersionsClient,
+    encodeUint16List,
+    messageName,
+)
+from .records import tls13Protection
+from .suites import SUITES13_BY_CODE, CipherSuite13, NamedGroup, SignatureScheme
+
+A = AlertDescription
+_DER = Encoding.DER
+
+#: RFC 8446 4.4.3: what a CertificateVerify signature covers.
+_SERVER_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
+_CLIENT_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
+
+
+@dataclass(frozen=True)
+class HandshakeResult13:
+    suite: CipherSuite13
+    group: NamedGroup
+    serverSignatureScheme: SignatureScheme
+    serverName: str | None
+    alpnProtocol: bytes | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+    applicationSecrets: TrafficSecrets13 = field(repr=False)
+
+
+class _Handshake13:
+    def __init__(self, config: TLSConfig, io: HandshakeIO) -> None:
+        self.config = config
+        self.io = io
+        self.transcript = Transcript()
+        self.suite: CipherSuite13 | None = None
+        self.group: NamedGroup | None = None
+        self.keyShare: KeyShare | None = None
+        self.scheme: SignatureScheme | None = None
+        self.serverName: str | None = None
+        self.alpnProtocol: bytes | None = None
+        self.peerChain: tuple[x509.Certificate, ...] = ()
+        self.credential: Credential | None = None
+        self.handshakeSecrets: TrafficSecrets13 | None = None
+        self.master: MasterSecret13 | None = None
+        self.applicationSecrets: TrafficSecrets13 | None = None
+        self.certificateRequested = False
+        self.requestedSchemes: tuple[int, ...] = ()
+        self.requestContext = b""
+        self.ccsSeen = False
+        self.result: HandshakeResult13 | None = None
+
+    def send(self, raw: bytes) -> None:
+        self.transcript.update(raw)
+        self.io.sendHandshake(raw)
+
+    def protection(self, secret: bytes):  # type: ignore[no-untyped-def]
+        suite = self.suite
+        assert suite is not None
+        key, iv = trafficKeys13(suite.hashName, secret, suite.keyLength)
+        return tls13Protection(suite.aead, key, iv)
+
+    def deriveHandshakeSecrets(self, sharedSecret: bytes) -> None:
+        assert self.suite is not None
+        handshake = EarlySecret13(self.suite.hashName).intoHandshake(sharedSecret)
+        self.handshakeSecrets = handshake.trafficSecrets(self.transcript.digest())
+        self.master = handshake.intoMaster()
+
+    def finishedFor(self, secret: bytes) -> bytes:
+        assert self.suite is not None
+        return finishedVerifyData13(self.suite.hashName, secret, self.transcript.digest())
+
+    def finish(self) -> None:
+        assert self.suite and self.group and self.scheme and self.applicationSecrets
+        self.result = HandshakeResult13(
+            self.suite,
+            self.group,
+            self.scheme,
+            self.serverName,
+            self.alpnProtocol,
+            self.peerChain,
+            self.applicationSecrets,
+        )
+        self.keyShare = None
+        self.master = None
+        self.handshakeSecrets = None
+
+
+class _State:
+    expected: ClassVar[tuple[HandshakeType, ...]] = ()
+    transcriptFirst: ClassVar[bool] = True
+    #: RFC 8446 D.4: one ChangeCipherSpec may appear while the peer's
+    #: handshake is in flight; it is ignored.
+    ccsAllowed: ClassVar[bool] = False
+
+    def __init__(self, hs: _Handshake13) -> None:
+        self.hs = hs
+
+    def receive(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        if msgType not in self.expected:
+            raise UnexpectedMessage(tuple(t.name for t in self.expected), messageName(msgType))
+        if self.transcriptFirst:
+            self.hs.transcript.update(raw)
+        return self.handle(msgType, body, raw)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        raise NotImplementedError
+
+    def receiveChangeCipherSpec(self) -> _State:
+        if not self.ccsAllowed or self.hs.ccsSeen:
+            raise UnexpectedMessage(tuple(t.name for t in self.expected), "change_cipher_spec")
+        self.hs.ccsSeen = True
+        return self
+
+
+class Complete13(_State):
+    pass
+
+
+class Handshake13:
+    """
+    One TLS 1.3 handshake; the connection feeds it messages.
+    """
+
+    version = TLS13
+
+    def __init__(self, config: TLSConfig, io: HandshakeIO) -> None:
+        self._hs = _Handshake13(config, io)
+        self._state: _State = (
+            _ClientStart(self._hs) if config.isClient else _ServerExpectClientHello(self._hs)
+        )
+
+    @property
+    def result(self) -> HandshakeResult13 | None:
+        return self._hs.result
+
+    @property
+    def complete(self) -> bool:
+        return isinstance(self._state, Complete13)
+
+    @property
+    def started(self) -> bool:
+        return not isinstance(self._state, _ClientStart | _ServerExpectClientHello)
+
+    def start(self) -> None:
+        assert isinstance(self._state, _ClientStart)
+        self._state = self._state.sendClientHello()
+
+    def receiveMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        self._state = self._state.receive(msgType, body, raw)
+
+    def receiveChangeCipherSpec(self) -> None:
+        self._state = self._state.receiveChangeCipherSpec()
+
+
+def offersTLS13(hello: ClientHello) -> bool:
+    """
+    Whether a ClientHello offers TLS 1.3 (RFC 8446 4.2.1).
+    """
+    data = hello.extensions.get(ExtensionType.supported_versions)
+    return data is not None and TLS13 in decodeSupportedVersionsClient(data)
+
+
+def _certificateMessage(credential: Credential | None, context: bytes = b"") -> bytes:
+    chain = credential.chain if credential is not None else ()
+    return Certificate13(context, tuple(c.public_bytes(_DER) for c in chain)).toBytes()
+
+
+# --- server -------------------------------------------------------------------
+
+
+class _ServerExpectClientHello(_State):
+    expected = (HandshakeType.client_hello,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        config = hs.config
+        hello = ClientHello.parse(body)
+        exts = hello.extensions
+        if hello.legacyVersion != TLS12:
+            raise PeerError(A.protocol_version, "TLS 1.3 ClientHello must say 0x0303")
+        if hello.compressionMethods != b"\x00":
+            raise PeerError(A.illegal_parameter, "TLS 1.3 forbids compression")
+        if not offersTLS13(hello):
+            raise PeerError(A.protocol_version, "client does not offer TLS 1.3")
+        sni = exts.get(ExtensionType.server_name)
+        hs.serverName = decodeServerName(sni) if sni is not None else None
+        credential = config.credentialFor(hs.serverName)
+        assert credential is not None
+        schemesRaw = exts.get(ExtensionType.signature_algorithms)
+        if schemesRaw is None:
+            raise PeerError(A.missing_extension, "no signature_algorithms")
+        scheme = credential.chooseScheme(decodeUint16List(schemesRaw), tls13=True)
+        if scheme is None:
+            raise PeerError(A.handshake_failure, "no signature scheme in common")
+        suite = next((s for s in config.tls13Suites if s.code in hello.cipherSuites), None)
+        if suite is None:
+            raise PeerError(A.handshake_failure, "no TLS 1.3 cipher suite in common")
+        sharesRaw = exts.get(ExtensionType.key_share)
+        groupsRaw = exts.get(ExtensionType.supported_groups)
+        if sharesRaw is None or groupsRaw is None:
+            raise PeerError(A.missing_extension, "no key_share or supported_groups")
+        shares = dict(decodeKeyShareClient(sharesRaw))
+        clientGroups = decodeUint16List(groupsRaw)
+        if any(g not in clientGroups for g in shares):
+            raise PeerError(A.illegal_parameter, "key share for a group not in supported_groups")
+        group = next((g for g in config.groups if g in shares), None)
+        if group is None:
+            # HelloRetryRequest is not implemented yet (issue P4).
+            raise PeerError(A.handshake_failure, "no key share for a group we accept")
+        alpnRaw = exts.get(ExtensionType.application_layer_protocol_negotiation)
+        if alpnRaw is not None and config.alpnProtocols:
+            offered = decodeAlpn(alpnRaw)
+            chosen = next((p for p in config.alpnProtocols if p in offered), None)
+            if chosen is None:
+                raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
+            hs.alpnProtocol = chosen
+        hs.suite, hs.group, hs.scheme, hs.credential = suite, NamedGroup(group), scheme, credential
+        hs.transcript.chooseHash(suite.hashName)
+        hs.keyShare = KeyShare.generate(hs.group)
+        shared = hs.keyShare.exchange(shares[group])
+        serverHello = ServerHello(
+            legacyVersion=TLS12,
+            random=os.urandom(32),
+            sessionId=hello.sessionId,
+            cipherSuite=suite.code,
+            compressionMethod=0,
+            extensions=Extensions(
+                (
+                    (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
+                    (
+                        int(ExtensionType.key_share),
+                        encodeKeyShareServer(group, hs.keyShare.publicBytes()),
+                    ),
+                )
+            ),
+        )
+        hs.send(serverHello.toBytes())
+        if hello.sessionId:
+            hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
+        hs.deriveHandshakeSecrets(shared)
+        assert hs.handshakeSecrets is not None
+        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.server))
+        hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.client))
+        ee: list[tuple[int, bytes]] = []
+        if hs.serverName is not None:
+            ee.append((int(ExtensionType.server_name), b""))
+        if hs.alpnProtocol is not None:
+            ee.append(
+                (
+                    int(ExtensionType.application_layer_protocol_negotiation),
+                    encodeAlpn([hs.alpnProtocol]),
+                )
+            )
+        hs.send(EncryptedExtensions(Extensions(tuple(ee))).toBytes())
+        if config.clientAuth is not ClientAuth.NONE:
+            raise PeerError(
+                A.internal_error, "TLS 1.3 client certificates are not implemented yet"
+            )
+        hs.send(_certificateMessage(credential))
+        signature = credential.sign(scheme, _SERVER_CONTEXT + hs.transcript.digest())
+        hs.send(CertificateVerify(scheme, signature).toBytes())
+        hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
+        assert hs.master is not None
+        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
+        return _ServerExpectFinished(hs)
+
+
+class _ServerExpectFinished(_State):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.applicationSecrets is not None
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(
+            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.client)
+        ):
+            raise PeerError(A.decrypt_error, "client Finished does not verify")
+        hs.transcript.update(raw)
+        hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.client))
+        hs.finish()
+        return Complete13(hs)
+
+
+# --- client -------------------------------------------------------------------
+
+
+class _ClientStart(_State):
+    def sendClientHello(self) -> _State:
+        hs = self.hs
+        config = hs.config
+        group = config.groups[0]
+        hs.keyShare = KeyShare.generate(group)
+        exts: list[tuple[int, bytes]] = []
+        if config.serverName is not None and not _isAddress(config.serverName):
+            exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
+        exts += [
+            (ExtensionType.supported_versions, encodeSupportedVersionsClient([TLS13])),
+            (ExtensionType.supported_groups, encodeUint16List(config.groups)),
+            (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
+            (ExtensionType.key_share, encodeKeyShareClient([(group, hs.keyShare.publicBytes())])),
+        ]
+        if config.alpnProtocols:
+            exts.append(
+                (
+                    ExtensionType.application_layer_protocol_negotiation,
+                    encodeAlpn(config.alpnProtocols),
+                )
+            )
+        hello = ClientHello(
+            legacyVersion=TLS12,
+            random=os.urandom(32),
+            sessionId=os.urandom(32),  # middlebox compatibility mode (D.4)
+            cipherSuites=tuple(s.code for s in config.tls13Suites),
+            compressionMethods=b"\x00",
+            extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+        )
+        hs.send(hello.toBytes())
+        return _ClientExpectServerHello(hs, hello.sessionId)
+
+
+class _ClientExpectServerHello(_State):
+    expected = (HandshakeType.server_hello,)
+
+    def __init__(self, hs: _Handshake13, sessionId: bytes) -> None:
+        super().__init__(hs)
+        self.sessionId = sessionId
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        hello = ServerHello.parse(body)
+        versionRaw = hello.extensions.get(ExtensionType.supported_versions)
+        if versionRaw is None or decodeSupportedVersionServer(versionRaw) != TLS13:
+            raise PeerError(A.protocol_version, "server did not choose TLS 1.3")
+        if hello.sessionId != self.sessionId:
+            raise PeerError(A.illegal_parameter, "legacy_session_id_echo does not match")
+        suite = SUITES13_BY_CODE.get(hello.cipherSuite)
+        if suite is None or suite not in hs.config.tls13Suites or hello.compressionMethod != 0:
+            raise PeerError(A.illegal_parameter, "server chose a suite we did not offer")
+        for extType in hello.extensions.types():
+            if extType not in (ExtensionType.supported_versions, ExtensionType.key_share):
+                raise PeerError(A.unsupported_extension, f"extension {extType} in ServerHello")
+        shareRaw = hello.extensions.get(ExtensionType.key_share)
+        if shareRaw is None:
+            raise PeerError(A.missing_extension, "no key_share in ServerHello")
+        group, public = decodeKeyShareServer(shareRaw)
+        assert hs.keyShare is not None
+        if group != hs.keyShare.group:
+            raise PeerError(A.illegal_parameter, "server key share for another group")
+        hs.suite, hs.group = suite, NamedGroup(group)
+        hs.transcript.chooseHash(suite.hashName)
+        hs.deriveHandshakeSecrets(hs.keyShare.exchange(public))
+        assert hs.handshakeSecrets is not None
+        hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
+        return _ClientExpectEncryptedExtensions(hs)
+
+
+class _ClientExpectEncryptedExtensions(_State):
+    expected = (HandshakeType.encrypted_extensions,)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        ee = EncryptedExtensions.parse(body)
+        allowed = {
+            ExtensionType.server_name,
+            ExtensionType.application_layer_protocol_negotiation,
+            ExtensionType.supported_groups,
+        }
+        for extType in ee.extensions.types():
+            if extType not in allowed:
+                raise PeerError(A.unsupported_extension, f"extension {extType} in EE")
+        alpn = ee.extensions.get(ExtensionType.application_layer_protocol_negotiation)
+        if alpn is not None:
+            chosen = decodeAlpn(alpn)
+            if len(chosen) != 1 or chosen[0] not in hs.config.alpnProtocols:
+                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
+            hs.alpnProtocol = chosen[0]
+        hs.serverName = hs.config.serverName
+        return _ClientExpectCertificate(hs)
+
+
+class _ClientExpectCertificate(_State):
+    expected = (HandshakeType.certificate_request, HandshakeType.certificate)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        if msgType == HandshakeType.certificate_request:
+            if hs.certificateRequested:
+                raise UnexpectedMessage(("certificate",), "certificate_request")
+            request = CertificateRequest13.parse(body)
+            schemes = request.extensions.get(ExtensionType.signature_algorithms)
+            if schemes is None:
+                raise PeerError(
+                    A.missing_extension, "CertificateRequest without signature_algorithms"
+                )
+            hs.certificateRequested = True
+            hs.requestedSchemes = decodeUint16List(schemes)
+            hs.requestContext = request.context
+            return self
+        message = Certificate13.parse(body)
+        if message.context:
+            raise PeerError(A.illegal_parameter, "certificate_request_context must be empty")
+        if not message.certificates:
+            raise PeerError(A.decode_error, "server sent no certificate")
+        chain = loadChain(message.certificates)
+        if hs.config.verifier is not None:
+            hs.config.verifier.verifyServer(chain, hs.config.serverName, hs.io.now())
+        hs.peerChain = chain
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ClientExpectCertificateVerify(hs)
+
+
+class _ClientExpectCertificateVerify(_State):
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in hs.config.signatureSchemes:
+            raise PeerError(A.illegal_parameter, "server signed with a scheme we did not offer")
+        content = _SERVER_CONTEXT + hs.transcript.digest()
+        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
+        hs.scheme = SignatureScheme(verify.signatureScheme)
+        hs.transcript.update(raw)
+        return _ClientExpectFinished(hs)
+
+
+class _ClientExpectFinished(_State):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.master is not None
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(
+            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.server)
+        ):
+            raise PeerError(A.decrypt_error, "server Finished does not verify")
+        hs.transcript.update(raw)
+        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
+        hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
+        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.client))
+        if hs.certificateRequested:
+            _sendClientCertificate(hs)
+        hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.client)).toBytes())
+        hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.client))
+        hs.finish()
+        return Complete13(hs)
+
+
+def _sendClientCertificate(hs: _Handshake13) -> None:
+    """
+    RFC 8446 4.4.2-4.4.3: our certificate (empty if we have none that can
+    sign with a scheme the server accepts) and, with one, CertificateVerify.
+    """
+    credential = hs.config.credential
+    scheme = (
+        credential.chooseScheme(hs.requestedSchemes, tls13=True)
+        if credential is not None
+        else None
+    )
+    if credential is None or scheme is None:
+        hs.send(_certificateMessage(None, hs.requestContext))
+        return
+    hs.send(_certificateMessage(credential, hs.requestContext))
+    signature = credential.sign(scheme, _CLIENT_CONTEXT + hs.transcript.digest())
+    hs.send(CertificateVerify(scheme, signature).toBytes())
+
+
+def _isAddress(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
