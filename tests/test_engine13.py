@@ -70,6 +70,22 @@ class HandshakeTests(SynchronousTestCase):
         ).handshake()
         self.assertIsNotNone(pair.server.failure())
 
+    def test_clientAuthServerKeepsToTLS12(self) -> None:
+        """
+        Until 1.3 client certificates exist on the server, a server that
+        asks for them stays on TLS 1.2: a 1.3-only client is refused with
+        handshake_failure (never an internal error).
+        """
+        from twisted_reneg.tls.config import ClientAuth
+
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13),
+            serverConfig(maxVersion=TLS13, clientAuth=ClientAuth.REQUEST),
+        ).handshake()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+
     def test_alpn(self) -> None:
         pair = EnginePair(
             clientConfig(minVersion=TLS13, maxVersion=TLS13, alpnProtocols=(b"h2",)),
