@@ -19,28 +19,38 @@ from twisted_reneg.tls.errors import DecodeError
 from twisted_reneg.tls.messages import (
     MAX_EXTENSIONS,
     Certificate12,
+    Certificate13,
     CertificateRequest12,
+    CertificateRequest13,
     CertificateVerify,
     ClientHello,
     ClientKeyExchangeECDHE,
+    EncryptedExtensions,
     Extensions,
     ExtensionType,
     Finished,
     HandshakeMessage,
     HelloRequest,
+    KeyUpdate,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchangeECDHE,
     decodeAlpn,
     decodeEcPointFormats,
     decodeEmpty,
+    decodeKeyShareClient,
+    decodeKeyShareServer,
     decodeRenegotiationInfo,
     decodeServerName,
+    decodeSupportedVersionsClient,
     decodeUint16List,
     encodeAlpn,
     encodeEcPointFormats,
+    encodeKeyShareClient,
+    encodeKeyShareServer,
     encodeRenegotiationInfo,
     encodeServerName,
+    encodeSupportedVersionsClient,
     encodeUint16List,
 )
 from twisted_reneg.tls.wire import Reader
@@ -92,6 +102,14 @@ MESSAGES: dict[type[HandshakeMessage], Any] = {
     ClientKeyExchangeECDHE: st.builds(ClientKeyExchangeECDHE, st.binary(min_size=1, max_size=97)),
     CertificateVerify: st.builds(CertificateVerify, u16, st.binary(max_size=80)),
     Finished: st.builds(Finished, st.binary(min_size=12, max_size=64)),
+    EncryptedExtensions: st.builds(EncryptedExtensions, extensionLists()),
+    Certificate13: st.builds(
+        Certificate13,
+        st.binary(max_size=8),
+        st.lists(st.binary(min_size=1, max_size=60), max_size=5).map(tuple),
+    ),
+    CertificateRequest13: st.builds(CertificateRequest13, st.binary(max_size=8), extensionLists()),
+    KeyUpdate: st.builds(KeyUpdate, st.booleans()),
 }
 
 anyMessage = st.one_of(*MESSAGES.values())
@@ -200,6 +218,32 @@ class ExtensionsTests(SynchronousTestCase):
                 decode(data)
             except DecodeError:
                 pass
+
+
+class TLS13CodecTests(SynchronousTestCase):
+    @settings(max_examples=150, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(u16, st.binary(min_size=1, max_size=97)),
+            max_size=4,
+            unique_by=lambda t: t[0],
+        ),
+        st.lists(u16, min_size=1, max_size=10),
+    )
+    def test_roundTrips(self, shares: list[tuple[int, bytes]], versions: list[int]) -> None:
+        self.assertEqual(decodeKeyShareClient(encodeKeyShareClient(shares)), tuple(shares))
+        self.assertEqual(
+            decodeSupportedVersionsClient(encodeSupportedVersionsClient(versions)), tuple(versions)
+        )
+        if shares:
+            self.assertEqual(decodeKeyShareServer(encodeKeyShareServer(*shares[0])), shares[0])
+
+    def test_duplicateKeyShareRejected(self) -> None:
+        data = encodeKeyShareClient([(29, b"a"), (29, b"b")])
+        self.assertRaises(DecodeError, decodeKeyShareClient, data)
+
+    def test_keyUpdateValue(self) -> None:
+        self.assertRaises(DecodeError, KeyUpdate.parse, b"\x02")
 
 
 class CapturedHelloTests(SynchronousTestCase):

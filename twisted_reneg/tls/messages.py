@@ -119,8 +119,12 @@ class Extensions:
                 items.append((extType, data))
         return cls(tuple(items))
 
-    def serialize(self, writer: Writer) -> None:
-        if not self.items:
+    def serialize(self, writer: Writer, required: bool = False) -> None:
+        """
+        @param required: write the block even when empty (TLS 1.3 messages
+            whose extensions are not optional); hellos omit an empty one.
+        """
+        if not self.items and not required:
             return
         with writer.lengthPrefixed(2):
             for extType, data in self.items:
@@ -618,10 +622,7 @@ class EncryptedExtensions(HandshakeMessage):
         return cls(Extensions.parse(reader))
 
     def _write(self, writer: Writer) -> None:
-        with writer.lengthPrefixed(2):
-            for extType, data in self.extensions.items:
-                writer.writeUint16(extType)
-                writer.writeVector(2, data)
+        self.extensions.serialize(writer, required=True)
 
 
 @dataclass(frozen=True)
@@ -694,7 +695,4 @@ class CertificateRequest13(HandshakeMessage):
 
     def _write(self, writer: Writer) -> None:
         writer.writeVector(1, self.context)
-        with writer.lengthPrefixed(2):
-            for extType, data in self.extensions.items:
-                writer.writeUint16(extType)
-                writer.writeVector(2, data)
+        self.extensions.serialize(writer, required=True)
