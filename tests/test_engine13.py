@@ -58,6 +58,35 @@ class HandshakeTests(SynchronousTestCase):
                     count += 1
         self.assertEqual(count, 4 * 4 * 3)
 
+    def test_helloRetryRequest(self) -> None:
+        """
+        The client shares a P-256 key; the server only takes x25519: one
+        HelloRetryRequest, then the handshake completes on x25519.
+        """
+        pair = EnginePair(
+            clientConfig(
+                minVersion=TLS13,
+                maxVersion=TLS13,
+                groups=(NamedGroup.secp256r1, NamedGroup.x25519),
+            ),
+            serverConfig(maxVersion=TLS13, groups=(NamedGroup.x25519,)),
+        ).handshake()
+        session = pair.client.connection.session
+        assert session is not None
+        self.assertEqual(session.group, "x25519")
+        pair.client.connection.sendApplicationData(b"after retry")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"after retry")
+
+    def test_noGroupAtAll(self) -> None:
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13, groups=(NamedGroup.secp256r1,)),
+            serverConfig(maxVersion=TLS13, groups=(NamedGroup.x25519,)),
+        ).handshake()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.handshake_failure)
+
     def test_serverPicksTLS12ForATLS12Client(self) -> None:
         pair = EnginePair(clientConfig(), serverConfig(maxVersion=TLS13)).handshake()
         session = pair.client.connection.session

@@ -59,6 +59,17 @@ class OurClientTests(TestCase):
             self.assertEqual(bytes(client.received), b"cba\n")
             self.assertEqual(client.session.cipherSuite, suite.name)
 
+    async def test_helloRetryRequestFromOpenSSL(self) -> None:
+        port = freePort()
+        argv = sServerArgv(port, cachedPKI().ecdsaServer, "-rev", "-groups", "X25519")
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        startPeerServer(self, argv, port)
+        client = await connectOurClient(
+            client13(groups=["secp256r1", "x25519"]), port, Collector(b"abc\n", expected=4)
+        )
+        self.assertEqual(bytes(client.received), b"cba\n")
+        self.assertEqual(client.session.group, "x25519")
+
     async def test_keyUpdatesBothWays(self) -> None:
         """
         s_server's "k" (no reply wanted) and "K" (reply requested, which we
@@ -133,6 +144,21 @@ class OurServerTests(TestCase):
             self.assertIn(f"Cipher is {suite.name}", result.text())
             self.assertEqual(ours.session.cipherSuite, suite.name)
             self.assertEqual(bytes(ours.received), b"ping\n")
+
+    async def test_helloRetryRequestToOpenSSL(self) -> None:
+        """
+        s_client shares only a P-256 key; our server takes x25519 only and
+        asks again (HelloRetryRequest).
+        """
+        server = OurServer(self, ourServerOptions(maxVersion="1.3", groups=["x25519"]))
+        argv = sClientArgv(server.portNumber, "-groups", "P-256:X25519")
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        result = await runScriptedClient(
+            argv, [(b"Verify return code", b"ping\n"), (b"ping\n", None)]
+        )
+        ours = await server.nextConnection()
+        self.assertEqual(ours.session.group, "x25519", result.text())
+        self.assertEqual(bytes(ours.received), b"ping\n")
 
     async def test_keyUpdatesFromOpenSSL(self) -> None:
         """

@@ -56,6 +56,7 @@ from .messages import (
     encodeServerName,
     encodeSupportedVersionsClient,
     encodeUint16List,
+    frameHandshake,
     messageName,
 )
 from .records import tls13Protection
@@ -63,6 +64,9 @@ from .suites import SUITES13_BY_CODE, CipherSuite13, NamedGroup, SignatureScheme
 
 A = AlertDescription
 _DER = Encoding.DER
+
+#: RFC 8446 4.1.3: the ServerHello.random that makes it a HelloRetryRequest.
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 #: RFC 8446 4.4.3: what a CertificateVerify signature covers.
 _SERVER_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
@@ -100,7 +104,21 @@ class _Handshake13:
         self.requestedSchemes: tuple[int, ...] = ()
         self.requestContext = b""
         self.ccsSeen = False
+        self.retried = False
         self.result: HandshakeResult13 | None = None
+
+    def restartTranscriptForRetry(self, firstHello: bytes) -> None:
+        """
+        RFC 8446 4.4.1: after a HelloRetryRequest the first ClientHello is
+        replaced in the transcript by a message_hash of it.
+        """
+        assert self.suite is not None
+        first = Transcript()
+        first.chooseHash(self.suite.hashName)
+        first.update(firstHello)
+        self.transcript = Transcript()
+        self.transcript.chooseHash(self.suite.hashName)
+        self.transcript.update(frameHandshake(HandshakeType.message_hash, first.digest()))
 
     def send(self, raw: bytes) -> None:
         self.transcript.update(raw)
@@ -223,6 +241,17 @@ def _certificateMessage(credential: Credential | None, context: bytes = b"") -> 
 
 class _ServerExpectClientHello(_State):
     expected = (HandshakeType.client_hello,)
+    transcriptFirst = False
+
+    def __init__(self, hs: _Handshake13, retryGroup: int | None = None) -> None:
+        super().__init__(hs)
+        self.retryGroup = retryGroup
+
+    @property
+    def ccsAllowed(self) -> bool:  # type: ignore[override]
+        # A client in compatibility mode sends its CCS before the second
+        # ClientHello.
+        return self.retryGroup is not None
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
@@ -256,10 +285,19 @@ class _ServerExpectClientHello(_State):
         clientGroups = decodeUint16List(groupsRaw)
         if any(g not in clientGroups for g in shares):
             raise PeerError(A.illegal_parameter, "key share for a group not in supported_groups")
+        if self.retryGroup is not None:
+            # RFC 8446 4.1.2: the second ClientHello carries exactly the
+            # share we asked for, and the suite may not change.
+            if list(shares) != [self.retryGroup] or suite is not hs.suite:
+                raise PeerError(
+                    A.illegal_parameter, "second ClientHello does not follow the retry"
+                )
         group = next((g for g in config.groups if g in shares), None)
         if group is None:
-            # HelloRetryRequest is not implemented yet (issue P4).
-            raise PeerError(A.handshake_failure, "no key share for a group we accept")
+            retryGroup = next((g for g in config.groups if g in clientGroups), None)
+            if retryGroup is None or self.retryGroup is not None:
+                raise PeerError(A.handshake_failure, "no key-exchange group in common")
+            return self.helloRetryRequest(hello, raw, suite, retryGroup)
         alpnRaw = exts.get(ExtensionType.application_layer_protocol_negotiation)
         if alpnRaw is not None and config.alpnProtocols:
             offered = decodeAlpn(alpnRaw)
@@ -268,7 +306,9 @@ class _ServerExpectClientHello(_State):
                 raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
             hs.alpnProtocol = chosen
         hs.suite, hs.group, hs.scheme, hs.credential = suite, NamedGroup(group), scheme, credential
-        hs.transcript.chooseHash(suite.hashName)
+        if self.retryGroup is None:
+            hs.transcript.chooseHash(suite.hashName)
+        hs.transcript.update(raw)
         hs.keyShare = KeyShare.generate(hs.group)
         shared = hs.keyShare.exchange(shares[group])
         serverHello = ServerHello(
@@ -288,7 +328,7 @@ class _ServerExpectClientHello(_State):
             ),
         )
         hs.send(serverHello.toBytes())
-        if hello.sessionId:
+        if hello.sessionId and self.retryGroup is None:
             hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
         hs.deriveHandshakeSecrets(shared)
         assert hs.handshakeSecrets is not None
@@ -318,6 +358,35 @@ class _ServerExpectClientHello(_State):
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
         return _ServerExpectFinished(hs)
 
+    def helloRetryRequest(
+        self, hello: ClientHello, raw: bytes, suite: CipherSuite13, group: int
+    ) -> _State:
+        """
+        RFC 8446 4.1.4: ask for a key share in a group we accept.
+        """
+        hs = self.hs
+        hs.suite = suite
+        hs.restartTranscriptForRetry(raw)
+        retry = ServerHello(
+            legacyVersion=TLS12,
+            random=HRR_RANDOM,
+            sessionId=hello.sessionId,
+            cipherSuite=suite.code,
+            compressionMethod=0,
+            extensions=Extensions(
+                (
+                    (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
+                    (int(ExtensionType.key_share), group.to_bytes(2, "big")),
+                )
+            ),
+        )
+        hs.send(retry.toBytes())
+        if hello.sessionId:
+            hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
+        hs.retried = True
+        next = _ServerExpectClientHello(hs, retryGroup=group)
+        return next
+
 
 class _ServerExpectFinished(_State):
     expected = (HandshakeType.finished,)
@@ -344,43 +413,65 @@ class _ServerExpectFinished(_State):
 class _ClientStart(_State):
     def sendClientHello(self) -> _State:
         hs = self.hs
-        config = hs.config
-        group = config.groups[0]
-        hs.keyShare = KeyShare.generate(group)
-        exts: list[tuple[int, bytes]] = []
-        if config.serverName is not None and not _isAddress(config.serverName):
-            exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
-        exts += [
-            (ExtensionType.supported_versions, encodeSupportedVersionsClient([TLS13])),
-            (ExtensionType.supported_groups, encodeUint16List(config.groups)),
-            (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
-            (ExtensionType.key_share, encodeKeyShareClient([(group, hs.keyShare.publicBytes())])),
-        ]
-        if config.alpnProtocols:
-            exts.append(
-                (
-                    ExtensionType.application_layer_protocol_negotiation,
-                    encodeAlpn(config.alpnProtocols),
-                )
-            )
-        hello = ClientHello(
-            legacyVersion=TLS12,
-            random=os.urandom(32),
-            sessionId=os.urandom(32),  # middlebox compatibility mode (D.4)
-            cipherSuites=tuple(s.code for s in config.tls13Suites),
-            compressionMethods=b"\x00",
-            extensions=Extensions(tuple((int(t), d) for t, d in exts)),
-        )
+        hello = _clientHello(hs.config, hs.config.groups[0], hs, os.urandom(32), os.urandom(32))
         hs.send(hello.toBytes())
-        return _ClientExpectServerHello(hs, hello.sessionId)
+        return _ClientExpectServerHello(hs, hello)
+
+
+def _clientHello(
+    config: TLSConfig,
+    group: NamedGroup,
+    hs: _Handshake13,
+    random: bytes,
+    sessionId: bytes,
+    cookie: bytes | None = None,
+) -> ClientHello:
+    """
+    Our ClientHello, with one key share (for C{group}); after a
+    HelloRetryRequest the same hello with the share asked for and the cookie.
+    """
+    hs.keyShare = KeyShare.generate(group)
+    exts: list[tuple[int, bytes]] = []
+    if config.serverName is not None and not _isAddress(config.serverName):
+        exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
+    exts += [
+        (ExtensionType.supported_versions, encodeSupportedVersionsClient([TLS13])),
+        (ExtensionType.supported_groups, encodeUint16List(config.groups)),
+        (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
+        (ExtensionType.key_share, encodeKeyShareClient([(group, hs.keyShare.publicBytes())])),
+    ]
+    if cookie is not None:
+        exts.append((ExtensionType.cookie, cookie))
+    if config.alpnProtocols:
+        exts.append(
+            (
+                ExtensionType.application_layer_protocol_negotiation,
+                encodeAlpn(config.alpnProtocols),
+            )
+        )
+    return ClientHello(
+        legacyVersion=TLS12,
+        random=random,
+        sessionId=sessionId,  # middlebox compatibility mode (D.4)
+        cipherSuites=tuple(s.code for s in config.tls13Suites),
+        compressionMethods=b"\x00",
+        extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+    )
 
 
 class _ClientExpectServerHello(_State):
     expected = (HandshakeType.server_hello,)
+    transcriptFirst = False
 
-    def __init__(self, hs: _Handshake13, sessionId: bytes) -> None:
+    def __init__(self, hs: _Handshake13, hello: ClientHello, retried: bool = False) -> None:
         super().__init__(hs)
-        self.sessionId = sessionId
+        self.hello = hello
+        self.retried = retried
+
+    @property
+    def ccsAllowed(self) -> bool:  # type: ignore[override]
+        # The server's compatibility CCS may follow its HelloRetryRequest.
+        return self.retried
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
@@ -388,11 +479,15 @@ class _ClientExpectServerHello(_State):
         versionRaw = hello.extensions.get(ExtensionType.supported_versions)
         if versionRaw is None or decodeSupportedVersionServer(versionRaw) != TLS13:
             raise PeerError(A.protocol_version, "server did not choose TLS 1.3")
-        if hello.sessionId != self.sessionId:
+        if hello.sessionId != self.hello.sessionId:
             raise PeerError(A.illegal_parameter, "legacy_session_id_echo does not match")
         suite = SUITES13_BY_CODE.get(hello.cipherSuite)
         if suite is None or suite not in hs.config.tls13Suites or hello.compressionMethod != 0:
             raise PeerError(A.illegal_parameter, "server chose a suite we did not offer")
+        if self.retried and suite is not hs.suite:
+            raise PeerError(A.illegal_parameter, "suite changed after HelloRetryRequest")
+        if hello.random == HRR_RANDOM:
+            return self.retry(hello, suite, raw)
         for extType in hello.extensions.types():
             if extType not in (ExtensionType.supported_versions, ExtensionType.key_share):
                 raise PeerError(A.unsupported_extension, f"extension {extType} in ServerHello")
@@ -404,11 +499,46 @@ class _ClientExpectServerHello(_State):
         if group != hs.keyShare.group:
             raise PeerError(A.illegal_parameter, "server key share for another group")
         hs.suite, hs.group = suite, NamedGroup(group)
-        hs.transcript.chooseHash(suite.hashName)
+        if not self.retried:
+            hs.transcript.chooseHash(suite.hashName)
+        hs.transcript.update(raw)
         hs.deriveHandshakeSecrets(hs.keyShare.exchange(public))
         assert hs.handshakeSecrets is not None
         hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
         return _ClientExpectEncryptedExtensions(hs)
+
+    def retry(self, retry: ServerHello, suite: CipherSuite13, raw: bytes) -> _State:
+        """
+        RFC 8446 4.1.4: answer a HelloRetryRequest once, with a share for
+        the group it names (a group we offered and did not share yet).
+        """
+        hs = self.hs
+        if self.retried:
+            raise UnexpectedMessage(("server_hello",), "a second HelloRetryRequest")
+        allowed = {ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie}
+        for extType in retry.extensions.types():
+            if extType not in allowed:
+                raise PeerError(A.unsupported_extension, f"extension {extType} in HRR")
+        selected = retry.extensions.get(ExtensionType.key_share)
+        if selected is None or len(selected) != 2:
+            raise PeerError(A.illegal_parameter, "HelloRetryRequest without a selected group")
+        group = int.from_bytes(selected, "big")
+        assert hs.keyShare is not None
+        if group not in hs.config.groups or group == hs.keyShare.group:
+            raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
+        hs.suite = suite
+        hs.restartTranscriptForRetry(self.hello.toBytes())
+        hs.transcript.update(raw)
+        second = _clientHello(
+            hs.config,
+            NamedGroup(group),
+            hs,
+            self.hello.random,
+            self.hello.sessionId,
+            retry.extensions.get(ExtensionType.cookie),
+        )
+        hs.send(second.toBytes())
+        return _ClientExpectServerHello(hs, second, retried=True)
 
 
 class _ClientExpectEncryptedExtensions(_State):
