@@ -88,10 +88,27 @@ class HandshakeTests(SynchronousTestCase):
         self.assertEqual(failure.error.alert, A.handshake_failure)
 
     def test_serverPicksTLS12ForATLS12Client(self) -> None:
-        pair = EnginePair(clientConfig(), serverConfig(maxVersion=TLS13)).handshake()
-        session = pair.client.connection.session
-        assert session is not None
-        self.assertEqual(session.version, "TLSv1.2")
+        """
+        A 1.3-capable server settling on 1.2 sets the downgrade sentinel
+        (RFC 8446 4.1.3); a 1.2-only server does not.
+        """
+        from twisted_reneg.tls.records import RecordReader
+
+        for maxVersion, sentinel in ((TLS13, True), (TLS12, False)):
+            pair = EnginePair(clientConfig(), serverConfig(maxVersion=maxVersion))
+            pair.server.connection.receiveData(pair.client.connection.dataToSend())
+            flight = pair.server.connection.dataToSend()
+            reader = RecordReader()
+            reader.feed(flight)
+            record = reader.nextRecord()
+            assert record is not None
+            serverRandom = record[1][4 + 2 : 4 + 2 + 32]
+            self.assertEqual(serverRandom.endswith(b"DOWNGRD\x01"), sentinel)
+            pair.client.events.extend(pair.client.connection.receiveData(flight))
+            pair.pump()
+            session = pair.client.connection.session
+            assert session is not None
+            self.assertEqual(session.version, "TLSv1.2")
 
     def test_tls12OnlyServerRefusesATLS13OnlyClient(self) -> None:
         pair = EnginePair(
@@ -99,21 +116,40 @@ class HandshakeTests(SynchronousTestCase):
         ).handshake()
         self.assertIsNotNone(pair.server.failure())
 
-    def test_clientAuthServerKeepsToTLS12(self) -> None:
+    def test_clientCertificates(self) -> None:
         """
-        Until 1.3 client certificates exist on the server, a server that
-        asks for them stays on TLS 1.2: a 1.3-only client is refused with
-        handshake_failure (never an internal error).
+        CertificateRequest in the 1.3 handshake: sent, missing (request and
+        require), and untrusted.
         """
         from twisted_reneg.tls.config import ClientAuth
 
-        pair = EnginePair(
-            clientConfig(minVersion=TLS13, maxVersion=TLS13),
-            serverConfig(maxVersion=TLS13, clientAuth=ClientAuth.REQUEST),
-        ).handshake()
-        failure = pair.server.failure()
-        assert failure is not None
-        self.assertEqual(failure.error.alert, A.handshake_failure)
+        from .enginepair import credentialOf
+
+        pki = cachedPKI()
+        cases = [
+            (pki.ecdsaClient, ClientAuth.REQUIRE, None),
+            (pki.rsaClient, ClientAuth.REQUEST, None),
+            (None, ClientAuth.REQUEST, None),
+            (None, ClientAuth.REQUIRE, A.certificate_required),
+            (pki.untrustedClient, ClientAuth.REQUIRE, A.unknown_ca),
+        ]
+        for identity, auth, alert in cases:
+            credential = credentialOf(identity) if identity is not None else None
+            pair = EnginePair(
+                clientConfig(minVersion=TLS13, maxVersion=TLS13, credential=credential),
+                serverConfig(maxVersion=TLS13, clientAuth=auth),
+            ).handshake()
+            failure = pair.server.failure()
+            if alert is not None:
+                assert failure is not None, (identity, auth)
+                self.assertEqual(failure.error.alert, alert)
+                continue
+            self.assertIsNone(failure, (identity, auth))
+            session = pair.server.connection.session
+            assert session is not None
+            self.assertEqual(session.version, "TLSv1.3")
+            expected = identity.certificate if identity is not None else None
+            self.assertEqual(session.peerCertificate, expected)
 
     def test_alpn(self) -> None:
         pair = EnginePair(

@@ -160,6 +160,23 @@ class OurServerTests(TestCase):
         self.assertEqual(ours.session.group, "x25519", result.text())
         self.assertEqual(bytes(ours.received), b"ping\n")
 
+    async def test_clientCertificateFromOpenSSL(self) -> None:
+        pki = cachedPKI()
+        server = OurServer(
+            self,
+            ourServerOptions(
+                maxVersion="1.3", clientCertificates="require", trustRoots=[pki.caCertificate]
+            ),
+        )
+        argv = sClientArgv(
+            server.portNumber, "-cert", pki.rsaClient.certPath, "-key", pki.rsaClient.keyPath
+        )
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        await runScriptedClient(argv, [(b"Verify return code", b"ping\n"), (b"ping\n", None)])
+        ours = await server.nextConnection()
+        self.assertEqual(ours.session.version, "TLSv1.3")
+        self.assertEqual(ours.session.peerCertificate, pki.rsaClient.certificate)
+
     async def test_keyUpdatesFromOpenSSL(self) -> None:
         """
         s_client's "k" and "K" (update_requested, which we answer).

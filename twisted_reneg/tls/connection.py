@@ -453,9 +453,6 @@ class TLSConnection:
             and isinstance(self._handshake, Handshake12)
             and not self._handshake.started
             and self.config.maxVersion >= TLS13
-            # TLS 1.3 server-side client certificates are not implemented
-            # yet (issue P4): such servers keep to TLS 1.2.
-            and self.config.clientAuth is ClientAuth.NONE
             and offersTLS13(ClientHello.parse(body))
         ):
             # The common front: the ClientHello picks the version's back end.

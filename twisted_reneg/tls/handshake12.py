@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .config import TLS12, ClientAuth, TLSConfig
+from .config import TLS12, TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, KeyType, verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import Event, PeerCertificateReceived
@@ -75,6 +75,9 @@ from .suites import (
 )
 
 A = AlertDescription
+
+#: RFC 8446 4.1.3 downgrade sentinel for a TLS 1.2 ServerHello.random.
+DOWNGRADE_TLS12 = b"DOWNGRD\x01"
 
 
 class HandshakeIO(Protocol):
@@ -774,7 +777,12 @@ class _ServerExpectClientHello(_State):
         config = hs.config
         assert hs.suite is not None and hs.group is not None and hs.credential is not None
         assert hs.serverScheme is not None
-        hs.serverRandom = os.urandom(32)
+        # RFC 8446 4.1.3: a server able to do TLS 1.3 that settles on 1.2
+        # says so in the last 8 bytes of its random, so a 1.3 client can
+        # detect a downgrade forced by an attacker.
+        hs.serverRandom = (
+            os.urandom(24) + DOWNGRADE_TLS12 if config.maxVersion >= TLS13 else os.urandom(32)
+        )
         exts: list[tuple[int, bytes]] = []
         if hs.secureRenegotiation:
             previous = hs.previous

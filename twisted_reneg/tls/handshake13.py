@@ -346,9 +346,20 @@ class _ServerExpectClientHello(_State):
             )
         hs.send(EncryptedExtensions(Extensions(tuple(ee))).toBytes())
         if config.clientAuth is not ClientAuth.NONE:
-            raise PeerError(
-                A.internal_error, "TLS 1.3 client certificates are not implemented yet"
+            hs.certificateRequested = True
+            hs.requestedSchemes = tuple(config.signatureSchemes)
+            request = CertificateRequest13(
+                b"",
+                Extensions(
+                    (
+                        (
+                            int(ExtensionType.signature_algorithms),
+                            encodeUint16List(config.signatureSchemes),
+                        ),
+                    )
+                ),
             )
+            hs.send(request.toBytes())
         hs.send(_certificateMessage(credential))
         signature = credential.sign(scheme, _SERVER_CONTEXT + hs.transcript.digest())
         hs.send(CertificateVerify(scheme, signature).toBytes())
@@ -356,6 +367,8 @@ class _ServerExpectClientHello(_State):
         assert hs.master is not None
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
+        if hs.certificateRequested:
+            return _ServerExpectCertificate(hs)
         return _ServerExpectFinished(hs)
 
     def helloRetryRequest(
@@ -386,6 +399,45 @@ class _ServerExpectClientHello(_State):
         hs.retried = True
         next = _ServerExpectClientHello(hs, retryGroup=group)
         return next
+
+
+class _ServerExpectCertificate(_State):
+    expected = (HandshakeType.certificate,)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        message = Certificate13.parse(body)
+        if message.context:
+            raise PeerError(A.illegal_parameter, "certificate_request_context must be empty")
+        if not message.certificates:
+            if hs.config.clientAuth is ClientAuth.REQUIRE:
+                raise PeerError(A.certificate_required, "client certificate required")
+            return _ServerExpectFinished(hs)
+        chain = loadChain(message.certificates)
+        verifier = hs.config.verifier
+        if verifier is None:
+            raise PeerError(A.bad_certificate, "no trust roots for client certificates")
+        verifier.verifyClient(chain, hs.io.now())
+        hs.peerChain = chain
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ServerExpectCertificateVerify(hs)
+
+
+class _ServerExpectCertificateVerify(_State):
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in hs.requestedSchemes:
+            raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
+        content = _CLIENT_CONTEXT + hs.transcript.digest()
+        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
+        hs.transcript.update(raw)
+        return _ServerExpectFinished(hs)
 
 
 class _ServerExpectFinished(_State):
