@@ -265,6 +265,33 @@ def loadChain(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
         raise PeerError(A.bad_certificate, f"unparsable certificate: {e}") from None
 
 
+def verifiedServerChain(
+    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
+) -> tuple[x509.Certificate, ...]:
+    """
+    The server's chain, parsed and verified for the name we connect to (the
+    one place both TLS versions do this).
+    """
+    chain = loadChain(ders)
+    if config.verifier is not None:
+        config.verifier.verifyServer(chain, config.serverName, io.now())
+    return chain
+
+
+def verifiedClientChain(
+    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
+) -> tuple[x509.Certificate, ...]:
+    """
+    A client's non-empty chain, parsed and verified against our trust roots.
+    """
+    chain = loadChain(ders)
+    if config.verifier is None:
+        # Never accept a client certificate we cannot verify.
+        raise PeerError(A.bad_certificate, "no trust roots for client certificates")
+    config.verifier.verifyClient(chain, io.now())
+    return chain
+
+
 def checkSecureRenegotiation(
     hs: _Handshake12, received: bytes | None, expected: bytes, what: str
 ) -> None:
@@ -541,10 +568,7 @@ class _ClientExpectCertificate(_State):
         message = Certificate12.parse(body)
         if not message.certificates:
             raise PeerError(A.bad_certificate, "server sent no certificate")
-        chain = loadChain(message.certificates)
-        verifier = hs.config.verifier
-        if verifier is not None:
-            verifier.verifyServer(chain, hs.config.serverName, hs.io.now())
+        chain = verifiedServerChain(hs.config, hs.io, message.certificates)
         assert hs.suite is not None
         if not _keyTypeFits(_leafKeyType(chain[0]), hs.suite.keyExchange):
             raise PeerError(A.unsupported_certificate, "certificate key does not fit the suite")
@@ -854,12 +878,7 @@ class _ServerExpectCertificate(_State):
             if hs.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.handshake_failure, "client certificate required")
             return _ServerExpectClientKeyExchange(hs)
-        chain = loadChain(message.certificates)
-        verifier = hs.config.verifier
-        if verifier is None:
-            # Never accept a client certificate we cannot verify.
-            raise PeerError(A.bad_certificate, "no trust roots for client certificates")
-        verifier.verifyClient(chain, hs.io.now())
+        chain = verifiedClientChain(hs.config, hs.io, message.certificates)
         hs.peerChain = chain
         hs.io.emit(PeerCertificateReceived(chain))
         return _ServerExpectClientKeyExchange(hs)

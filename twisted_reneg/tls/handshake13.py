@@ -22,7 +22,7 @@ from .config import TLS12, TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
-from .handshake12 import HandshakeIO, loadChain
+from .handshake12 import HandshakeIO, verifiedClientChain, verifiedServerChain
 from .keyexchange import KeyShare
 from .keyschedule import (
     EarlySecret13,
@@ -414,11 +414,7 @@ class _ServerExpectCertificate(_State):
             if hs.config.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.certificate_required, "client certificate required")
             return _ServerExpectFinished(hs)
-        chain = loadChain(message.certificates)
-        verifier = hs.config.verifier
-        if verifier is None:
-            raise PeerError(A.bad_certificate, "no trust roots for client certificates")
-        verifier.verifyClient(chain, hs.io.now())
+        chain = verifiedClientChain(hs.config, hs.io, message.certificates)
         hs.peerChain = chain
         hs.io.emit(PeerCertificateReceived(chain))
         return _ServerExpectCertificateVerify(hs)
@@ -642,9 +638,7 @@ class _ClientExpectCertificate(_State):
             raise PeerError(A.illegal_parameter, "certificate_request_context must be empty")
         if not message.certificates:
             raise PeerError(A.decode_error, "server sent no certificate")
-        chain = loadChain(message.certificates)
-        if hs.config.verifier is not None:
-            hs.config.verifier.verifyServer(chain, hs.config.serverName, hs.io.now())
+        chain = verifiedServerChain(hs.config, hs.io, message.certificates)
         hs.peerChain = chain
         hs.io.emit(PeerCertificateReceived(chain))
         return _ClientExpectCertificateVerify(hs)

@@ -297,16 +297,23 @@ def _readRandom(reader: Reader) -> bytes:
     return reader.readBytes(32)
 
 
-@dataclass(frozen=True)
-class HelloRequest(HandshakeMessage):
-    msgType: ClassVar[HandshakeType] = HandshakeType.hello_request
+class _EmptyMessage(HandshakeMessage):
+    """
+    A message with no body (HelloRequest, ServerHelloDone): C{parse} then
+    insists the body is empty.
+    """
 
     @classmethod
-    def _read(cls, reader: Reader) -> HelloRequest:
+    def _read(cls: type[_M], reader: Reader) -> _M:
         return cls()
 
     def _write(self, writer: Writer) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class HelloRequest(_EmptyMessage):
+    msgType: ClassVar[HandshakeType] = HandshakeType.hello_request
 
 
 @dataclass(frozen=True)
@@ -480,15 +487,8 @@ class CertificateRequest12(HandshakeMessage):
 
 
 @dataclass(frozen=True)
-class ServerHelloDone(HandshakeMessage):
+class ServerHelloDone(_EmptyMessage):
     msgType: ClassVar[HandshakeType] = HandshakeType.server_hello_done
-
-    @classmethod
-    def _read(cls, reader: Reader) -> ServerHelloDone:
-        return cls()
-
-    def _write(self, writer: Writer) -> None:
-        pass
 
 
 @dataclass(frozen=True)
