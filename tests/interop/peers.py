@@ -143,6 +143,15 @@ class PeerServer:
         self.stop()
         raise AssertionError(f"{self.argv[0]} did not listen on {self.port}:\n{self.output()}")
 
+    def type(self, line: bytes) -> None:
+        """
+        Type a line into the server's standard input (s_server's commands:
+        C{r}, C{R}, C{k}, C{K}, or data to send).
+        """
+        assert self.process.stdin is not None
+        self.process.stdin.write(line)
+        self.process.stdin.flush()
+
     def stop(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.closed:
             self.process.stdin.close()

@@ -24,6 +24,7 @@ from .peers import (
     Collector,
     DigestEcho,
     OurServer,
+    PeerServer,
     connectOurClient,
     freePort,
     runScriptedClient,
@@ -239,32 +240,22 @@ class Watcher(Collector):
 class OurClientTests(TestCase):
     timeout = 60
 
-    async def sServer(self, port: int, *extra: str) -> Any:
-        argv = sServerArgv(port, cachedPKI().ecdsaServer, *extra)
-        # stdin stays open: commands are typed into it by the test.
-        import subprocess
-
-        process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        self.addCleanup(lambda: (process.kill(), process.wait()))
-        from .peers import isListening
-
-        while not isListening(port):
-            await deferLater(0.05)
-        return process
+    def sServer(self, port: int, *extra: str) -> PeerServer:
+        """
+        s_server without -rev: its standard input takes commands.
+        """
+        return startPeerServer(self, sServerArgv(port, cachedPKI().ecdsaServer, *extra), port)
 
     async def test_openSSLHelloRequest(self) -> None:
         """
         s_server's "r" command sends HelloRequest; we follow it.
         """
         port = freePort()
-        process = await self.sServer(port)
+        server = self.sServer(port)
         client = Watcher(b"first\n")
         connected = connectOurClient(ourClientOptions(), port, client)
         await deferLater(0.5)
-        process.stdin.write(b"r\n")
-        process.stdin.flush()
+        server.type(b"r\n")
         await deferLater(0.5)
         client.transport.write(b"second\n")
         await deferLater(0.3)
@@ -279,15 +270,14 @@ class OurClientTests(TestCase):
         """
         pki = cachedPKI()
         port = freePort()
-        process = await self.sServer(port, "-verify", "1", "-CAfile", pki.caPath)
+        server = self.sServer(port, "-verify", "1", "-CAfile", pki.caPath)
         client = Watcher(b"first\n")
         options = ourClientOptions(
             clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
         )
         connected = connectOurClient(options, port, client)
         await deferLater(0.5)
-        process.stdin.write(b"R\n")
-        process.stdin.flush()
+        server.type(b"R\n")
         await deferLater(0.5)
         client.transport.write(b"second\n")
         await deferLater(0.3)
@@ -298,7 +288,7 @@ class OurClientTests(TestCase):
 
     async def test_openSSLRefusesClientRenegotiation(self) -> None:
         port = freePort()
-        await self.sServer(port)
+        self.sServer(port)
         client = Watcher(b"first\n")
         connected = connectOurClient(ourClientOptions(), port, client)
         await deferLater(0.5)
@@ -317,7 +307,7 @@ class OurClientTests(TestCase):
 
     async def test_openSSLAllowsClientRenegotiation(self) -> None:
         port = freePort()
-        await self.sServer(port, "-client_renegotiation")
+        self.sServer(port, "-client_renegotiation")
         client = Watcher(b"first\n")
         connected = connectOurClient(ourClientOptions(), port, client)
         await deferLater(0.5)

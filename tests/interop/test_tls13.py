@@ -7,8 +7,6 @@ request modes.
 
 from __future__ import annotations
 
-import subprocess
-
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
@@ -22,7 +20,6 @@ from .peers import (
     OurServer,
     connectOurClient,
     freePort,
-    isListening,
     requirePeer,
     runScriptedClient,
     startPeerServer,
@@ -78,28 +75,20 @@ class OurClientTests(TestCase):
         port = freePort()
         argv = sServerArgv(port, cachedPKI().ecdsaServer)
         argv[argv.index("-tls1_2")] = "-tls1_3"
-        process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        self.addCleanup(lambda: (process.kill(), process.wait()))
-        while not isListening(port):
-            await pause(0.05)
+        server = startPeerServer(self, argv, port)
         client = Collector(b"first\n")
         done = connectOurClient(client13(), port, client)
         await pause(0.5)
         for command in (b"k\n", b"K\n"):
-            assert process.stdin is not None
-            process.stdin.write(command)
-            process.stdin.flush()
+            server.type(command)
             await pause(0.3)
         self.assertEqual(client.transport.session.keyUpdates, 2)
         client.transport.write(b"after updates\n")
         await pause(0.3)
         client.transport.loseConnection()
         await done
-        process.kill()
-        out = process.communicate()[0]
-        self.assertIn(b"after updates", out)
+        server.stop()
+        self.assertIn(b"after updates", server.stdout())
 
     async def test_rehandshakeIsKeyUpdateGnuTLS(self) -> None:
         """
