@@ -75,20 +75,32 @@ class EnginePair:
     def __init__(self, client: TLSConfig, server: TLSConfig) -> None:
         self.client = Side(TLSConnection(client))
         self.server = Side(TLSConnection(server))
+        #: every flight that crossed, as (sender, bytes): C{"client"} or C{"server"}.
+        self.wire: list[tuple[str, bytes]] = []
         self.client.connection.startHandshake()
         self.server.connection.startHandshake()
 
     def pump(self, maxRounds: int = 50) -> None:
         for _ in range(maxRounds):
             moved = False
-            for sender, receiver in ((self.client, self.server), (self.server, self.client)):
+            for name, sender, receiver in (
+                ("client", self.client, self.server),
+                ("server", self.server, self.client),
+            ):
                 data = sender.connection.dataToSend()
                 if data:
                     moved = True
+                    self.wire.append((name, data))
                     receiver.events.extend(receiver.connection.receiveData(data))
             if not moved:
                 return
         raise AssertionError("engines did not go quiet")
+
+    def sent(self, name: str) -> bytes:
+        """
+        All bytes C{name} (C{"client"} or C{"server"}) has sent so far.
+        """
+        return b"".join(data for sender, data in self.wire if sender == name)
 
     def handshake(self) -> EnginePair:
         self.pump()

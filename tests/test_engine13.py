@@ -13,7 +13,8 @@ from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS12, TLS13
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import KeysUpdated
-from twisted_reneg.tls.suites import TLS13_SUITES, NamedGroup
+from twisted_reneg.tls.handshake13 import HRR_RANDOM
+from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS13_SUITES, NamedGroup
 
 from .enginepair import EnginePair, clientConfig, serverConfig
 from .test_transport import Connected, clientOptions, serverOptions
@@ -56,7 +57,7 @@ class HandshakeTests(SynchronousTestCase):
                         (pair.server.received(), pair.client.received()), (b"ping", b"pong")
                     )
                     count += 1
-        self.assertEqual(count, 4 * 4 * 3)
+        self.assertEqual(count, 3 * 5 * 4)
 
     def test_helloRetryRequest(self) -> None:
         """
@@ -74,9 +75,38 @@ class HandshakeTests(SynchronousTestCase):
         session = pair.client.connection.session
         assert session is not None
         self.assertEqual(session.group, "x25519")
+        self.assertIn(HRR_RANDOM, pair.sent("server"))
         pair.client.connection.sendApplicationData(b"after retry")
         pair.pump()
         self.assertEqual(pair.server.received(), b"after retry")
+
+    def test_hybridPreferredWithClassicalShareBeside(self) -> None:
+        """
+        By default the client shares X25519MLKEM768 and x25519: a server
+        with the hybrid takes it, one without takes x25519, neither retries.
+        """
+        for serverGroups, expected in (
+            (DEFAULT_GROUPS, "X25519MLKEM768"),
+            ((NamedGroup.x25519, NamedGroup.secp256r1), "x25519"),
+        ):
+            pair = EnginePair(
+                clientConfig(minVersion=TLS13, maxVersion=TLS13),
+                serverConfig(maxVersion=TLS13, groups=serverGroups),
+            ).handshake()
+            session = pair.server.connection.session
+            assert session is not None
+            self.assertEqual(session.group, expected)
+            self.assertNotIn(HRR_RANDOM, pair.sent("server"))
+
+    def test_tls12NeverUsesTheHybrid(self) -> None:
+        """
+        A TLS 1.2 handshake falls to the first elliptic-curve group even
+        when both sides list the hybrid first.
+        """
+        pair = EnginePair(clientConfig(), serverConfig()).handshake()
+        session = pair.client.connection.session
+        assert session is not None
+        self.assertEqual((session.version, session.group), ("TLSv1.2", "x25519"))
 
     def test_noGroupAtAll(self) -> None:
         pair = EnginePair(

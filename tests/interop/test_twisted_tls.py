@@ -103,26 +103,28 @@ class _Echo(protocol.Protocol):
         self.transport.write(data)
 
 
+def listenTwisted(case: TestCase, identity: Identity, **kw: object) -> int:
+    cert = twistedCertificate(identity)
+    kw.setdefault("lowerMaximumSecurityTo", TLSVersion.TLSv1_2)
+    options = CertificateOptions(
+        privateKey=cert.privateKey.original,
+        certificate=cert.original,
+        raiseMinimumTo=TLSVersion.TLSv1_2,
+        **kw,  # type: ignore[arg-type]
+    )
+    factory = TLSMemoryBIOFactory(options, False, protocol.Factory.forProtocol(_Echo))
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[attr-defined]
+    case.addCleanup(port.stopListening)
+    return int(port.getHost().port)
+
+
 class OurClientTwistedServerTests(TestCase):
     timeout = 120
 
-    def listenTwisted(self, identity: Identity, **kw: object) -> int:
-        cert = twistedCertificate(identity)
-        options = CertificateOptions(
-            privateKey=cert.privateKey.original,
-            certificate=cert.original,
-            raiseMinimumTo=TLSVersion.TLSv1_2,
-            lowerMaximumSecurityTo=TLSVersion.TLSv1_2,
-            **kw,  # type: ignore[arg-type]
-        )
-        factory = TLSMemoryBIOFactory(options, False, protocol.Factory.forProtocol(_Echo))
-        port = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[attr-defined]
-        self.addCleanup(port.stopListening)
-        return int(port.getHost().port)
-
     async def test_everySuite(self) -> None:
         for suite in TLS12_SUITES:
-            port = self.listenTwisted(
+            port = listenTwisted(
+                self,
                 serverIdentityFor(suite.keyExchange),
                 acceptableCiphers=AcceptableCiphers.fromOpenSSLCipherString(
                     OPENSSL_CIPHERS[suite.name]
@@ -136,7 +138,8 @@ class OurClientTwistedServerTests(TestCase):
 
     async def test_clientCertificateAndBulk(self) -> None:
         pki = cachedPKI()
-        port = self.listenTwisted(
+        port = listenTwisted(
+            self,
             pki.rsaServer,
             verify=True,
             caCerts=[caCertificate().original],
@@ -151,3 +154,38 @@ class OurClientTwistedServerTests(TestCase):
         )
         self.assertEqual(digest(bytes(client.received)), digest(data))
         self.assertEqual(client.session.peerCertificate, pki.rsaServer.certificate)
+
+
+class TLS13HybridTests(TestCase):
+    """
+    TLS 1.3 with Twisted's TLS, whose bundled OpenSSL (3.5 and later) offers
+    and prefers X25519MLKEM768: we negotiate the hybrid both ways.
+    """
+
+    timeout = 60
+
+    async def test_ourServerNegotiatesHybrid(self) -> None:
+        server = OurServer(self, ourServerOptions(maxVersion="1.3"))
+        context = optionsForClientTLS("localhost", trustRoot=caCertificate())
+        client = await connectTwistedClient(
+            server.portNumber, context, Collector(b"hello\n", expected=6)
+        )
+        ours = await server.nextConnection()
+        self.assertEqual(bytes(client.received), b"hello\n")
+        self.assertEqual(ours.session.version, "TLSv1.3")
+        self.assertEqual(ours.session.group, "X25519MLKEM768")
+
+    async def test_ourClientNegotiatesHybrid(self) -> None:
+        port = listenTwisted(
+            self,
+            cachedPKI().ecdsaServer,
+            lowerMaximumSecurityTo=TLSVersion.TLSv1_3,
+        )
+        client = await connectOurClient(
+            ourClientOptions(minVersion="1.3", maxVersion="1.3"),
+            port,
+            Collector(b"hello\n", expected=6),
+        )
+        self.assertEqual(bytes(client.received), b"hello\n")
+        self.assertEqual(client.session.version, "TLSv1.3")
+        self.assertEqual(client.session.group, "X25519MLKEM768")

@@ -23,6 +23,7 @@ from .suites import (
     CipherSuite13,
     NamedGroup,
     SignatureScheme,
+    groupsForTLS12,
 )
 
 
@@ -129,6 +130,8 @@ class TLSConfig:
             raise ValueError("no cipher suites enabled")
         if not self.groups:
             raise ValueError("no key-exchange groups enabled")
+        if self.maxVersion == TLS12 and not groupsForTLS12(self.groups):
+            raise ValueError("TLS 1.2 needs an elliptic-curve group")
         if not TLS12 <= self.minVersion <= self.maxVersion <= TLS13:
             raise ValueError("versions must satisfy TLS 1.2 <= min <= max <= TLS 1.3")
         for name in self.alpnProtocols:

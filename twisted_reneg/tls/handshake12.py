@@ -72,6 +72,7 @@ from .suites import (
     KeyExchange,
     NamedGroup,
     SignatureScheme,
+    groupsForTLS12,
 )
 
 A = AlertDescription
@@ -459,7 +460,9 @@ class _ClientStart(_State):
         exts: list[tuple[int, bytes]] = []
         if config.serverName is not None and not _isIPAddress(config.serverName):
             exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
-        exts.append((ExtensionType.supported_groups, encodeUint16List(config.groups)))
+        exts.append(
+            (ExtensionType.supported_groups, encodeUint16List(groupsForTLS12(config.groups)))
+        )
         exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
         exts.append(
             (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes))
@@ -585,7 +588,7 @@ class _ClientExpectServerKeyExchange(_State):
         hs = self.hs
         config = hs.config
         ske = ServerKeyExchangeECDHE.parse(body)
-        if ske.group not in config.groups:
+        if ske.group not in groupsForTLS12(config.groups):
             raise PeerError(A.illegal_parameter, f"server chose group {ske.group:#06x}")
         if ske.signatureScheme not in config.signatureSchemes:
             raise PeerError(
@@ -723,7 +726,7 @@ class _ServerExpectClientHello(_State):
         clientGroups = (
             decodeUint16List(groupsRaw) if groupsRaw is not None else (int(NamedGroup.secp256r1),)
         )
-        group = next((g for g in config.groups if g in clientGroups), None)
+        group = next((g for g in groupsForTLS12(config.groups) if g in clientGroups), None)
 
         points = _ext(exts, ExtensionType.ec_point_formats)
         if points is not None and EC_POINT_FORMAT_UNCOMPRESSED not in decodeEcPointFormats(points):

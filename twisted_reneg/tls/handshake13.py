@@ -23,7 +23,7 @@ from .credentials import Credential, verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
 from .handshake12 import HandshakeIO, verifiedClientChain, verifiedServerChain
-from .keyexchange import KeyShare
+from .keyexchange import KeyShare, respond
 from .keyschedule import (
     EarlySecret13,
     MasterSecret13,
@@ -60,7 +60,14 @@ from .messages import (
     messageName,
 )
 from .records import tls13Protection
-from .suites import SUITES13_BY_CODE, CipherSuite13, NamedGroup, SignatureScheme
+from .suites import (
+    SUITES13_BY_CODE,
+    TLS13_ONLY_GROUPS,
+    CipherSuite13,
+    NamedGroup,
+    SignatureScheme,
+    groupsForTLS12,
+)
 
 A = AlertDescription
 _DER = Encoding.DER
@@ -91,7 +98,8 @@ class _Handshake13:
         self.transcript = Transcript()
         self.suite: CipherSuite13 | None = None
         self.group: NamedGroup | None = None
-        self.keyShare: KeyShare | None = None
+        #: client: the key shares we offered, by group.
+        self.keyShares: dict[int, KeyShare] = {}
         self.scheme: SignatureScheme | None = None
         self.serverName: str | None = None
         self.alpnProtocol: bytes | None = None
@@ -151,7 +159,7 @@ class _Handshake13:
             self.peerChain,
             self.applicationSecrets,
         )
-        self.keyShare = None
+        self.keyShares = {}
         self.master = None
         self.handshakeSecrets = None
 
@@ -309,8 +317,7 @@ class _ServerExpectClientHello(_State):
         if self.retryGroup is None:
             hs.transcript.chooseHash(suite.hashName)
         hs.transcript.update(raw)
-        hs.keyShare = KeyShare.generate(hs.group)
-        shared = hs.keyShare.exchange(shares[group])
+        ourPublic, shared = respond(hs.group, shares[group])
         serverHello = ServerHello(
             legacyVersion=TLS12,
             random=os.urandom(32),
@@ -322,7 +329,7 @@ class _ServerExpectClientHello(_State):
                     (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
                     (
                         int(ExtensionType.key_share),
-                        encodeKeyShareServer(group, hs.keyShare.publicBytes()),
+                        encodeKeyShareServer(group, ourPublic),
                     ),
                 )
             ),
@@ -461,24 +468,38 @@ class _ServerExpectFinished(_State):
 class _ClientStart(_State):
     def sendClientHello(self) -> _State:
         hs = self.hs
-        hello = _clientHello(hs.config, hs.config.groups[0], hs, os.urandom(32), os.urandom(32))
+        groups = initialShareGroups(hs.config.groups)
+        hello = _clientHello(hs.config, groups, hs, os.urandom(32), os.urandom(32))
         hs.send(hello.toBytes())
         return _ClientExpectServerHello(hs, hello)
 
 
+def initialShareGroups(groups: tuple[NamedGroup, ...]) -> tuple[NamedGroup, ...]:
+    """
+    The groups our first ClientHello carries shares for: the preferred one
+    and, when that is the hybrid, also the first classical group, so that a
+    server without ML-KEM need not send a HelloRetryRequest (as browsers do).
+    """
+    first = groups[0]
+    if first not in TLS13_ONLY_GROUPS:
+        return (first,)
+    classical = groupsForTLS12(groups)
+    return (first, classical[0]) if classical else (first,)
+
+
 def _clientHello(
     config: TLSConfig,
-    group: NamedGroup,
+    groups: tuple[NamedGroup, ...],
     hs: _Handshake13,
     random: bytes,
     sessionId: bytes,
     cookie: bytes | None = None,
 ) -> ClientHello:
     """
-    Our ClientHello, with one key share (for C{group}); after a
+    Our ClientHello, with key shares for C{groups}; after a
     HelloRetryRequest the same hello with the share asked for and the cookie.
     """
-    hs.keyShare = KeyShare.generate(group)
+    hs.keyShares = {g: KeyShare.generate(g) for g in groups}
     exts: list[tuple[int, bytes]] = []
     if config.serverName is not None and not _isAddress(config.serverName):
         exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
@@ -486,7 +507,10 @@ def _clientHello(
         (ExtensionType.supported_versions, encodeSupportedVersionsClient([TLS13])),
         (ExtensionType.supported_groups, encodeUint16List(config.groups)),
         (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
-        (ExtensionType.key_share, encodeKeyShareClient([(group, hs.keyShare.publicBytes())])),
+        (
+            ExtensionType.key_share,
+            encodeKeyShareClient([(g, share.publicBytes()) for g, share in hs.keyShares.items()]),
+        ),
     ]
     if cookie is not None:
         exts.append((ExtensionType.cookie, cookie))
@@ -543,14 +567,14 @@ class _ClientExpectServerHello(_State):
         if shareRaw is None:
             raise PeerError(A.missing_extension, "no key_share in ServerHello")
         group, public = decodeKeyShareServer(shareRaw)
-        assert hs.keyShare is not None
-        if group != hs.keyShare.group:
-            raise PeerError(A.illegal_parameter, "server key share for another group")
+        share = hs.keyShares.get(group)
+        if share is None:
+            raise PeerError(A.illegal_parameter, "server key share for a group we did not share")
         hs.suite, hs.group = suite, NamedGroup(group)
         if not self.retried:
             hs.transcript.chooseHash(suite.hashName)
         hs.transcript.update(raw)
-        hs.deriveHandshakeSecrets(hs.keyShare.exchange(public))
+        hs.deriveHandshakeSecrets(share.exchange(public))
         assert hs.handshakeSecrets is not None
         hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
         return _ClientExpectEncryptedExtensions(hs)
@@ -571,15 +595,14 @@ class _ClientExpectServerHello(_State):
         if selected is None or len(selected) != 2:
             raise PeerError(A.illegal_parameter, "HelloRetryRequest without a selected group")
         group = int.from_bytes(selected, "big")
-        assert hs.keyShare is not None
-        if group not in hs.config.groups or group == hs.keyShare.group:
+        if group not in hs.config.groups or group in hs.keyShares:
             raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
         hs.suite = suite
         hs.restartTranscriptForRetry(self.hello.toBytes())
         hs.transcript.update(raw)
         second = _clientHello(
             hs.config,
-            NamedGroup(group),
+            (NamedGroup(group),),
             hs,
             self.hello.random,
             self.hello.sessionId,

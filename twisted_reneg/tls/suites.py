@@ -22,6 +22,20 @@ class NamedGroup(IntEnum):
     secp384r1 = 0x0018
     x25519 = 0x001D
     x448 = 0x001E
+    #: draft-ietf-tls-ecdhe-mlkem: ML-KEM-768 and X25519 together, TLS 1.3 only.
+    X25519MLKEM768 = 0x11EC
+
+
+#: Groups that only exist in TLS 1.3 (a TLS 1.2 ServerKeyExchange cannot
+#: carry a KEM ciphertext).
+TLS13_ONLY_GROUPS = frozenset({NamedGroup.X25519MLKEM768})
+
+
+def groupsForTLS12(groups: tuple[NamedGroup, ...]) -> tuple[NamedGroup, ...]:
+    """
+    The elliptic-curve groups among C{groups}, in the same order.
+    """
+    return tuple(g for g in groups if g not in TLS13_ONLY_GROUPS)
 
 
 class SignatureScheme(IntEnum):
@@ -104,6 +118,7 @@ SUITES_BY_NAME: dict[str, CipherSuite] = {s.name: s for s in TLS12_SUITES}
 TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 
 DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.X25519MLKEM768,
     NamedGroup.x25519,
     NamedGroup.secp256r1,
     NamedGroup.secp384r1,
