@@ -11,8 +11,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS12, TLS13
+from twisted_reneg.tls.connection import TLSConnection
 from twisted_reneg.tls.errors import AlertDescription
-from twisted_reneg.tls.events import KeysUpdated
+from twisted_reneg.tls.events import ConnectionFailed, KeysUpdated
 from twisted_reneg.tls.handshake13 import HRR_RANDOM
 from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS13_SUITES, NamedGroup
 
@@ -139,6 +140,48 @@ class HandshakeTests(SynchronousTestCase):
             session = pair.client.connection.session
             assert session is not None
             self.assertEqual(session.version, "TLSv1.2")
+
+    def test_clientOfferingBothVersions(self) -> None:
+        """
+        A client offering TLS 1.3 and 1.2 gets 1.3 from a 1.3 server and
+        falls back to 1.2 (renegotiation included) with a 1.2-only server.
+        """
+        for serverMax, version in ((TLS13, "TLSv1.3"), (TLS12, "TLSv1.2")):
+            pair = EnginePair(
+                clientConfig(maxVersion=TLS13), serverConfig(maxVersion=serverMax)
+            ).handshake()
+            session = pair.client.connection.session
+            assert session is not None, version
+            self.assertEqual(session.version, version)
+            pair.client.connection.sendApplicationData(b"ping")
+            pair.server.connection.sendApplicationData(b"pong")
+            pair.pump()
+            self.assertEqual((pair.server.received(), pair.client.received()), (b"ping", b"pong"))
+        # The fallen-back connection is a full TLS 1.2 one: the server's
+        # HelloRequest renegotiates it.
+        pair.server.connection.rehandshake()
+        pair.pump()
+        renegotiated = pair.client.connection.session
+        assert renegotiated is not None
+        self.assertEqual(renegotiated.renegotiations, 1)
+
+    def test_downgradeSentinelRefused(self) -> None:
+        """
+        RFC 8446 4.1.3: someone strips our offer of TLS 1.3 (here: the
+        server sees a 1.2-only ClientHello) and a 1.3-capable server answers
+        with 1.2 and its sentinel: the client stops at the ServerHello with
+        illegal_parameter.  A 1.2-only server's answer passes that point and
+        fails later, on the signature over the (other) client random.
+        """
+        for serverMax, alert in ((TLS13, A.illegal_parameter), (TLS12, A.decrypt_error)):
+            victim = EnginePair(clientConfig(maxVersion=TLS13), serverConfig(maxVersion=serverMax))
+            victim.client.connection.dataToSend()  # the offer that never arrives
+            stripped = TLSConnection(clientConfig(maxVersion=TLS12))
+            stripped.startHandshake()
+            victim.server.connection.receiveData(stripped.dataToSend())
+            events = victim.client.connection.receiveData(victim.server.connection.dataToSend())
+            failure = next(e for e in events if isinstance(e, ConnectionFailed))
+            self.assertEqual(failure.error.alert, alert)
 
     def test_tls12OnlyServerRefusesATLS13OnlyClient(self) -> None:
         pair = EnginePair(

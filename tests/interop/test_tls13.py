@@ -67,6 +67,35 @@ class OurClientTests(TestCase):
         self.assertEqual(bytes(client.received), b"cba\n")
         self.assertEqual(client.session.group, "x25519")
 
+    async def test_offerBothVersions(self) -> None:
+        """
+        A client offering TLS 1.3 and 1.2 gets 1.3 from OpenSSL and GnuTLS
+        and falls back to 1.2 with servers limited to it.
+        """
+        identity = cachedPKI().ecdsaServer
+
+        def openssl13(port: int) -> list[str]:
+            argv = sServerArgv(port, identity, "-rev")
+            argv[argv.index("-tls1_2")] = "-tls1_3"
+            return argv
+
+        servers = [
+            (lambda port: sServerArgv(port, identity, "-rev"), "TLSv1.2"),
+            (openssl13, "TLSv1.3"),
+            (lambda port: gnutlsServArgv(port, identity, "NORMAL"), "TLSv1.3"),
+        ]
+        for argvFor, version in servers:
+            port = freePort()
+            startPeerServer(self, argvFor(port), port)
+            client = await connectOurClient(
+                ClientOptions(
+                    "localhost", trustRoots=[cachedPKI().caCertificate], maxVersion="1.3"
+                ),
+                port,
+                Collector(b"abc\n", expected=4),
+            )
+            self.assertEqual(client.session.version, version, argvFor(port)[:2])
+
     async def test_keyUpdatesBothWays(self) -> None:
         """
         s_server's "k" (no reply wanted) and "K" (reply requested, which we

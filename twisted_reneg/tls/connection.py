@@ -92,11 +92,12 @@ class TLSConnection:
         self._handshakeOut = bytearray()
         self._out: list[bytes] = []
         self._events: list[Event] = []
-        # A client that wants TLS 1.3 only starts a 1.3 handshake; a server
-        # starts ready for 1.2 and switches on a ClientHello offering 1.3.
+        # A client that can do TLS 1.3 starts a 1.3 handshake (which hands
+        # over to 1.2 if the server picks that); a server starts ready for
+        # 1.2 and switches on a ClientHello offering 1.3.
         self._handshake: Handshake12 | Handshake13 | None = (
             Handshake13(config, self)
-            if config.isClient and config.minVersion >= TLS13
+            if config.isClient and config.maxVersion >= TLS13
             else Handshake12(config, self)
         )
         #: TLS 1.3: the suite and current application traffic secrets
@@ -464,9 +465,12 @@ class TLSConnection:
             self._startPeerRenegotiation(msgType)
             if self._handshake is None:
                 return
-        self._handshake.receiveMessage(msgType, body, raw)
-        if self._handshake.complete:
-            result = self._handshake.result
+        handshake = self._handshake
+        handshake.receiveMessage(msgType, body, raw)
+        if isinstance(handshake, Handshake13) and handshake.fallback is not None:
+            self._handshake = handshake = handshake.fallback
+        if handshake.complete:
+            result = handshake.result
             assert result is not None
             self._handshake = None
             self._handshakeFinished(result)

@@ -79,6 +79,8 @@ A = AlertDescription
 
 #: RFC 8446 4.1.3 downgrade sentinel for a TLS 1.2 ServerHello.random.
 DOWNGRADE_TLS12 = b"DOWNGRD\x01"
+#: ... and for TLS 1.1 or below (refused here anyway, but the mark says more).
+DOWNGRADE_TLS11 = b"DOWNGRD\x00"
 
 
 class HandshakeIO(Protocol):
@@ -435,6 +437,21 @@ class Handshake12:
         """
         return not isinstance(self._state, _ClientStart | _ServerExpectClientHello)
 
+    @classmethod
+    def afterClientHello(
+        cls, config: TLSConfig, io: HandshakeIO, clientRandom: bytes, helloRaw: bytes
+    ) -> Handshake12:
+        """
+        Client: a TLS 1.2 handshake that takes over after a ClientHello
+        offering TLS 1.3 and 1.2 was answered with TLS 1.2.
+        """
+        handshake = cls(config, io)
+        hs = handshake._hs
+        hs.clientRandom = clientRandom
+        hs.transcript.update(helloRaw)
+        handshake._state = _ClientExpectServerHello(hs)
+        return handshake
+
     def start(self) -> None:
         """
         Client: send the ClientHello.
@@ -452,6 +469,21 @@ class Handshake12:
 # --- client -------------------------------------------------------------------
 
 
+def tls12HelloExtensions(config: TLSConfig, riValue: bytes) -> list[tuple[int, bytes]]:
+    """
+    The ClientHello extensions only TLS 1.2 uses, also sent by a client
+    that offers TLS 1.3 and 1.2 together.
+
+    @param riValue: RFC 5746 3.4/3.5: empty on the first handshake, our last
+        verify_data on a renegotiation.
+    """
+    exts = [(int(ExtensionType.ec_point_formats), encodeEcPointFormats())]
+    if config.offerExtendedMasterSecret:
+        exts.append((int(ExtensionType.extended_master_secret), b""))
+    exts.append((int(ExtensionType.renegotiation_info), encodeRenegotiationInfo(riValue)))
+    return exts
+
+
 class _ClientStart(_State):
     def sendClientHello(self) -> _State:
         hs = self.hs
@@ -463,7 +495,6 @@ class _ClientStart(_State):
         exts.append(
             (ExtensionType.supported_groups, encodeUint16List(groupsForTLS12(config.groups)))
         )
-        exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
         exts.append(
             (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes))
         )
@@ -474,13 +505,10 @@ class _ClientStart(_State):
                     encodeAlpn(config.alpnProtocols),
                 )
             )
-        if config.offerExtendedMasterSecret:
-            exts.append((ExtensionType.extended_master_secret, b""))
-        # RFC 5746 3.4/3.5: an empty renegotiation_info on the first
-        # handshake, our last verify_data on a renegotiation.
         previous = hs.previous
-        riValue = previous.clientVerifyData if previous is not None else b""
-        exts.append((ExtensionType.renegotiation_info, encodeRenegotiationInfo(riValue)))
+        exts += tls12HelloExtensions(
+            config, previous.clientVerifyData if previous is not None else b""
+        )
         hello = ClientHello(
             legacyVersion=TLS12,
             random=hs.clientRandom,

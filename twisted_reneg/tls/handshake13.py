@@ -3,9 +3,8 @@
 The TLS 1.3 handshake (RFC 8446), 1-RTT with (EC)DHE, client and server.
 
 Same shape as L{handshake12}: one state class per expected message, the
-per-handshake facts on a L{_Handshake13} thrown away at the end.  Not yet
-here (issue P4): HelloRetryRequest, PSK resumption, post-handshake
-authentication, and the client's fallback to TLS 1.2.
+per-handshake facts on a L{_Handshake13} thrown away at the end.  A client
+offering TLS 1.2 too hands over to L{Handshake12} when the server picks 1.2.
 """
 
 from __future__ import annotations
@@ -22,7 +21,15 @@ from .config import TLS12, TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
-from .handshake12 import HandshakeIO, verifiedClientChain, verifiedServerChain
+from .handshake12 import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    Handshake12,
+    HandshakeIO,
+    tls12HelloExtensions,
+    verifiedClientChain,
+    verifiedServerChain,
+)
 from .keyexchange import KeyShare, respond
 from .keyschedule import (
     EarlySecret13,
@@ -195,6 +202,16 @@ class Complete13(_State):
     pass
 
 
+class _FellBackToTLS12(_State):
+    """
+    Client: the server chose TLS 1.2; C{handshake} goes on from here.
+    """
+
+    def __init__(self, hs: _Handshake13, handshake: Handshake12) -> None:
+        super().__init__(hs)
+        self.handshake = handshake
+
+
 class Handshake13:
     """
     One TLS 1.3 handshake; the connection feeds it messages.
@@ -215,6 +232,15 @@ class Handshake13:
     @property
     def complete(self) -> bool:
         return isinstance(self._state, Complete13)
+
+    @property
+    def fallback(self) -> Handshake12 | None:
+        """
+        Client: the TLS 1.2 handshake to go on with, once the server has
+        chosen TLS 1.2.
+        """
+        state = self._state
+        return state.handshake if isinstance(state, _FellBackToTLS12) else None
 
     @property
     def started(self) -> bool:
@@ -503,8 +529,10 @@ def _clientHello(
     exts: list[tuple[int, bytes]] = []
     if config.serverName is not None and not _isAddress(config.serverName):
         exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
+    alsoTLS12 = config.minVersion <= TLS12
+    versions = [TLS13, TLS12] if alsoTLS12 else [TLS13]
     exts += [
-        (ExtensionType.supported_versions, encodeSupportedVersionsClient([TLS13])),
+        (ExtensionType.supported_versions, encodeSupportedVersionsClient(versions)),
         (ExtensionType.supported_groups, encodeUint16List(config.groups)),
         (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
         (
@@ -521,11 +549,15 @@ def _clientHello(
                 encodeAlpn(config.alpnProtocols),
             )
         )
+    suites = [s.code for s in config.tls13Suites]
+    if alsoTLS12:
+        exts += tls12HelloExtensions(config, b"")
+        suites += [s.code for s in config.cipherSuites]
     return ClientHello(
         legacyVersion=TLS12,
         random=random,
         sessionId=sessionId,  # middlebox compatibility mode (D.4)
-        cipherSuites=tuple(s.code for s in config.tls13Suites),
+        cipherSuites=tuple(suites),
         compressionMethods=b"\x00",
         extensions=Extensions(tuple((int(t), d) for t, d in exts)),
     )
@@ -549,6 +581,8 @@ class _ClientExpectServerHello(_State):
         hs = self.hs
         hello = ServerHello.parse(body)
         versionRaw = hello.extensions.get(ExtensionType.supported_versions)
+        if versionRaw is None and hs.config.minVersion <= TLS12 and not self.retried:
+            return self.fallBack(hello, body, raw)
         if versionRaw is None or decodeSupportedVersionServer(versionRaw) != TLS13:
             raise PeerError(A.protocol_version, "server did not choose TLS 1.3")
         if hello.sessionId != self.hello.sessionId:
@@ -578,6 +612,26 @@ class _ClientExpectServerHello(_State):
         assert hs.handshakeSecrets is not None
         hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
         return _ClientExpectEncryptedExtensions(hs)
+
+    def fallBack(self, hello: ServerHello, body: bytes, raw: bytes) -> _State:
+        """
+        The server answered our offer of TLS 1.3 and 1.2 with 1.2: a
+        L{Handshake12} takes over from our ClientHello.  RFC 8446 4.1.3: a
+        server able to do 1.3 marks its random when it picks an older
+        version; seeing the mark means someone removed our offer of 1.3.
+        """
+        hs = self.hs
+        if hello.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
+            raise PeerError(A.illegal_parameter, "downgrade sentinel in a TLS 1.2 ServerHello")
+        if hello.sessionId == self.hello.sessionId:
+            # Our session ID is random, for middleboxes: nothing to resume.
+            raise PeerError(A.illegal_parameter, "server resumed a session we never had")
+        hs.keyShares = {}
+        handshake = Handshake12.afterClientHello(
+            hs.config, hs.io, self.hello.random, self.hello.toBytes()
+        )
+        handshake.receiveMessage(HandshakeType.server_hello, body, raw)
+        return _FellBackToTLS12(hs, handshake)
 
     def retry(self, retry: ServerHello, suite: CipherSuite13, raw: bytes) -> _State:
         """
