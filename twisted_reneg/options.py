@@ -268,6 +268,11 @@ class ClientOptions(_Options):
         C{(certificateChain, privateKey)} pair, sent when the server asks.
     @param insecurelySkipVerification: accept any server certificate.  Only
         for tests against throwaway peers; logged loudly.
+    @param postHandshakeAuth: TLS 1.3: offer post-handshake authentication,
+        so the server may ask for a certificate after the handshake.
+        C{None} (the default) offers it when C{clientCertificate} is given;
+        C{True} always (without a certificate we then answer a request
+        with none).
     """
 
     def __init__(
@@ -277,6 +282,7 @@ class ClientOptions(_Options):
         trustRoots: Any = None,
         clientCertificate: Any = None,
         insecurelySkipVerification: bool = False,
+        postHandshakeAuth: bool | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -301,6 +307,7 @@ class ClientOptions(_Options):
             maxVersion=self.maxVersion,
             renegotiation=self.renegotiation,
             keyLog=self.keyLog,
+            postHandshakeAuth=postHandshakeAuth,
         )
 
 

@@ -49,6 +49,7 @@ from .tls.events import (
     Event,
     HandshakeCompleted,
     KeysUpdated,
+    PostHandshakeAuthCompleted,
     RenegotiationRequested,
 )
 from .tls.events import (
@@ -211,6 +212,8 @@ class TLSProtocol(ProtocolWrapper):
             self.transport.loseConnection()
         elif isinstance(event, KeysUpdated):
             self._keysUpdated(event)
+        elif isinstance(event, PostHandshakeAuthCompleted):
+            self._postHandshakeAuthCompleted(event.session)
         elif isinstance(event, RenegotiationRequested):
             self._log.info("TLS renegotiation started by the peer")
         elif isinstance(event, RenegotiationRefusedEvent):
@@ -219,6 +222,24 @@ class TLSProtocol(ProtocolWrapper):
             self._log.info(
                 "TLS warning alert received: {alert}", alert=alertName(event.description)
             )
+
+    def _postHandshakeAuthCompleted(self, session: TLSSession) -> None:
+        """
+        TLS 1.3: the client answered requestClientCertificate().  The
+        application hears it as it would a TLS 1.2 renegotiation with a
+        certificate request, so code written for either version works.
+        """
+        self._log.info(
+            "TLS post-handshake client authentication: peer certificate {peer}",
+            peer="present" if session.peerCertificate is not None else "absent",
+        )
+        pending, self._renegotiation = self._renegotiation, None
+        if pending is not None:
+            pending.succeed(session)
+        if IRenegotiationListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.renegotiationCompleted(session)
+        if IHandshakeListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.handshakeCompleted()
 
     def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
         if not event.renegotiation:

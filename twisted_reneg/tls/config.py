@@ -98,6 +98,10 @@ class TLSConfig:
     @ivar minVersion: lowest protocol version (L{TLS12} or L{TLS13}).
     @ivar maxVersion: highest protocol version.
     @ivar renegotiation: renegotiation and key-update policy.
+    @ivar postHandshakeAuth: client only: offer TLS 1.3 post-handshake
+        authentication.  C{None} (the default) offers it when we hold a
+        certificate; C{True} always (a client without one then answers a
+        request with an empty Certificate).
     @ivar keyLog: called with one NSS key log line (SSLKEYLOGFILE format)
         per handshake, for debugging with Wireshark; C{None} (the default)
         writes nothing anywhere.
@@ -120,12 +124,15 @@ class TLSConfig:
     maxVersion: int = TLS12
     renegotiation: RenegotiationPolicy = RenegotiationPolicy()
     keyLog: Callable[[str], None] | None = field(default=None, repr=False)
+    postHandshakeAuth: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.isClient and self.credential is None and not self.sniCredentials:
             raise ValueError("a server needs a certificate and key")
         if self.isClient and self.clientAuth is not ClientAuth.NONE:
             raise ValueError("clientAuth is a server setting")
+        if not self.isClient and self.postHandshakeAuth is not None:
+            raise ValueError("postHandshakeAuth is a client setting")
         if not self.cipherSuites:
             raise ValueError("no cipher suites enabled")
         if not self.groups:
@@ -137,6 +144,12 @@ class TLSConfig:
         for name in self.alpnProtocols:
             if not 1 <= len(name) <= 255:
                 raise ValueError(f"bad ALPN protocol name {name!r}")
+
+    @property
+    def offersPostHandshakeAuth(self) -> bool:
+        if self.postHandshakeAuth is None:
+            return self.credential is not None
+        return self.postHandshakeAuth
 
     def credentialFor(self, serverName: str | None) -> Credential | None:
         """

@@ -35,13 +35,15 @@ from .events import (
     Event,
     HandshakeCompleted,
     KeysUpdated,
+    PostHandshakeAuthCompleted,
     RenegotiationRefused,
     RenegotiationRequested,
 )
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
 from .handshake13 import Handshake13, HandshakeResult13, offersTLS13
-from .keyschedule import nextTrafficSecret13, trafficKeys13
+from .keyschedule import Transcript, nextTrafficSecret13, trafficKeys13
 from .messages import ClientHello, HandshakeType, HelloRequest, KeyUpdate, messageName
+from .postauth13 import CLIENT_AUTH_MESSAGES, ServerCertificateRequest, answerCertificateRequest
 from .reassembly import HandshakeBuffer
 from .records import ContentType, RecordProtection, RecordReader, RecordWriter, tls13Protection
 from .session import TLSSession
@@ -106,6 +108,10 @@ class TLSConnection:
         self._secrets13: list[bytes] = []
         self._keyUpdatePending = False
         self._keyUpdates = 0
+        #: TLS 1.3 with post-handshake auth offered: the main transcript to
+        #: fork each exchange from, and (server) the exchange running.
+        self._postAuthTranscript: Transcript | None = None
+        self._postAuth: ServerCertificateRequest | None = None
         self._previous: PreviousHandshake | None = None
         self._pendingAppData: list[bytes] = []
         self.session: TLSSession | None = None
@@ -264,11 +270,18 @@ class TLSConnection:
         configured client-certificate setting.  An empty answer is accepted;
         the new session then has no peer certificate and the caller decides.
 
+        On TLS 1.3 it sends a post-handshake CertificateRequest instead;
+        completion is L{PostHandshakeAuthCompleted}.  The client must have
+        offered post-handshake authentication.
+
         @raise LocalUsageError: as for L{rehandshake}, on a client, or while
             another renegotiation is running.
         """
         if self.isClient:
             raise LocalUsageError("only a server can request a client certificate")
+        if self.session is not None and self.session.version == "TLSv1.3":
+            self._requestPostHandshakeAuth()
+            return
         if self._handshake is not None:
             raise LocalUsageError("a renegotiation is already running")
         self._startRenegotiation(ClientAuth.REQUEST)
@@ -446,7 +459,7 @@ class TLSConnection:
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
         if self.session is not None and self.session.version == "TLSv1.3":
-            self._receivePostHandshake13(msgType, body)
+            self._receivePostHandshake13(msgType, body, raw)
             return
         if (
             msgType == HandshakeType.client_hello
@@ -549,6 +562,7 @@ class TLSConnection:
     def _handshakeFinished(self, result: HandshakeResult | HandshakeResult13) -> None:
         if isinstance(result, HandshakeResult13):
             self._suite13 = result.suite
+            self._postAuthTranscript = result.postHandshakeTranscript
             secrets = result.applicationSecrets
             self._secrets13 = [secrets.client, secrets.server]
             self.session = _sessionFrom13(result)
@@ -574,13 +588,64 @@ class TLSConnection:
 
     # --- TLS 1.3 post-handshake ---------------------------------------------
 
-    def _receivePostHandshake13(self, msgType: int, body: bytes) -> None:
+    def _receivePostHandshake13(self, msgType: int, body: bytes, raw: bytes) -> None:
         if msgType == HandshakeType.new_session_ticket and self.isClient:
             # Resumption is not implemented yet (issue P4): tickets are
             # dropped, which RFC 8446 allows.
             return
-        if msgType != HandshakeType.key_update:
+        if msgType == HandshakeType.key_update:
+            self._receiveKeyUpdate(body)
+        elif (
+            msgType == HandshakeType.certificate_request
+            and self.isClient
+            and self._postAuthTranscript is not None
+        ):
+            self._answerPostHandshakeAuth(body, raw)
+        elif msgType in CLIENT_AUTH_MESSAGES and self._postAuth is not None:
+            self._receivePostHandshakeAuth(msgType, body, raw)
+        else:
             raise UnexpectedMessage(("key_update",), messageName(msgType))
+
+    def _requestPostHandshakeAuth(self) -> None:
+        if self._closeSent or self._failure is not None or self._closeReceived:
+            raise LocalUsageError("connection is closed")
+        if self._postAuthTranscript is None:
+            raise LocalUsageError("the client did not offer TLS 1.3 post-handshake authentication")
+        if self._postAuth is not None:
+            raise LocalUsageError("a client certificate request is already running")
+        suite = self._suite13
+        assert suite is not None
+        self._postAuth = ServerCertificateRequest(
+            self.config, self, suite.hashName, self._postAuthTranscript.fork()
+        )
+        self._postAuth.send()
+        self._flushHandshake()
+
+    def _answerPostHandshakeAuth(self, body: bytes, raw: bytes) -> None:
+        assert self._suite13 is not None and self._postAuthTranscript is not None
+        answerCertificateRequest(
+            self.config,
+            self._suite13.hashName,
+            self._postAuthTranscript.fork(),
+            body,
+            raw,
+            self._secrets13[0],
+            self.sendHandshake,
+        )
+
+    def _receivePostHandshakeAuth(self, msgType: int, body: bytes, raw: bytes) -> None:
+        exchange = self._postAuth
+        assert exchange is not None and self.session is not None
+        exchange.receive(msgType, body, raw, self._secrets13[0])
+        if exchange.complete:
+            self._postAuth = None
+            self.session = replace(self.session, peerCertificates=exchange.chain)
+            self._events.append(PostHandshakeAuthCompleted(self.session))
+
+    def _receiveKeyUpdate(self, body: bytes) -> None:
+        if self._postAuth is not None and self._postAuth.answerStarted:
+            # The client's Certificate ... Finished come in a row.
+            raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
         update = KeyUpdate.parse(body)
         if self._handshakeIn.hasPartial():
             raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")

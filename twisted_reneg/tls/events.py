@@ -86,6 +86,16 @@ class KeysUpdated(Event):
 
 
 @dataclass(frozen=True)
+class PostHandshakeAuthCompleted(Event):
+    """
+    TLS 1.3 server: the client answered our post-handshake CertificateRequest;
+    C{session} holds its verified chain (none if it declined).
+    """
+
+    session: TLSSession
+
+
+@dataclass(frozen=True)
 class AlertReceived(Event):
     """
     A warning alert arrived (fatal alerts end in L{ConnectionFailed}).

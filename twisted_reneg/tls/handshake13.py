@@ -83,8 +83,8 @@ _DER = Encoding.DER
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 #: RFC 8446 4.4.3: what a CertificateVerify signature covers.
-_SERVER_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
-_CLIENT_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
+SERVER_SIGNATURE_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
+CLIENT_SIGNATURE_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,9 @@ class HandshakeResult13:
     alpnProtocol: bytes | None
     peerChain: tuple[x509.Certificate, ...] = field(repr=False)
     applicationSecrets: TrafficSecrets13 = field(repr=False)
+    #: when post-handshake authentication was offered: the transcript
+    #: through the client Finished, for the exchanges to fork from.
+    postHandshakeTranscript: Transcript | None = field(default=None, repr=False)
 
 
 class _Handshake13:
@@ -120,6 +123,8 @@ class _Handshake13:
         self.requestContext = b""
         self.ccsSeen = False
         self.retried = False
+        #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
+        self.postHandshakeAuth = False
         self.result: HandshakeResult13 | None = None
 
     def restartTranscriptForRetry(self, firstHello: bytes) -> None:
@@ -165,6 +170,7 @@ class _Handshake13:
             self.alpnProtocol,
             self.peerChain,
             self.applicationSecrets,
+            self.transcript.fork() if self.postHandshakeAuth else None,
         )
         self.keyShares = {}
         self.master = None
@@ -265,7 +271,7 @@ def offersTLS13(hello: ClientHello) -> bool:
     return data is not None and TLS13 in decodeSupportedVersionsClient(data)
 
 
-def _certificateMessage(credential: Credential | None, context: bytes = b"") -> bytes:
+def certificateMessage13(credential: Credential | None, context: bytes = b"") -> bytes:
     chain = credential.chain if credential is not None else ()
     return Certificate13(context, tuple(c.public_bytes(_DER) for c in chain)).toBytes()
 
@@ -300,6 +306,10 @@ class _ServerExpectClientHello(_State):
             raise PeerError(A.protocol_version, "client does not offer TLS 1.3")
         sni = exts.get(ExtensionType.server_name)
         hs.serverName = decodeServerName(sni) if sni is not None else None
+        pha = exts.get(ExtensionType.post_handshake_auth)
+        if pha is not None and pha != b"":
+            raise PeerError(A.decode_error, "post_handshake_auth must be empty")
+        hs.postHandshakeAuth = pha is not None
         credential = config.credentialFor(hs.serverName)
         assert credential is not None
         schemesRaw = exts.get(ExtensionType.signature_algorithms)
@@ -393,8 +403,8 @@ class _ServerExpectClientHello(_State):
                 ),
             )
             hs.send(request.toBytes())
-        hs.send(_certificateMessage(credential))
-        signature = credential.sign(scheme, _SERVER_CONTEXT + hs.transcript.digest())
+        hs.send(certificateMessage13(credential))
+        signature = credential.sign(scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
         hs.send(CertificateVerify(scheme, signature).toBytes())
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
         assert hs.master is not None
@@ -463,7 +473,7 @@ class _ServerExpectCertificateVerify(_State):
         verify = CertificateVerify.parse(body)
         if verify.signatureScheme not in hs.requestedSchemes:
             raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
-        content = _CLIENT_CONTEXT + hs.transcript.digest()
+        content = CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest()
         verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
         hs.transcript.update(raw)
         return _ServerExpectFinished(hs)
@@ -542,6 +552,9 @@ def _clientHello(
     ]
     if cookie is not None:
         exts.append((ExtensionType.cookie, cookie))
+    if config.offersPostHandshakeAuth:
+        hs.postHandshakeAuth = True
+        exts.append((ExtensionType.post_handshake_auth, b""))
     if config.alpnProtocols:
         exts.append(
             (
@@ -731,7 +744,7 @@ class _ClientExpectCertificateVerify(_State):
         verify = CertificateVerify.parse(body)
         if verify.signatureScheme not in hs.config.signatureSchemes:
             raise PeerError(A.illegal_parameter, "server signed with a scheme we did not offer")
-        content = _SERVER_CONTEXT + hs.transcript.digest()
+        content = SERVER_SIGNATURE_CONTEXT + hs.transcript.digest()
         verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
         hs.scheme = SignatureScheme(verify.signatureScheme)
         hs.transcript.update(raw)
@@ -776,10 +789,10 @@ def _sendClientCertificate(hs: _Handshake13) -> None:
         else None
     )
     if credential is None or scheme is None:
-        hs.send(_certificateMessage(None, hs.requestContext))
+        hs.send(certificateMessage13(None, hs.requestContext))
         return
-    hs.send(_certificateMessage(credential, hs.requestContext))
-    signature = credential.sign(scheme, _CLIENT_CONTEXT + hs.transcript.digest())
+    hs.send(certificateMessage13(credential, hs.requestContext))
+    signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest())
     hs.send(CertificateVerify(scheme, signature).toBytes())
 
 

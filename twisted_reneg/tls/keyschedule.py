@@ -134,6 +134,18 @@ class Transcript:
     def messages(self) -> bytes:
         return bytes(self._messages)
 
+    def fork(self) -> Transcript:
+        """
+        A transcript that goes on from this one's hash (without the raw
+        messages, which only TLS 1.2 needs): TLS 1.3 post-handshake
+        authentication branches off the finished handshake's transcript.
+        """
+        if self._hash is None:
+            raise ValueError("transcript hash not chosen yet")
+        forked = Transcript()
+        forked._hash = self._hash.copy()
+        return forked
+
 
 # --- TLS 1.3 (RFC 8446 section 7) --------------------------------------------
 

@@ -1,0 +1,168 @@
+# -*- test-case-name: tests.test_postauth13 -*-
+"""
+TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
+
+Each exchange is its own small handshake: the server's CertificateRequest,
+then the client's Certificate, CertificateVerify (with a certificate) and
+Finished.  Its transcript is the main handshake's, through the client
+Finished, plus its own messages only (RFC 8446 4.4, "Post-Handshake"), and
+its Finished key comes from the client's current application traffic
+secret.  The connection keeps the forked main transcript and hands it in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Callable
+
+from cryptography import x509
+
+from .config import TLSConfig
+from .credentials import verifySignature
+from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .events import PeerCertificateReceived
+from .handshake12 import HandshakeIO, verifiedClientChain
+from .handshake13 import CLIENT_SIGNATURE_CONTEXT, certificateMessage13
+from .keyschedule import Transcript, finishedVerifyData13
+from .messages import (
+    Certificate13,
+    CertificateRequest13,
+    CertificateVerify,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    decodeUint16List,
+    encodeUint16List,
+    messageName,
+)
+
+A = AlertDescription
+
+#: The message types a server may receive as part of an exchange.
+CLIENT_AUTH_MESSAGES = frozenset(
+    {HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished}
+)
+
+
+class ServerCertificateRequest:
+    """
+    Server side of one exchange: send the request, check the answer.
+
+    @ivar chain: once complete, the client's verified chain (empty if the
+        client declined).
+    """
+
+    def __init__(
+        self, config: TLSConfig, io: HandshakeIO, hashName: str, transcript: Transcript
+    ) -> None:
+        self._config = config
+        self._io = io
+        self._hashName = hashName
+        self._transcript = transcript
+        # Unique on the connection (RFC 8446 4.3.2): random is simplest.
+        self._context = os.urandom(32)
+        self._expected = HandshakeType.certificate
+        self.chain: tuple[x509.Certificate, ...] = ()
+        self.complete = False
+
+    @property
+    def answerStarted(self) -> bool:
+        """
+        Whether the client's Certificate has arrived (its answer is then
+        under way and nothing else may come in between).
+        """
+        return self._expected != HandshakeType.certificate
+
+    def send(self) -> None:
+        schemes = encodeUint16List(self._config.signatureSchemes)
+        request = CertificateRequest13(
+            self._context,
+            Extensions(((int(ExtensionType.signature_algorithms), schemes),)),
+        ).toBytes()
+        self._transcript.update(request)
+        self._io.sendHandshake(request)
+
+    def receive(self, msgType: int, body: bytes, raw: bytes, clientSecret: bytes) -> None:
+        """
+        Take the next message of the client's answer.
+
+        @param clientSecret: the client's current application traffic
+            secret, the Finished key's base.
+        """
+        if msgType != self._expected:
+            raise UnexpectedMessage((self._expected.name,), messageName(msgType))
+        if msgType == HandshakeType.certificate:
+            self._receiveCertificate(body)
+        elif msgType == HandshakeType.certificate_verify:
+            self._receiveCertificateVerify(body)
+        else:
+            verifyData = Finished.parse(body).verifyData
+            expected = finishedVerifyData13(
+                self._hashName, clientSecret, self._transcript.digest()
+            )
+            if not hmac.compare_digest(verifyData, expected):
+                raise PeerError(A.decrypt_error, "client Finished does not verify")
+            self.complete = True
+            return
+        self._transcript.update(raw)
+
+    def _receiveCertificate(self, body: bytes) -> None:
+        message = Certificate13.parse(body)
+        if message.context != self._context:
+            raise PeerError(A.illegal_parameter, "certificate_request_context does not match")
+        if not message.certificates:
+            # The client declined; as with a TLS 1.2 renegotiation, the
+            # application decides what that means.
+            self._expected = HandshakeType.finished
+            return
+        self.chain = verifiedClientChain(self._config, self._io, message.certificates)
+        self._io.emit(PeerCertificateReceived(self.chain))
+        self._expected = HandshakeType.certificate_verify
+
+    def _receiveCertificateVerify(self, body: bytes) -> None:
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in self._config.signatureSchemes:
+            raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
+        content = CLIENT_SIGNATURE_CONTEXT + self._transcript.digest()
+        verifySignature(self.chain[0], verify.signatureScheme, verify.signature, content, True)
+        self._expected = HandshakeType.finished
+
+
+def answerCertificateRequest(
+    config: TLSConfig,
+    hashName: str,
+    transcript: Transcript,
+    body: bytes,
+    raw: bytes,
+    clientSecret: bytes,
+    send: Callable[[bytes], None],
+) -> None:
+    """
+    Client side: answer a post-handshake CertificateRequest at once with
+    Certificate (empty without a usable credential), CertificateVerify and
+    Finished.
+
+    @param transcript: a fork of the main handshake's transcript, used up.
+    """
+    request = CertificateRequest13.parse(body)
+    schemesRaw = request.extensions.get(ExtensionType.signature_algorithms)
+    if schemesRaw is None:
+        raise PeerError(A.missing_extension, "CertificateRequest without signature_algorithms")
+    schemes = decodeUint16List(schemesRaw)
+    transcript.update(raw)
+    credential = config.credential
+    scheme = credential.chooseScheme(schemes, tls13=True) if credential is not None else None
+
+    def sendAndRecord(message: bytes) -> None:
+        transcript.update(message)
+        send(message)
+
+    if credential is None or scheme is None:
+        sendAndRecord(certificateMessage13(None, request.context))
+    else:
+        sendAndRecord(certificateMessage13(credential, request.context))
+        signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + transcript.digest())
+        sendAndRecord(CertificateVerify(scheme, signature).toBytes())
+    send(Finished(finishedVerifyData13(hashName, clientSecret, transcript.digest())).toBytes())
