@@ -7,14 +7,17 @@ in both request modes; rehandshake() as a key update on the transport.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS12, TLS13
-from twisted_reneg.tls.connection import TLSConnection
+from twisted_reneg.tls.connection import MAX_KEY_UPDATES_WITHOUT_DATA, TLSConnection
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import ConnectionFailed, KeysUpdated
 from twisted_reneg.tls.handshake13 import HRR_RANDOM
+from twisted_reneg.tls.messages import KeyUpdate
 from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS13_SUITES, NamedGroup
 
 from .enginepair import EnginePair, clientConfig, serverConfig
@@ -276,3 +279,62 @@ class KeyUpdateTests(SynchronousTestCase):
         c.flush()
         session = self.successResultOf(d)
         self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
+
+
+class KeyUpdateLimitTests(SynchronousTestCase):
+    def test_floodCutOff(self) -> None:
+        """
+        KeyUpdates with no application data between them are cut off past
+        the budget; the same number spread among data is fine.
+        """
+        pair = pair13()
+        for i in range(3 * MAX_KEY_UPDATES_WITHOUT_DATA):
+            if i % 2:
+                pair.client.connection._sendKeyUpdate(requested=False)
+            else:
+                pair.client.connection.rehandshake()
+            if i % 10 == 9:
+                pair.client.connection.sendApplicationData(b"x")
+            pair.pump()
+        self.assertIsNone(pair.server.failure())
+        flooded = pair13()
+        for _ in range(MAX_KEY_UPDATES_WITHOUT_DATA + 1):
+            flooded.client.connection._sendKeyUpdate(requested=False)
+        flooded.pump()
+        failure = flooded.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.unexpected_message)
+
+    def test_keyUpdateMustEndItsRecord(self) -> None:
+        """
+        RFC 8446 5.1: a message after a KeyUpdate in the same record would
+        be read under the wrong keys.
+        """
+        pair = pair13()
+        update = KeyUpdate(False).toBytes()
+        pair.client.connection.sendHandshake(update + update)
+        pair.client.connection._flushHandshake()
+        pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.unexpected_message)
+
+    def test_recordLimitUpdatesKeys(self) -> None:
+        """
+        A sender updates its keys before the suite's record limit for one
+        traffic secret; bulk data arrives whole across the updates.
+        """
+        limited = replace(TLS13_SUITES[0], recordLimit=4)
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13),
+            serverConfig(maxVersion=TLS13, tls13Suites=(limited,)),
+        ).handshake()
+        data = bytes(range(256)) * (20 * 64) + b"tail"
+        pair.server.connection.sendApplicationData(data)
+        pair.server.connection.sendApplicationData(b"more")
+        pair.pump()
+        self.assertEqual(pair.client.received(), data + b"more")
+        session = pair.client.connection.session
+        assert session is not None
+        self.assertEqual(session.keyUpdates, 5)
+        self.assertFalse(any(isinstance(e, ConnectionFailed) for e in pair.client.events))

@@ -44,16 +44,20 @@ TLS13 = 0x0304
 @dataclass(frozen=True)
 class RenegotiationPolicy:
     """
-    Rules for renegotiation (TLS 1.2) and key updates (TLS 1.3).
+    Rules for TLS 1.2 renegotiation.
 
     Defaults follow the project's security rules: servers refuse
     renegotiations started by clients; clients accept a secure HelloRequest,
     because real servers use it to ask for a client certificate.
 
+    TLS 1.3 key updates cannot be refused (RFC 8446 4.6.3: a request must
+    be answered); a flood of them is cut off by the connection instead
+    (L{connection.MAX_KEY_UPDATES_WITHOUT_DATA}).
+
     @ivar allowPeerInitiated: whether a renegotiation the peer starts is
         accepted.  C{None} means the default for our side.
-    @ivar maxPeerInitiated: how many peer-started renegotiations (or key
-        update requests) are accepted within C{windowSeconds}.
+    @ivar maxPeerInitiated: how many peer-started renegotiations are
+        accepted within C{windowSeconds}.
     @ivar windowSeconds: the rate-limit window.
     @ivar closeOnLimit: past the limit, close the connection with a fatal
         alert instead of refusing with a warning.

@@ -45,7 +45,14 @@ from .keyschedule import Transcript, nextTrafficSecret13, trafficKeys13
 from .messages import ClientHello, HandshakeType, HelloRequest, KeyUpdate, messageName
 from .postauth13 import CLIENT_AUTH_MESSAGES, ServerCertificateRequest, answerCertificateRequest
 from .reassembly import HandshakeBuffer
-from .records import ContentType, RecordProtection, RecordReader, RecordWriter, tls13Protection
+from .records import (
+    MAX_PLAINTEXT,
+    ContentType,
+    RecordProtection,
+    RecordReader,
+    RecordWriter,
+    tls13Protection,
+)
 from .session import TLSSession
 from .suites import CipherSuite13
 
@@ -55,6 +62,11 @@ A = AlertDescription
 #: allowed in a row before we call it a denial-of-service attempt, as Go's
 #: maxUselessRecords does.
 MAX_USELESS_RECORDS = 16
+
+#: KeyUpdates accepted in a row with no application data between them.  Each
+#: costs two key derivations and, when requested, a record in reply; a
+#: peer looping on them gets cut off, as rustls does.
+MAX_KEY_UPDATES_WITHOUT_DATA = 32
 
 _INITIAL_RECORD_VERSION = 0x0301
 
@@ -108,6 +120,7 @@ class TLSConnection:
         self._secrets13: list[bytes] = []
         self._keyUpdatePending = False
         self._keyUpdates = 0
+        self._keyUpdatesWithoutData = 0
         #: TLS 1.3 with post-handshake auth offered: the main transcript to
         #: fork each exchange from, and (server) the exchange running.
         self._postAuthTranscript: Transcript | None = None
@@ -243,7 +256,26 @@ class TLSConnection:
         if self.session is None:
             self._pendingAppData.append(bytes(data))
             return
-        self._out.extend(self._writer.writeRecords(ContentType.application_data, data))
+        self._writeApplicationData(data)
+
+    def _writeApplicationData(self, data: bytes | memoryview) -> None:
+        """
+        Seal application data; on TLS 1.3, update our keys whenever the
+        suite's record limit for one traffic secret is reached.
+        """
+        suite = self._suite13
+        if suite is None:
+            self._out.extend(self._writer.writeRecords(ContentType.application_data, data))
+            return
+        view = memoryview(data)
+        while view:
+            room = suite.recordLimit - self._writer.seq
+            if room <= 0:
+                self._sendKeyUpdate(requested=False)
+                continue
+            chunk = view[: room * MAX_PLAINTEXT]
+            self._out.extend(self._writer.writeRecords(ContentType.application_data, chunk))
+            view = view[len(chunk) :]
 
     def rehandshake(self) -> None:
         """
@@ -388,6 +420,7 @@ class TLSConnection:
             self._countUseless()
             return
         self._uselessRecords = 0
+        self._keyUpdatesWithoutData = 0
         appData.append(payload)
 
     def _countUseless(self) -> None:
@@ -584,7 +617,7 @@ class TLSConnection:
         self._flushHandshake()
         pending, self._pendingAppData = self._pendingAppData, []
         for chunk in pending:
-            self._out.extend(self._writer.writeRecords(ContentType.application_data, chunk))
+            self._writeApplicationData(chunk)
 
     # --- TLS 1.3 post-handshake ---------------------------------------------
 
@@ -647,6 +680,10 @@ class TLSConnection:
             # The client's Certificate ... Finished come in a row.
             raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
         update = KeyUpdate.parse(body)
+        if not self._keyUpdatePending:  # answers to our requests are not the peer's doing
+            self._keyUpdatesWithoutData += 1
+        if self._keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA:
+            raise PeerError(A.unexpected_message, "too many KeyUpdates without application data")
         if self._handshakeIn.hasPartial():
             raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
         self._rotate(read=True)

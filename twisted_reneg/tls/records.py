@@ -232,7 +232,7 @@ class RecordWriter:
         self._seq = 0
 
     def writeRecords(
-        self, contentType: int, data: bytes, maxFragment: int = MAX_PLAINTEXT
+        self, contentType: int, data: bytes | memoryview, maxFragment: int = MAX_PLAINTEXT
     ) -> list[bytes]:
         """
         Fragment C{data} and protect each fragment.

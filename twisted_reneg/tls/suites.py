@@ -9,7 +9,7 @@ to keep disabled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -170,6 +170,10 @@ def groupByName(name: str) -> NamedGroup:
 class CipherSuite13:
     """
     A TLS 1.3 cipher suite: only the AEAD and the hash.
+
+    @ivar recordLimit: records to protect under one traffic secret before
+        we update our keys (RFC 8446 5.5: 2^24.5 full-size records for
+        AES-GCM; ChaCha20-Poly1305 has no practical limit).
     """
 
     code: int
@@ -177,14 +181,18 @@ class CipherSuite13:
     aead: str
     keyLength: int
     hashName: str
+    recordLimit: int = field(default=1 << 62, compare=False)
 
     def __repr__(self) -> str:
         return f"<CipherSuite13 {self.name}>"
 
 
+#: Well inside RFC 8446's 2^24.5 for AES-GCM, as other stacks choose.
+_GCM_LIMIT = 1 << 23
+
 TLS13_SUITES: tuple[CipherSuite13, ...] = (
-    CipherSuite13(0x1301, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16, "sha256"),
+    CipherSuite13(0x1301, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16, "sha256", _GCM_LIMIT),
     CipherSuite13(0x1303, "TLS_CHACHA20_POLY1305_SHA256", "CHACHA20-POLY1305", 32, "sha256"),
-    CipherSuite13(0x1302, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32, "sha384"),
+    CipherSuite13(0x1302, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32, "sha384", _GCM_LIMIT),
 )
 SUITES13_BY_CODE: dict[int, CipherSuite13] = {s.code: s for s in TLS13_SUITES}
