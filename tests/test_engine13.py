@@ -7,6 +7,7 @@ in both request modes; rehandshake() as a key update on the transport.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -17,7 +18,14 @@ from twisted_reneg.tls.connection import MAX_KEY_UPDATES_WITHOUT_DATA, TLSConnec
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import ConnectionFailed, KeysUpdated
 from twisted_reneg.tls.handshake13 import HRR_RANDOM
-from twisted_reneg.tls.messages import KeyUpdate
+from twisted_reneg.tls.messages import (
+    ClientHello,
+    Extensions,
+    ExtensionType,
+    HandshakeType,
+    KeyUpdate,
+)
+from twisted_reneg.tls.records import ContentType
 from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS13_SUITES, NamedGroup
 
 from .enginepair import EnginePair, clientConfig, serverConfig
@@ -83,6 +91,45 @@ class HandshakeTests(SynchronousTestCase):
         pair.client.connection.sendApplicationData(b"after retry")
         pair.pump()
         self.assertEqual(pair.server.received(), b"after retry")
+
+    def test_retryCookieMustBeEchoed(self) -> None:
+        """
+        Our HelloRetryRequest carries a cookie; a second ClientHello without
+        it is missing_extension, with another one illegal_parameter.
+        """
+
+        def dropCookie(hello: ClientHello) -> ClientHello:
+            kept = tuple(e for e in hello.extensions.items if e[0] != ExtensionType.cookie)
+            return replace(hello, extensions=Extensions(kept))
+
+        def changeCookie(hello: ClientHello) -> ClientHello:
+            items = tuple(
+                (t, d[:-1] + bytes((d[-1] ^ 1,))) if t == ExtensionType.cookie else (t, d)
+                for t, d in hello.extensions.items
+            )
+            return replace(hello, extensions=Extensions(items))
+
+        for change, alert in (
+            (dropCookie, A.missing_extension),
+            (changeCookie, A.illegal_parameter),
+        ):
+            pair = EnginePair(
+                clientConfig(
+                    minVersion=TLS13,
+                    maxVersion=TLS13,
+                    groups=(NamedGroup.secp256r1, NamedGroup.x25519),
+                ),
+                serverConfig(maxVersion=TLS13, groups=(NamedGroup.x25519,)),
+            )
+            server = pair.server.connection
+            server.receiveData(pair.client.connection.dataToSend())
+            retry = server.dataToSend()
+            self.assertIn(HRR_RANDOM, retry)
+            pair.client.connection.receiveData(retry)
+            second = _rewriteClientHello(pair.client.connection.dataToSend(), change)
+            events = server.receiveData(second)
+            failure = next(e for e in events if isinstance(e, ConnectionFailed))
+            self.assertEqual(failure.error.alert, alert)
 
     def test_hybridPreferredWithClassicalShareBeside(self) -> None:
         """
@@ -338,3 +385,19 @@ class KeyUpdateLimitTests(SynchronousTestCase):
         assert session is not None
         self.assertEqual(session.keyUpdates, 5)
         self.assertFalse(any(isinstance(e, ConnectionFailed) for e in pair.client.events))
+
+
+def _rewriteClientHello(flight: bytes, change: Callable[[ClientHello], ClientHello]) -> bytes:
+    """
+    Rewrite the plaintext ClientHello record in C{flight} (other records,
+    such as a compatibility CCS, pass as they are).
+    """
+    out = bytearray()
+    while flight:
+        contentType, length = flight[0], int.from_bytes(flight[3:5], "big")
+        payload = flight[5 : 5 + length]
+        if contentType == ContentType.handshake and payload[0] == HandshakeType.client_hello:
+            payload = change(ClientHello.parse(payload[4:])).toBytes()
+        out += flight[:3] + len(payload).to_bytes(2, "big") + payload
+        flight = flight[5 + length :]
+    return bytes(out)

@@ -178,6 +178,23 @@ class OurServerTests(TestCase):
         self.assertEqual(ours.session.group, "x25519", result.text())
         self.assertEqual(bytes(ours.received), b"ping\n")
 
+    async def test_helloRetryRequestToGnuTLS(self) -> None:
+        """
+        gnutls-cli shares x25519 (and P-256); our server takes x448 only, so
+        GnuTLS must answer our retry, cookie echoed.
+        """
+        server = OurServer(self, ourServerOptions(maxVersion="1.3", groups=["x448"]))
+        priority = (
+            "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-X448"
+        )
+        result = await runScriptedClient(
+            gnutlsCliArgv(server.portNumber, priority),
+            [(b"Simple Client Mode", b"ping\n"), (b"ping\n", None)],
+        )
+        ours = await server.nextConnection()
+        self.assertEqual(ours.session.group, "x448", result.text())
+        self.assertEqual(bytes(ours.received), b"ping\n")
+
     async def test_clientCertificateFromOpenSSL(self) -> None:
         pki = cachedPKI()
         server = OurServer(

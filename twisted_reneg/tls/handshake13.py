@@ -51,6 +51,7 @@ from .messages import (
     HandshakeType,
     ServerHello,
     decodeAlpn,
+    decodeCookie,
     decodeKeyShareClient,
     decodeKeyShareServer,
     decodeServerName,
@@ -58,6 +59,7 @@ from .messages import (
     decodeSupportedVersionServer,
     decodeUint16List,
     encodeAlpn,
+    encodeCookie,
     encodeKeyShareClient,
     encodeKeyShareServer,
     encodeServerName,
@@ -283,9 +285,13 @@ class _ServerExpectClientHello(_State):
     expected = (HandshakeType.client_hello,)
     transcriptFirst = False
 
-    def __init__(self, hs: _Handshake13, retryGroup: int | None = None) -> None:
+    def __init__(
+        self, hs: _Handshake13, retryGroup: int | None = None, cookie: bytes = b""
+    ) -> None:
         super().__init__(hs)
         self.retryGroup = retryGroup
+        #: the cookie extension's body we sent in the HelloRetryRequest
+        self.cookie = cookie
 
     @property
     def ccsAllowed(self) -> bool:  # type: ignore[override]
@@ -336,6 +342,11 @@ class _ServerExpectClientHello(_State):
                 raise PeerError(
                     A.illegal_parameter, "second ClientHello does not follow the retry"
                 )
+            echoed = exts.get(ExtensionType.cookie)
+            if echoed is None:
+                raise PeerError(A.missing_extension, "second ClientHello without our cookie")
+            if not hmac.compare_digest(echoed, self.cookie):
+                raise PeerError(A.illegal_parameter, "second ClientHello with another cookie")
         group = next((g for g in config.groups if g in shares), None)
         if group is None:
             retryGroup = next((g for g in config.groups if g in clientGroups), None)
@@ -423,6 +434,10 @@ class _ServerExpectClientHello(_State):
         hs = self.hs
         hs.suite = suite
         hs.restartTranscriptForRetry(raw)
+        # RFC 8446 4.2.2: a cookie the client must echo.  We keep our state
+        # on the connection, so it only proves the second hello answers
+        # this retry; random bytes do that.
+        cookie = encodeCookie(os.urandom(32))
         retry = ServerHello(
             legacyVersion=TLS12,
             random=HRR_RANDOM,
@@ -433,6 +448,7 @@ class _ServerExpectClientHello(_State):
                 (
                     (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
                     (int(ExtensionType.key_share), group.to_bytes(2, "big")),
+                    (int(ExtensionType.cookie), cookie),
                 )
             ),
         )
@@ -440,8 +456,7 @@ class _ServerExpectClientHello(_State):
         if hello.sessionId:
             hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
         hs.retried = True
-        next = _ServerExpectClientHello(hs, retryGroup=group)
-        return next
+        return _ServerExpectClientHello(hs, retryGroup=group, cookie=cookie)
 
 
 class _ServerExpectCertificate(_State):
@@ -664,6 +679,9 @@ class _ClientExpectServerHello(_State):
         group = int.from_bytes(selected, "big")
         if group not in hs.config.groups or group in hs.keyShares:
             raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
+        cookie = retry.extensions.get(ExtensionType.cookie)
+        if cookie is not None:
+            decodeCookie(cookie)  # well formed, or decode_error
         hs.suite = suite
         hs.restartTranscriptForRetry(self.hello.toBytes())
         hs.transcript.update(raw)
@@ -673,7 +691,7 @@ class _ClientExpectServerHello(_State):
             hs,
             self.hello.random,
             self.hello.sessionId,
-            retry.extensions.get(ExtensionType.cookie),
+            cookie,
         )
         hs.send(second.toBytes())
         return _ClientExpectServerHello(hs, second, retried=True)

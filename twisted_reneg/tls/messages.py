@@ -252,6 +252,24 @@ def encodeRenegotiationInfo(value: bytes) -> bytes:
     return w.getvalue()
 
 
+def decodeCookie(data: bytes) -> bytes:
+    """
+    RFC 8446 4.2.2: C{opaque cookie<1..2^16-1>}.
+    """
+    reader = _parseWhole(data)
+    value = reader.readVector(2, 0xFFFF)
+    reader.expectEnd()
+    if not value:
+        raise DecodeError("empty cookie")
+    return value
+
+
+def encodeCookie(value: bytes) -> bytes:
+    w = Writer()
+    w.writeVector(2, value)
+    return w.getvalue()
+
+
 def decodeEmpty(data: bytes, name: str) -> None:
     if data:
         raise DecodeError(f"{name} extension must be empty")
