@@ -26,7 +26,7 @@ from twisted_reneg.tls.messages import (
     KeyUpdate,
 )
 from twisted_reneg.tls.records import ContentType
-from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS13_SUITES, NamedGroup
+from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, NamedGroup
 
 from .enginepair import EnginePair, clientConfig, serverConfig
 from .test_transport import Connected, clientOptions, serverOptions
@@ -401,3 +401,23 @@ def _rewriteClientHello(flight: bytes, change: Callable[[ClientHello], ClientHel
         out += flight[:3] + len(payload).to_bytes(2, "big") + payload
         flight = flight[5 + length :]
     return bytes(out)
+
+
+class SuiteOptionTests(SynchronousTestCase):
+    def test_suitesOfBothVersionsInOneList(self) -> None:
+        """
+        C{cipherSuites} takes TLS 1.2 and 1.3 names together; a version left
+        out keeps its defaults.
+        """
+        config = clientOptions(cipherSuites=["TLS_CHACHA20_POLY1305_SHA256"]).tlsConfig()
+        self.assertEqual([s.name for s in config.tls13Suites], ["TLS_CHACHA20_POLY1305_SHA256"])
+        self.assertEqual(config.cipherSuites, TLS12_SUITES)
+        mixed = serverOptions(
+            cipherSuites=["ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"]
+        ).tlsConfig()
+        self.assertEqual(
+            ([s.name for s in mixed.cipherSuites], [s.name for s in mixed.tls13Suites]),
+            (["ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"], ["TLS_AES_256_GCM_SHA384"]),
+        )
+        with self.assertRaises(ValueError):
+            clientOptions(cipherSuites=["TLS_AES_512_GCM_SHA999"])

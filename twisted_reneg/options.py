@@ -24,8 +24,11 @@ from .tls.config import TLS12, TLS13, ClientAuth, RenegotiationPolicy, TLSConfig
 from .tls.credentials import Credential, PeerVerifier
 from .tls.suites import (
     DEFAULT_GROUPS,
+    SUITES13_BY_NAME,
     TLS12_SUITES,
+    TLS13_SUITES,
     CipherSuite,
+    CipherSuite13,
     NamedGroup,
     groupByName,
     suiteByName,
@@ -45,10 +48,28 @@ def _version(value: str | int) -> int:
         raise ValueError(f"unsupported TLS version {value!r}; use '1.2' or '1.3'") from None
 
 
-def _suites(names: Iterable[str | CipherSuite] | None) -> tuple[CipherSuite, ...]:
+def _suites(
+    names: Iterable[str | CipherSuite | CipherSuite13] | None,
+) -> tuple[tuple[CipherSuite, ...], tuple[CipherSuite13, ...]]:
+    """
+    Split a list of suites by version: TLS 1.2 names and TLS 1.3 names
+    (C{TLS_AES_128_GCM_SHA256} ...) may be mixed; a version none of whose
+    suites are listed keeps its defaults.
+    """
     if names is None:
-        return TLS12_SUITES
-    return tuple(n if isinstance(n, CipherSuite) else suiteByName(n) for n in names)
+        return TLS12_SUITES, TLS13_SUITES
+    tls12: list[CipherSuite] = []
+    tls13: list[CipherSuite13] = []
+    for name in names:
+        if isinstance(name, CipherSuite13):
+            tls13.append(name)
+        elif isinstance(name, CipherSuite):
+            tls12.append(name)
+        elif name.upper() in SUITES13_BY_NAME:
+            tls13.append(SUITES13_BY_NAME[name.upper()])
+        else:
+            tls12.append(suiteByName(name))
+    return tuple(tls12) or TLS12_SUITES, tuple(tls13) or TLS13_SUITES
 
 
 def _groups(names: Iterable[str | NamedGroup] | None) -> tuple[NamedGroup, ...]:
@@ -159,7 +180,7 @@ class _Options:
         *,
         minVersion: str | int = "1.2",
         maxVersion: str | int = "1.2",
-        cipherSuites: Iterable[str | CipherSuite] | None = None,
+        cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None = None,
         groups: Iterable[str | NamedGroup] | None = None,
         acceptableProtocols: Iterable[bytes | str] | None = None,
         renegotiation: RenegotiationPolicy | None = None,
@@ -170,7 +191,7 @@ class _Options:
         self.maxVersion = _version(maxVersion)
         if self.minVersion > self.maxVersion:
             raise ValueError("minVersion is above maxVersion")
-        self.cipherSuites = _suites(cipherSuites)
+        self.cipherSuites, self.tls13Suites = _suites(cipherSuites)
         self.groups = _groups(groups)
         self.acceptableProtocols = _protocols(acceptableProtocols)
         self.renegotiation = renegotiation or RenegotiationPolicy()
@@ -227,6 +248,7 @@ class ServerOptions(_Options):
             credential=credential,
             sniCredentials={k: v for k, v in sni.items() if v is not None},
             cipherSuites=self.cipherSuites,
+            tls13Suites=self.tls13Suites,
             groups=self.groups,
             alpnProtocols=self.acceptableProtocols,
             verifier=verifier,
@@ -298,6 +320,7 @@ class ClientOptions(_Options):
             isClient=True,
             credential=_clientCredential(clientCertificate),
             cipherSuites=self.cipherSuites,
+            tls13Suites=self.tls13Suites,
             groups=self.groups,
             alpnProtocols=self.acceptableProtocols,
             serverName=hostname,

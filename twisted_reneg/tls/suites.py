@@ -196,3 +196,4 @@ TLS13_SUITES: tuple[CipherSuite13, ...] = (
     CipherSuite13(0x1302, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32, "sha384", _GCM_LIMIT),
 )
 SUITES13_BY_CODE: dict[int, CipherSuite13] = {s.code: s for s in TLS13_SUITES}
+SUITES13_BY_NAME: dict[str, CipherSuite13] = {s.name: s for s in TLS13_SUITES}
