@@ -33,6 +33,7 @@ from .tls.suites import (
     groupByName,
     suiteByName,
 )
+from .tls.tickets import DEFAULT_TICKET_LIFETIME, ClientSessionCache, TicketKeys
 
 _log = Logger()
 
@@ -224,6 +225,13 @@ class ServerOptions(_Options):
     @param trustRoots: CAs for client certificates (default: system bundle).
     @param sniMap: host name to a C{(certificateChain, privateKey)} pair or a
         Twisted C{PrivateCertificate}.
+    @param sessionTickets: issue TLS 1.3 session tickets and resume from
+        them (on by default).
+    @param ticketKeys: 32-byte secrets to seal tickets with, newest first;
+        give every process behind one address the same list so they resume
+        each other's sessions.  By default a random key per options object,
+        replaced every C{ticketLifetime} seconds.
+    @param ticketLifetime: how long a ticket stays valid, in seconds.
     """
 
     def __init__(
@@ -234,9 +242,13 @@ class ServerOptions(_Options):
         clientCertificates: str = "none",
         trustRoots: Any = None,
         sniMap: Mapping[str, Any] | None = None,
+        sessionTickets: bool = True,
+        ticketKeys: Sequence[bytes] | None = None,
+        ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
+        self.ticketKeys = TicketKeys(ticketKeys, ticketLifetime) if sessionTickets else None
         credential = _credential(certificateChain, privateKey)
         sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
         clientAuth = ClientAuth(clientCertificates)
@@ -258,6 +270,7 @@ class ServerOptions(_Options):
             maxVersion=self.maxVersion,
             renegotiation=self.renegotiation,
             keyLog=self.keyLog,
+            ticketKeys=self.ticketKeys,
         )
 
     @classmethod
@@ -295,6 +308,8 @@ class ClientOptions(_Options):
         C{None} (the default) offers it when C{clientCertificate} is given;
         C{True} always (without a certificate we then answer a request
         with none).
+    @param resumeSessions: keep the TLS 1.3 tickets servers send, by host
+        name and port, in C{sessionCache}, and resume with them.
     """
 
     def __init__(
@@ -305,10 +320,12 @@ class ClientOptions(_Options):
         clientCertificate: Any = None,
         insecurelySkipVerification: bool = False,
         postHandshakeAuth: bool | None = None,
+        resumeSessions: bool = True,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.hostname = hostname
+        self.sessionCache = ClientSessionCache() if resumeSessions else None
         if insecurelySkipVerification:
             _log.warn(
                 "TLS certificate verification is DISABLED for {hostname}: "

@@ -10,6 +10,8 @@ application moves over by changing one line.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail
@@ -51,6 +53,7 @@ from .tls.events import (
     KeysUpdated,
     PostHandshakeAuthCompleted,
     RenegotiationRequested,
+    SessionTicketReceived,
 )
 from .tls.events import (
     RenegotiationRefused as RenegotiationRefusedEvent,
@@ -148,6 +151,7 @@ class TLSProtocol(ProtocolWrapper):
         self._aborted = False
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
+        self._sessionCacheKey: tuple[str, int] = ("", 0)
         self._appPausedReading = False
         self._handshakeWaiters: list[Deferred[None]] = []
 
@@ -158,10 +162,16 @@ class TLSProtocol(ProtocolWrapper):
         alpn = None
         if IProtocolNegotiationFactory.providedBy(wrappedFactory):
             alpn = tuple(wrappedFactory.acceptableProtocols())
-        self._tls = TLSConnection(
-            self.factory.options.tlsConfig(alpn),
-            renegotiationFilter=self._applicationAllowsRenegotiation,
-        )
+        config = self.factory.options.tlsConfig(alpn)
+        cache = getattr(self.factory.options, "sessionCache", None)
+        if self.factory.isClient and cache is not None:
+            # Tickets are kept per server: the name we verify and the port.
+            port = getattr(transport.getPeer(), "port", 0)
+            self._sessionCacheKey = (config.serverName or "", port)
+            ticket = cache.take(self._sessionCacheKey, time.time())
+            if ticket is not None:
+                config = replace(config, resumeTicket=ticket)
+        self._tls = TLSConnection(config, renegotiationFilter=self._applicationAllowsRenegotiation)
         if self._connectWrapped:
             # ProtocolWrapper.makeConnection makes us provide what the TCP
             # transport provides (ITCPTransport...) and then tells the wrapped
@@ -214,6 +224,10 @@ class TLSProtocol(ProtocolWrapper):
             self._keysUpdated(event)
         elif isinstance(event, PostHandshakeAuthCompleted):
             self._postHandshakeAuthCompleted(event.session)
+        elif isinstance(event, SessionTicketReceived):
+            cache = getattr(self.factory.options, "sessionCache", None)
+            if cache is not None:
+                cache.store(self._sessionCacheKey, event.ticket)
         elif isinstance(event, RenegotiationRequested):
             self._log.info("TLS renegotiation started by the peer")
         elif isinstance(event, RenegotiationRefusedEvent):

@@ -25,6 +25,7 @@ from .suites import (
     SignatureScheme,
     groupsForTLS12,
 )
+from .tickets import ClientTicket13, TicketKeys
 
 
 class ClientAuth(Enum):
@@ -106,6 +107,10 @@ class TLSConfig:
         authentication.  C{None} (the default) offers it when we hold a
         certificate; C{True} always (a client without one then answers a
         request with an empty Certificate).
+    @ivar ticketKeys: server only: seal session tickets with these, and
+        accept them back; C{None} issues none.
+    @ivar resumeTicket: client only: a ticket to offer in this connection's
+        ClientHello (from L{tickets.ClientSessionCache}).
     @ivar keyLog: called with one NSS key log line (SSLKEYLOGFILE format)
         per handshake, for debugging with Wireshark; C{None} (the default)
         writes nothing anywhere.
@@ -129,6 +134,8 @@ class TLSConfig:
     renegotiation: RenegotiationPolicy = RenegotiationPolicy()
     keyLog: Callable[[str], None] | None = field(default=None, repr=False)
     postHandshakeAuth: bool | None = None
+    ticketKeys: TicketKeys | None = None
+    resumeTicket: ClientTicket13 | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.isClient and self.credential is None and not self.sniCredentials:

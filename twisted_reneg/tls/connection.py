@@ -13,6 +13,7 @@ connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -38,11 +39,19 @@ from .events import (
     PostHandshakeAuthCompleted,
     RenegotiationRefused,
     RenegotiationRequested,
+    SessionTicketReceived,
 )
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
 from .handshake13 import Handshake13, HandshakeResult13, offersTLS13
-from .keyschedule import Transcript, nextTrafficSecret13, trafficKeys13
-from .messages import ClientHello, HandshakeType, HelloRequest, KeyUpdate, messageName
+from .keyschedule import Transcript, nextTrafficSecret13, resumptionPsk13, trafficKeys13
+from .messages import (
+    ClientHello,
+    HandshakeType,
+    HelloRequest,
+    KeyUpdate,
+    NewSessionTicket13,
+    messageName,
+)
 from .postauth13 import CLIENT_AUTH_MESSAGES, ServerCertificateRequest, answerCertificateRequest
 from .reassembly import HandshakeBuffer
 from .records import (
@@ -55,6 +64,7 @@ from .records import (
 )
 from .session import TLSSession
 from .suites import CipherSuite13
+from .tickets import ClientTicket13, TicketKeys, TicketState13
 
 A = AlertDescription
 
@@ -67,6 +77,15 @@ MAX_USELESS_RECORDS = 16
 #: costs two key derivations and, when requested, a record in reply; a
 #: peer looping on them gets cut off, as rustls does.
 MAX_KEY_UPDATES_WITHOUT_DATA = 32
+
+#: Bytes of refused 0-RTT data a server skips before it gives up.  Our
+#: tickets never allow early data, so only a client resuming with another
+#: server's ticket sends any; OpenSSL's default max_early_data is the same.
+MAX_EARLY_DATA_SKIPPED = 16384
+
+#: NewSessionTickets a server sends after each TLS 1.3 handshake: one per
+#: connection a client may open in parallel, as OpenSSL does.
+TICKETS_PER_HANDSHAKE = 2
 
 _INITIAL_RECORD_VERSION = 0x0301
 
@@ -125,6 +144,8 @@ class TLSConnection:
         #: fork each exchange from, and (server) the exchange running.
         self._postAuthTranscript: Transcript | None = None
         self._postAuth: ServerCertificateRequest | None = None
+        self._resumptionMaster = b""
+        self._ticketsSent = 0
         self._previous: PreviousHandshake | None = None
         self._pendingAppData: list[bytes] = []
         self.session: TLSSession | None = None
@@ -408,6 +429,9 @@ class TLSConnection:
     def emit(self, event: Event) -> None:
         self._events.append(event)
 
+    def skipEarlyData(self) -> None:
+        self._reader.skipEarlyData(MAX_EARLY_DATA_SKIPPED)
+
     def now(self) -> datetime:
         return self._now()
 
@@ -596,10 +620,13 @@ class TLSConnection:
         if isinstance(result, HandshakeResult13):
             self._suite13 = result.suite
             self._postAuthTranscript = result.postHandshakeTranscript
+            self._resumptionMaster = result.resumptionMasterSecret
             secrets = result.applicationSecrets
             self._secrets13 = [secrets.client, secrets.server]
             self.session = _sessionFrom13(result)
             self._events.append(HandshakeCompleted(self.session))
+            if not self.isClient and self.config.ticketKeys is not None:
+                self._sendTickets(self.config.ticketKeys)
             if self._pendingAppData:
                 self._sendPendingAppData()
             return
@@ -621,12 +648,58 @@ class TLSConnection:
 
     # --- TLS 1.3 post-handshake ---------------------------------------------
 
+    def _sendTickets(self, keys: TicketKeys) -> None:
+        """
+        RFC 8446 4.6.1: tickets for resuming this session, each sealing its
+        own PSK (told apart by the nonce) and what the session proved.
+        """
+        suite, session = self._suite13, self.session
+        assert suite is not None and session is not None
+        now = self._now().timestamp()
+        for _ in range(TICKETS_PER_HANDSHAKE):
+            nonce = self._ticketsSent.to_bytes(8, "big")
+            self._ticketsSent += 1
+            state = TicketState13(
+                suite,
+                resumptionPsk13(suite.hashName, self._resumptionMaster, nonce),
+                now,
+                keys.lifetime,
+                session.serverName,
+                session.peerCertificates,
+            )
+            ticket = NewSessionTicket13(
+                lifetime=keys.lifetime,
+                ageAdd=int.from_bytes(os.urandom(4), "big"),
+                nonce=nonce,
+                ticket=keys.seal(state.toBytes()),
+            )
+            self.sendHandshake(ticket.toBytes())
+        self._flushHandshake()
+
+    def _receiveTicket(self, body: bytes) -> None:
+        message = NewSessionTicket13.parse(body)
+        suite, session = self._suite13, self.session
+        assert suite is not None and session is not None
+        if message.lifetime > 7 * 24 * 3600:
+            raise PeerError(A.illegal_parameter, "ticket lifetime over 7 days")
+        if message.lifetime == 0:
+            return  # RFC 8446 4.6.1: to be discarded at once
+        ticket = ClientTicket13(
+            ticket=message.ticket,
+            psk=resumptionPsk13(suite.hashName, self._resumptionMaster, message.nonce),
+            suite=suite,
+            receivedAt=self._now().timestamp(),
+            lifetime=message.lifetime,
+            ageAdd=message.ageAdd,
+            serverName=self.config.serverName,
+            peerChain=session.peerCertificates,
+        )
+        self._events.append(SessionTicketReceived(ticket))
+
     def _receivePostHandshake13(self, msgType: int, body: bytes, raw: bytes) -> None:
         if msgType == HandshakeType.new_session_ticket and self.isClient:
-            # Resumption is not implemented yet (issue P4): tickets are
-            # dropped, which RFC 8446 allows.
-            return
-        if msgType == HandshakeType.key_update:
+            self._receiveTicket(body)
+        elif msgType == HandshakeType.key_update:
             self._receiveKeyUpdate(body)
         elif (
             msgType == HandshakeType.certificate_request
@@ -764,10 +837,13 @@ def _sessionFrom13(result: HandshakeResult13, keyUpdates: int = 0) -> TLSSession
         version="TLSv1.3",
         cipherSuite=result.suite.name,
         group=result.group.name,
-        signatureScheme=result.serverSignatureScheme.name,
+        signatureScheme=(
+            result.serverSignatureScheme.name if result.serverSignatureScheme else None
+        ),
         serverName=result.serverName,
         alpnProtocol=result.alpnProtocol,
         peerCertificates=result.peerChain,
+        resumed=result.resumed,
         keyUpdates=keyUpdates,
     )
 

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from .errors import TLSAlertError, alertName
 from .session import TLSSession
+from .tickets import ClientTicket13
 
 
 class Event:
@@ -93,6 +94,16 @@ class PostHandshakeAuthCompleted(Event):
     """
 
     session: TLSSession
+
+
+@dataclass(frozen=True)
+class SessionTicketReceived(Event):
+    """
+    TLS 1.3 client: the server sent a ticket to resume this session with
+    (keep it in a L{tickets.ClientSessionCache}).
+    """
+
+    ticket: ClientTicket13
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,12 @@ class HandshakeIO(Protocol):
 
     def now(self) -> datetime: ...
 
+    def skipEarlyData(self) -> None:
+        """
+        TLS 1.3 server: the client offered 0-RTT, which we refuse; drop its
+        early records (RFC 8446 4.2.10).
+        """
+
 
 @dataclass(frozen=True)
 class PreviousHandshake:

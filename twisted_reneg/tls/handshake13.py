@@ -9,9 +9,10 @@ offering TLS 1.2 too hands over to L{Handshake12} when the server picks 1.2.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from cryptography import x509
@@ -37,9 +38,11 @@ from .keyschedule import (
     TrafficSecrets13,
     Transcript,
     finishedVerifyData13,
+    pskBinder13,
     trafficKeys13,
 )
 from .messages import (
+    PSK_DHE_KE,
     Certificate13,
     CertificateRequest13,
     CertificateVerify,
@@ -49,11 +52,14 @@ from .messages import (
     ExtensionType,
     Finished,
     HandshakeType,
+    OfferedPsks,
     ServerHello,
     decodeAlpn,
     decodeCookie,
     decodeKeyShareClient,
     decodeKeyShareServer,
+    decodePskModes,
+    decodeSelectedIdentity,
     decodeServerName,
     decodeSupportedVersionsClient,
     decodeSupportedVersionServer,
@@ -62,6 +68,7 @@ from .messages import (
     encodeCookie,
     encodeKeyShareClient,
     encodeKeyShareServer,
+    encodePskModes,
     encodeServerName,
     encodeSupportedVersionsClient,
     encodeUint16List,
@@ -77,6 +84,7 @@ from .suites import (
     SignatureScheme,
     groupsForTLS12,
 )
+from .tickets import ClientTicket13, TicketState13
 
 A = AlertDescription
 _DER = Encoding.DER
@@ -93,7 +101,8 @@ CLIENT_SIGNATURE_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 class HandshakeResult13:
     suite: CipherSuite13
     group: NamedGroup
-    serverSignatureScheme: SignatureScheme
+    #: C{None} when resumed: no certificate was signed with.
+    serverSignatureScheme: SignatureScheme | None
     serverName: str | None
     alpnProtocol: bytes | None
     peerChain: tuple[x509.Certificate, ...] = field(repr=False)
@@ -101,6 +110,9 @@ class HandshakeResult13:
     #: when post-handshake authentication was offered: the transcript
     #: through the client Finished, for the exchanges to fork from.
     postHandshakeTranscript: Transcript | None = field(default=None, repr=False)
+    #: RFC 8446 7.1, the base of the PSKs of tickets for this session.
+    resumptionMasterSecret: bytes = field(default=b"", repr=False)
+    resumed: bool = False
 
 
 class _Handshake13:
@@ -127,7 +139,15 @@ class _Handshake13:
         self.retried = False
         #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
         self.postHandshakeAuth = False
+        #: client: the ticket offered in our ClientHello, if any.
+        self.offeredTicket: ClientTicket13 | None = None
+        #: the resumption PSK in use, once both sides agreed on it.
+        self.psk: bytes | None = None
         self.result: HandshakeResult13 | None = None
+
+    @property
+    def resumed(self) -> bool:
+        return self.psk is not None
 
     def restartTranscriptForRetry(self, firstHello: bytes) -> None:
         """
@@ -146,6 +166,15 @@ class _Handshake13:
         self.transcript.update(raw)
         self.io.sendHandshake(raw)
 
+    def transcriptHashWith(self, partial: bytes) -> bytes:
+        """
+        The transcript hash as if C{partial} (a truncated ClientHello, for
+        a PSK binder) came next, leaving the transcript as it is.
+        """
+        forked = self.transcript.fork()
+        forked.update(partial)
+        return forked.digest()
+
     def protection(self, secret: bytes):  # type: ignore[no-untyped-def]
         suite = self.suite
         assert suite is not None
@@ -154,7 +183,8 @@ class _Handshake13:
 
     def deriveHandshakeSecrets(self, sharedSecret: bytes) -> None:
         assert self.suite is not None
-        handshake = EarlySecret13(self.suite.hashName).intoHandshake(sharedSecret)
+        early = EarlySecret13(self.suite.hashName, self.psk)
+        handshake = early.intoHandshake(sharedSecret)
         self.handshakeSecrets = handshake.trafficSecrets(self.transcript.digest())
         self.master = handshake.intoMaster()
 
@@ -163,7 +193,11 @@ class _Handshake13:
         return finishedVerifyData13(self.suite.hashName, secret, self.transcript.digest())
 
     def finish(self) -> None:
-        assert self.suite and self.group and self.scheme and self.applicationSecrets
+        """
+        The transcript now runs through the client Finished.
+        """
+        assert self.suite and self.group and self.applicationSecrets and self.master
+        assert self.scheme or self.resumed
         self.result = HandshakeResult13(
             self.suite,
             self.group,
@@ -173,7 +207,10 @@ class _Handshake13:
             self.peerChain,
             self.applicationSecrets,
             self.transcript.fork() if self.postHandshakeAuth else None,
+            self.master.resumptionMasterSecret(self.transcript.digest()),
+            self.resumed,
         )
+        self.psk = None
         self.keyShares = {}
         self.master = None
         self.handshakeSecrets = None
@@ -360,9 +397,18 @@ class _ServerExpectClientHello(_State):
             if chosen is None:
                 raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
             hs.alpnProtocol = chosen
-        hs.suite, hs.group, hs.scheme, hs.credential = suite, NamedGroup(group), scheme, credential
+        hs.suite, hs.group = suite, NamedGroup(group)
         if self.retryGroup is None:
             hs.transcript.chooseHash(suite.hashName)
+        accepted = self.acceptTicket(hello, raw, suite)
+        if accepted is None:
+            hs.scheme, hs.credential = scheme, credential
+        else:
+            hs.psk, hs.peerChain = accepted[1].psk, accepted[1].peerChain
+        if exts.get(ExtensionType.early_data) is not None:
+            # We never accept 0-RTT: the client's early records, under keys
+            # we will not derive, are skipped (RFC 8446 4.2.10).
+            hs.io.skipEarlyData()
         hs.transcript.update(raw)
         ourPublic, shared = respond(hs.group, shares[group])
         serverHello = ServerHello(
@@ -378,6 +424,11 @@ class _ServerExpectClientHello(_State):
                         int(ExtensionType.key_share),
                         encodeKeyShareServer(group, ourPublic),
                     ),
+                )
+                + (
+                    ((int(ExtensionType.pre_shared_key), accepted[0].to_bytes(2, "big")),)
+                    if accepted is not None
+                    else ()
                 )
             ),
         )
@@ -399,6 +450,9 @@ class _ServerExpectClientHello(_State):
                 )
             )
         hs.send(EncryptedExtensions(Extensions(tuple(ee))).toBytes())
+        if hs.resumed:
+            # RFC 8446 2.2: the PSK authenticates both sides, no certificates.
+            return self.sendFinished()
         if config.clientAuth is not ClientAuth.NONE:
             hs.certificateRequested = True
             hs.requestedSchemes = tuple(config.signatureSchemes)
@@ -417,13 +471,60 @@ class _ServerExpectClientHello(_State):
         hs.send(certificateMessage13(credential))
         signature = credential.sign(scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
         hs.send(CertificateVerify(scheme, signature).toBytes())
+        return self.sendFinished()
+
+    def sendFinished(self) -> _State:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.master is not None
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
-        assert hs.master is not None
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
         if hs.certificateRequested:
             return _ServerExpectCertificate(hs)
         return _ServerExpectFinished(hs)
+
+    def acceptTicket(
+        self, hello: ClientHello, raw: bytes, suite: CipherSuite13
+    ) -> tuple[int, TicketState13] | None:
+        """
+        RFC 8446 4.2.11: the first offered ticket we sealed, still valid,
+        for a suite with our hash and the same server name, whose binder
+        proves the client holds its PSK.  C{None} means a full handshake.
+
+        @raise PeerError: for a malformed offer or a binder that does not
+            verify (which no honest client sends).
+        """
+        hs = self.hs
+        exts = hello.extensions
+        offer = exts.get(ExtensionType.pre_shared_key)
+        if offer is None:
+            return None
+        if exts.types()[-1] != ExtensionType.pre_shared_key:
+            raise PeerError(A.illegal_parameter, "pre_shared_key is not the last extension")
+        modes = exts.get(ExtensionType.psk_key_exchange_modes)
+        if modes is None:
+            raise PeerError(A.missing_extension, "pre_shared_key without psk_key_exchange_modes")
+        keys = hs.config.ticketKeys
+        offered = OfferedPsks.parse(offer)
+        if keys is None or PSK_DHE_KE not in decodePskModes(modes):
+            return None
+        now = hs.io.now().timestamp()
+        for index, (identity, _age) in enumerate(offered.identities):
+            state = TicketState13.parse(keys.open(identity) or b"")
+            if (
+                state is None
+                or not state.validAt(now)
+                or state.suite.hashName != suite.hashName
+                or state.serverName != hs.serverName
+                or (hs.config.clientAuth is ClientAuth.REQUIRE and not state.peerChain)
+            ):
+                continue
+            truncated = raw[: len(raw) - len(offered.bindersBytes())]
+            expected = pskBinder13(suite.hashName, state.psk, hs.transcriptHashWith(truncated))
+            if not hmac.compare_digest(offered.binders[index], expected):
+                raise PeerError(A.decrypt_error, "PSK binder does not verify")
+            return index, state
+        return None
 
     def helloRetryRequest(
         self, hello: ClientHello, raw: bytes, suite: CipherSuite13, group: int
@@ -519,8 +620,17 @@ class _ServerExpectFinished(_State):
 class _ClientStart(_State):
     def sendClientHello(self) -> _State:
         hs = self.hs
-        groups = initialShareGroups(hs.config.groups)
-        hello = _clientHello(hs.config, groups, hs, os.urandom(32), os.urandom(32))
+        config = hs.config
+        ticket = config.resumeTicket
+        if (
+            ticket is not None
+            and ticket.validAt(hs.io.now().timestamp())
+            and ticket.serverName == config.serverName
+            and any(s.hashName == ticket.suite.hashName for s in config.tls13Suites)
+        ):
+            hs.offeredTicket = ticket
+        groups = initialShareGroups(config.groups)
+        hello = _clientHello(config, groups, hs, os.urandom(32), os.urandom(32))
         hs.send(hello.toBytes())
         return _ClientExpectServerHello(hs, hello)
 
@@ -581,7 +691,7 @@ def _clientHello(
     if alsoTLS12:
         exts += tls12HelloExtensions(config, b"")
         suites += [s.code for s in config.cipherSuites]
-    return ClientHello(
+    hello = ClientHello(
         legacyVersion=TLS12,
         random=random,
         sessionId=sessionId,  # middlebox compatibility mode (D.4)
@@ -589,6 +699,41 @@ def _clientHello(
         compressionMethods=b"\x00",
         extensions=Extensions(tuple((int(t), d) for t, d in exts)),
     )
+    ticket = hs.offeredTicket
+    return hello if ticket is None else _withTicket(hello, ticket, hs)
+
+
+def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: _Handshake13) -> ClientHello:
+    """
+    RFC 8446 4.2.11: offer C{ticket}: psk_key_exchange_modes, then
+    pre_shared_key last, its binder over the hello up to the binders.
+    """
+    hashName = ticket.suite.hashName
+    age = ticket.obfuscatedAge(hs.io.now().timestamp())
+    placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
+
+    def build(offer: OfferedPsks) -> ClientHello:
+        extra = (
+            (int(ExtensionType.psk_key_exchange_modes), encodePskModes(bytes((PSK_DHE_KE,)))),
+            (int(ExtensionType.pre_shared_key), offer.toBytes()),
+        )
+        return replace(hello, extensions=Extensions(hello.extensions.items + extra))
+
+    raw = build(placeholder).toBytes()
+    truncated = raw[: len(raw) - len(placeholder.bindersBytes())]
+    if hs.retried:
+        transcriptHash = hs.transcriptHashWith(truncated)
+    else:
+        first = Transcript()
+        first.chooseHash(hashName)
+        first.update(truncated)
+        transcriptHash = first.digest()
+    binder = pskBinder13(hashName, ticket.psk, transcriptHash)
+    return build(replace(placeholder, binders=(binder,)))
+
+
+def _hashLength(hashName: str) -> int:
+    return hashlib.new(hashName).digest_size
 
 
 class _ClientExpectServerHello(_State):
@@ -622,8 +767,11 @@ class _ClientExpectServerHello(_State):
             raise PeerError(A.illegal_parameter, "suite changed after HelloRetryRequest")
         if hello.random == HRR_RANDOM:
             return self.retry(hello, suite, raw)
+        allowed = {ExtensionType.supported_versions, ExtensionType.key_share}
+        if hs.offeredTicket is not None:
+            allowed.add(ExtensionType.pre_shared_key)
         for extType in hello.extensions.types():
-            if extType not in (ExtensionType.supported_versions, ExtensionType.key_share):
+            if extType not in allowed:
                 raise PeerError(A.unsupported_extension, f"extension {extType} in ServerHello")
         shareRaw = hello.extensions.get(ExtensionType.key_share)
         if shareRaw is None:
@@ -633,6 +781,14 @@ class _ClientExpectServerHello(_State):
         if share is None:
             raise PeerError(A.illegal_parameter, "server key share for a group we did not share")
         hs.suite, hs.group = suite, NamedGroup(group)
+        selected = hello.extensions.get(ExtensionType.pre_shared_key)
+        ticket = hs.offeredTicket
+        if selected is not None and ticket is not None:
+            if decodeSelectedIdentity(selected) != 0:
+                raise PeerError(A.illegal_parameter, "server selected a PSK we did not offer")
+            if suite.hashName != ticket.suite.hashName:
+                raise PeerError(A.illegal_parameter, "resumed with a suite of another hash")
+            hs.psk, hs.peerChain = ticket.psk, ticket.peerChain
         if not self.retried:
             hs.transcript.chooseHash(suite.hashName)
         hs.transcript.update(raw)
@@ -683,8 +839,11 @@ class _ClientExpectServerHello(_State):
         if cookie is not None:
             decodeCookie(cookie)  # well formed, or decode_error
         hs.suite = suite
+        hs.retried = True
         hs.restartTranscriptForRetry(self.hello.toBytes())
         hs.transcript.update(raw)
+        if hs.offeredTicket is not None and hs.offeredTicket.suite.hashName != suite.hashName:
+            hs.offeredTicket = None  # its binder could not cover this transcript
         second = _clientHello(
             hs.config,
             (NamedGroup(group),),
@@ -719,6 +878,8 @@ class _ClientExpectEncryptedExtensions(_State):
                 raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
             hs.alpnProtocol = chosen[0]
         hs.serverName = hs.config.serverName
+        if hs.resumed:
+            return _ClientExpectFinished(hs)
         return _ClientExpectCertificate(hs)
 
 

@@ -218,6 +218,12 @@ class EarlySecret13:
         self.hashName = hashName
         self._secret = hkdfExtract(hashName, b"", psk or b"")
 
+    def binderKey(self) -> bytes:
+        """
+        RFC 8446 7.1: the key of resumption PSK binders ("res binder").
+        """
+        return deriveSecret(self.hashName, self._secret, b"res binder", _emptyHash(self.hashName))
+
     def intoHandshake(self, sharedSecret: bytes) -> HandshakeSecret13:
         derived = deriveSecret(self.hashName, self._secret, b"derived", _emptyHash(self.hashName))
         return HandshakeSecret13(self.hashName, hkdfExtract(self.hashName, derived, sharedSecret))
@@ -286,6 +292,23 @@ def finishedVerifyData13(hashName: str, baseKey: bytes, transcriptHash: bytes) -
     size = _hashFactory(hashName)().digest_size
     finishedKey = hkdfExpandLabel(hashName, baseKey, b"finished", b"", size)
     return hmac.new(finishedKey, transcriptHash, _hashFactory(hashName)).digest()
+
+
+def resumptionPsk13(hashName: str, resumptionMasterSecret: bytes, nonce: bytes) -> bytes:
+    """
+    RFC 8446 4.6.1: the PSK one NewSessionTicket stands for.
+    """
+    size = _hashFactory(hashName)().digest_size
+    return hkdfExpandLabel(hashName, resumptionMasterSecret, b"resumption", nonce, size)
+
+
+def pskBinder13(hashName: str, psk: bytes, transcriptHash: bytes) -> bytes:
+    """
+    RFC 8446 4.2.11.2: a PSK binder, computed as a Finished is, from the
+    binder key, over the transcript up to the binders.
+    """
+    binderKey = EarlySecret13(hashName, psk).binderKey()
+    return finishedVerifyData13(hashName, binderKey, transcriptHash)
 
 
 def nextTrafficSecret13(hashName: str, trafficSecret: bytes) -> bytes:

@@ -714,3 +714,112 @@ class CertificateRequest13(HandshakeMessage):
     def _write(self, writer: Writer) -> None:
         writer.writeVector(1, self.context)
         self.extensions.serialize(writer, required=True)
+
+
+@dataclass(frozen=True)
+class NewSessionTicket13(HandshakeMessage):
+    """
+    TLS 1.3 NewSessionTicket (RFC 8446 4.6.1).
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.new_session_ticket
+
+    lifetime: int
+    ageAdd: int
+    nonce: bytes
+    ticket: bytes = field(repr=False)
+    extensions: Extensions = Extensions()
+
+    @classmethod
+    def _read(cls, reader: Reader) -> NewSessionTicket13:
+        lifetime = reader.readUint(4)
+        ageAdd = reader.readUint(4)
+        nonce = reader.readVector(1, 0xFF)
+        ticket = reader.readVector(2, 0xFFFF, minLength=1)
+        return cls(lifetime, ageAdd, nonce, ticket, Extensions.parse(reader))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint(self.lifetime, 4)
+        writer.writeUint(self.ageAdd, 4)
+        writer.writeVector(1, self.nonce)
+        writer.writeVector(2, self.ticket)
+        self.extensions.serialize(writer, required=True)
+
+
+#: RFC 8446 4.2.9: the only PSK mode we use, PSK with (EC)DHE.
+PSK_DHE_KE = 1
+
+#: Identities a server looks at in one pre_shared_key extension.
+MAX_PSK_IDENTITIES = 8
+
+
+@dataclass(frozen=True)
+class OfferedPsks:
+    """
+    A ClientHello's pre_shared_key (RFC 8446 4.2.11): identities with their
+    obfuscated ticket ages, and one binder per identity.
+    """
+
+    identities: tuple[tuple[bytes, int], ...]
+    binders: tuple[bytes, ...]
+
+    @classmethod
+    def parse(cls, data: bytes) -> OfferedPsks:
+        reader = _parseWhole(data)
+        identities: list[tuple[bytes, int]] = []
+        with reader.vector(2, 0xFFFF, minLength=7) as block:
+            while not block.atEnd() and len(identities) < MAX_PSK_IDENTITIES:
+                identity = block.readVector(2, 0xFFFF, minLength=1)
+                identities.append((identity, block.readUint(4)))
+            if not block.atEnd():
+                raise DecodeError("too many PSK identities")
+        binders: list[bytes] = []
+        with reader.vector(2, 0xFFFF, minLength=33) as block:
+            while not block.atEnd() and len(binders) < MAX_PSK_IDENTITIES:
+                binders.append(block.readVector(1, 0xFF, minLength=32))
+            if not block.atEnd():
+                raise DecodeError("too many PSK binders")
+        reader.expectEnd()
+        if len(identities) != len(binders):
+            raise DecodeError("pre_shared_key identities and binders differ in number")
+        return cls(tuple(identities), tuple(binders))
+
+    def toBytes(self) -> bytes:
+        w = Writer()
+        with w.lengthPrefixed(2):
+            for identity, age in self.identities:
+                w.writeVector(2, identity)
+                w.writeUint(age, 4)
+        w.writeBytes(self.bindersBytes())
+        return w.getvalue()
+
+    def bindersBytes(self) -> bytes:
+        """
+        The binders list as it ends the ClientHello: what the binders'
+        transcript leaves out (RFC 8446 4.2.11.2).
+        """
+        w = Writer()
+        with w.lengthPrefixed(2):
+            for binder in self.binders:
+                w.writeVector(1, binder)
+        return w.getvalue()
+
+
+def decodePskModes(data: bytes) -> bytes:
+    reader = _parseWhole(data)
+    modes = reader.readVector(1, 0xFF, minLength=1)
+    reader.expectEnd()
+    return modes
+
+
+def encodePskModes(modes: bytes) -> bytes:
+    w = Writer()
+    w.writeVector(1, modes)
+    return w.getvalue()
+
+
+def decodeSelectedIdentity(data: bytes) -> int:
+    reader = _parseWhole(data)
+    value = reader.readUint16()
+    reader.expectEnd()
+    return value

@@ -267,6 +267,10 @@ class RecordWriter:
         return _header.pack(contentType, self.recordVersion, len(body)) + body
 
 
+#: L{RecordReader._nextRecord}: a record was dropped, look at the next one.
+_SKIPPED = object()
+
+
 class RecordReader:
     """
     The receiving direction: bytes in, whole records out.
@@ -282,6 +286,7 @@ class RecordReader:
         self._protection: RecordProtection | None = None
         self._seq = 0
         self._buf = bytearray()
+        self._skipBudget = 0
         self._pos = 0
 
     @property
@@ -303,12 +308,25 @@ class RecordReader:
     def hasBufferedData(self) -> bool:
         return self._pos < len(self._buf)
 
+    def skipEarlyData(self, budget: int) -> None:
+        """
+        Drop records that do not decrypt under the current keys, up to
+        C{budget} bytes, until one does: a TLS 1.3 server refusing 0-RTT
+        this way skips the client's early data (RFC 8446 4.2.10).
+        """
+        self._skipBudget = budget
+
     def nextRecord(self) -> tuple[int, bytes] | None:
         """
         @return: C{(contentType, plaintext)} of the next complete record, or
             C{None} if none is buffered yet.
         @raise PeerError: for a malformed, oversized or unauthentic record.
         """
+        while (record := self._nextRecord()) is _SKIPPED:
+            pass
+        return record  # type: ignore[return-value]
+
+    def _nextRecord(self) -> tuple[int, bytes] | None | object:
         buf, pos = self._buf, self._pos
         available = len(buf) - pos
         if available < HEADER_LENGTH:
@@ -349,8 +367,20 @@ class RecordReader:
                 raise PeerError(AlertDescription.unexpected_message, "sequence number exhausted")
             # A view, not a copy, of the ciphertext; released before the
             # buffer may be resized below.
-            with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
-                plaintext = protection.open(contentType, self._seq, fragment)
+            try:
+                with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
+                    plaintext = protection.open(contentType, self._seq, fragment)
+            except PeerError:
+                if not self._skipBudget or contentType != ContentType.application_data:
+                    raise
+                if length > self._skipBudget:
+                    raise PeerError(
+                        AlertDescription.unexpected_message, "too much early data"
+                    ) from None
+                self._skipBudget -= length
+                self._pos = end
+                return _SKIPPED
+            self._skipBudget = 0
             self._seq += 1
             if protection.hidesContentType:
                 contentType, plaintext = _innerPlaintext(plaintext)

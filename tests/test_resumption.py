@@ -1,0 +1,345 @@
+# -*- test-case-name: tests.test_resumption -*-
+"""
+TLS 1.3 session resumption (RFC 8446 2.2, 4.2.11, 4.6.1) in memory:
+tickets issued and resumed (psk_dhe_ke), binders checked, tickets refused
+for the wrong key, hash, name, age or client-certificate need, key
+rotation and shared keys, 0-RTT refused cleanly, and the transport's
+client-side cache.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.config import TLS13, ClientAuth, TLSConfig
+from twisted_reneg.tls.connection import TICKETS_PER_HANDSHAKE, TLSConnection
+from twisted_reneg.tls.errors import AlertDescription, PeerError
+from twisted_reneg.tls.events import ConnectionFailed, SessionTicketReceived
+from twisted_reneg.tls.handshake13 import HRR_RANDOM
+from twisted_reneg.tls.messages import ClientHello, Extensions, ExtensionType, OfferedPsks
+from twisted_reneg.tls.records import ContentType, RecordReader, RecordWriter, tls13Protection
+from twisted_reneg.tls.suites import TLS13_SUITES, NamedGroup
+from twisted_reneg.tls.tickets import ClientSessionCache, ClientTicket13, TicketKeys
+
+from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from .test_engine13 import _rewriteClientHello
+from .test_transport import Connected, clientOptions, serverOptions
+
+A = AlertDescription
+_DER = Encoding.DER
+AES128, CHACHA, AES256 = TLS13_SUITES
+
+
+def client13(**kw: object) -> TLSConfig:
+    return clientConfig(minVersion=TLS13, maxVersion=TLS13, **kw)
+
+
+def server13(keys: TicketKeys, **kw: object) -> TLSConfig:
+    return serverConfig(maxVersion=TLS13, ticketKeys=keys, **kw)
+
+
+def tickets(side_events: list) -> list[ClientTicket13]:
+    return [e.ticket for e in side_events if isinstance(e, SessionTicketReceived)]
+
+
+def fullThenResume(
+    keys: TicketKeys,
+    first: dict | None = None,
+    second: dict | None = None,
+    server: dict | None = None,
+) -> tuple[EnginePair, EnginePair]:
+    """
+    A full handshake that yields tickets, then a connection offering one.
+    """
+    full = EnginePair(client13(**(first or {})), server13(keys, **(server or {}))).handshake()
+    ticket = tickets(full.client.events)[0]
+    resumed = EnginePair(
+        client13(resumeTicket=ticket, **(second or first or {})),
+        server13(keys, **(server or {})),
+    ).handshake()
+    return full, resumed
+
+
+class ResumptionTests(SynchronousTestCase):
+    def test_ticketsThenResumed(self) -> None:
+        keys = TicketKeys()
+        full, resumed = fullThenResume(keys)
+        self.assertEqual(len(tickets(full.client.events)), TICKETS_PER_HANDSHAKE)
+        first = full.client.connection.session
+        session = resumed.client.connection.session
+        assert first is not None and session is not None
+        self.assertFalse(first.resumed)
+        self.assertTrue(session.resumed)
+        self.assertTrue(resumed.server.connection.session.resumed)  # type: ignore[union-attr]
+        self.assertIsNone(session.signatureScheme)
+        self.assertEqual(session.peerCertificates, first.peerCertificates)
+        # No certificate crossed the wire the second time.
+        self.assertNotIn(
+            cachedPKI().ecdsaServer.certificate.public_bytes(_DER), resumed.sent("server")
+        )
+        resumed.client.connection.sendApplicationData(b"ping")
+        resumed.server.connection.sendApplicationData(b"pong")
+        resumed.pump()
+        self.assertEqual(
+            (resumed.server.received(), resumed.client.received()), (b"ping", b"pong")
+        )
+        # A resumed session gets fresh tickets, to resume again.
+        self.assertEqual(len(tickets(resumed.client.events)), TICKETS_PER_HANDSHAKE)
+
+    def test_everySuite(self) -> None:
+        """
+        A ticket resumes under any suite with its hash: SHA-256 tickets
+        across AES-128-GCM and ChaCha20, SHA-384 ones only under AES-256.
+        """
+        keys = TicketKeys()
+        cases = [
+            (AES128, CHACHA, True),
+            (CHACHA, AES128, True),
+            (AES256, AES256, True),
+            (AES128, AES256, False),
+        ]
+        for issuedUnder, resumedUnder, expected in cases:
+            _, resumed = fullThenResume(
+                keys, {"tls13Suites": (issuedUnder,)}, {"tls13Suites": (resumedUnder,)}
+            )
+            session = resumed.client.connection.session
+            assert session is not None
+            self.assertEqual((session.cipherSuite, session.resumed), (resumedUnder.name, expected))
+
+    def test_afterHelloRetryRequest(self) -> None:
+        """
+        After a retry the binder covers the retry's transcript.
+        """
+        keys = TicketKeys()
+        retrying = {"groups": (NamedGroup.secp256r1, NamedGroup.x25519)}
+        full, resumed = fullThenResume(keys, retrying, server={"groups": (NamedGroup.x25519,)})
+        self.assertIn(HRR_RANDOM, resumed.sent("server"))
+        self.assertTrue(resumed.client.connection.session.resumed)  # type: ignore[union-attr]
+
+    def test_otherServersTicketMeansFullHandshake(self) -> None:
+        full = EnginePair(client13(), server13(TicketKeys())).handshake()
+        ticket = tickets(full.client.events)[0]
+        again = EnginePair(client13(resumeTicket=ticket), server13(TicketKeys())).handshake()
+        session = again.client.connection.session
+        assert session is not None
+        self.assertFalse(session.resumed)
+        self.assertIsNotNone(session.signatureScheme)
+
+    def test_sharedKeysResumeAcrossServers(self) -> None:
+        """
+        Processes given the same ticket keys resume each other's sessions;
+        a rotated list (new key first, old one kept) still opens old tickets.
+        """
+        old, new = os.urandom(32), os.urandom(32)
+        full = EnginePair(client13(), server13(TicketKeys([old]))).handshake()
+        ticket = tickets(full.client.events)[0]
+        again = EnginePair(client13(resumeTicket=ticket), server13(TicketKeys([new, old])))
+        again.handshake()
+        self.assertTrue(again.client.connection.session.resumed)  # type: ignore[union-attr]
+        with self.assertRaises(ValueError):
+            TicketKeys([b"short"])
+
+    def test_rotation(self) -> None:
+        """
+        Generated keys are replaced every lifetime; the previous key opens
+        tickets one more lifetime, then not.
+        """
+        now = [1000.0]
+        keys = TicketKeys(lifetime=100, clock=lambda: now[0])
+        ticket = keys.seal(b"state")
+        now[0] += 150
+        self.assertNotEqual(keys.seal(b"x")[:16], ticket[:16])
+        self.assertEqual(keys.open(ticket), b"state")
+        now[0] += 100
+        keys.seal(b"y")
+        self.assertIsNone(keys.open(ticket))
+        self.assertIsNone(keys.open(ticket[:-1] + bytes((ticket[-1] ^ 1,))))
+
+    def test_expiredTicketNotOffered(self) -> None:
+        keys = TicketKeys(lifetime=60)
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+        old = replace(ticket, receivedAt=ticket.receivedAt - 61)
+        again = EnginePair(client13(resumeTicket=old), server13(keys)).handshake()
+        self.assertNotIn(ticket.ticket, again.sent("client"))
+        self.assertFalse(again.client.connection.session.resumed)  # type: ignore[union-attr]
+
+    def test_serverRefusesExpiredTicket(self) -> None:
+        """
+        The server judges age by its own clock, whatever the client says.
+        """
+        keys = TicketKeys(lifetime=60)
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+        later = datetime.fromtimestamp(ticket.receivedAt + 120, timezone.utc)
+        client = TLSConnection(
+            client13(resumeTicket=replace(ticket, receivedAt=later.timestamp()))
+        )
+        server = TLSConnection(server13(keys), now=lambda: later)
+        client.startHandshake()
+        server.receiveData(client.dataToSend())
+        client.receiveData(server.dataToSend())
+        server.receiveData(client.dataToSend())
+        self.assertFalse(server.session.resumed)  # type: ignore[union-attr]
+
+    def test_otherServerNameMeansFullHandshake(self) -> None:
+        """
+        A ticket is for the name it was issued under: the client does not
+        offer it elsewhere, and the server (which sealed the name into it)
+        does not take it for another name.
+        """
+        keys = TicketKeys()
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+        elsewhere = EnginePair(
+            client13(resumeTicket=ticket, serverName="other.example"), server13(keys)
+        )
+        elsewhere.pump()
+        self.assertNotIn(ticket.ticket, elsewhere.sent("client"))
+        relabelled = replace(ticket, serverName="other.example")
+        claimed = EnginePair(
+            client13(resumeTicket=relabelled, serverName="other.example"), server13(keys)
+        )
+        claimed.pump()
+        self.assertIn(ticket.ticket, claimed.sent("client"))
+        # Had the server resumed, the client would be done; instead it got
+        # the full handshake's certificate, which is not for other.example.
+        self.assertIsNone(claimed.client.connection.session)
+        failure = claimed.client.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.bad_certificate)
+
+    def test_badBinderIsFatal(self) -> None:
+        keys = TicketKeys()
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+
+        def spoilBinder(hello: ClientHello) -> ClientHello:
+            items = []
+            for extType, data in hello.extensions.items:
+                if extType == ExtensionType.pre_shared_key:
+                    offer = OfferedPsks.parse(data)
+                    binder = offer.binders[0]
+                    spoiled = binder[:-1] + bytes((binder[-1] ^ 1,))
+                    data = replace(offer, binders=(spoiled,)).toBytes()
+                items.append((extType, data))
+            return replace(hello, extensions=Extensions(tuple(items)))
+
+        client = TLSConnection(client13(resumeTicket=ticket))
+        server = TLSConnection(server13(keys))
+        client.startHandshake()
+        events = server.receiveData(_rewriteClientHello(client.dataToSend(), spoilBinder))
+        failure = next(e for e in events if isinstance(e, ConnectionFailed))
+        self.assertEqual(failure.error.alert, A.decrypt_error)
+
+    def test_pskMustBeLastExtension(self) -> None:
+        keys = TicketKeys()
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+
+        def moveFirst(hello: ClientHello) -> ClientHello:
+            items = hello.extensions.items
+            return replace(hello, extensions=Extensions((items[-1],) + items[:-1]))
+
+        client = TLSConnection(client13(resumeTicket=ticket))
+        server = TLSConnection(server13(keys))
+        client.startHandshake()
+        events = server.receiveData(_rewriteClientHello(client.dataToSend(), moveFirst))
+        failure = next(e for e in events if isinstance(e, ConnectionFailed))
+        self.assertEqual(failure.error.alert, A.illegal_parameter)
+
+    def test_clientCertificateCarriedOver(self) -> None:
+        """
+        A session whose client proved a certificate resumes with it; a
+        server that requires one does not resume a session without.
+        """
+        pki = cachedPKI()
+        keys = TicketKeys()
+        withCert = {"credential": credentialOf(pki.ecdsaClient)}
+        _, resumed = fullThenResume(keys, withCert, server={"clientAuth": ClientAuth.REQUIRE})
+        session = resumed.server.connection.session
+        assert session is not None
+        self.assertTrue(session.resumed)
+        self.assertEqual(session.peerCertificate, pki.ecdsaClient.certificate)
+        full = EnginePair(client13(), server13(keys)).handshake()
+        ticket = tickets(full.client.events)[0]
+        again = EnginePair(
+            client13(resumeTicket=ticket, **withCert),
+            server13(keys, clientAuth=ClientAuth.REQUIRE),
+        ).handshake()
+        session = again.server.connection.session
+        assert session is not None
+        self.assertFalse(session.resumed)
+        self.assertEqual(session.peerCertificate, pki.ecdsaClient.certificate)
+
+    def test_noTicketsWithoutKeys(self) -> None:
+        pair = EnginePair(client13(), serverConfig(maxVersion=TLS13)).handshake()
+        self.assertEqual(tickets(pair.client.events), [])
+
+
+class EarlyDataTests(SynchronousTestCase):
+    def test_undecryptableRecordsSkippedWithinBudget(self) -> None:
+        """
+        After skipEarlyData, records that fail to decrypt are dropped until
+        one decrypts; past the budget it is an error again.
+        """
+        suite = AES128
+        early = tls13Protection(suite.aead, bytes(16), bytes(12))
+        real = tls13Protection(suite.aead, b"\x01" * 16, bytes(12))
+        writerEarly, writerReal = RecordWriter(), RecordWriter()
+        writerEarly.changeProtection(early)
+        writerReal.changeProtection(real)
+        junk = b"".join(writerEarly.writeRecords(ContentType.application_data, b"e" * 100))
+        good = b"".join(writerReal.writeRecords(ContentType.handshake, b"\x14\x00\x00\x00"))
+        reader = RecordReader()
+        reader.changeProtection(real)
+        reader.skipEarlyData(1000)
+        reader.feed(junk * 3 + good)
+        self.assertEqual(reader.nextRecord(), (ContentType.handshake, b"\x14\x00\x00\x00"))
+        # Once a record decrypted, skipping is over.
+        reader.feed(junk)
+        with self.assertRaises(PeerError):
+            reader.nextRecord()
+        tight = RecordReader()
+        tight.changeProtection(real)
+        tight.skipEarlyData(len(junk))
+        tight.feed(junk * 2 + good)
+        with self.assertRaises(PeerError):
+            tight.nextRecord()
+
+
+class TransportCacheTests(SynchronousTestCase):
+    def test_secondConnectionResumes(self) -> None:
+        """
+        The same ClientOptions resume the next connection to the same
+        server with a ticket from the first; tickets are used once.
+        """
+        server = serverOptions(maxVersion="1.3")
+        client = clientOptions(minVersion="1.3", maxVersion="1.3")
+        first = Connected(server=server, client=client)
+        first.flush()
+        self.assertFalse(first.client.session.resumed)  # type: ignore[union-attr]
+        cache = client.sessionCache
+        assert isinstance(cache, ClientSessionCache)
+        self.assertEqual(len(cache), TICKETS_PER_HANDSHAKE)
+        second = Connected(server=server, client=client)
+        second.flush()
+        self.assertTrue(second.client.session.resumed)  # type: ignore[union-attr]
+        self.assertTrue(second.server.session.resumed)  # type: ignore[union-attr]
+        # One taken, two new: the cache keeps the newest per server.
+        self.assertEqual(len(cache), TICKETS_PER_HANDSHAKE)
+
+    def test_turnedOff(self) -> None:
+        server = serverOptions(maxVersion="1.3", sessionTickets=False)
+        client = clientOptions(minVersion="1.3", maxVersion="1.3")
+        for _ in range(2):
+            c = Connected(server=server, client=client)
+            c.flush()
+            self.assertFalse(c.client.session.resumed)  # type: ignore[union-attr]
+        self.assertIsNone(clientOptions(resumeSessions=False).sessionCache)

@@ -1,0 +1,244 @@
+# -*- test-case-name: tests.test_resumption -*-
+"""
+Session tickets: what a server seals into a ticket, the keys it seals with,
+and what a client keeps to resume.
+
+A server keeps no per-session state: the ticket carries it, encrypted and
+authenticated under a ticket key (AES-256-GCM).  L{TicketKeys} rotates its
+keys, or takes them from the operator so that several processes behind one
+port accept each other's tickets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .errors import DecodeError
+from .suites import SUITES13_BY_CODE, CipherSuite13
+from .wire import Reader, Writer
+
+#: How long a ticket is good for, in seconds (RFC 8446 allows up to 7 days;
+#: a shorter life limits what a stolen ticket key exposes).
+DEFAULT_TICKET_LIFETIME = 2 * 3600
+
+_KEY_NAME_LENGTH = 16
+_NONCE_LENGTH = 12
+_STATE_VERSION = 1
+
+
+class TicketKeys:
+    """
+    The keys a server seals tickets with.
+
+    With keys given, the first seals and all open: an operator rotates by
+    putting a new key first and dropping the oldest, in every process.
+    Without, a random key is made and replaced every C{lifetime} seconds;
+    the one before it still opens tickets until they expire.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[bytes] | None = None,
+        lifetime: int = DEFAULT_TICKET_LIFETIME,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """
+        @param keys: 32-byte secrets, newest first, or C{None} for random
+            ones rotated here.
+        @param lifetime: ticket lifetime in seconds.
+        @param clock: seconds since the epoch (for rotation; tests inject).
+        """
+        import time
+
+        if keys is not None:
+            if not keys or any(len(k) != 32 for k in keys):
+                raise ValueError("ticket keys must be one or more 32-byte secrets")
+        if not 0 < lifetime <= 7 * 24 * 3600:
+            raise ValueError("ticket lifetime must be within 7 days (RFC 8446 4.6.1)")
+        self.lifetime = lifetime
+        self._clock = clock or time.time
+        self._fixed = keys is not None
+        self._lock = threading.Lock()
+        self._keys = [_TicketKey(k) for k in keys] if keys is not None else []
+        self._rotatedAt = 0.0
+        if not self._fixed:
+            self._rotate()
+
+    def __repr__(self) -> str:
+        return f"<TicketKeys {len(self._keys)} key(s)>"
+
+    def _rotate(self) -> None:
+        self._keys = [_TicketKey(os.urandom(32)), *self._keys[:1]]
+        self._rotatedAt = self._clock()
+
+    def _current(self) -> list[_TicketKey]:
+        with self._lock:
+            if not self._fixed and self._clock() - self._rotatedAt >= self.lifetime:
+                self._rotate()
+            return list(self._keys)
+
+    def seal(self, state: bytes) -> bytes:
+        """
+        @return: a ticket: key name, nonce, sealed C{state}.
+        """
+        key = self._current()[0]
+        nonce = os.urandom(_NONCE_LENGTH)
+        return key.name + nonce + key.aead.encrypt(nonce, state, key.name)
+
+    def open(self, ticket: bytes) -> bytes | None:
+        """
+        @return: the state sealed in C{ticket}, or C{None} if no key of
+            ours made it or it was altered.
+        """
+        name = ticket[:_KEY_NAME_LENGTH]
+        nonce = ticket[_KEY_NAME_LENGTH : _KEY_NAME_LENGTH + _NONCE_LENGTH]
+        sealed = ticket[_KEY_NAME_LENGTH + _NONCE_LENGTH :]
+        for key in self._current():
+            if hmac.compare_digest(key.name, name):
+                try:
+                    return key.aead.decrypt(nonce, sealed, name)
+                except InvalidTag:
+                    return None
+        return None
+
+
+class _TicketKey:
+    def __init__(self, secret: bytes) -> None:
+        # Name and encryption key come from the secret by separate labels,
+        # so the name (sent in clear) says nothing about the key.
+        self.name = hmac.new(secret, b"twisted_reneg ticket name", hashlib.sha256).digest()[
+            :_KEY_NAME_LENGTH
+        ]
+        self.aead = AESGCM(hmac.new(secret, b"twisted_reneg ticket key", hashlib.sha256).digest())
+
+
+@dataclass(frozen=True)
+class TicketState13:
+    """
+    What a TLS 1.3 ticket carries back to the server.
+    """
+
+    suite: CipherSuite13
+    psk: bytes = field(repr=False)
+    issuedAt: float
+    lifetime: int
+    serverName: str | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+
+    def toBytes(self) -> bytes:
+        w = Writer()
+        w.writeUint8(_STATE_VERSION)
+        w.writeUint16(self.suite.code)
+        w.writeVector(1, self.psk)
+        w.writeUint(int(self.issuedAt), 8)
+        w.writeUint(self.lifetime, 4)
+        w.writeVector(2, (self.serverName or "").encode("ascii"))
+        with w.lengthPrefixed(3):
+            for certificate in self.peerChain:
+                w.writeVector(3, certificate.public_bytes(Encoding.DER))
+        return w.getvalue()
+
+    @classmethod
+    def parse(cls, data: bytes) -> TicketState13 | None:
+        """
+        @return: the state, or C{None} if it is not one we understand
+            (another version of this code sealed it).
+        """
+        try:
+            reader = Reader(data)
+            if reader.readUint8() != _STATE_VERSION:
+                return None
+            suite = SUITES13_BY_CODE.get(reader.readUint16())
+            psk = reader.readVector(1, 0xFF)
+            issuedAt = float(reader.readUint(8))
+            lifetime = reader.readUint(4)
+            serverName = reader.readVector(2, 0xFFFF).decode("ascii") or None
+            chain = []
+            with reader.vector(3, 0xFFFFFF) as block:
+                while not block.atEnd():
+                    chain.append(x509.load_der_x509_certificate(block.readVector(3, 0xFFFFFF)))
+            reader.expectEnd()
+        except (DecodeError, ValueError):
+            return None
+        if suite is None:
+            return None
+        return cls(suite, psk, issuedAt, lifetime, serverName, tuple(chain))
+
+    def validAt(self, now: float) -> bool:
+        return self.issuedAt <= now + 60 and now < self.issuedAt + self.lifetime
+
+
+@dataclass(frozen=True)
+class ClientTicket13:
+    """
+    A TLS 1.3 ticket as a client keeps it, to resume with.
+
+    @ivar peerChain: the server's chain from the full handshake, which the
+        resumed session reports again (the server proves it holds the PSK,
+        and the PSK came from a handshake that verified this chain).
+    """
+
+    ticket: bytes = field(repr=False)
+    psk: bytes = field(repr=False)
+    suite: CipherSuite13
+    receivedAt: float
+    lifetime: int
+    ageAdd: int = field(repr=False)
+    serverName: str | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+
+    def validAt(self, now: float) -> bool:
+        return self.receivedAt <= now < self.receivedAt + self.lifetime
+
+    def obfuscatedAge(self, now: float) -> int:
+        """
+        RFC 8446 4.2.11.1: the ticket's age in milliseconds plus age_add.
+        """
+        return (int((now - self.receivedAt) * 1000) + self.ageAdd) % (1 << 32)
+
+
+class ClientSessionCache:
+    """
+    Client-side tickets by (server name, port), newest kept, each used once
+    (RFC 8446 C.4: reuse would link the connections).
+    """
+
+    def __init__(self, maxEntries: int = 256, ticketsPerServer: int = 2) -> None:
+        self._maxEntries = maxEntries
+        self._perServer = ticketsPerServer
+        self._entries: OrderedDict[tuple[str, int], list[ClientTicket13]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._entries.values())
+
+    def store(self, key: tuple[str, int], ticket: ClientTicket13) -> None:
+        tickets = self._entries.pop(key, [])
+        tickets.append(ticket)
+        self._entries[key] = tickets[-self._perServer :]
+        while len(self._entries) > self._maxEntries:
+            self._entries.popitem(last=False)
+
+    def take(self, key: tuple[str, int], now: float) -> ClientTicket13 | None:
+        """
+        Remove and return the newest ticket still valid for C{key}.
+        """
+        tickets = self._entries.get(key)
+        while tickets:
+            ticket = tickets.pop()
+            if ticket.validAt(now):
+                if not tickets:
+                    del self._entries[key]
+                return ticket
+        self._entries.pop(key, None)
+        return None
