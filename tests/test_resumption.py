@@ -1,10 +1,11 @@
 # -*- test-case-name: tests.test_resumption -*-
 """
-TLS 1.3 session resumption (RFC 8446 2.2, 4.2.11, 4.6.1) in memory:
+Session resumption in memory.  TLS 1.3 (RFC 8446 2.2, 4.2.11, 4.6.1):
 tickets issued and resumed (psk_dhe_ke), binders checked, tickets refused
 for the wrong key, hash, name, age or client-certificate need, key
-rotation and shared keys, 0-RTT refused cleanly, and the transport's
-client-side cache.
+rotation and shared keys, 0-RTT refused cleanly.  TLS 1.2: session IDs and
+RFC 5077 tickets, the extended master secret kept.  And the transport's
+client-side cache for both.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from twisted_reneg.tls.handshake13 import HRR_RANDOM
 from twisted_reneg.tls.messages import ClientHello, Extensions, ExtensionType, OfferedPsks
 from twisted_reneg.tls.records import ContentType, RecordReader, RecordWriter, tls13Protection
 from twisted_reneg.tls.suites import TLS13_SUITES, NamedGroup
-from twisted_reneg.tls.tickets import ClientSessionCache, ClientTicket13, TicketKeys
+from twisted_reneg.tls.tickets import (
+    ClientSession12,
+    ClientSessionCache,
+    ClientTicket13,
+    ServerSessionCache,
+    TicketKeys,
+)
 
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 from .test_engine13 import _rewriteClientHello
@@ -343,3 +350,108 @@ class TransportCacheTests(SynchronousTestCase):
             c.flush()
             self.assertFalse(c.client.session.resumed)  # type: ignore[union-attr]
         self.assertIsNone(clientOptions(resumeSessions=False).sessionCache)
+
+
+def tls12Sessions(events: list) -> list[ClientSession12]:
+    return [
+        e.ticket
+        for e in events
+        if isinstance(e, SessionTicketReceived) and isinstance(e.ticket, ClientSession12)
+    ]
+
+
+class TLS12ResumptionTests(SynchronousTestCase):
+    """
+    TLS 1.2: abbreviated handshakes by session ID (RFC 5246 7.3) and by
+    ticket (RFC 5077).
+    """
+
+    def resumeOnce(self, server: TLSConfig, client: dict | None = None) -> EnginePair:
+        full = EnginePair(clientConfig(**(client or {})), server).handshake()
+        [kept] = tls12Sessions(full.client.events)
+        self.assertFalse(full.client.connection.session.resumed)  # type: ignore[union-attr]
+        return EnginePair(clientConfig(resumeTicket=kept, **(client or {})), server).handshake()
+
+    def assertResumed(self, pair: EnginePair) -> None:
+        for side in (pair.client, pair.server):
+            session = side.connection.session
+            assert session is not None
+            self.assertEqual((session.version, session.resumed), ("TLSv1.2", True))
+        self.assertIsNone(pair.client.connection.session.signatureScheme)  # type: ignore[union-attr]
+        pair.client.connection.sendApplicationData(b"ping")
+        pair.server.connection.sendApplicationData(b"pong")
+        pair.pump()
+        self.assertEqual((pair.server.received(), pair.client.received()), (b"ping", b"pong"))
+
+    def test_bySessionId(self) -> None:
+        server = serverConfig(sessionCache=ServerSessionCache())
+        resumed = self.resumeOnce(server)
+        self.assertResumed(resumed)
+        self.assertEqual(
+            resumed.client.connection.session.peerCertificate,  # type: ignore[union-attr]
+            cachedPKI().ecdsaServer.certificate,
+        )
+
+    def test_byTicketRenewed(self) -> None:
+        """
+        A ticket resumes; the server sends a new one, which resumes too.
+        """
+        server = serverConfig(ticketKeys=TicketKeys())
+        resumed = self.resumeOnce(server)
+        self.assertResumed(resumed)
+        [renewed] = tls12Sessions(resumed.client.events)
+        again = EnginePair(clientConfig(resumeTicket=renewed), server).handshake()
+        self.assertResumed(again)
+
+    def test_clientOfferingBothVersionsResumesTLS12(self) -> None:
+        server = serverConfig(ticketKeys=TicketKeys(), sessionCache=ServerSessionCache())
+        resumed = self.resumeOnce(server, {"maxVersion": TLS13})
+        self.assertResumed(resumed)
+
+    def test_extendedMasterSecretMustMatch(self) -> None:
+        """
+        RFC 7627 5.3: a session made with the extended master secret is not
+        resumed by a hello without it (the server falls back to a full
+        handshake).
+        """
+        server = serverConfig(ticketKeys=TicketKeys(), sessionCache=ServerSessionCache())
+        full = EnginePair(clientConfig(), server).handshake()
+        [kept] = tls12Sessions(full.client.events)
+        again = EnginePair(
+            clientConfig(resumeTicket=kept, offerExtendedMasterSecret=False), server
+        ).handshake()
+        session = again.client.connection.session
+        assert session is not None
+        self.assertFalse(session.resumed)
+
+    def test_unknownSessionMeansFullHandshake(self) -> None:
+        full = EnginePair(clientConfig(), serverConfig(ticketKeys=TicketKeys())).handshake()
+        [kept] = tls12Sessions(full.client.events)
+        other = serverConfig(ticketKeys=TicketKeys(), sessionCache=ServerSessionCache())
+        again = EnginePair(clientConfig(resumeTicket=kept), other).handshake()
+        self.assertFalse(again.client.connection.session.resumed)  # type: ignore[union-attr]
+
+    def test_renegotiationAfterResumptionIsFull(self) -> None:
+        server = serverConfig(ticketKeys=TicketKeys())
+        resumed = self.resumeOnce(server)
+        resumed.server.connection.rehandshake()
+        resumed.pump()
+        session = resumed.client.connection.session
+        assert session is not None
+        self.assertEqual((session.renegotiations, session.resumed), (1, False))
+        self.assertIsNotNone(session.signatureScheme)
+
+
+class TLS12TransportCacheTests(SynchronousTestCase):
+    def test_defaultsResume(self) -> None:
+        """
+        Out of the box, a second TLS 1.2 connection from the same
+        ClientOptions resumes.
+        """
+        server = serverOptions()
+        client = clientOptions()
+        for resumed in (False, True):
+            c = Connected(server=server, client=client)
+            c.flush()
+            self.assertEqual(c.client.session.resumed, resumed)  # type: ignore[union-attr]
+            self.assertEqual(c.server.session.resumed, resumed)  # type: ignore[union-attr]

@@ -33,7 +33,12 @@ from .tls.suites import (
     groupByName,
     suiteByName,
 )
-from .tls.tickets import DEFAULT_TICKET_LIFETIME, ClientSessionCache, TicketKeys
+from .tls.tickets import (
+    DEFAULT_TICKET_LIFETIME,
+    ClientSessionCache,
+    ServerSessionCache,
+    TicketKeys,
+)
 
 _log = Logger()
 
@@ -232,6 +237,8 @@ class ServerOptions(_Options):
         each other's sessions.  By default a random key per options object,
         replaced every C{ticketLifetime} seconds.
     @param ticketLifetime: how long a ticket stays valid, in seconds.
+    @param sessionCacheSize: TLS 1.2 sessions kept for resumption by
+        session ID (the oldest go first); 0 gives out no session IDs.
     """
 
     def __init__(
@@ -245,10 +252,12 @@ class ServerOptions(_Options):
         sessionTickets: bool = True,
         ticketKeys: Sequence[bytes] | None = None,
         ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
+        sessionCacheSize: int = 20000,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.ticketKeys = TicketKeys(ticketKeys, ticketLifetime) if sessionTickets else None
+        self.sessionCache = ServerSessionCache(sessionCacheSize) if sessionCacheSize else None
         credential = _credential(certificateChain, privateKey)
         sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
         clientAuth = ClientAuth(clientCertificates)
@@ -271,6 +280,7 @@ class ServerOptions(_Options):
             renegotiation=self.renegotiation,
             keyLog=self.keyLog,
             ticketKeys=self.ticketKeys,
+            sessionCache=self.sessionCache,
         )
 
     @classmethod
@@ -308,8 +318,9 @@ class ClientOptions(_Options):
         C{None} (the default) offers it when C{clientCertificate} is given;
         C{True} always (without a certificate we then answer a request
         with none).
-    @param resumeSessions: keep the TLS 1.3 tickets servers send, by host
-        name and port, in C{sessionCache}, and resume with them.
+    @param resumeSessions: keep the sessions servers let us resume (TLS 1.3
+        tickets, TLS 1.2 session IDs and tickets), by host name and port, in
+        C{sessionCache}, and resume with them.
     """
 
     def __init__(

@@ -25,7 +25,7 @@ from .suites import (
     SignatureScheme,
     groupsForTLS12,
 )
-from .tickets import ClientTicket13, TicketKeys
+from .tickets import ClientSession12, ClientTicket13, ServerSessionCache, TicketKeys
 
 
 class ClientAuth(Enum):
@@ -109,7 +109,9 @@ class TLSConfig:
         request with an empty Certificate).
     @ivar ticketKeys: server only: seal session tickets with these, and
         accept them back; C{None} issues none.
-    @ivar resumeTicket: client only: a ticket to offer in this connection's
+    @ivar sessionCache: server only: keep TLS 1.2 sessions by session ID
+        here, and resume them; C{None} gives out no session IDs.
+    @ivar resumeTicket: client only: a session to offer in this connection's
         ClientHello (from L{tickets.ClientSessionCache}).
     @ivar keyLog: called with one NSS key log line (SSLKEYLOGFILE format)
         per handshake, for debugging with Wireshark; C{None} (the default)
@@ -135,7 +137,8 @@ class TLSConfig:
     keyLog: Callable[[str], None] | None = field(default=None, repr=False)
     postHandshakeAuth: bool | None = None
     ticketKeys: TicketKeys | None = None
-    resumeTicket: ClientTicket13 | None = field(default=None, repr=False)
+    sessionCache: ServerSessionCache | None = None
+    resumeTicket: ClientTicket13 | ClientSession12 | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.isClient and self.credential is None and not self.sniCredentials:

@@ -853,11 +853,13 @@ def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:
         version="TLSv1.2",
         cipherSuite="TLS_" + result.suite.name,
         group=result.group.name,
-        signatureScheme=result.serverSignatureScheme.name,
+        signatureScheme=(
+            result.serverSignatureScheme.name if result.serverSignatureScheme else None
+        ),
         serverName=result.serverName,
         alpnProtocol=result.alpnProtocol,
         peerCertificates=result.peerChain,
-        resumed=False,
+        resumed=result.resumed,
         extendedMasterSecret=result.extendedMasterSecret,
         secureRenegotiation=result.secureRenegotiation,
         renegotiations=renegotiations,

@@ -14,7 +14,7 @@ from cryptography import x509
 
 from .errors import TLSAlertError, alertName
 from .session import TLSSession
-from .tickets import ClientTicket13
+from .tickets import ClientSession12, ClientTicket13
 
 
 class Event:
@@ -99,11 +99,11 @@ class PostHandshakeAuthCompleted(Event):
 @dataclass(frozen=True)
 class SessionTicketReceived(Event):
     """
-    TLS 1.3 client: the server sent a ticket to resume this session with
-    (keep it in a L{tickets.ClientSessionCache}).
+    Client: a session to resume later (a TLS 1.3 ticket, or a TLS 1.2
+    session ID and/or ticket); keep it in a L{tickets.ClientSessionCache}.
     """
 
-    ticket: ClientTicket13
+    ticket: ClientTicket13 | ClientSession12
 
 
 @dataclass(frozen=True)

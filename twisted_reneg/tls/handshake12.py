@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar, Protocol
 
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from .config import TLS12, TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, KeyType, verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
-from .events import Event, PeerCertificateReceived
+from .events import Event, PeerCertificateReceived, SessionTicketReceived
 from .keyexchange import KeyShare
 from .keyschedule import (
     Transcript,
@@ -48,6 +48,7 @@ from .messages import (
     ExtensionType,
     Finished,
     HandshakeType,
+    NewSessionTicket12,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchangeECDHE,
@@ -74,6 +75,7 @@ from .suites import (
     SignatureScheme,
     groupsForTLS12,
 )
+from .tickets import DEFAULT_TICKET_LIFETIME, ClientSession12, SessionState12
 
 A = AlertDescription
 
@@ -134,7 +136,8 @@ class HandshakeResult:
 
     suite: CipherSuite
     group: NamedGroup
-    serverSignatureScheme: SignatureScheme
+    #: C{None} when resumed: nothing was signed.
+    serverSignatureScheme: SignatureScheme | None
     serverName: str | None
     alpnProtocol: bytes | None
     peerChain: tuple[x509.Certificate, ...] = field(repr=False)
@@ -142,6 +145,7 @@ class HandshakeResult:
     secureRenegotiation: bool
     clientVerifyData: bytes = field(repr=False)
     serverVerifyData: bytes = field(repr=False)
+    resumed: bool = False
 
     def carryOver(self, isClient: bool) -> PreviousHandshake:
         return PreviousHandshake(
@@ -188,6 +192,16 @@ class _Handshake12:
         self.certificateRequested = False
         self.requestedSchemes: tuple[int, ...] = ()
         self.pendingReadProtection: RecordProtection | None = None
+        #: resumption: the session ID in use (the server's choice), the one
+        #: we sent, the session we offered (client) and whether a ticket
+        #: comes in this handshake.
+        self.sessionId = b""
+        self.sessionIdSent = b""
+        self.resumeSession: ClientSession12 | None = None
+        self.resumed = False
+        self.ticketOffered = False
+        self.ticketPromised = False
+        self.newTicket: NewSessionTicket12 | None = None
         self.result: HandshakeResult | None = None
 
     @property
@@ -242,9 +256,26 @@ class _Handshake12:
             self.suite.hashName, self.masterSecret, fromClient, self.transcript.digest()
         )
 
+    def sessionState(self, issuedAt: float, lifetime: int) -> SessionState12:
+        """
+        This session, to resume later; the peer chain is the other side's.
+        """
+        assert self.suite is not None and self.group is not None
+        return SessionState12(
+            self.suite,
+            self.group,
+            self.masterSecret,
+            self.extendedMasterSecret,
+            issuedAt,
+            lifetime,
+            self.serverName,
+            self.peerChain,
+        )
+
     def finish(self) -> None:
         assert self.suite is not None and self.group is not None
-        assert self.serverScheme is not None
+        assert self.serverScheme is not None or self.resumed
+        self.keepSession()
         self.result = HandshakeResult(
             suite=self.suite,
             group=self.group,
@@ -256,10 +287,57 @@ class _Handshake12:
             secureRenegotiation=self.secureRenegotiation,
             clientVerifyData=self.clientVerifyData,
             serverVerifyData=self.serverVerifyData,
+            resumed=self.resumed,
         )
         # Secrets die with the handshake object; only verify_data outlives it.
         self.masterSecret = b""
         self.keyShare = None
+
+    def keepSession(self) -> None:
+        """
+        After a first handshake: a server keeps the session under its
+        session ID; a client hands the session (ID and/or ticket) to the
+        application's cache.
+        """
+        now = self.io.now().timestamp()
+        if not self.config.isClient:
+            cache = self.config.sessionCache
+            if cache is not None and self.sessionId and not self.resumed:
+                cache.store(self.sessionId, self.sessionState(now, DEFAULT_TICKET_LIFETIME))
+            return
+        previous = self.resumeSession if self.resumed else None
+        ticket = self.newTicket
+        if ticket is not None and ticket.ticket:
+            lifetime = ticket.lifetimeHint or DEFAULT_TICKET_LIFETIME
+            state = self.sessionState(now, min(lifetime, DEFAULT_TICKET_LIFETIME))
+            if previous is not None:
+                # A renewed ticket does not extend the session's life.
+                state = replace(state, issuedAt=previous.state.issuedAt)
+            kept = ClientSession12(self.sessionId, ticket.ticket, state)
+        elif previous is not None:
+            kept = previous
+        elif self.sessionId:
+            kept = ClientSession12(
+                self.sessionId, None, self.sessionState(now, DEFAULT_TICKET_LIFETIME)
+            )
+        else:
+            return
+        self.io.emit(SessionTicketReceived(kept))
+
+
+def resumable12(config: TLSConfig, now: float) -> ClientSession12 | None:
+    """
+    Client: the TLS 1.2 session in C{config} if it may be offered.
+    """
+    session = config.resumeTicket
+    if (
+        isinstance(session, ClientSession12)
+        and session.validAt(now)
+        and session.serverName == config.serverName
+        and session.state.suite in config.cipherSuites
+    ):
+        return session
+    return None
 
 
 def loadChain(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
@@ -445,15 +523,26 @@ class Handshake12:
 
     @classmethod
     def afterClientHello(
-        cls, config: TLSConfig, io: HandshakeIO, clientRandom: bytes, helloRaw: bytes
+        cls,
+        config: TLSConfig,
+        io: HandshakeIO,
+        clientRandom: bytes,
+        helloRaw: bytes,
+        session: ClientSession12 | None,
+        sessionIdSent: bytes,
     ) -> Handshake12:
         """
         Client: a TLS 1.2 handshake that takes over after a ClientHello
         offering TLS 1.3 and 1.2 was answered with TLS 1.2.
+
+        @param session: the TLS 1.2 session that hello offered, if any.
         """
         handshake = cls(config, io)
         hs = handshake._hs
         hs.clientRandom = clientRandom
+        hs.resumeSession = session
+        hs.sessionIdSent = sessionIdSent
+        hs.ticketOffered = True
         hs.transcript.update(helloRaw)
         handshake._state = _ClientExpectServerHello(hs)
         return handshake
@@ -475,19 +564,35 @@ class Handshake12:
 # --- client -------------------------------------------------------------------
 
 
-def tls12HelloExtensions(config: TLSConfig, riValue: bytes) -> list[tuple[int, bytes]]:
+def tls12HelloExtensions(
+    config: TLSConfig, riValue: bytes, ticket: bytes | None
+) -> list[tuple[int, bytes]]:
     """
     The ClientHello extensions only TLS 1.2 uses, also sent by a client
     that offers TLS 1.3 and 1.2 together.
 
     @param riValue: RFC 5746 3.4/3.5: empty on the first handshake, our last
         verify_data on a renegotiation.
+    @param ticket: RFC 5077: a ticket to resume with, empty to ask for
+        one, C{None} for no session_ticket extension.
     """
     exts = [(int(ExtensionType.ec_point_formats), encodeEcPointFormats())]
     if config.offerExtendedMasterSecret:
         exts.append((int(ExtensionType.extended_master_secret), b""))
     exts.append((int(ExtensionType.renegotiation_info), encodeRenegotiationInfo(riValue)))
+    if ticket is not None:
+        exts.append((int(ExtensionType.session_ticket), ticket))
     return exts
+
+
+def sessionIdToOffer(session: ClientSession12 | None) -> bytes:
+    """
+    The session ID a ClientHello carries to resume C{session}: its own, or
+    with a ticket a random one the server echoes to accept it (RFC 5077 3.4).
+    """
+    if session is None:
+        return b""
+    return os.urandom(32) if session.ticket else session.sessionId
 
 
 class _ClientStart(_State):
@@ -512,13 +617,20 @@ class _ClientStart(_State):
                 )
             )
         previous = hs.previous
+        # Renegotiation is always a full handshake: nothing to resume then,
+        # but we still ask for a ticket (GnuTLS sends one either way).
+        if previous is None:
+            hs.resumeSession = resumable12(config, hs.io.now().timestamp())
+            hs.sessionIdSent = sessionIdToOffer(hs.resumeSession)
+        ticket = (hs.resumeSession.ticket if hs.resumeSession else None) or b""
+        hs.ticketOffered = True
         exts += tls12HelloExtensions(
-            config, previous.clientVerifyData if previous is not None else b""
+            config, previous.clientVerifyData if previous is not None else b"", ticket
         )
         hello = ClientHello(
             legacyVersion=TLS12,
             random=hs.clientRandom,
-            sessionId=b"",
+            sessionId=hs.sessionIdSent,
             cipherSuites=tuple(s.code for s in config.cipherSuites),
             compressionMethods=b"\x00",
             extensions=Extensions(tuple((int(t), d) for t, d in exts)),
@@ -548,6 +660,8 @@ class _ClientExpectServerHello(_State):
             ExtensionType.extended_master_secret,
             ExtensionType.renegotiation_info,
         }
+        if hs.ticketOffered:
+            offered.add(ExtensionType.session_ticket)
         for extType in hello.extensions.types():
             if extType not in offered:
                 raise PeerError(A.unsupported_extension, f"server sent extension {extType}")
@@ -594,7 +708,33 @@ class _ClientExpectServerHello(_State):
             # Like OpenSSL 3 without SSL_OP_LEGACY_SERVER_CONNECT: a server
             # that cannot renegotiate securely is not talked to at all.
             raise PeerError(A.handshake_failure, "server does not support secure renegotiation")
+        ticketExt = _ext(exts, ExtensionType.session_ticket)
+        if ticketExt is not None:
+            decodeEmpty(ticketExt, "session_ticket")
+            hs.ticketPromised = True
+        if hs.resumeSession is not None and hs.sessionIdSent == hello.sessionId != b"":
+            return self.resume(hs.resumeSession.state)
+        hs.sessionId = hello.sessionId
         return _ClientExpectCertificate(hs)
+
+    def resume(self, state: SessionState12) -> _State:
+        """
+        The server echoed the session ID we offered: an abbreviated
+        handshake on the session's master secret (RFC 5246 7.3).
+        """
+        hs = self.hs
+        if hs.suite != state.suite:
+            raise PeerError(A.illegal_parameter, "server resumed with another cipher suite")
+        if hs.extendedMasterSecret != state.extendedMasterSecret:
+            # RFC 7627 5.3: a session keeps its extended master secret.
+            raise PeerError(A.handshake_failure, "extended master secret changed on resumption")
+        hs.resumed = True
+        hs.sessionId = hs.sessionIdSent
+        hs.group, hs.masterSecret, hs.peerChain = state.group, state.masterSecret, state.peerChain
+        clientWrite, serverWrite = hs.protections()
+        hs.pendingReadProtection = serverWrite
+        then = _ExpectChangeCipherSpec(hs, _ClientExpectResumedFinished)
+        return _ExpectNewSessionTicket(hs, then) if hs.ticketPromised else then
 
 
 class _ClientExpectCertificate(_State):
@@ -709,7 +849,49 @@ def _clientSendFlight(hs: _Handshake12, doneBody: bytes, serverPublic: bytes) ->
     hs.pendingReadProtection = serverWrite
     hs.clientVerifyData = hs.verifyData(fromClient=True)
     hs.send(Finished(hs.clientVerifyData).toBytes())
-    return _ExpectChangeCipherSpec(hs, _ClientExpectFinished)
+    then = _ExpectChangeCipherSpec(hs, _ClientExpectFinished)
+    return _ExpectNewSessionTicket(hs, then) if hs.ticketPromised else then
+
+
+class _ExpectNewSessionTicket(_State):
+    """
+    Client: RFC 5077 3.3: the server promised a ticket; it comes right
+    before its ChangeCipherSpec.
+    """
+
+    expected = (HandshakeType.new_session_ticket,)
+
+    def __init__(self, hs: _Handshake12, then: _State) -> None:
+        super().__init__(hs)
+        self.then = then
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        self.hs.newTicket = NewSessionTicket12.parse(body)
+        return self.then
+
+
+class _ClientExpectResumedFinished(_State):
+    """
+    Abbreviated handshake: the server's Finished comes first; ours answers.
+    """
+
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(finished.verifyData, hs.verifyData(fromClient=False)):
+            raise PeerError(A.decrypt_error, "server Finished does not verify")
+        hs.transcript.update(raw)
+        hs.serverVerifyData = finished.verifyData
+        clientWrite, _ = hs.protections()
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(clientWrite)
+        hs.clientVerifyData = hs.verifyData(fromClient=True)
+        hs.send(Finished(hs.clientVerifyData).toBytes())
+        hs.finish()
+        return Complete(hs)
 
 
 class _ClientExpectFinished(_State):
@@ -803,12 +985,67 @@ class _ServerExpectClientHello(_State):
             raise PeerError(A.handshake_failure, "client does not support extended master secret")
         checkExtendedMasterSecretKept(hs)
 
+        ticket = _ext(exts, ExtensionType.session_ticket)
+        hs.ticketOffered = ticket is not None
+        if not hs.isRenegotiation:
+            session = self.findSession(hello, ticket)
+            if session is not None:
+                return self.resume(hello, session, sni is not None)
         hs.suite = suite
         hs.group = group
         hs.serverScheme = scheme
         hs.credential = credential
         hs.transcript.chooseHash(suite.hashName)
-        return self.sendServerFlight(sni is not None, ems is not None, alpn is not None)
+        return self.sendServerFlight(sni is not None)
+
+    def findSession(self, hello: ClientHello, ticket: bytes | None) -> SessionState12 | None:
+        """
+        The session the client offers to resume, by ticket (RFC 5077) or
+        session ID, if we still have it and it fits this hello: same suite
+        offered, same extended-master-secret use (RFC 7627 5.3), same
+        server name, a client certificate if we require one.
+        """
+        hs = self.hs
+        config = hs.config
+        state = None
+        if ticket and config.ticketKeys is not None:
+            state = SessionState12.parse(config.ticketKeys.open(ticket) or b"")
+        if state is None and hello.sessionId and config.sessionCache is not None:
+            state = config.sessionCache.get(hello.sessionId)
+        if (
+            state is None
+            or not state.validAt(hs.io.now().timestamp())
+            or state.suite not in config.cipherSuites
+            or state.suite.code not in hello.cipherSuites
+            or state.extendedMasterSecret != hs.extendedMasterSecret
+            or state.serverName != hs.serverName
+            or (hs.clientAuth is ClientAuth.REQUIRE and not state.peerChain)
+        ):
+            return None
+        return state
+
+    def resume(self, hello: ClientHello, state: SessionState12, echoSni: bool) -> _State:
+        """
+        The abbreviated handshake: ServerHello echoing the client's session
+        ID, a renewed ticket if tickets are in use, then our ChangeCipherSpec
+        and Finished first.
+        """
+        hs = self.hs
+        hs.resumed = True
+        hs.suite, hs.group = state.suite, state.group
+        hs.masterSecret, hs.peerChain = state.masterSecret, state.peerChain
+        hs.transcript.chooseHash(state.suite.hashName)
+        hs.sessionId = hello.sessionId
+        self.sendServerHello(echoSni)
+        if hs.ticketPromised:
+            sendTicket12(hs, state)
+        clientWrite, serverWrite = hs.protections()
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(serverWrite)
+        hs.serverVerifyData = hs.verifyData(fromClient=False)
+        hs.send(Finished(hs.serverVerifyData).toBytes())
+        hs.pendingReadProtection = clientWrite
+        return _ExpectChangeCipherSpec(hs, _ServerExpectResumedFinished)
 
     def checkRenegotiationInfo(self, hello: ClientHello) -> None:
         """
@@ -833,11 +1070,10 @@ class _ServerExpectClientHello(_State):
             "client",
         )
 
-    def sendServerFlight(self, echoSni: bool, echoEms: bool, echoAlpn: bool) -> _State:
+    def sendServerHello(self, echoSni: bool) -> None:
         hs = self.hs
         config = hs.config
-        assert hs.suite is not None and hs.group is not None and hs.credential is not None
-        assert hs.serverScheme is not None
+        assert hs.suite is not None
         # RFC 8446 4.1.3: a server able to do TLS 1.3 that settles on 1.2
         # says so in the last 8 bytes of its random, so a 1.3 client can
         # detect a downgrade forced by an attacker.
@@ -853,7 +1089,7 @@ class _ServerExpectClientHello(_State):
                 else b""
             )
             exts.append((ExtensionType.renegotiation_info, encodeRenegotiationInfo(value)))
-        if echoEms:
+        if hs.extendedMasterSecret:
             exts.append((ExtensionType.extended_master_secret, b""))
         if echoSni and hs.serverName is not None:
             exts.append((ExtensionType.server_name, b""))
@@ -865,17 +1101,31 @@ class _ServerExpectClientHello(_State):
                     encodeAlpn([hs.alpnProtocol]),
                 )
             )
+        if hs.ticketOffered and config.ticketKeys is not None:
+            # RFC 5077 3.2: an empty session_ticket says a ticket will come.
+            # Also in a renegotiation (a full handshake may issue one; GnuTLS
+            # waits for it once tickets were in use on the connection).
+            hs.ticketPromised = True
+            exts.append((ExtensionType.session_ticket, b""))
         hello = ServerHello(
             legacyVersion=TLS12,
             random=hs.serverRandom,
-            sessionId=b"",
+            sessionId=hs.sessionId,
             cipherSuite=hs.suite.code,
             compressionMethod=0,
             extensions=Extensions(tuple((int(t), d) for t, d in exts)),
         )
         hs.send(hello.toBytes())
-        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in hs.credential.chain)).toBytes())
 
+    def sendServerFlight(self, echoSni: bool) -> _State:
+        hs = self.hs
+        config = hs.config
+        assert hs.suite is not None and hs.group is not None and hs.credential is not None
+        assert hs.serverScheme is not None
+        if not hs.isRenegotiation and config.sessionCache is not None:
+            hs.sessionId = os.urandom(32)
+        self.sendServerHello(echoSni)
+        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in hs.credential.chain)).toBytes())
         hs.keyShare = KeyShare.generate(hs.group)
         unsigned = ServerKeyExchangeECDHE(
             hs.group, hs.keyShare.publicBytes(), hs.serverScheme, b""
@@ -967,6 +1217,8 @@ class _ServerExpectFinished(_State):
             raise PeerError(A.decrypt_error, "client Finished does not verify")
         hs.transcript.update(raw)
         hs.clientVerifyData = finished.verifyData
+        if hs.ticketPromised:
+            sendTicket12(hs, hs.sessionState(hs.io.now().timestamp(), DEFAULT_TICKET_LIFETIME))
         _, serverWrite = hs.protections()
         hs.io.sendChangeCipherSpec()
         hs.io.changeWriteProtection(serverWrite)
@@ -974,6 +1226,32 @@ class _ServerExpectFinished(_State):
         hs.send(Finished(hs.serverVerifyData).toBytes())
         hs.finish()
         return Complete(hs)
+
+
+class _ServerExpectResumedFinished(_State):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
+        hs = self.hs
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(finished.verifyData, hs.verifyData(fromClient=True)):
+            raise PeerError(A.decrypt_error, "client Finished does not verify")
+        hs.transcript.update(raw)
+        hs.clientVerifyData = finished.verifyData
+        hs.finish()
+        return Complete(hs)
+
+
+def sendTicket12(hs: _Handshake12, state: SessionState12) -> None:
+    """
+    RFC 5077 3.3: the session sealed under our ticket keys, before our
+    ChangeCipherSpec.
+    """
+    keys = hs.config.ticketKeys
+    assert keys is not None
+    ticket = keys.seal(state.toBytes())
+    hs.send(NewSessionTicket12(min(keys.lifetime, state.lifetime), ticket).toBytes())
 
 
 # --- helpers ------------------------------------------------------------------

@@ -27,6 +27,8 @@ from .handshake12 import (
     DOWNGRADE_TLS12,
     Handshake12,
     HandshakeIO,
+    resumable12,
+    sessionIdToOffer,
     tls12HelloExtensions,
     verifiedClientChain,
     verifiedServerChain,
@@ -84,7 +86,7 @@ from .suites import (
     SignatureScheme,
     groupsForTLS12,
 )
-from .tickets import ClientTicket13, TicketState13
+from .tickets import ClientSession12, ClientTicket13, TicketState13
 
 A = AlertDescription
 _DER = Encoding.DER
@@ -139,8 +141,10 @@ class _Handshake13:
         self.retried = False
         #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
         self.postHandshakeAuth = False
-        #: client: the ticket offered in our ClientHello, if any.
+        #: client: the ticket offered in our ClientHello, if any, and the
+        #: TLS 1.2 session offered beside it when we offer 1.2 too.
         self.offeredTicket: ClientTicket13 | None = None
+        self.offeredSession12: ClientSession12 | None = None
         #: the resumption PSK in use, once both sides agreed on it.
         self.psk: bytes | None = None
         self.result: HandshakeResult13 | None = None
@@ -622,15 +626,21 @@ class _ClientStart(_State):
         hs = self.hs
         config = hs.config
         ticket = config.resumeTicket
+        now = hs.io.now().timestamp()
+        if config.minVersion <= TLS12:
+            hs.offeredSession12 = resumable12(config, now)
         if (
-            ticket is not None
-            and ticket.validAt(hs.io.now().timestamp())
+            isinstance(ticket, ClientTicket13)
+            and ticket.validAt(now)
             and ticket.serverName == config.serverName
             and any(s.hashName == ticket.suite.hashName for s in config.tls13Suites)
         ):
             hs.offeredTicket = ticket
         groups = initialShareGroups(config.groups)
-        hello = _clientHello(config, groups, hs, os.urandom(32), os.urandom(32))
+        # A TLS 1.2 session ID to resume goes where 1.3 wants random bytes
+        # (RFC 8446 4.1.2).
+        sessionId = sessionIdToOffer(hs.offeredSession12) or os.urandom(32)
+        hello = _clientHello(config, groups, hs, os.urandom(32), sessionId)
         hs.send(hello.toBytes())
         return _ClientExpectServerHello(hs, hello)
 
@@ -689,7 +699,8 @@ def _clientHello(
         )
     suites = [s.code for s in config.tls13Suites]
     if alsoTLS12:
-        exts += tls12HelloExtensions(config, b"")
+        session12 = hs.offeredSession12
+        exts += tls12HelloExtensions(config, b"", (session12.ticket if session12 else None) or b"")
         suites += [s.code for s in config.cipherSuites]
     hello = ClientHello(
         legacyVersion=TLS12,
@@ -807,12 +818,17 @@ class _ClientExpectServerHello(_State):
         hs = self.hs
         if hello.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
             raise PeerError(A.illegal_parameter, "downgrade sentinel in a TLS 1.2 ServerHello")
-        if hello.sessionId == self.hello.sessionId:
+        if hello.sessionId == self.hello.sessionId and hs.offeredSession12 is None:
             # Our session ID is random, for middleboxes: nothing to resume.
             raise PeerError(A.illegal_parameter, "server resumed a session we never had")
         hs.keyShares = {}
         handshake = Handshake12.afterClientHello(
-            hs.config, hs.io, self.hello.random, self.hello.toBytes()
+            hs.config,
+            hs.io,
+            self.hello.random,
+            self.hello.toBytes(),
+            hs.offeredSession12,
+            self.hello.sessionId,
         )
         handshake.receiveMessage(HandshakeType.server_hello, body, raw)
         return _FellBackToTLS12(hs, handshake)

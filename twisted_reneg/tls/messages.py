@@ -823,3 +823,23 @@ def decodeSelectedIdentity(data: bytes) -> int:
     value = reader.readUint16()
     reader.expectEnd()
     return value
+
+
+@dataclass(frozen=True)
+class NewSessionTicket12(HandshakeMessage):
+    """
+    TLS 1.2 NewSessionTicket (RFC 5077 3.3).
+    """
+
+    msgType: ClassVar[HandshakeType] = HandshakeType.new_session_ticket
+
+    lifetimeHint: int
+    ticket: bytes = field(repr=False)
+
+    @classmethod
+    def _read(cls, reader: Reader) -> NewSessionTicket12:
+        return cls(reader.readUint(4), reader.readVector(2, 0xFFFF))
+
+    def _write(self, writer: Writer) -> None:
+        writer.writeUint(self.lifetimeHint, 4)
+        writer.writeVector(2, self.ticket)

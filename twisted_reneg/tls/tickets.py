@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .errors import DecodeError
-from .suites import SUITES13_BY_CODE, CipherSuite13
+from .suites import SUITES13_BY_CODE, SUITES_BY_CODE, CipherSuite, CipherSuite13, NamedGroup
 from .wire import Reader, Writer
 
 #: How long a ticket is good for, in seconds (RFC 8446 allows up to 7 days;
@@ -34,7 +34,9 @@ DEFAULT_TICKET_LIFETIME = 2 * 3600
 
 _KEY_NAME_LENGTH = 16
 _NONCE_LENGTH = 12
+#: The first byte of sealed state, so one kind is never read as the other.
 _STATE_VERSION = 1
+_STATE12_VERSION = 2
 
 
 class TicketKeys:
@@ -144,9 +146,7 @@ class TicketState13:
         w.writeUint(int(self.issuedAt), 8)
         w.writeUint(self.lifetime, 4)
         w.writeVector(2, (self.serverName or "").encode("ascii"))
-        with w.lengthPrefixed(3):
-            for certificate in self.peerChain:
-                w.writeVector(3, certificate.public_bytes(Encoding.DER))
+        _writeChain(w, self.peerChain)
         return w.getvalue()
 
     @classmethod
@@ -164,19 +164,132 @@ class TicketState13:
             issuedAt = float(reader.readUint(8))
             lifetime = reader.readUint(4)
             serverName = reader.readVector(2, 0xFFFF).decode("ascii") or None
-            chain = []
-            with reader.vector(3, 0xFFFFFF) as block:
-                while not block.atEnd():
-                    chain.append(x509.load_der_x509_certificate(block.readVector(3, 0xFFFFFF)))
+            chain = _readChain(reader)
             reader.expectEnd()
         except (DecodeError, ValueError):
             return None
         if suite is None:
             return None
-        return cls(suite, psk, issuedAt, lifetime, serverName, tuple(chain))
+        return cls(suite, psk, issuedAt, lifetime, serverName, chain)
 
     def validAt(self, now: float) -> bool:
         return self.issuedAt <= now + 60 and now < self.issuedAt + self.lifetime
+
+
+def _writeChain(w: Writer, chain: tuple[x509.Certificate, ...]) -> None:
+    with w.lengthPrefixed(3):
+        for certificate in chain:
+            w.writeVector(3, certificate.public_bytes(Encoding.DER))
+
+
+def _readChain(reader: Reader) -> tuple[x509.Certificate, ...]:
+    chain = []
+    with reader.vector(3, 0xFFFFFF) as block:
+        while not block.atEnd():
+            chain.append(x509.load_der_x509_certificate(block.readVector(3, 0xFFFFFF)))
+    return tuple(chain)
+
+
+@dataclass(frozen=True)
+class SessionState12:
+    """
+    A TLS 1.2 session, to resume (RFC 5246 7.3 by session ID, RFC 5077 by
+    ticket): what a server seals into a ticket or keeps by ID, and what a
+    client keeps.
+
+    @ivar peerChain: the other side's chain from the full handshake.
+    """
+
+    suite: CipherSuite
+    group: NamedGroup
+    masterSecret: bytes = field(repr=False)
+    extendedMasterSecret: bool
+    issuedAt: float
+    lifetime: int
+    serverName: str | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+
+    def toBytes(self) -> bytes:
+        w = Writer()
+        w.writeUint8(_STATE12_VERSION)
+        w.writeUint16(self.suite.code)
+        w.writeUint16(self.group)
+        w.writeVector(1, self.masterSecret)
+        w.writeUint8(int(self.extendedMasterSecret))
+        w.writeUint(int(self.issuedAt), 8)
+        w.writeUint(self.lifetime, 4)
+        w.writeVector(2, (self.serverName or "").encode("ascii"))
+        _writeChain(w, self.peerChain)
+        return w.getvalue()
+
+    @classmethod
+    def parse(cls, data: bytes) -> SessionState12 | None:
+        try:
+            reader = Reader(data)
+            if reader.readUint8() != _STATE12_VERSION:
+                return None
+            suite = SUITES_BY_CODE.get(reader.readUint16())
+            group = NamedGroup(reader.readUint16())
+            masterSecret = reader.readVector(1, 0xFF)
+            ems = bool(reader.readUint8())
+            issuedAt = float(reader.readUint(8))
+            lifetime = reader.readUint(4)
+            serverName = reader.readVector(2, 0xFFFF).decode("ascii") or None
+            chain = _readChain(reader)
+            reader.expectEnd()
+        except (DecodeError, ValueError):
+            return None
+        if suite is None or len(masterSecret) != 48:
+            return None
+        return cls(suite, group, masterSecret, ems, issuedAt, lifetime, serverName, chain)
+
+    def validAt(self, now: float) -> bool:
+        return self.issuedAt <= now + 60 and now < self.issuedAt + self.lifetime
+
+
+@dataclass(frozen=True)
+class ClientSession12:
+    """
+    A TLS 1.2 session as a client keeps it: the session ID and/or ticket
+    the server gave, and the session itself.
+    """
+
+    sessionId: bytes
+    ticket: bytes | None = field(repr=False)
+    state: SessionState12
+
+    @property
+    def serverName(self) -> str | None:
+        return self.state.serverName
+
+    def validAt(self, now: float) -> bool:
+        return self.state.validAt(now)
+
+
+class ServerSessionCache:
+    """
+    TLS 1.2 sessions a server keeps by session ID, the oldest dropped first
+    past C{maxEntries} (memory stays bounded however many clients come).
+    """
+
+    def __init__(self, maxEntries: int = 20000) -> None:
+        self._maxEntries = maxEntries
+        self._entries: OrderedDict[bytes, SessionState12] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def store(self, sessionId: bytes, state: SessionState12) -> None:
+        with self._lock:
+            self._entries[sessionId] = state
+            self._entries.move_to_end(sessionId)
+            while len(self._entries) > self._maxEntries:
+                self._entries.popitem(last=False)
+
+    def get(self, sessionId: bytes) -> SessionState12 | None:
+        with self._lock:
+            return self._entries.get(sessionId)
 
 
 @dataclass(frozen=True)
@@ -210,26 +323,29 @@ class ClientTicket13:
 
 class ClientSessionCache:
     """
-    Client-side tickets by (server name, port), newest kept, each used once
-    (RFC 8446 C.4: reuse would link the connections).
+    Client-side tickets (TLS 1.3) and sessions (TLS 1.2) by (server name,
+    port), newest kept, each used once (RFC 8446 C.4: reuse would link the
+    connections).
     """
 
     def __init__(self, maxEntries: int = 256, ticketsPerServer: int = 2) -> None:
         self._maxEntries = maxEntries
         self._perServer = ticketsPerServer
-        self._entries: OrderedDict[tuple[str, int], list[ClientTicket13]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], list[ClientTicket13 | ClientSession12]] = (
+            OrderedDict()
+        )
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._entries.values())
 
-    def store(self, key: tuple[str, int], ticket: ClientTicket13) -> None:
+    def store(self, key: tuple[str, int], ticket: ClientTicket13 | ClientSession12) -> None:
         tickets = self._entries.pop(key, [])
         tickets.append(ticket)
         self._entries[key] = tickets[-self._perServer :]
         while len(self._entries) > self._maxEntries:
             self._entries.popitem(last=False)
 
-    def take(self, key: tuple[str, int], now: float) -> ClientTicket13 | None:
+    def take(self, key: tuple[str, int], now: float) -> ClientTicket13 | ClientSession12 | None:
         """
         Remove and return the newest ticket still valid for C{key}.
         """
