@@ -2,11 +2,23 @@
 Bulk one-way transfer over 127.0.0.1: twisted_reneg against Twisted's own
 TLS (TLSMemoryBIOFactory over pyOpenSSL), same machine, same run.
 
-TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256.  Sender and receiver are separate
-processes; runs alternate between the implementations, and the medians and
-the ratio us/pyOpenSSL are printed.  Not a test: timings live here only.
+Suites (C{--suite}, repeatable; default: all three):
 
-    .venv/bin/python bench/bulk.py [--mib 256] [--runs 3] [--impl both|ours|pyopenssl]
+  - C{tls12-aes128-gcm}: TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256
+  - C{tls13-aes128-gcm}: TLS 1.3 TLS_AES_128_GCM_SHA256
+  - C{tls13-chacha20}: TLS 1.3 TLS_CHACHA20_POLY1305_SHA256
+
+Both implementations use an ECDSA P-256 server certificate and x25519, with
+the version and suite pinned on both ends.  Sender (client) and receiver
+(server) are separate processes; the receiver times from the end of its
+handshake to the last byte.  Runs interleave suites and implementations, so
+drift in machine load spreads over all of them.  Each run checks that both
+ends negotiated the intended version, suite and group, and stops otherwise.
+The medians (MiB/s) and the ratio ours/pyOpenSSL are printed as a table.
+Not a test: timings live here only.
+
+    .venv/bin/python bench/bulk.py [--mib 128] [--runs 3]
+        [--impl both|ours|pyopenssl] [--suite all|tls12-aes128-gcm|...]
 """
 
 from __future__ import annotations
@@ -19,48 +31,169 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-SUITE = "ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
-OPENSSL_SUITE = "ECDHE-ECDSA-AES128-GCM-SHA256"
 CHUNK = 256 * 1024
+IMPLS = ("ours", "pyopenssl")
+
+#: The key-exchange group both implementations must negotiate.  It is pinned
+#: so that neither picks something else by default (OpenSSL 3.5+ prefers the
+#: X25519MLKEM768 hybrid in TLS 1.3, which we do not implement).
+GROUP = "x25519"
+#: Our group names to OpenSSL's.
+OPENSSL_GROUPS = {"x25519": "X25519", "secp256r1": "P-256"}
 
 
-def serverFactory(impl: str, pkiDir: str, wrapped: Any) -> Any:
+@dataclass(frozen=True)
+class Suite:
+    """
+    One version and cipher suite to measure.
+
+    @ivar key: the C{--suite} name.
+    @ivar version: C{"1.2"} or C{"1.3"}.
+    @ivar iana: the IANA name: what ours is configured with and reports in
+        C{session.cipherSuite}.
+    @ivar openssl: OpenSSL's name: what pyOpenSSL is configured with and
+        reports from C{get_cipher_name()}.
+    """
+
+    key: str
+    version: str
+    iana: str
+    openssl: str
+
+    @property
+    def groups(self) -> list[str]:
+        """
+        The groups both ends offer, L{GROUP} first so that it is picked.
+        TLS 1.2 also needs secp256r1: there the peer's supported_groups
+        list governs which ECDSA certificates may be used (RFC 8422 5.1),
+        and without P-256 in it the server has no usable certificate.
+        """
+        return [GROUP] if self.version == "1.3" else [GROUP, "secp256r1"]
+
+    @property
+    def versionName(self) -> str:
+        """
+        The version as both implementations report it (C{"TLSv1.3"}).
+        """
+        return "TLSv" + self.version
+
+    @property
+    def label(self) -> str:
+        return f"TLS {self.version} {self.openssl}"
+
+
+TLS12_AES128 = Suite(
+    "tls12-aes128-gcm",
+    "1.2",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+)
+TLS13_AES128 = Suite("tls13-aes128-gcm", "1.3", "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256")
+TLS13_CHACHA20 = Suite(
+    "tls13-chacha20", "1.3", "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"
+)
+SUITES = {s.key: s for s in (TLS12_AES128, TLS13_AES128, TLS13_CHACHA20)}
+
+
+def _openSSLVersion(version: str) -> Any:
+    from twisted.internet.ssl import TLSVersion
+
+    return {"1.2": TLSVersion.TLSv1_2, "1.3": TLSVersion.TLSv1_3}[version]
+
+
+def _pinOpenSSLContext(ctx: Any, suite: Suite) -> None:
+    """
+    Restrict a pyOpenSSL context to C{suite}'s TLS 1.3 suite (Twisted's
+    C{AcceptableCiphers} only reaches the TLS 1.2 cipher list) and groups.
+    Must run before the context makes its first C{Connection}: pyOpenSSL
+    refuses to change a context after that.
+    """
+    from OpenSSL import SSL
+
+    if suite.version == "1.3":
+        if hasattr(SSL.Context, "set_tls13_ciphersuites"):  # pyOpenSSL >= 25.2
+            ctx.set_tls13_ciphersuites(suite.openssl.encode("ascii"))
+        else:
+            # Older pyOpenSSL: the same OpenSSL call through the binding.
+            if SSL._lib.SSL_CTX_set_ciphersuites(ctx._context, suite.openssl.encode("ascii")) != 1:
+                raise RuntimeError(f"OpenSSL refused TLS 1.3 suite {suite.openssl}")
+    # pyOpenSSL has no public call for the group list; SSL_CTX_set1_curves_list
+    # is OpenSSL's older name for SSL_CTX_set1_groups_list (same function).
+    groups = ":".join(OPENSSL_GROUPS[g] for g in suite.groups).encode("ascii")
+    if hasattr(ctx, "set1_groups_list"):
+        ctx.set1_groups_list(groups)
+    elif SSL._lib.SSL_CTX_set1_curves_list(ctx._context, groups) != 1:
+        raise RuntimeError(f"OpenSSL refused group list {groups!r}")
+
+
+def serverFactory(
+    impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128, key: str = "ecdsa"
+) -> Any:
+    """
+    A server-side TLS factory wrapping C{wrapped}.
+
+    Both servers send the same flights: with Twisted's defaults (C{OP_NO_TICKET},
+    session cache off) OpenSSL still sends two TLS 1.3 NewSessionTickets
+    (stateful ones, never resumable as nothing is cached), and pyOpenSSL
+    cannot set C{SSL_CTX_set_num_tickets}; so ours issues its two TLS 1.3
+    tickets too, and none in TLS 1.2, where OpenSSL sends none.  Neither
+    client resumes (see L{clientFactory}), so every handshake is a full one.
+
+    @param impl: C{"ours"} or C{"pyopenssl"}.
+    @param pkiDir: where L{makePKI} wrote the test PKI.
+    @param suite: the only version and suite the server accepts.
+    @param key: C{"ecdsa"} (P-256) or C{"rsa"} (2048): the server certificate.
+    """
+    certPath = os.path.join(pkiDir, f"{key}-server.pem")
+    keyPath = os.path.join(pkiDir, f"{key}-server-key.pem")
     if impl == "ours":
         from twisted_reneg import ServerOptions, TLSFactory
 
         options = ServerOptions.fromPEM(
-            os.path.join(pkiDir, "ecdsa-server.pem"),
-            os.path.join(pkiDir, "ecdsa-server-key.pem"),
-            cipherSuites=[SUITE],
+            certPath,
+            keyPath,
+            minVersion=suite.version,
+            maxVersion=suite.version,
+            cipherSuites=[suite.iana],
+            groups=suite.groups,
+            sessionTickets=suite.version == "1.3",
         )
         return TLSFactory(options, False, wrapped)
-    from twisted.internet.ssl import (
-        AcceptableCiphers,
-        CertificateOptions,
-        PrivateCertificate,
-        TLSVersion,
-    )
+    from twisted.internet.ssl import AcceptableCiphers, CertificateOptions, PrivateCertificate
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
-    with open(os.path.join(pkiDir, "ecdsa-server.pem")) as c:
-        with open(os.path.join(pkiDir, "ecdsa-server-key.pem")) as k:
-            cert = PrivateCertificate.loadPEM(c.read() + k.read())
+    with open(certPath) as c, open(keyPath) as k:
+        cert = PrivateCertificate.loadPEM(c.read() + k.read())
+    extra: dict[str, Any] = {}
+    if suite.version == "1.2":
+        extra["acceptableCiphers"] = AcceptableCiphers.fromOpenSSLCipherString(suite.openssl)
     contextFactory = CertificateOptions(
         privateKey=cert.privateKey.original,
         certificate=cert.original,
-        raiseMinimumTo=TLSVersion.TLSv1_2,
-        lowerMaximumSecurityTo=TLSVersion.TLSv1_2,
-        acceptableCiphers=AcceptableCiphers.fromOpenSSLCipherString(OPENSSL_SUITE),
+        raiseMinimumTo=_openSSLVersion(suite.version),
+        lowerMaximumSecurityTo=_openSSLVersion(suite.version),
+        **extra,
     )
+    # getContext() builds and caches the one context every connection uses.
+    _pinOpenSSLContext(contextFactory.getContext(), suite)
     return TLSMemoryBIOFactory(contextFactory, False, wrapped)
 
 
-def clientFactory(impl: str, pkiDir: str, wrapped: Any) -> Any:
+def clientFactory(impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128) -> Any:
+    """
+    A client-side TLS factory wrapping C{wrapped}, verifying the server as
+    C{localhost} against the test CA.  It never resumes a session: ours is
+    told not to, Twisted's C{CertificateOptions} does not by default.
+
+    @param impl: C{"ours"} or C{"pyopenssl"}.
+    @param suite: the only version and suite the client offers.
+    """
     caPath = os.path.join(pkiDir, "ca.pem")
     if impl == "ours":
         from cryptography import x509
@@ -68,25 +201,102 @@ def clientFactory(impl: str, pkiDir: str, wrapped: Any) -> Any:
         from twisted_reneg import ClientOptions, TLSFactory
 
         with open(caPath, "rb") as f:
-            ca = x509.load_pem_x509_certificate(f.read())
-        options = ClientOptions("localhost", trustRoots=[ca], cipherSuites=[SUITE])
+            caCertificate = x509.load_pem_x509_certificate(f.read())
+        options = ClientOptions(
+            "localhost",
+            trustRoots=[caCertificate],
+            minVersion=suite.version,
+            maxVersion=suite.version,
+            cipherSuites=[suite.iana],
+            groups=suite.groups,
+            resumeSessions=False,
+        )
         return TLSFactory(options, True, wrapped)
-    from twisted.internet.ssl import Certificate, TLSVersion, optionsForClientTLS
+    from twisted.internet._sslverify import ClientTLSOptions
+    from twisted.internet.ssl import AcceptableCiphers, Certificate, CertificateOptions
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
-    with open(caPath) as f:
+    with open(caPath, "rb") as f:
         ca = Certificate.loadPEM(f.read())
-    contextFactory = optionsForClientTLS(
-        "localhost",
+    extra: dict[str, Any] = {}
+    if suite.version == "1.2":
+        extra["acceptableCiphers"] = AcceptableCiphers.fromOpenSSLCipherString(suite.openssl)
+    # What optionsForClientTLS() does (SNI and service_identity host name
+    # check included), spelt out so that we can reach the context and pin
+    # the TLS 1.3 suite and the group before the first connection.
+    certificateOptions = CertificateOptions(
         trustRoot=ca,
-        extraCertificateOptions={"lowerMaximumSecurityTo": TLSVersion.TLSv1_2},
+        raiseMinimumTo=_openSSLVersion(suite.version),
+        lowerMaximumSecurityTo=_openSSLVersion(suite.version),
+        **extra,
     )
-    return TLSMemoryBIOFactory(contextFactory, True, wrapped)
+    _pinOpenSSLContext(certificateOptions.getContext(), suite)
+    creator = ClientTLSOptions(certificateOptions.clientConnectionForTLS, "localhost")
+    return TLSMemoryBIOFactory(creator, True, wrapped)
 
 
-def runReceiver(impl: str, pkiDir: str, total: int) -> None:
+def negotiated(impl: str, transport: Any) -> dict[str, Any]:
     """
-    Child process: accept one connection, count bytes, print the timing.
+    What the handshake on C{transport} (the wrapped protocol's transport)
+    agreed, in one shape for both implementations.
+    """
+    if impl == "ours":
+        session = transport.session
+        return {
+            "version": session.version,
+            "suite": session.cipherSuite,
+            "group": session.group,
+            "resumed": session.resumed,
+        }
+    from OpenSSL import SSL
+
+    connection = transport.getHandle()
+    reused = getattr(SSL._lib, "SSL_session_reused", None)
+    return {
+        "version": connection.get_protocol_version_name(),
+        "suite": connection.get_cipher_name(),
+        "group": (connection.get_group_name() or "").lower(),
+        "resumed": bool(reused(connection._ssl)) if reused is not None else None,
+    }
+
+
+def expected(impl: str, suite: Suite, resumed: bool = False) -> dict[str, Any]:
+    """
+    What L{negotiated} must report for C{suite}.
+    """
+    return {
+        "version": suite.versionName,
+        "suite": suite.iana if impl == "ours" else suite.openssl,
+        "group": GROUP,
+        "resumed": resumed,
+    }
+
+
+def checkNegotiated(
+    what: str, impl: str, got: dict[str, Any] | None, suite: Suite, resumed: bool = False
+) -> None:
+    """
+    Stop the benchmark if C{got} is not what C{suite} asks for, so a figure
+    never silently measures another version, suite or group.
+    """
+    want = expected(impl, suite, resumed)
+    if got is None:
+        raise SystemExit(f"{what} ({impl}): no handshake completed")
+    if got.get("resumed") is None:
+        # An old pyOpenSSL binding cannot say whether it resumed.
+        want = {**want, "resumed": None}
+    if got != want:
+        raise SystemExit(f"{what} ({impl}): negotiated {got}, expected {want}")
+
+
+def describe(info: dict[str, Any]) -> str:
+    return f"{info['version']} {info['suite']} {info['group']}"
+
+
+def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
+    """
+    Child process: accept one connection, count bytes, print the timing and
+    what was negotiated.
     """
     from twisted.internet import protocol, reactor
     from twisted.internet.interfaces import IHandshakeListener
@@ -94,34 +304,41 @@ def runReceiver(impl: str, pkiDir: str, total: int) -> None:
 
     @implementer(IHandshakeListener)
     class Counter(protocol.Protocol):
+        transport: Any  # ours' TLSProtocol or Twisted's TLSMemoryBIOProtocol
         received = 0
         start = 0.0
+        info: dict[str, Any] | None = None
 
         def handshakeCompleted(self) -> None:
             self.start = time.perf_counter()
+            self.info = negotiated(impl, self.transport)
 
         def dataReceived(self, data: bytes) -> None:
             self.received += len(data)
             if self.received >= total:
                 elapsed = time.perf_counter() - self.start
-                print(json.dumps({"bytes": self.received, "seconds": elapsed}), flush=True)
+                result = {"bytes": self.received, "seconds": elapsed, "negotiated": self.info}
+                print(json.dumps(result), flush=True)
                 self.transport.loseConnection()
 
         def connectionLost(self, reason: Any = None) -> None:
-            reactor.callLater(0, reactor.stop)  # type: ignore[attr-defined]
+            if self.received < total:
+                print(f"receiver: connection lost early: {reason}", file=sys.stderr)
+            reactor.callLater(0, reactor.stop)
 
-    port = reactor.listenTCP(  # type: ignore[attr-defined]
+    port = reactor.listenTCP(
         0,
-        serverFactory(impl, pkiDir, protocol.Factory.forProtocol(Counter)),
+        serverFactory(impl, pkiDir, protocol.Factory.forProtocol(Counter), suite),
         interface="127.0.0.1",
     )
-    print(json.dumps({"port": port.getHost().port}), flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    print(json.dumps({"port": port.getHost().port}), flush=True)  # type: ignore[attr-defined]
+    reactor.run()
 
 
-def runSender(impl: str, pkiDir: str, port: int, total: int) -> None:
+def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> None:
     """
-    Child process: connect and push C{total} bytes honouring back-pressure.
+    Child process: connect and push C{total} bytes honouring back-pressure;
+    print what was negotiated.
     """
     from twisted.internet import protocol, reactor
     from twisted.internet.interfaces import IHandshakeListener, IPushProducer
@@ -131,10 +348,12 @@ def runSender(impl: str, pkiDir: str, port: int, total: int) -> None:
 
     @implementer(IPushProducer, IHandshakeListener)
     class Pusher(protocol.Protocol):
+        transport: Any  # ours' TLSProtocol or Twisted's TLSMemoryBIOProtocol
         sent = 0
         paused = False
 
         def handshakeCompleted(self) -> None:
+            print(json.dumps({"negotiated": negotiated(impl, self.transport)}), flush=True)
             # Start when the keys exist, so neither implementation buffers
             # the whole transfer in front of its handshake.
             self.transport.registerProducer(self, True)
@@ -158,93 +377,118 @@ def runSender(impl: str, pkiDir: str, port: int, total: int) -> None:
             self.paused = True
 
         def connectionLost(self, reason: Any = None) -> None:
-            reactor.callLater(0, reactor.stop)  # type: ignore[attr-defined]
+            if self.sent < total:
+                print(f"sender: connection lost early: {reason}", file=sys.stderr)
+            reactor.callLater(0, reactor.stop)
 
-    factory = clientFactory(impl, pkiDir, protocol.ClientFactory.forProtocol(Pusher))
-    reactor.connectTCP("127.0.0.1", port, factory)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    factory = clientFactory(impl, pkiDir, protocol.ClientFactory.forProtocol(Pusher), suite)
+    reactor.connectTCP("127.0.0.1", port, factory)
+    reactor.run()
 
 
-def oneRun(impl: str, pkiDir: str, total: int) -> float:
+def oneRun(impl: str, pkiDir: str, total: int, suite: Suite) -> tuple[float, dict[str, Any]]:
+    """
+    One transfer in fresh processes.
+
+    @return: MiB/s and what the receiver negotiated (both ends checked).
+    """
+    common = ["--impl", impl, "--pki", pkiDir, "--bytes", str(total), "--suite", suite.key]
     me = os.path.abspath(__file__)
     receiver = subprocess.Popen(
-        [
-            sys.executable,
-            me,
-            "--role",
-            "receiver",
-            "--impl",
-            impl,
-            "--pki",
-            pkiDir,
-            "--bytes",
-            str(total),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, me, "--role", "receiver", *common], stdout=subprocess.PIPE, text=True
     )
     assert receiver.stdout is not None
     port = json.loads(receiver.stdout.readline())["port"]
     sender = subprocess.Popen(
-        [
-            sys.executable,
-            me,
-            "--role",
-            "sender",
-            "--impl",
-            impl,
-            "--pki",
-            pkiDir,
-            "--bytes",
-            str(total),
-            "--port",
-            str(port),
-        ]
+        [sys.executable, me, "--role", "sender", "--port", str(port), *common],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = receiver.stdout.readline()
-    sender.wait(600)
+    senderOut, _ = sender.communicate(timeout=600)
     receiver.wait(600)
     if not line:
         raise SystemExit(f"{impl}: receiver reported nothing (exit {receiver.returncode})")
     result = json.loads(line)
     if result["bytes"] < total:
         raise SystemExit(f"{impl}: short transfer {result}")
-    return total / result["seconds"] / (1 << 20)
+    senderInfo = json.loads(senderOut.splitlines()[0])["negotiated"] if senderOut else None
+    checkNegotiated(f"{suite.key} receiver", impl, result["negotiated"], suite)
+    checkNegotiated(f"{suite.key} sender", impl, senderInfo, suite)
+    return total / result["seconds"] / (1 << 20), result["negotiated"]
+
+
+def printTable(title: str, rows: list[tuple[str, dict[str, list[float]]]]) -> None:
+    """
+    Print the median per implementation and the ratio ours/pyOpenSSL, one
+    line per row (C{-} where an implementation was not run).  Shared with
+    C{handshakes.py}.
+
+    @param title: the heading of the first column, naming the unit.
+    @param rows: a label and the results per implementation for each row.
+    """
+    width = max(len(title), *(len(label) for label, _ in rows))
+    print(f"{title:<{width}}  {'ours':>10}  {'pyOpenSSL':>10}  {'ours/pyOpenSSL':>14}")
+    for label, results in rows:
+        medians = {i: statistics.median(v) for i, v in results.items() if v}
+        cells = [f"{medians[i]:10.1f}" if i in medians else f"{'-':>10}" for i in IMPLS]
+        ratio = "-"
+        if len(medians) == 2 and medians["pyopenssl"] > 0:
+            ratio = f"{medians['ours'] / medians['pyopenssl']:.2f}x"
+        print(f"{label:<{width}}  {cells[0]}  {cells[1]}  {ratio:>14}")
+
+
+def selectSuites(names: list[str] | None) -> list[Suite]:
+    if not names or "all" in names:
+        return list(SUITES.values())
+    return [SUITES[n] for n in dict.fromkeys(names)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mib", type=int, default=256)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--mib", type=int, default=128, help="MiB per transfer (default 128)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per suite and impl")
     parser.add_argument("--impl", choices=["both", "ours", "pyopenssl"], default="both")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=["all", *SUITES],
+        help="suite to measure; repeat for several (default: all)",
+    )
     parser.add_argument("--role", choices=["receiver", "sender"], help=argparse.SUPPRESS)
     parser.add_argument("--pki", help=argparse.SUPPRESS)
     parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    suites = selectSuites(args.suite)
     if args.role == "receiver":
-        return runReceiver(args.impl, args.pki, args.bytes)
+        return runReceiver(args.impl, args.pki, args.bytes, suites[0])
     if args.role == "sender":
-        return runSender(args.impl, args.pki, args.port, args.bytes)
+        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0])
 
     from twisted_reneg.testing.pki import makePKI
 
-    impls = ["ours", "pyopenssl"] if args.impl == "both" else [args.impl]
+    impls = list(IMPLS) if args.impl == "both" else [args.impl]
     total = args.mib << 20
-    results: dict[str, list[float]] = {i: [] for i in impls}
+    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
-        print(f"bulk: {args.mib} MiB one way, TLS 1.2 {OPENSSL_SUITE}, {args.runs} runs each")
+        print(
+            f"bulk: {args.mib} MiB one way, ECDSA P-256 certificate, {GROUP}, "
+            f"{args.runs} runs per suite and implementation"
+        )
         for run in range(args.runs):
-            for impl in impls:
-                mbps = oneRun(impl, pkiDir, total)
-                results[impl].append(mbps)
-                print(f"  run {run + 1} {impl:10s} {mbps:8.1f} MiB/s", flush=True)
-    medians = {i: statistics.median(v) for i, v in results.items()}
-    for impl, median in medians.items():
-        print(f"median {impl:10s} {median:8.1f} MiB/s")
-    if len(medians) == 2:
-        print(f"ratio us/pyOpenSSL: {medians['ours'] / medians['pyopenssl']:.2f}x")
+            for suite in suites:
+                for impl in impls:
+                    mbps, info = oneRun(impl, pkiDir, total, suite)
+                    results[suite.key][impl].append(mbps)
+                    print(
+                        f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
+                        f"  [{describe(info)}]",
+                        flush=True,
+                    )
+    print()
+    printTable("median MiB/s", [(s.label, results[s.key]) for s in suites])
 
 
 if __name__ == "__main__":
