@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from twisted_reneg.testing.pki import PKI, Identity, cachedPKI
-from twisted_reneg.tls.config import TLSConfig
+from twisted_reneg.tls.config import TLS12, TLSConfig
 from twisted_reneg.tls.connection import TLSConnection
 from twisted_reneg.tls.credentials import Credential, PeerVerifier
 from twisted_reneg.tls.events import (
@@ -33,6 +33,8 @@ def serverConfig(
     # As ServerOptions does: a verifier always, for certificates requested
     # later by requestClientCertificate().
     kw.setdefault("verifier", PeerVerifier([pki.caCertificate]))
+    # Engine tests are TLS 1.2 unless they say otherwise (TLS 1.3 ones do).
+    kw.setdefault("maxVersion", TLS12)
     return TLSConfig(isClient=False, credential=credentialOf(identity), **kw)  # type: ignore[arg-type]
 
 
@@ -44,6 +46,7 @@ def clientConfig(
 ) -> TLSConfig:
     pki = pki or cachedPKI()
     roots = list(trustRoots) if trustRoots is not None else [pki.caCertificate]
+    kw.setdefault("maxVersion", TLS12)
     return TLSConfig(
         isClient=True,
         serverName=serverName,

@@ -85,14 +85,36 @@ class EndpointTests(TestCase):
 
     async def test_renegotiationAllow(self) -> None:
         pki = cachedPKI()
-        port, _ = await self.listen(serverString(renegotiation="allow"))
+        port, _ = await self.listen(serverString(renegotiation="allow", maxVersion="1.2"))
         client = Collector()
         await clientFromString(
             reactor,
             f"reneg:127.0.0.1:{port}:hostname=localhost:trustRoots={pki.caPath}",
         ).connect(protocol.Factory.forProtocol(lambda: client))
         session = await client.transport.rehandshake(timeout=10)
-        self.assertEqual(session.renegotiations, 1)
+        self.assertEqual((session.version, session.renegotiations), ("TLSv1.2", 1))
+        client.transport.loseConnection()
+        await client.lost
+
+    async def test_versionKeywords(self) -> None:
+        """
+        minVersion/maxVersion on either side: TLS 1.3 by default, 1.2 when
+        either end says so; a bad value is refused at parse time.
+        """
+        pki = cachedPKI()
+        port, _ = await self.listen(serverString())
+        tls12Port, _ = await self.listen(serverString(maxVersion="1.2"))
+        for to, extra, version in (
+            (port, "", "TLSv1.3"),
+            (port, ":maxVersion=1.2", "TLSv1.2"),
+            (tls12Port, "", "TLSv1.2"),
+        ):
+            client = await self.connect(
+                f"reneg:127.0.0.1:{to}:hostname=localhost:trustRoots={pki.caPath}{extra}"
+            )
+            self.assertEqual(client.session.version, version)
+        with self.assertRaises(ValueError):
+            clientFromString(reactor, "reneg:127.0.0.1:1:maxVersion=1.1")
         client.transport.loseConnection()
         await client.lost
 

@@ -19,12 +19,28 @@ from twisted_reneg import (
     RenegotiationPolicy,
     RenegotiationRefused,
     RenegotiationTimeout,
+    ServerOptions,
     TLSSession,
 )
 from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.pki import cachedPKI
 
-from .test_transport import Connected, Recorder, clientOptions, serverOptions
+from .test_transport import Connected, Recorder
+from .test_transport import clientOptions as anyClientOptions
+from .test_transport import serverOptions as anyServerOptions
+
+
+def serverOptions(**kw: Any) -> ServerOptions:
+    """
+    Renegotiation is TLS 1.2: these tests pin it (1.3 has its own).
+    """
+    kw.setdefault("maxVersion", "1.2")
+    return anyServerOptions(**kw)
+
+
+def clientOptions(**kw: Any) -> ClientOptions:
+    kw.setdefault("maxVersion", "1.2")
+    return anyClientOptions(**kw)
 
 
 @implementer(IRenegotiationListener)
@@ -50,6 +66,8 @@ class Listener(Recorder):
 
 
 def connected(**kw: Any) -> Connected:
+    kw.setdefault("server", serverOptions())
+    kw.setdefault("client", clientOptions())
     c = Connected(clientProtocol=Listener(), serverProtocol=Listener(), **kw)
     c.flush()
     return c

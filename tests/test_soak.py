@@ -90,7 +90,8 @@ class SoakTests(SynchronousTestCase):
         """
         policy = RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=RENEGOTIATIONS * 2)
         c = Connected(
-            server=serverOptions(renegotiation=policy), client=clientOptions(renegotiation=policy)
+            server=serverOptions(renegotiation=policy, maxVersion="1.2"),
+            client=clientOptions(renegotiation=policy, maxVersion="1.2"),
         )
         soak(self, c, lambda session: session.renegotiations)
         for side in (c.client, c.server):

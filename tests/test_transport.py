@@ -124,7 +124,7 @@ class HandshakeTests(SynchronousTestCase):
             self.assertTrue(iface.providedBy(c.client), iface)
         session = c.client.session
         assert session is not None
-        self.assertEqual(session.version, "TLSv1.2")
+        self.assertEqual(session.version, "TLSv1.3")  # the default now
         peer = c.client.getPeerCertificate()
         self.assertEqual(peer.to_cryptography(), cachedPKI().ecdsaServer.certificate)
         self.assertIsNone(c.server.getPeerCertificate())

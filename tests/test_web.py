@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.test_web -*-
 """
 RequireClientCertificate in memory: a request on a connection without a
-client certificate triggers requestClientCertificate(); the verify callable
-decides; HTTP/2 connections are refused rather than renegotiated.
+client certificate triggers requestClientCertificate() (a renegotiation on
+TLS 1.2, post-handshake authentication on 1.3); the verify callable decides;
+HTTP/2 connections are refused rather than renegotiated.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class Secret(Resource):
         return b"secret"
 
 
-def pair(alpn: list[bytes] | None = None, withCertificate: bool = True) -> TLSPair:
+def pair(
+    alpn: list[bytes] | None = None, withCertificate: bool = True, version: str = "1.2"
+) -> TLSPair:
     pki = cachedPKI()
     client = ClientOptions(
         "localhost",
@@ -40,8 +43,10 @@ def pair(alpn: list[bytes] | None = None, withCertificate: bool = True) -> TLSPa
             else None
         ),
         acceptableProtocols=alpn,
+        maxVersion=version,
     )
-    p = TLSPair(serverOptions(trustRoots=[pki.caCertificate], acceptableProtocols=alpn), client)
+    server = serverOptions(trustRoots=[pki.caCertificate], acceptableProtocols=alpn)
+    p = TLSPair(server, client)
     p.flush()
     return p
 
@@ -79,6 +84,21 @@ class RequireClientCertificateTests(SynchronousTestCase):
         request = render(pair(), RequireClientCertificate(Secret(), verify=refuse))
         self.assertEqual(request.responseCode, 403)
         self.assertEqual(seen, [cachedPKI().ecdsaClient.certificate])
+
+    def test_servedAfterPostHandshakeAuth(self) -> None:
+        """
+        On TLS 1.3 the same resource gets the certificate by post-handshake
+        authentication instead, and keeps it for the next request.
+        """
+        p = pair(version="1.3")
+        resource = RequireClientCertificate(Secret())
+        for _ in range(2):
+            request = render(p, resource)
+            self.assertEqual(b"".join(request.written), b"secret")
+        session = p.server.session
+        assert session is not None
+        self.assertEqual((session.version, session.renegotiations), ("TLSv1.3", 0))
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
 
     def test_secondRequestNeedsNoRenegotiation(self) -> None:
         p = pair()

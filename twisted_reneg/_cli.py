@@ -67,6 +67,10 @@ class _TLSClient(protocol.Protocol):
         return True
 
     def renegotiationCompleted(self, session: TLSSession) -> None:
+        if session.version == "TLSv1.3":
+            # TLS 1.3 has no renegotiation: this was post-handshake auth.
+            say("Client certificate requested by the server and sent (post-handshake auth)")
+            return
         say(f"Renegotiation {session.renegotiations} completed: {describe(session)}")
 
     def renegotiationFailed(self, reason: Failure) -> None:
@@ -160,15 +164,16 @@ def clientOptions(args: argparse.Namespace) -> ClientOptions:
                 x509.load_pem_x509_certificates(c.read()),
                 serialization.load_pem_private_key(k.read(), password=None),
             )
-    version = args.version or "1.2"
+    # Without a flag, TLS 1.3 with a fallback to 1.2, as the library does.
+    minVersion, maxVersion = (args.version, args.version) if args.version else ("1.2", "1.3")
     return ClientOptions(
         args.servername or args.host,
         trustRoots=args.cafile,
         clientCertificate=clientCertificate,
         acceptableProtocols=args.alpn,
         insecurelySkipVerification=args.insecure,
-        minVersion=version,
-        maxVersion=version,
+        minVersion=minVersion,
+        maxVersion=maxVersion,
     )
 
 

@@ -2,13 +2,16 @@
 """
 C{python -m twisted_reneg.demo}: the end-to-end job behind C{make demo}.
 
-It makes a throwaway CA and certificates, starts a TLS 1.2 server of ours on
-127.0.0.1, connects a client of ours to it, exchanges data and prints the
-negotiated session; then the server renegotiates (HelloRequest) and asks for
-the client's certificate in the middle of the connection; C{openssl s_client}
-handshakes with the same server; finally C{twistd -n reneg --echo} runs and
-our command-line client makes it ask for a client certificate mid-connection
-(C{**REAUTH**}).  Exit status 0 means every step worked.
+It makes a throwaway CA and certificates and starts a server of ours on
+127.0.0.1.  Over TLS 1.3 (the default) a client of ours exchanges data,
+prints the session, updates keys with C{rehandshake()}, and the server asks
+for its certificate after the handshake (post-handshake auth); a second
+connection resumes with a ticket.  Over TLS 1.2 the server renegotiates
+(HelloRequest) and asks for the client's certificate mid-connection.  Then
+C{openssl s_client} handshakes with the same server, and C{twistd -n reneg
+--echo} runs while our command-line client makes it ask for a client
+certificate mid-connection (C{**REAUTH**}).  Exit status 0 means every step
+worked.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def describe(session: TLSSession | None) -> str:
         f"  ALPN protocol:          {session.alpnProtocol!r}",
         f"  extended master secret: {session.extendedMasterSecret}",
         f"  secure renegotiation:   {session.secureRenegotiation}",
+        f"  resumed:                {session.resumed}",
         f"  peer certificate:       {peer.subject.rfc4514_string() if peer else None}",
     ]
     return "\n".join(lines)
@@ -116,78 +120,149 @@ async def _demo(reactor: Any, directory: str) -> int:
     serverFactory = TLSFactory(serverOptions, False, protocol.Factory.forProtocol(_Echo))
     port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(serverFactory)
     portNumber = port.getHost().port
-    print(f"[demo] our TLS 1.2 server listens on 127.0.0.1:{portNumber}")
+    print(f"[demo] our server (TLS 1.3, and 1.2 for older clients) on 127.0.0.1:{portNumber}")
     failures = 0
     try:
-        client = _DemoClient(b"hello from our client\n")
-        clientOptions = ClientOptions(
-            "localhost",
-            trustRoots=[pki.caCertificate],
-            acceptableProtocols=[b"demo/1"],
-            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey),
-        )
-        clientFactory = TLSFactory(
-            clientOptions, True, protocol.Factory.forProtocol(lambda: client)
-        )
-        await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(clientFactory)
-        reply = await client.echoed
-        print(f"[demo] our client got: {reply!r}")
-        print("[demo] negotiated session (client view):")
-        print(describe(client.transport.session))
-        if reply != b"echo: hello from our client\n":
-            print("[demo] FAILED: wrong echo")
-            failures += 1
-
-        serverSide = _Echo.connections[-1].transport
-        session = await serverSide.rehandshake(timeout=10)
-        print(
-            "[demo] server-initiated renegotiation (HelloRequest) completed: "
-            f"renegotiations={session.renegotiations}, suite={session.cipherSuite}"
-        )
-        before = serverSide.session.peerCertificate
-        print(f"[demo] client certificate known to the server before asking: {before}")
-        session = await serverSide.requestClientCertificate(timeout=10)
-        peer = session.peerCertificate
-        print(
-            "[demo] mid-connection client-certificate request: the server now sees "
-            f"{peer.subject.rfc4514_string() if peer else None} "
-            f"(renegotiations={session.renegotiations})"
-        )
-        if session.renegotiations != 2 or peer != pki.ecdsaClient.certificate:
-            print("[demo] FAILED: renegotiation results are wrong")
-            failures += 1
-        reply = await client.send(b"after renegotiating\n")
-        print(f"[demo] data still flows under the new keys: {reply.splitlines()[-1]!r}")
-        client.transport.loseConnection()
-        reason = await client.closed
-        print(f"[demo] our client closed the connection: {reason}")
-        if reason != "ConnectionDone":
-            failures += 1
-
-        openssl = shutil.which("openssl")
-        if openssl is None:
-            print("[demo] FAILED: openssl not found (run `make demo`, which installs it)")
-            return 1
-        out, err, code = await _runOpenSSL(reactor, openssl, portNumber, pki.caPath)
-        text = out.decode("utf-8", "replace")
-        wanted = ["Verify return code: 0 (ok)", "Protocol  : TLSv1.2", "echo: hello from openssl"]
-        missing = [w for w in wanted if w not in text]
-        for line in text.splitlines():
-            if any(
-                k in line for k in ("Protocol  :", "Cipher    :", "Verify return", "ALPN", "echo:")
-            ):
-                print(f"[demo] openssl s_client: {line.strip()}")
-        if code != 0 or missing:
-            print(f"[demo] FAILED: openssl s_client exit {code}, missing {missing}")
-            print(err.decode("utf-8", "replace")[-2000:])
-            failures += 1
-        else:
-            print("[demo] openssl s_client handshake with our server: OK")
+        failures += await _tls13(reactor, pki, portNumber)
+        failures += await _tls12(reactor, pki, portNumber)
+        failures += await _openssl(reactor, pki, portNumber)
     finally:
         await port.stopListening()
     failures += await _twistdAndCLI(reactor, pki)
     print("[demo] PASSED" if not failures else f"[demo] {failures} step(s) FAILED")
     return 1 if failures else 0
+
+
+def _clientOptions(pki: Any, **kw: Any) -> ClientOptions:
+    return ClientOptions(
+        "localhost",
+        trustRoots=[pki.caCertificate],
+        acceptableProtocols=[b"demo/1"],
+        clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey),
+        **kw,
+    )
+
+
+async def _connect(
+    reactor: Any, options: ClientOptions, portNumber: int, line: bytes
+) -> tuple[_DemoClient, Any]:
+    """
+    Connect a demo client, wait for the echo of C{line}; return the client
+    and the server side of the connection.
+    """
+    client = _DemoClient(line)
+    factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
+    await TCP4ClientEndpoint(reactor, "127.0.0.1", portNumber).connect(factory)
+    reply = await client.echoed
+    print(f"[demo] our client got: {reply!r}")
+    return client, _Echo.connections[-1].transport
+
+
+async def _close(client: _DemoClient) -> int:
+    client.transport.loseConnection()
+    reason = await client.closed
+    print(f"[demo] our client closed the connection: {reason}")
+    return 0 if reason == "ConnectionDone" else 1
+
+
+def _check(ok: bool, what: str) -> int:
+    if not ok:
+        print(f"[demo] FAILED: {what}")
+    return 0 if ok else 1
+
+
+async def _tls13(reactor: Any, pki: Any, portNumber: int) -> int:
+    """
+    TLS 1.3: rehandshake() is a key update, requestClientCertificate() is
+    post-handshake authentication; a second connection resumes.
+    """
+    print("[demo] --- TLS 1.3 ---")
+    options = _clientOptions(pki)
+    client, serverSide = await _connect(reactor, options, portNumber, b"hello over TLS 1.3\n")
+    print("[demo] negotiated session (client view):")
+    print(describe(client.transport.session))
+    failures = _check(client.transport.session.version == "TLSv1.3", "not TLS 1.3")
+    session = await client.transport.rehandshake(timeout=10)
+    print(
+        "[demo] client rehandshake() on TLS 1.3 = KeyUpdate(update_requested), answered: "
+        f"keyUpdates={session.keyUpdates}"
+    )
+    failures += _check(session.keyUpdates == 1, "key update count")
+    print(f"[demo] client certificate known to the server before asking: {_peer(serverSide)}")
+    session = await serverSide.requestClientCertificate(timeout=10)
+    print(
+        "[demo] server requestClientCertificate() on TLS 1.3 = post-handshake auth: "
+        f"the server now sees {_peer(serverSide)} (renegotiations={session.renegotiations})"
+    )
+    failures += _check(
+        session.peerCertificate == pki.ecdsaClient.certificate and session.renegotiations == 0,
+        "post-handshake authentication results",
+    )
+    reply = await client.send(b"after the key update\n")
+    print(f"[demo] data still flows under the new keys: {reply.splitlines()[-1]!r}")
+    failures += await _close(client)
+    again, _ = await _connect(reactor, options, portNumber, b"hello again\n")
+    resumed = again.transport.session
+    print(f"[demo] second connection with the same ClientOptions: resumed={resumed.resumed}")
+    failures += _check(resumed.resumed, "no resumption")
+    failures += await _close(again)
+    return failures
+
+
+async def _tls12(reactor: Any, pki: Any, portNumber: int) -> int:
+    """
+    TLS 1.2: a HelloRequest renegotiation, then one asking for the client's
+    certificate.
+    """
+    print("[demo] --- TLS 1.2 ---")
+    options = _clientOptions(pki, maxVersion="1.2", resumeSessions=False)
+    client, serverSide = await _connect(reactor, options, portNumber, b"hello over TLS 1.2\n")
+    print(describe(client.transport.session))
+    session = await serverSide.rehandshake(timeout=10)
+    print(
+        "[demo] server-initiated renegotiation (HelloRequest) completed: "
+        f"renegotiations={session.renegotiations}, suite={session.cipherSuite}"
+    )
+    print(f"[demo] client certificate known to the server before asking: {_peer(serverSide)}")
+    session = await serverSide.requestClientCertificate(timeout=10)
+    print(
+        "[demo] mid-connection client-certificate request: the server now sees "
+        f"{_peer(serverSide)} (renegotiations={session.renegotiations})"
+    )
+    failures = _check(
+        session.renegotiations == 2 and session.peerCertificate == pki.ecdsaClient.certificate,
+        "renegotiation results",
+    )
+    reply = await client.send(b"after renegotiating\n")
+    print(f"[demo] data still flows under the new keys: {reply.splitlines()[-1]!r}")
+    return failures + await _close(client)
+
+
+def _peer(transport: Any) -> str | None:
+    peer = transport.session.peerCertificate
+    return peer.subject.rfc4514_string() if peer is not None else None
+
+
+async def _openssl(reactor: Any, pki: Any, portNumber: int) -> int:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        print("[demo] FAILED: openssl not found (run `make demo`, which installs it)")
+        return 1
+    out, err, code = await _runOpenSSL(reactor, openssl, portNumber, pki.caPath)
+    text = out.decode("utf-8", "replace")
+    wanted = ["Verify return code: 0 (ok)", "Protocol  : TLSv1.2", "echo: hello from openssl"]
+    missing = [w for w in wanted if w not in text]
+    for line in text.splitlines():
+        if any(
+            k in line for k in ("Protocol  :", "Cipher    :", "Verify return", "ALPN", "echo:")
+        ):
+            print(f"[demo] openssl s_client: {line.strip()}")
+    if code != 0 or missing:
+        print(f"[demo] FAILED: openssl s_client exit {code}, missing {missing}")
+        print(err.decode("utf-8", "replace")[-2000:])
+        return 1
+    print("[demo] openssl s_client handshake with our server: OK")
+    return 0
 
 
 async def _runOpenSSL(
@@ -240,14 +315,14 @@ async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
             [
                 (b"Handshake completed", b"hello\n"),
                 (b"hello\n", b"**REAUTH**\n"),
-                (b"*** renegotiated", None),
+                (b"*** client certificate", None),
             ],
             reactor=reactor,
         )
         out, err, code = result.stdout, result.stderr, result.exitCode
         for line in (err + out).decode("utf-8", "replace").splitlines():
             print(f"[demo]   cli: {line}")
-        ok = code == 0 and b"peer CN=test-client" in out and b"Renegotiation 1 completed" in err
+        ok = code == 0 and b"peer CN=test-client" in out and b"post-handshake auth" in err
         print(
             "[demo] twistd service asked the CLI for its certificate mid-connection: "
             + ("OK" if ok else "FAILED")

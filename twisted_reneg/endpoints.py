@@ -122,7 +122,21 @@ _SERVER_KEYWORDS = {
     "caCerts",
     "clientCert",
     "renegotiation",
+    "minVersion",
+    "maxVersion",
 }
+
+_VERSION_CHOICES = ("1.2", "1.3")
+
+
+def _versions(kind: str, kwargs: dict[str, str]) -> tuple[str, str]:
+    """
+    C{minVersion=1.2|1.3} and C{maxVersion=1.2|1.3} (default 1.2 and 1.3).
+    """
+    return (
+        _choice(kind, "minVersion", kwargs.get("minVersion", "1.2"), _VERSION_CHOICES),
+        _choice(kind, "maxVersion", kwargs.get("maxVersion", "1.3"), _VERSION_CHOICES),
+    )
 
 
 def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
@@ -156,12 +170,15 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         "server", "renegotiation", kwargs.get("renegotiation", "refuse"), ("refuse", "allow")
     )
     caCerts = kwargs.get("caCerts")
+    minVersion, maxVersion = _versions("server", kwargs)
     return ServerOptions(
         key,
         chain,
         clientCertificates=clientCert,
         trustRoots=caCerts,
         renegotiation=RenegotiationPolicy(allowPeerInitiated=renegotiation == "allow"),
+        minVersion=minVersion,
+        maxVersion=maxVersion,
     )
 
 
@@ -200,6 +217,8 @@ _CLIENT_KEYWORDS = {
     "certificate",
     "privateKey",
     "timeout",
+    "minVersion",
+    "maxVersion",
 }
 
 
@@ -232,10 +251,13 @@ class RenegClientParser:
         clientCertificate = None
         if certificate is not None and privateKey is not None:
             clientCertificate = (_readPEMCertificates(certificate), _readPEMKey(privateKey))
+        minVersion, maxVersion = _versions("client", kwargs)
         options = ClientOptions(
             kwargs.get("hostname", kwargs["host"]),
             trustRoots=kwargs.get("trustRoots"),
             clientCertificate=clientCertificate,
+            minVersion=minVersion,
+            maxVersion=maxVersion,
         )
         tcp = TCP4ClientEndpoint(reactor, kwargs["host"], port, timeout=timeout)
         return wrapClientTLS(options, tcp)

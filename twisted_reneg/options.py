@@ -185,7 +185,7 @@ class _Options:
         self,
         *,
         minVersion: str | int = "1.2",
-        maxVersion: str | int = "1.2",
+        maxVersion: str | int = "1.3",
         cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None = None,
         groups: Iterable[str | NamedGroup] | None = None,
         acceptableProtocols: Iterable[bytes | str] | None = None,

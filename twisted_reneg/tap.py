@@ -55,21 +55,32 @@ class EchoProtocol(protocol.Protocol):
             command = line.strip()
             if command == b"**REHANDSHAKE**":
                 self.transport.rehandshake(timeout=30).addCallbacks(
-                    self._report, self._reportFailure
+                    self._report, self._reportFailure, callbackArgs=(b"renegotiated",)
                 )
             elif command == b"**REAUTH**":
                 self.transport.requestClientCertificate(timeout=30).addCallbacks(
-                    self._report, self._reportFailure
+                    self._report, self._reportFailure, callbackArgs=(b"client certificate",)
                 )
             else:
                 self.transport.write(line + b"\n")
 
-    def _report(self, session: TLSSession) -> None:
+    def _report(self, session: TLSSession, what: bytes) -> None:
+        """
+        TLS 1.2: C{*** renegotiated (N)}; TLS 1.3, where the same commands
+        are a key update and post-handshake auth: C{*** keys updated (N)} or
+        C{*** client certificate}.
+        """
+        if session.version == "TLSv1.2":
+            headline = b"renegotiated (%d)" % session.renegotiations
+        elif what == b"renegotiated":
+            headline = b"keys updated (%d)" % session.keyUpdates
+        else:
+            headline = what
         peer = session.peerCertificate
         self.transport.write(
-            b"*** renegotiated (%d): %s, peer %s\n"
+            b"*** %s: %s, peer %s\n"
             % (
-                session.renegotiations,
+                headline,
                 session.cipherSuite.encode(),
                 peer.subject.rfc4514_string().encode() if peer else b"none",
             )

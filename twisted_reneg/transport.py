@@ -239,14 +239,20 @@ class TLSProtocol(ProtocolWrapper):
 
     def _postHandshakeAuthCompleted(self, session: TLSSession) -> None:
         """
-        TLS 1.3: the client answered requestClientCertificate().  The
-        application hears it as it would a TLS 1.2 renegotiation with a
-        certificate request, so code written for either version works.
+        TLS 1.3: the client answered requestClientCertificate() (or, on a
+        client, we answered the server).  The application hears it as it
+        would a TLS 1.2 renegotiation with a certificate request, so code
+        written for either version works.
         """
-        self._log.info(
-            "TLS post-handshake client authentication: peer certificate {peer}",
-            peer="present" if session.peerCertificate is not None else "absent",
-        )
+        if self.factory.isClient:
+            self._log.info(
+                "TLS post-handshake authentication: the server asked for our certificate"
+            )
+        else:
+            self._log.info(
+                "TLS post-handshake client authentication: peer certificate {peer}",
+                peer="present" if session.peerCertificate is not None else "absent",
+            )
         pending, self._renegotiation = self._renegotiation, None
         if pending is not None:
             pending.succeed(session)

@@ -67,7 +67,7 @@ class StartTLSClient(LineReceiver):
                 self.transport, ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
             )
             self.sendLine(b"over TLS")
-        elif line.startswith(b"250 TLSv1.2"):
+        elif line.startswith(b"250 TLSv1."):
             self.sendLine(b"QUIT")
 
     def connectionLost(self, reason: Any = None) -> None:
@@ -89,7 +89,7 @@ class StartTLSTests(TestCase):
         client = StartTLSClient()
         await protocol.ClientCreator(reactor, lambda: client).connectTCP("127.0.0.1", port)  # type: ignore[arg-type]
         replies = await client.done
-        self.assertIn(b"250 TLSv1.2 over TLS", replies)
+        self.assertIn(b"250 TLSv1.3 over TLS", replies)
         self.assertEqual(replies[-1], b"221 bye")
 
     async def test_opensslStarttlsSmtp(self) -> None:
@@ -111,9 +111,9 @@ class StartTLSTests(TestCase):
             argv,
             [
                 (b"Verify return code", b"hello\n"),
-                (b"250 TLSv1.2 hello", b"QUIT\n"),
+                (b"250 TLSv1.3 hello", b"QUIT\n"),
                 (b"221", None),
             ],
         )
-        self.assertIn("250 TLSv1.2 hello", result.text())
+        self.assertIn("250 TLSv1.3 hello", result.text())
         self.assertIn("Verify return code: 0 (ok)", result.text())

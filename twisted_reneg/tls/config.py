@@ -132,7 +132,7 @@ class TLSConfig:
     requireExtendedMasterSecret: bool = False
     offerExtendedMasterSecret: bool = True
     minVersion: int = TLS12
-    maxVersion: int = TLS12
+    maxVersion: int = TLS13
     renegotiation: RenegotiationPolicy = RenegotiationPolicy()
     keyLog: Callable[[str], None] | None = field(default=None, repr=False)
     postHandshakeAuth: bool | None = None

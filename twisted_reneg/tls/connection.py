@@ -729,6 +729,8 @@ class TLSConnection:
 
     def _answerPostHandshakeAuth(self, body: bytes, raw: bytes) -> None:
         assert self._suite13 is not None and self._postAuthTranscript is not None
+        assert self.session is not None
+        self._events.append(PostHandshakeAuthCompleted(self.session))
         answerCertificateRequest(
             self.config,
             self._suite13.hashName,

@@ -89,8 +89,9 @@ class KeysUpdated(Event):
 @dataclass(frozen=True)
 class PostHandshakeAuthCompleted(Event):
     """
-    TLS 1.3 server: the client answered our post-handshake CertificateRequest;
-    C{session} holds its verified chain (none if it declined).
+    TLS 1.3 post-handshake authentication: on a server, the client answered
+    our CertificateRequest and C{session} holds its verified chain (none if
+    it declined); on a client, we answered the server's request.
     """
 
     session: TLSSession

@@ -806,6 +806,10 @@ class _ClientExpectServerHello(_State):
         hs.deriveHandshakeSecrets(share.exchange(public))
         assert hs.handshakeSecrets is not None
         hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
+        # Our next records, an alert included if the server's flight fails
+        # us, go under our handshake key, after the compatibility CCS (D.4).
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.client))
         return _ClientExpectEncryptedExtensions(hs)
 
     def fallBack(self, hello: ServerHello, body: bytes, raw: bytes) -> _State:
@@ -962,8 +966,6 @@ class _ClientExpectFinished(_State):
         hs.transcript.update(raw)
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
-        hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
-        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.client))
         if hs.certificateRequested:
             _sendClientCertificate(hs)
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.client)).toBytes())
