@@ -18,6 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_reneg.tls.errors import DecodeError
 from twisted_reneg.tls.messages import (
     MAX_EXTENSIONS,
+    MAX_PSK_IDENTITIES,
     Certificate12,
     Certificate13,
     CertificateRequest12,
@@ -32,19 +33,26 @@ from twisted_reneg.tls.messages import (
     HandshakeMessage,
     HelloRequest,
     KeyUpdate,
+    NewSessionTicket12,
+    NewSessionTicket13,
+    OfferedPsks,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchangeECDHE,
     decodeAlpn,
+    decodeCookie,
     decodeEcPointFormats,
     decodeEmpty,
     decodeKeyShareClient,
     decodeKeyShareServer,
+    decodePskModes,
     decodeRenegotiationInfo,
+    decodeSelectedIdentity,
     decodeServerName,
     decodeSupportedVersionsClient,
     decodeUint16List,
     encodeAlpn,
+    encodeCookie,
     encodeEcPointFormats,
     encodeKeyShareClient,
     encodeKeyShareServer,
@@ -53,6 +61,7 @@ from twisted_reneg.tls.messages import (
     encodeSupportedVersionsClient,
     encodeUint16List,
 )
+from twisted_reneg.tls.tickets import SessionState12, TicketState13
 from twisted_reneg.tls.wire import Reader
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -110,6 +119,17 @@ MESSAGES: dict[type[HandshakeMessage], Any] = {
     ),
     CertificateRequest13: st.builds(CertificateRequest13, st.binary(max_size=8), extensionLists()),
     KeyUpdate: st.builds(KeyUpdate, st.booleans()),
+    NewSessionTicket13: st.builds(
+        NewSessionTicket13,
+        st.integers(0, 0xFFFFFFFF),
+        st.integers(0, 0xFFFFFFFF),
+        st.binary(max_size=8),
+        st.binary(min_size=1, max_size=80),
+        extensionLists(),
+    ),
+    NewSessionTicket12: st.builds(
+        NewSessionTicket12, st.integers(0, 0xFFFFFFFF), st.binary(max_size=80)
+    ),
 }
 
 anyMessage = st.one_of(*MESSAGES.values())
@@ -213,6 +233,10 @@ class ExtensionsTests(SynchronousTestCase):
             decodeAlpn,
             decodeRenegotiationInfo,
             decodeEcPointFormats,
+            decodeCookie,
+            decodePskModes,
+            decodeSelectedIdentity,
+            OfferedPsks.parse,
         ):
             try:
                 decode(data)
@@ -298,3 +322,44 @@ class ServerHelloBytesTests(SynchronousTestCase):
         self.assertEqual(hello.extensions.types(), (0xFF01, 0x0017))
         self.assertEqual(decodeRenegotiationInfo(hello.extensions.get(0xFF01) or b"x"), b"")
         self.assertEqual(hello.serialize(), body)
+
+
+class ResumptionCodecTests(SynchronousTestCase):
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(st.binary(min_size=1, max_size=60), st.integers(0, 0xFFFFFFFF)),
+            min_size=1,
+            max_size=MAX_PSK_IDENTITIES,
+        ),
+        st.binary(min_size=1, max_size=64),
+        st.binary(min_size=1, max_size=200),
+    )
+    def test_pskOfferAndCookieRoundTrip(
+        self, identities: list[tuple[bytes, int]], cookie: bytes, binderSeed: bytes
+    ) -> None:
+        binders = tuple((binderSeed * 64)[: 32 + i] for i in range(len(identities)))
+        offer = OfferedPsks(tuple(identities), binders)
+        self.assertEqual(OfferedPsks.parse(offer.toBytes()), offer)
+        self.assertTrue(offer.toBytes().endswith(offer.bindersBytes()))
+        self.assertEqual(decodeCookie(encodeCookie(cookie)), cookie)
+
+    def test_tooManyIdentitiesRefused(self) -> None:
+        many = OfferedPsks(
+            tuple((b"t", 0) for _ in range(MAX_PSK_IDENTITIES + 1)),
+            tuple(bytes(32) for _ in range(MAX_PSK_IDENTITIES + 1)),
+        )
+        self.assertRaises(DecodeError, OfferedPsks.parse, many.toBytes())
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=300))
+    def test_sealedStateParsersNeverRaise(self, data: bytes) -> None:
+        """
+        What a ticket opens to is ours (it authenticated), but a state from
+        another version of this code must still give C{None}, not a crash.
+        """
+        for parse in (TicketState13.parse, SessionState12.parse):
+            parse(data)
+        for version in (b"\x01", b"\x02"):
+            TicketState13.parse(version + data)
+            SessionState12.parse(version + data)
