@@ -133,7 +133,12 @@ def _pinOpenSSLContext(ctx: Any, suite: Suite) -> None:
 
 
 def serverFactory(
-    impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128, key: str = "ecdsa"
+    impl: str,
+    pkiDir: str,
+    wrapped: Any,
+    suite: Suite = TLS12_AES128,
+    key: str = "ecdsa",
+    resumption: bool = False,
 ) -> Any:
     """
     A server-side TLS factory wrapping C{wrapped}.
@@ -149,6 +154,8 @@ def serverFactory(
     @param pkiDir: where L{makePKI} wrote the test PKI.
     @param suite: the only version and suite the server accepts.
     @param key: C{"ecdsa"} (P-256) or C{"rsa"} (2048): the server certificate.
+    @param resumption: let clients resume (pyOpenSSL: its session cache and
+        tickets on; ours always can).
     """
     certPath = os.path.join(pkiDir, f"{key}-server.pem")
     keyPath = os.path.join(pkiDir, f"{key}-server-key.pem")
@@ -173,6 +180,9 @@ def serverFactory(
     extra: dict[str, Any] = {}
     if suite.version == "1.2":
         extra["acceptableCiphers"] = AcceptableCiphers.fromOpenSSLCipherString(suite.openssl)
+    if resumption:
+        extra["enableSessions"] = True
+        extra["enableSessionTickets"] = True
     contextFactory = CertificateOptions(
         privateKey=cert.privateKey.original,
         certificate=cert.original,
@@ -185,14 +195,20 @@ def serverFactory(
     return TLSMemoryBIOFactory(contextFactory, False, wrapped)
 
 
-def clientFactory(impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128) -> Any:
+def clientFactory(
+    impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128, resume: bool = False
+) -> Any:
     """
     A client-side TLS factory wrapping C{wrapped}, verifying the server as
-    C{localhost} against the test CA.  It never resumes a session: ours is
-    told not to, Twisted's C{CertificateOptions} does not by default.
+    C{localhost} against the test CA.  Unless C{resume}, it never resumes a
+    session: ours is told not to, Twisted's C{CertificateOptions} does not
+    by default.
 
     @param impl: C{"ours"} or C{"pyopenssl"}.
     @param suite: the only version and suite the client offers.
+    @param resume: resume sessions: ours from its session cache; for
+        pyOpenSSL the factory gets a C{resumer} whose C{session} (set by the
+        caller from a finished connection) every new connection offers.
     """
     caPath = os.path.join(pkiDir, "ca.pem")
     if impl == "ours":
@@ -209,7 +225,7 @@ def clientFactory(impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES
             maxVersion=suite.version,
             cipherSuites=[suite.iana],
             groups=suite.groups,
-            resumeSessions=False,
+            resumeSessions=resume,
         )
         return TLSFactory(options, True, wrapped)
     from twisted.internet._sslverify import ClientTLSOptions
@@ -232,7 +248,33 @@ def clientFactory(impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES
     )
     _pinOpenSSLContext(certificateOptions.getContext(), suite)
     creator = ClientTLSOptions(certificateOptions.clientConnectionForTLS, "localhost")
-    return TLSMemoryBIOFactory(creator, True, wrapped)
+    if not resume:
+        return TLSMemoryBIOFactory(creator, True, wrapped)
+    resumer = _Resumer(creator)
+    factory = TLSMemoryBIOFactory(resumer, True, wrapped)
+    factory.resumer = resumer  # type: ignore[attr-defined]
+    return factory
+
+
+class _Resumer:
+    """
+    Twisted's client connection creator, offering a saved pyOpenSSL session
+    on each new connection (Twisted has no hook for client resumption).
+    """
+
+    def __init__(self, creator: Any) -> None:
+        from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+        from zope.interface import directlyProvides
+
+        directlyProvides(self, IOpenSSLClientConnectionCreator)
+        self.creator = creator
+        self.session: Any = None
+
+    def clientConnectionForTLS(self, tlsProtocol: Any) -> Any:
+        connection = self.creator.clientConnectionForTLS(tlsProtocol)
+        if self.session is not None:
+            connection.set_session(self.session)
+        return connection
 
 
 def negotiated(impl: str, transport: Any) -> dict[str, Any]:

@@ -12,17 +12,21 @@ C{localhost}), sends C{ping}, waits for the echo and closes with
 close_notify both ways.  The clock covers connect to connection lost of all
 C{--count} connections, after one untimed warm-up connection.  Every
 connection is checked on both ends for the intended version, suite, group
-and a full, not resumed, handshake.  Both servers send two NewSessionTickets
-after each handshake (OpenSSL does even with Twisted's resumption-off
-defaults, see C{bulk.serverFactory}); neither client uses them.
+and whether it resumed.  Both servers send two NewSessionTickets after each
+handshake (OpenSSL does even with Twisted's resumption-off defaults, see
+C{bulk.serverFactory}); in the full rows neither client uses them.
 
-Rows: a server certificate with an ECDSA P-256 key, and one with an
-RSA-2048 key (signing with RSA-PSS).  Runs interleave rows and
+Rows: full handshakes with a server certificate with an ECDSA P-256 key,
+and with an RSA-2048 key (signing with RSA-PSS); and resumed ones (PSK with
+x25519, psk_dhe_ke): each client resumes every timed connection, ours from
+its session cache (a fresh ticket each time), pyOpenSSL from the session of
+the connection before (its server with Twisted's session cache and tickets
+on).  Runs interleave rows and
 implementations.  Prints handshakes/s per run, then the medians and the
 ratio ours/pyOpenSSL.  Not a test: timings live here only.
 
     .venv/bin/python bench/handshakes.py [--count 300] [--runs 3]
-        [--impl both|ours|pyopenssl] [--row all|ecdsa-full|rsa-full]
+        [--impl both|ours|pyopenssl] [--row all|ecdsa-full|rsa-full|ecdsa-resumed]
 """
 
 from __future__ import annotations
@@ -80,20 +84,7 @@ ROWS = {
     for r in (
         Row("ecdsa-full", "full, ECDSA P-256 certificate", "ecdsa"),
         Row("rsa-full", "full, RSA-2048 certificate", "rsa"),
-        # TODO(resumption): a "resumed" row, left for whoever finishes
-        # resumption (being implemented separately; ServerOptions has
-        # sessionTickets= and ClientOptions resumeSessions= as of this
-        # writing).  Add
-        #     Row("ecdsa-resumed", "resumed (psk_dhe_ke), ECDSA P-256", "ecdsa", resumed=True)
-        # and fill in the two TODO(resumption) places below: the client
-        # keeps a session from its untimed warm-up connection and offers it
-        # on every timed one (ours: resumeSessions=True in bulk.clientFactory;
-        # pyOpenSSL: CertificateOptions(enableSessions=True) on the server,
-        # and connection.set_session(warmUp.get_session()) on each client
-        # connection, which ClientTLSOptions has no hook for, so wrap its
-        # clientConnectionForTLS).  checkNegotiated() already requires
-        # "resumed" to match on both ends, so the row cannot silently time
-        # full handshakes, nor the full rows resumed ones.
+        Row("ecdsa-resumed", "resumed (psk_dhe_ke), ECDSA P-256", "ecdsa", resumed=True),
     )
 }
 
@@ -126,12 +117,13 @@ def runServer(impl: str, pkiDir: str, row: Row, connections: int) -> None:
                 print(json.dumps({"negotiated": seen}), flush=True)
                 reactor.callLater(0, reactor.stop)
 
-    if row.resumed:
-        # TODO(resumption): let both servers resume (ours issues tickets
-        # already; pyOpenSSL needs CertificateOptions(enableSessions=True)).
-        raise NotImplementedError("resumed rows are not implemented yet")
     factory = serverFactory(
-        impl, pkiDir, protocol.Factory.forProtocol(Echo), SUITE, key=row.certificate
+        impl,
+        pkiDir,
+        protocol.Factory.forProtocol(Echo),
+        SUITE,
+        key=row.certificate,
+        resumption=row.resumed,
     )
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     print(json.dumps({"port": port.getHost().port}), flush=True)  # type: ignore[attr-defined]
@@ -164,6 +156,9 @@ async def clientLoop(impl: str, pkiDir: str, row: Row, port: int, count: int) ->
         def dataReceived(self, data: bytes) -> None:
             self.received += data
             if len(self.received) >= len(PING):
+                if row.resumed and impl == "pyopenssl":
+                    # The echo came after the tickets: this session resumes.
+                    factory.resumer.session = self.transport.getHandle().get_session()
                 self.transport.loseConnection()
 
         def connectionLost(self, reason: Any = None) -> None:
@@ -174,10 +169,6 @@ async def clientLoop(impl: str, pkiDir: str, row: Row, port: int, count: int) ->
             else:
                 self.done.callback(None)
 
-    if row.resumed:
-        # TODO(resumption): keep the warm-up connection's session and offer
-        # it on every timed connection.
-        raise NotImplementedError("resumed rows are not implemented yet")
     # The next connection's protocol, made before connecting so that its
     # Deferred can be awaited.
     pending: list[Ping] = []
@@ -191,7 +182,7 @@ async def clientLoop(impl: str, pkiDir: str, row: Row, port: int, count: int) ->
 
     # One client factory (one set of options) for all connections, as an
     # application would hold it.
-    factory = clientFactory(impl, pkiDir, PingFactory(), SUITE)
+    factory = clientFactory(impl, pkiDir, PingFactory(), SUITE, resume=row.resumed)
 
     async def once() -> dict[str, Any] | None:
         ping = Ping()
