@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
+_HASH_SIZES = {"sha256": 32, "sha384": 48}
 
 
 def _hashFactory(hashName: str) -> Any:
@@ -154,9 +155,9 @@ def hkdfExtract(hashName: str, salt: bytes, ikm: bytes) -> bytes:
     """
     HKDF-Extract (RFC 5869); an empty salt means a string of zeros.
     """
-    digest = _hashFactory(hashName)
-    size = digest().digest_size
-    return hmac.new(salt or bytes(size), ikm or bytes(size), digest).digest()
+    size = _HASH_SIZES[hashName]
+    # hmac.digest is the one-shot C path: no HMAC object per call.
+    return hmac.digest(salt or bytes(size), ikm or bytes(size), hashName)
 
 
 def hkdfExpandLabel(
@@ -174,12 +175,14 @@ def hkdfExpandLabel(
         + bytes((len(context),))
         + context
     )
-    digest = _hashFactory(hashName)
+    if length <= _HASH_SIZES[hashName]:
+        # Every TLS 1.3 use: one block (T(1) = HMAC(secret, info || 0x01)).
+        return hmac.digest(secret, info + b"\x01", hashName)[:length]
     out = bytearray()
     block = b""
     counter = 1
     while len(out) < length:
-        block = hmac.new(secret, block + info + bytes((counter,)), digest).digest()
+        block = hmac.digest(secret, block + info + bytes((counter,)), hashName)
         out += block
         counter += 1
     return bytes(out[:length])
@@ -189,8 +192,7 @@ def deriveSecret(hashName: str, secret: bytes, label: bytes, transcriptHash: byt
     """
     Derive-Secret, taking the transcript hash already computed.
     """
-    size = _hashFactory(hashName)().digest_size
-    return hkdfExpandLabel(hashName, secret, label, transcriptHash, size)
+    return hkdfExpandLabel(hashName, secret, label, transcriptHash, _HASH_SIZES[hashName])
 
 
 def _emptyHash(hashName: str) -> bytes:
@@ -289,9 +291,8 @@ def finishedVerifyData13(hashName: str, baseKey: bytes, transcriptHash: bytes) -
     Finished.verify_data: HMAC of the transcript hash under the finished key
     derived from a handshake traffic secret.
     """
-    size = _hashFactory(hashName)().digest_size
-    finishedKey = hkdfExpandLabel(hashName, baseKey, b"finished", b"", size)
-    return hmac.new(finishedKey, transcriptHash, _hashFactory(hashName)).digest()
+    finishedKey = hkdfExpandLabel(hashName, baseKey, b"finished", b"", _HASH_SIZES[hashName])
+    return hmac.digest(finishedKey, transcriptHash, hashName)
 
 
 def resumptionPsk13(hashName: str, resumptionMasterSecret: bytes, nonce: bytes) -> bytes:
