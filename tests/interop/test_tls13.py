@@ -244,13 +244,17 @@ class OurServerTests(TestCase):
             argv,
             [
                 (b"Simple Client Mode", b"one\n"),
+                # ^rekey1^ updates gnutls-cli's keys only; ^rekey^ asks us
+                # to update ours too (update_requested), which we answer.
                 (b"one\n", b"^rekey1^\n"),
                 (b"Rekey was completed", b"two\n"),
-                (b"two\n", None),
+                (b"two\n", b"^rekey^\n"),
+                (b"Rekey was completed", b"three\n"),
+                (b"three\n", None),
             ],
         )
         ours = await server.nextConnection()
         self.assertEqual(result.exitCode, 0, result.text())
         self.assertIn("TLS1.3", result.text())
-        self.assertEqual(ours.session.keyUpdates, 1, result.text())
-        self.assertEqual(bytes(ours.received), b"one\ntwo\n")
+        self.assertEqual(ours.session.keyUpdates, 2, result.text())
+        self.assertEqual(bytes(ours.received), b"one\ntwo\nthree\n")
