@@ -253,13 +253,20 @@ class TLSProtocol(ProtocolWrapper):
                 "TLS post-handshake client authentication: peer certificate {peer}",
                 peer="present" if session.peerCertificate is not None else "absent",
             )
+        self._renegotiationSucceeded(session)
+        if IHandshakeListener.providedBy(self.wrappedProtocol):
+            self.wrappedProtocol.handshakeCompleted()
+
+    def _renegotiationSucceeded(self, session: TLSSession) -> None:
+        """
+        Fire the Deferreds waiting for the renegotiation (or TLS 1.3
+        post-handshake auth) and tell the listener.
+        """
         pending, self._renegotiation = self._renegotiation, None
         if pending is not None:
             pending.succeed(session)
         if IRenegotiationListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.renegotiationCompleted(session)
-        if IHandshakeListener.providedBy(self.wrappedProtocol):
-            self.wrappedProtocol.handshakeCompleted()
 
     def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
         if not event.renegotiation:
@@ -280,11 +287,7 @@ class TLSProtocol(ProtocolWrapper):
                 group=session.group,
                 peer="present" if session.peerCertificate is not None else "absent",
             )
-            pending, self._renegotiation = self._renegotiation, None
-            if pending is not None:
-                pending.succeed(session)
-            if IRenegotiationListener.providedBy(self.wrappedProtocol):
-                self.wrappedProtocol.renegotiationCompleted(session)
+            self._renegotiationSucceeded(session)
         if IHandshakeListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.handshakeCompleted()
         if self._closeWanted and self._producer is None:

@@ -256,6 +256,23 @@ class _Handshake12:
             self.suite.hashName, self.masterSecret, fromClient, self.transcript.digest()
         )
 
+    def checkPeerFinished(self, body: bytes, raw: bytes) -> None:
+        """
+        The peer's Finished must carry the verify_data of the transcript so
+        far (compared in constant time); it then joins the transcript, and
+        its verify_data is kept for RFC 5746.
+        """
+        peerIsClient = not self.config.isClient
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(finished.verifyData, self.verifyData(peerIsClient)):
+            who = "client" if peerIsClient else "server"
+            raise PeerError(A.decrypt_error, f"{who} Finished does not verify")
+        self.transcript.update(raw)
+        if peerIsClient:
+            self.clientVerifyData = finished.verifyData
+        else:
+            self.serverVerifyData = finished.verifyData
+
     def sessionState(self, issuedAt: float, lifetime: int) -> SessionState12:
         """
         This session, to resume later; the peer chain is the other side's.
@@ -880,11 +897,7 @@ class _ClientExpectResumedFinished(_State):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
-        finished = Finished.parse(body)
-        if not hmac.compare_digest(finished.verifyData, hs.verifyData(fromClient=False)):
-            raise PeerError(A.decrypt_error, "server Finished does not verify")
-        hs.transcript.update(raw)
-        hs.serverVerifyData = finished.verifyData
+        hs.checkPeerFinished(body, raw)
         clientWrite, _ = hs.protections()
         hs.io.sendChangeCipherSpec()
         hs.io.changeWriteProtection(clientWrite)
@@ -900,12 +913,7 @@ class _ClientExpectFinished(_State):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
-        finished = Finished.parse(body)
-        expected = hs.verifyData(fromClient=False)
-        if not hmac.compare_digest(finished.verifyData, expected):
-            raise PeerError(A.decrypt_error, "server Finished does not verify")
-        hs.transcript.update(raw)
-        hs.serverVerifyData = finished.verifyData
+        hs.checkPeerFinished(body, raw)
         hs.finish()
         return Complete(hs)
 
@@ -1211,12 +1219,7 @@ class _ServerExpectFinished(_State):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
-        finished = Finished.parse(body)
-        expected = hs.verifyData(fromClient=True)
-        if not hmac.compare_digest(finished.verifyData, expected):
-            raise PeerError(A.decrypt_error, "client Finished does not verify")
-        hs.transcript.update(raw)
-        hs.clientVerifyData = finished.verifyData
+        hs.checkPeerFinished(body, raw)
         if hs.ticketPromised:
             sendTicket12(hs, hs.sessionState(hs.io.now().timestamp(), DEFAULT_TICKET_LIFETIME))
         _, serverWrite = hs.protections()
@@ -1234,11 +1237,7 @@ class _ServerExpectResumedFinished(_State):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> _State:
         hs = self.hs
-        finished = Finished.parse(body)
-        if not hmac.compare_digest(finished.verifyData, hs.verifyData(fromClient=True)):
-            raise PeerError(A.decrypt_error, "client Finished does not verify")
-        hs.transcript.update(raw)
-        hs.clientVerifyData = finished.verifyData
+        hs.checkPeerFinished(body, raw)
         hs.finish()
         return Complete(hs)
 
