@@ -110,7 +110,19 @@ class PythonServer:
     A blocking Python C{ssl} echo server for one connection, in a thread.
     """
 
-    def __init__(self, identity: Identity, requireClientCertificate: bool = False) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        requireClientCertificate: bool = False,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
+        """
+        @param context: the server context to use instead of a TLS 1.2 one
+            for C{identity} (then C{requireClientCertificate} is its own).
+        """
+        if context is not None:
+            self._start(context)
+            return
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.maximum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(identity.certPath, identity.keyPath)
@@ -118,11 +130,16 @@ class PythonServer:
         if requireClientCertificate:
             context.verify_mode = ssl.CERT_REQUIRED
             context.load_verify_locations(cachedPKI().caPath)
+        self._start(context)
+
+    def _start(self, context: ssl.SSLContext) -> None:
         self.context = context
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        self.port: int = self.listener.getsockname()[1]
         self.error: BaseException | None = None
         self.peerCertificate: dict | None = None
+        self.version: str | None = None
+        self.received = bytearray()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -133,10 +150,12 @@ class PythonServer:
             raw.settimeout(60)
             with self.context.wrap_socket(raw, server_side=True) as conn:
                 self.peerCertificate = conn.getpeercert()
+                self.version = conn.version()
                 while True:
                     chunk = conn.recv(65536)
                     if not chunk:
                         break
+                    self.received += chunk
                     conn.sendall(chunk)
                 conn.unwrap()
         except BaseException as e:  # noqa: BLE001 - reported to the test

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from typing import Any
 
 from twisted.internet import defer
@@ -38,7 +37,7 @@ from .peers import (
     runPeerClient,
 )
 from .test_openssl import ourServerOptions
-from .test_pythonssl import recvExactly, sslClient
+from .test_pythonssl import PythonServer, recvExactly, sslClient
 
 BULK = 8 * 1024 * 1024
 #: The size of the body our HTTP responder sends after its report line.
@@ -213,43 +212,12 @@ class KeyUpdatingCollector(Collector):
         return session
 
 
-class PythonServer13:
+def pythonServer13() -> PythonServer:
     """
-    A blocking Python C{ssl} echo server for one TLS 1.3 connection, in a
-    thread; remembers the version it negotiated and what it received.
+    Python C{ssl}'s echo server (from L{test_pythonssl}), limited to TLS 1.3;
+    it remembers the version it negotiated and what it received.
     """
-
-    def __init__(self) -> None:
-        self.context = context13(ssl.PROTOCOL_TLS_SERVER)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self.listener.getsockname()[1]
-        self.error: BaseException | None = None
-        self.version: str | None = None
-        self.received = bytearray()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            self.listener.settimeout(30)
-            raw, _ = self.listener.accept()
-            raw.settimeout(30)
-            with self.context.wrap_socket(raw, server_side=True) as conn:
-                self.version = conn.version()
-                while True:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    self.received += chunk
-                    conn.sendall(chunk)
-                conn.unwrap()
-        except BaseException as e:  # noqa: BLE001 - reported to the test
-            self.error = e
-        finally:
-            self.listener.close()
-
-    def join(self) -> None:
-        self.thread.join(30)
+    return PythonServer(cachedPKI().ecdsaServer, context=context13(ssl.PROTOCOL_TLS_SERVER))
 
 
 # --- tests --------------------------------------------------------------------
@@ -393,7 +361,7 @@ class OurClientPythonServerTests(TestCase):
         received and what came back both hash to what was sent; both sides
         report TLSv1.3 and the server thread ends without error.
         """
-        server = PythonServer13()
+        server = pythonServer13()
         data = payload(BULK, b"python-ssl-server-13")
         client = await connectOurClient(
             client13(), server.port, Collector(data, expected=len(data)), timeout=30
@@ -414,7 +382,7 @@ class OurClientPythonServerTests(TestCase):
         session counting one update, and what we send only after that
         (C{after}) is echoed too: everything arrives in order both ways.
         """
-        server = PythonServer13()
+        server = pythonServer13()
         first, during, after = (payload(CHUNK, name) for name in (b"first", b"during", b"after"))
         collector = KeyUpdatingCollector(first, during, after)
         client = await connectOurClient(client13(), server.port, collector, timeout=30)
