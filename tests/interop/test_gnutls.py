@@ -30,6 +30,7 @@ from .test_openssl import ourClientOptions, ourServerOptions, serverIdentityFor
 A = AlertDescription
 BULK = 8 * 1024 * 1024
 TLS12_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+TLS13_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 DATA_MARKER = b"- Simple Client Mode:\n\n"
 
 

@@ -26,13 +26,11 @@ from .peers import (
     runScriptedClient,
     startPeerServer,
 )
-from .test_gnutls import gnutlsCliArgv, gnutlsServArgv
+from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
 from .test_renegotiation_interop import CommandServer
 from .test_tls13 import client13, pause
 from .test_twisted_tls import twistedCertificate
-
-TLS13_ONLY_GNUTLS = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
 
 def clientSubject() -> bytes:
@@ -90,7 +88,7 @@ class OurServerTests(TestCase):
         server = commandServer(self)
         argv = gnutlsCliArgv(
             server.portNumber,
-            TLS13_ONLY_GNUTLS,
+            TLS13_ONLY,
             "--post-handshake-auth",
             "--x509certfile",
             identity.certPath,
@@ -172,7 +170,7 @@ class OurClientTests(TestCase):
         argv = gnutlsServArgv(
             port,
             pki.ecdsaServer,
-            TLS13_ONLY_GNUTLS,
+            TLS13_ONLY,
             "--x509cafile",
             pki.caPath,
             "--verify-client-cert",

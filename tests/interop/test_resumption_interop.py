@@ -23,12 +23,9 @@ from .peers import (
     runScriptedClient,
     startPeerServer,
 )
-from .test_gnutls import gnutlsCliArgv, gnutlsServArgv
+from .test_gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourClientOptions, ourServerOptions, sClientArgv, sServerArgv
 from .test_tls13 import client13
-
-TLS13_ONLY_GNUTLS = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-TLS12_ONLY_GNUTLS = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
 
 
 class OurServerTests(TestCase):
@@ -55,7 +52,7 @@ class OurServerTests(TestCase):
         gnutls-cli --resume connects, waits for a ticket, and connects
         again with it.
         """
-        for version, priority in (("1.3", TLS13_ONLY_GNUTLS), ("1.2", TLS12_ONLY_GNUTLS)):
+        for version, priority in (("1.3", TLS13_ONLY), ("1.2", TLS12_ONLY)):
             server = OurServer(self, ourServerOptions(maxVersion=version))
             argv = gnutlsCliArgv(server.portNumber, priority, "--resume")
             result = await runScriptedClient(
@@ -102,7 +99,7 @@ class OurClientTests(TestCase):
         await self.resumeTwice(argv, port, "1.2")
 
     async def test_gnutls(self) -> None:
-        for version, priority in (("1.3", TLS13_ONLY_GNUTLS), ("1.2", TLS12_ONLY_GNUTLS)):
+        for version, priority in (("1.3", TLS13_ONLY), ("1.2", TLS12_ONLY)):
             port = freePort()
             argv = gnutlsServArgv(port, cachedPKI().ecdsaServer, priority)
             await self.resumeTwice(argv, port, version)

@@ -24,7 +24,7 @@ from .peers import (
     runScriptedClient,
     startPeerServer,
 )
-from .test_gnutls import gnutlsCliArgv, gnutlsServArgv
+from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
 from .test_renegotiation_interop import CommandServer
 
@@ -128,7 +128,7 @@ class OurClientTests(TestCase):
         """
         pki = cachedPKI()
         port = freePort()
-        argv = gnutlsServArgv(port, pki.ecdsaServer, "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+        argv = gnutlsServArgv(port, pki.ecdsaServer, TLS13_ONLY)
         startPeerServer(self, argv, port)
         client = Collector(b"first\n")
         options = client13(
@@ -237,9 +237,7 @@ class OurServerTests(TestCase):
     async def test_gnutlsRekey(self) -> None:
         requirePeer("gnutls-cli")
         server = OurServer(self, ourServerOptions(maxVersion="1.3"), protocolClass=CommandServer)
-        argv = gnutlsCliArgv(
-            server.portNumber, "NORMAL:-VERS-ALL:+VERS-TLS1.3", "--inline-commands"
-        )
+        argv = gnutlsCliArgv(server.portNumber, TLS13_ONLY, "--inline-commands")
         result = await runScriptedClient(
             argv,
             [
