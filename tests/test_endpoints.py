@@ -10,14 +10,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from twisted.internet import protocol, reactor
-from twisted.internet.endpoints import clientFromString, serverFromString
+from twisted.internet.endpoints import TCP4ClientEndpoint, clientFromString, serverFromString
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from twisted_reneg import TLSAlertError
+from twisted_reneg import ClientOptions, TLSAlertError
+from twisted_reneg.endpoints import wrapClientTLS
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
@@ -95,6 +97,42 @@ class EndpointTests(TestCase):
         self.assertEqual((session.version, session.renegotiations), ("TLSv1.2", 1))
         client.transport.loseConnection()
         await client.lost
+
+    async def test_sharedTicketKeys(self) -> None:
+        """
+        Two servers given the same ticketKeys file (as processes behind one
+        address would be) resume each other's TLS 1.3 sessions; a malformed
+        file is refused at parse time.
+        """
+        pki = cachedPKI()
+        keyFile = self.mktemp()
+        with open(keyFile, "w") as f:
+            f.write(
+                "# newest first\n" + os.urandom(32).hex() + "\n\n" + os.urandom(32).hex() + "\n"
+            )
+        first, _ = await self.listen(serverString(ticketKeys=keyFile))
+        second, _ = await self.listen(serverString(ticketKeys=keyFile))
+        options = ClientOptions("localhost", trustRoots=[pki.caCertificate])
+        client = Collector(b"hello\n", expected=6)
+        await wrapClientTLS(options, TCP4ClientEndpoint(reactor, "127.0.0.1", first)).connect(
+            protocol.Factory.forProtocol(lambda: client)
+        )
+        await client.lost
+        cache = options.sessionCache
+        assert cache is not None
+        ticket = cache.take(("localhost", first), time.time())
+        assert ticket is not None
+        cache.store(("localhost", second), ticket)
+        again = Collector(b"hello\n", expected=6)
+        await wrapClientTLS(options, TCP4ClientEndpoint(reactor, "127.0.0.1", second)).connect(
+            protocol.Factory.forProtocol(lambda: again)
+        )
+        await again.lost
+        self.assertTrue(again.session.resumed)
+        with open(keyFile, "a") as f:
+            f.write("not hex\n")
+        with self.assertRaises(ValueError):
+            serverFromString(reactor, serverString(ticketKeys=keyFile))
 
     async def test_versionKeywords(self) -> None:
         """

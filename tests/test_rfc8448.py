@@ -448,6 +448,253 @@ def sealHandshake(keys: tuple[bytes, bytes], messages: bytes) -> bytes:
     return record
 
 
+class SimpleOneRTTTests(SynchronousTestCase):
+    """
+    RFC 8448 section 3.
+    """
+
+    #: EncryptedExtensions through the server's CertificateVerify.
+    SERVER_FLIGHT: tuple[bytes, ...] = (
+        SIMPLE_ENCRYPTED_EXTENSIONS,
+        RSA_CERTIFICATE,
+        SIMPLE_CERTIFICATE_VERIFY,
+    )
+
+    def sharedSecret(self) -> bytes:
+        client = x25519.X25519PrivateKey.from_private_bytes(SIMPLE_CLIENT_PRIVATE)
+        server = x25519.X25519PrivateKey.from_private_bytes(SIMPLE_SERVER_PRIVATE)
+        return client.exchange(server.public_key())
+
+    def test_sharedSecretFromPrivateKeys(self) -> None:
+        """
+        x25519 with the trace's private keys gives the trace's IKM for the
+        handshake secret, from either side.
+        """
+        client = x25519.X25519PrivateKey.from_private_bytes(SIMPLE_CLIENT_PRIVATE)
+        server = x25519.X25519PrivateKey.from_private_bytes(SIMPLE_SERVER_PRIVATE)
+        self.assertEqual(client.exchange(server.public_key()), SIMPLE_SHARED)
+        self.assertEqual(server.exchange(client.public_key()), SIMPLE_SHARED)
+
+    def test_clientHelloParses(self) -> None:
+        """
+        The ClientHello offers the three AES-GCM and ChaCha20 suites, TLS 1.3
+        only, an empty session_ticket extension and one x25519 share, the
+        public key of the trace's private key; it re-serialises to the same
+        bytes.
+        """
+        hello = ClientHello.parse(body(SIMPLE_CLIENT_HELLO))
+        self.assertEqual(hello.legacyVersion, 0x0303)
+        self.assertEqual(hello.sessionId, b"")
+        self.assertEqual(hello.cipherSuites, (0x1301, 0x1303, 0x1302))
+        self.assertEqual(hello.compressionMethods, b"\x00")
+        self.assertEqual(hello.extensions.get(ExtensionType.session_ticket), b"")
+        versions = hello.extensions.get(ExtensionType.supported_versions)
+        assert versions is not None
+        self.assertEqual(decodeSupportedVersionsClient(versions), (TLS13,))
+        shares = hello.extensions.get(ExtensionType.key_share)
+        assert shares is not None
+        self.assertEqual(
+            decodeKeyShareClient(shares), ((X25519, x25519Public(SIMPLE_CLIENT_PRIVATE)),)
+        )
+        self.assertEqual(hello.toBytes(), SIMPLE_CLIENT_HELLO)
+
+    def test_serverHelloParses(self) -> None:
+        """
+        The ServerHello picks TLS_AES_128_GCM_SHA256 and TLS 1.3 and carries
+        the public key of the server's private key; it re-serialises to the
+        same bytes.
+        """
+        hello = ServerHello.parse(body(SIMPLE_SERVER_HELLO))
+        self.assertNotEqual(hello.random, HRR_RANDOM)
+        self.assertEqual(hello.sessionId, b"")
+        self.assertEqual(hello.cipherSuite, SUITE)
+        self.assertEqual(hello.compressionMethod, 0)
+        self.assertEqual(
+            hello.extensions.types(), (ExtensionType.key_share, ExtensionType.supported_versions)
+        )
+        share = hello.extensions.get(ExtensionType.key_share)
+        assert share is not None
+        self.assertEqual(
+            decodeKeyShareServer(share), (X25519, x25519Public(SIMPLE_SERVER_PRIVATE))
+        )
+        supportedVersion = hello.extensions.get(ExtensionType.supported_versions)
+        assert supportedVersion is not None
+        self.assertEqual(decodeSupportedVersionServer(supportedVersion), TLS13)
+        self.assertEqual(hello.toBytes(), SIMPLE_SERVER_HELLO)
+
+    def test_serverFlightParses(self) -> None:
+        """
+        The EncryptedExtensions, the Certificate with one certificate and an
+        empty context, the CertificateVerify and the Finished re-serialise to
+        the same bytes.
+        """
+        extensions = EncryptedExtensions.parse(body(SIMPLE_ENCRYPTED_EXTENSIONS))
+        self.assertEqual(
+            extensions.extensions.types(),
+            (ExtensionType.supported_groups, RECORD_SIZE_LIMIT, ExtensionType.server_name),
+        )
+        self.assertEqual(extensions.extensions.get(ExtensionType.server_name), b"")
+        self.assertEqual(extensions.toBytes(), SIMPLE_ENCRYPTED_EXTENSIONS)
+        certificate = Certificate13.parse(body(RSA_CERTIFICATE))
+        self.assertEqual(certificate.context, b"")
+        self.assertEqual(len(certificate.certificates), 1)
+        self.assertEqual(certificate.toBytes(), RSA_CERTIFICATE)
+        verify = CertificateVerify.parse(body(SIMPLE_CERTIFICATE_VERIFY))
+        self.assertEqual(verify.signatureScheme, SignatureScheme.rsa_pss_rsae_sha256)
+        self.assertEqual(verify.toBytes(), SIMPLE_CERTIFICATE_VERIFY)
+        for raw in (SIMPLE_SERVER_FINISHED, SIMPLE_CLIENT_FINISHED):
+            self.assertEqual(Finished.parse(body(raw)).toBytes(), raw)
+
+    def test_certificateVerify(self) -> None:
+        """
+        The server's signature is over the transcript hash through its
+        Certificate (RFC 8446 4.4.3) and verifies under the certificate's
+        key; over any other hash it does not.
+        """
+        transcript = transcriptOf(
+            SIMPLE_CLIENT_HELLO, SIMPLE_SERVER_HELLO, SIMPLE_ENCRYPTED_EXTENSIONS, RSA_CERTIFICATE
+        )
+        self.assertEqual(transcript.digest(), SIMPLE_TH_CH_CERT)
+        (der,) = Certificate13.parse(body(RSA_CERTIFICATE)).certificates
+        certificate = x509.load_der_x509_certificate(der)
+        verify = CertificateVerify.parse(body(SIMPLE_CERTIFICATE_VERIFY))
+        verifySignature(
+            certificate,
+            verify.signatureScheme,
+            verify.signature,
+            SERVER_SIGNATURE_CONTEXT + transcript.digest(),
+            True,
+        )
+        with self.assertRaises(PeerError):
+            verifySignature(
+                certificate,
+                verify.signatureScheme,
+                verify.signature,
+                SERVER_SIGNATURE_CONTEXT + SIMPLE_TH_CH_SH,
+                True,
+            )
+
+    def test_keySchedule(self) -> None:
+        """
+        From the shared secret and the transcript: the early and handshake
+        secrets, both handshake traffic secrets and their keys, the master
+        secret, both application traffic secrets and their keys, and the
+        exporter master secret.
+        """
+        early = EarlySecret13(HASH)
+        earlySecret = early._secret  # noqa: SLF001
+        self.assertEqual(earlySecret, SIMPLE_EARLY)
+        self.assertEqual(
+            deriveSecret(HASH, earlySecret, b"derived", EMPTY_HASH), DERIVED_FOR_HANDSHAKE
+        )
+        handshake = early.intoHandshake(self.sharedSecret())
+        self.assertIsInstance(handshake, HandshakeSecret13)
+        self.assertEqual(handshake._secret, SIMPLE_HANDSHAKE)  # noqa: SLF001
+        transcript = transcriptOf(SIMPLE_CLIENT_HELLO, SIMPLE_SERVER_HELLO)
+        self.assertEqual(transcript.digest(), SIMPLE_TH_CH_SH)
+        secrets = handshake.trafficSecrets(transcript.digest())
+        self.assertEqual((secrets.client, secrets.server), (SIMPLE_C_HS, SIMPLE_S_HS))
+        self.assertEqual(trafficKeys13(HASH, SIMPLE_S_HS, 16), SIMPLE_SERVER_HS_KEYS)
+        self.assertEqual(trafficKeys13(HASH, SIMPLE_C_HS, 16), SIMPLE_CLIENT_HS_KEYS)
+        self.assertEqual(
+            deriveSecret(HASH, SIMPLE_HANDSHAKE, b"derived", EMPTY_HASH),
+            SIMPLE_DERIVED_FOR_MASTER,
+        )
+        master = handshake.intoMaster()
+        self.assertIsInstance(master, MasterSecret13)
+        self.assertEqual(master._secret, SIMPLE_MASTER)  # noqa: SLF001
+        hashes = (SIMPLE_TH_CH_EE, SIMPLE_TH_CH_CERT, SIMPLE_TH_CH_CV, SIMPLE_TH_CH_SF)
+        for message, expected in zip((*self.SERVER_FLIGHT, SIMPLE_SERVER_FINISHED), hashes):
+            transcript.update(message)
+            self.assertEqual(transcript.digest(), expected)
+        application = master.trafficSecrets(transcript.digest())
+        self.assertEqual((application.client, application.server), (SIMPLE_C_AP, SIMPLE_S_AP))
+        self.assertEqual(trafficKeys13(HASH, SIMPLE_S_AP, 16), SIMPLE_SERVER_AP_KEYS)
+        self.assertEqual(trafficKeys13(HASH, SIMPLE_C_AP, 16), SIMPLE_CLIENT_AP_KEYS)
+        self.assertEqual(
+            deriveSecret(HASH, SIMPLE_MASTER, b"exp master", transcript.digest()),
+            SIMPLE_EXPORTER,
+        )
+
+    def test_finished(self) -> None:
+        """
+        The server Finished covers ClientHello through the server's
+        CertificateVerify, and the server's whole flight sealed under its
+        handshake keys is the trace's record; the client Finished covers
+        everything through the server Finished, and sealed under the client
+        handshake keys it is the trace's record; the resumption master
+        secret covers the client Finished too.
+        """
+        handshake = EarlySecret13(HASH).intoHandshake(self.sharedSecret())
+        transcript = transcriptOf(SIMPLE_CLIENT_HELLO, SIMPLE_SERVER_HELLO)
+        secrets = handshake.trafficSecrets(transcript.digest())
+        for message in self.SERVER_FLIGHT:
+            transcript.update(message)
+        serverFinished = Finished.parse(body(SIMPLE_SERVER_FINISHED))
+        self.assertEqual(
+            finishedVerifyData13(HASH, secrets.server, transcript.digest()),
+            serverFinished.verifyData,
+        )
+        flight = b"".join(self.SERVER_FLIGHT) + SIMPLE_SERVER_FINISHED
+        keys = trafficKeys13(HASH, secrets.server, 16)
+        self.assertEqual(sealHandshake(keys, flight), SIMPLE_SERVER_FLIGHT_RECORD)
+        transcript.update(SIMPLE_SERVER_FINISHED)
+        clientFinished = Finished.parse(body(SIMPLE_CLIENT_FINISHED))
+        self.assertEqual(
+            finishedVerifyData13(HASH, secrets.client, transcript.digest()),
+            clientFinished.verifyData,
+        )
+        self.assertEqual(
+            clientFinished.verifyData,
+            H("a8ec436d677634ae525ac1fcebe11a039ec17694fac6e98527b642f2edd5ce61"),
+        )
+        keys = trafficKeys13(HASH, secrets.client, 16)
+        self.assertEqual(
+            sealHandshake(keys, SIMPLE_CLIENT_FINISHED), SIMPLE_CLIENT_FINISHED_RECORD
+        )
+        transcript.update(SIMPLE_CLIENT_FINISHED)
+        self.assertEqual(transcript.digest(), SIMPLE_TH_CH_CF)
+        master = handshake.intoMaster()
+        self.assertEqual(master.resumptionMasterSecret(transcript.digest()), SIMPLE_RESUMPTION)
+
+    def test_newSessionTicket(self) -> None:
+        """
+        The NewSessionTicket, sealed under the server's application traffic
+        keys, is the trace's record; it parses to the trace's lifetime, age
+        add, nonce, ticket and early_data limit and re-serialises to the same
+        bytes; its nonce and the resumption master secret give the PSK that
+        section 4 resumes with (RFC 8446 4.6.1).
+        """
+        handshake = EarlySecret13(HASH).intoHandshake(self.sharedSecret())
+        transcript = transcriptOf(
+            SIMPLE_CLIENT_HELLO,
+            SIMPLE_SERVER_HELLO,
+            *self.SERVER_FLIGHT,
+            SIMPLE_SERVER_FINISHED,
+        )
+        master = handshake.intoMaster()
+        application = master.trafficSecrets(transcript.digest())
+        keys = trafficKeys13(HASH, application.server, 16)
+        self.assertEqual(
+            sealHandshake(keys, SIMPLE_NEW_SESSION_TICKET), SIMPLE_NEW_SESSION_TICKET_RECORD
+        )
+        ticket = NewSessionTicket13.parse(body(SIMPLE_NEW_SESSION_TICKET))
+        self.assertEqual(ticket.lifetime, 30)
+        self.assertEqual(ticket.ageAdd, 0xFAD6AAC5)
+        self.assertEqual(ticket.nonce, b"\x00\x00")
+        self.assertEqual(ticket.ticket, SIMPLE_SESSION_TICKET)
+        self.assertEqual(ticket.extensions.types(), (ExtensionType.early_data,))
+        self.assertEqual(ticket.extensions.get(ExtensionType.early_data), H("00000400"))
+        self.assertEqual(ticket.toBytes(), SIMPLE_NEW_SESSION_TICKET)
+        transcript.update(SIMPLE_CLIENT_FINISHED)
+        resumption = master.resumptionMasterSecret(transcript.digest())
+        self.assertEqual(resumption, SIMPLE_RESUMPTION)
+        self.assertEqual(resumptionPsk13(HASH, resumption, ticket.nonce), SIMPLE_RESUMPTION_PSK)
+        self.assertNotEqual(
+            resumptionPsk13(HASH, resumption, b"\x00\x01"), SIMPLE_RESUMPTION_PSK
+        )
+
+
 class HelloRetryRequestTests(SynchronousTestCase):
     """
     RFC 8448 section 5.

@@ -124,6 +124,7 @@ _SERVER_KEYWORDS = {
     "renegotiation",
     "minVersion",
     "maxVersion",
+    "ticketKeys",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -171,6 +172,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     )
     caCerts = kwargs.get("caCerts")
     minVersion, maxVersion = _versions("server", kwargs)
+    ticketKeys = _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else None
     return ServerOptions(
         key,
         chain,
@@ -179,7 +181,32 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         renegotiation=RenegotiationPolicy(allowPeerInitiated=renegotiation == "allow"),
         minVersion=minVersion,
         maxVersion=maxVersion,
+        ticketKeys=ticketKeys,
     )
+
+
+def _readTicketKeys(path: str) -> list[bytes]:
+    """
+    C{ticketKeys=FILE}: session ticket keys, one per line as 64 hex digits,
+    newest first (blank lines and C{#} comments ignored).  Every process
+    behind one address given the same file resumes the others' sessions.
+    """
+    keys = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                key = bytes.fromhex(text)
+            except ValueError:
+                key = b""
+            if len(key) != 32:
+                raise ValueError(f"reneg server endpoint: {path}:{number}: not 64 hex digits")
+            keys.append(key)
+    if not keys:
+        raise ValueError(f"reneg server endpoint: ticketKeys={path!r} holds no key")
+    return keys
 
 
 @implementer(IPlugin, IStreamServerEndpointStringParser)
