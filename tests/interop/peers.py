@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from twisted.internet import defer, protocol, reactor
+from twisted.internet import defer, protocol, reactor, task
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, TestCase
@@ -396,3 +396,23 @@ def runScriptedClient(
         return result
 
     return runScripted(argv, steps, timeout).addCallback(check)
+
+
+async def waitFor(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    """
+    Poll C{condition} until it holds, instead of sleeping a guessed time
+    (which is either slow or flaky under load); fail after C{timeout}
+    seconds, naming C{what}.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await task.deferLater(reactor, 0.02, lambda: None)
+
+
+def handshaken(client: Collector) -> Callable[[], bool]:
+    """
+    A condition for L{waitFor}: C{client}'s first handshake is done.
+    """
+    return lambda: client.transport is not None and client.transport.session is not None

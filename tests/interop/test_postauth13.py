@@ -23,13 +23,15 @@ from .peers import (
     OurServer,
     connectOurClient,
     freePort,
+    handshaken,
     runScriptedClient,
     startPeerServer,
+    waitFor,
 )
 from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
-from .test_renegotiation_interop import CommandServer
-from .test_tls13 import client13, pause
+from .test_renegotiation_interop import CommandServer, Watcher
+from .test_tls13 import client13
 from .test_twisted_tls import twistedCertificate
 
 
@@ -148,11 +150,12 @@ class OurClientTests(TestCase):
         done = connectOurClient(
             client13(clientCertificate=twistedCertificate(pki.rsaClient)), port, client
         )
-        await pause(0.5)
+        await waitFor(handshaken(client), "the handshake")
         server.type(b"c\n")
-        await pause(0.3)
+        # s_server's verify callback prints the chain it checked.
+        await waitFor(lambda: "CN = test-client" in server.output(), "s_server to verify us")
         client.transport.write(b"after auth\n")
-        await pause(0.3)
+        await waitFor(lambda: b"after auth" in server.stdout(), "s_server to print our line")
         client.transport.loseConnection()
         await done
         server.stop()
@@ -176,13 +179,17 @@ class OurClientTests(TestCase):
             "--verify-client-cert",
         )
         server = startPeerServer(self, argv, port)
-        client = Collector(b"**REAUTH**\n")
+        client = Watcher(b"**REAUTH**\n")
         done = connectOurClient(
             client13(clientCertificate=twistedCertificate(pki.rsaClient)), port, client
         )
-        await pause(0.5)
+        # On a TLS 1.3 client, renegotiationCompleted() means we answered a
+        # post-handshake CertificateRequest.  Only then the next line:
+        # gnutls_reauth() does not take application data before the answer.
+        session = await client.renegotiated
+        self.assertEqual(session.version, "TLSv1.3")
         client.transport.write(b"after auth\n")
-        await pause(0.3)
+        await waitFor(lambda: b"after auth\n" in client.received, "the echo")
         client.transport.loseConnection()
         await done
         server.stop()

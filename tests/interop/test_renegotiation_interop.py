@@ -27,8 +27,10 @@ from .peers import (
     PeerServer,
     connectOurClient,
     freePort,
+    handshaken,
     runScriptedClient,
     startPeerServer,
+    waitFor,
 )
 from .test_gnutls import TLS12_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourClientOptions, ourServerOptions, sServerArgv
@@ -254,12 +256,11 @@ class OurClientTests(TestCase):
         server = self.sServer(port)
         client = Watcher(b"first\n")
         connected = connectOurClient(ourClientOptions(), port, client)
-        await deferLater(0.5)
+        await waitFor(handshaken(client), "the handshake")
         server.type(b"r\n")
-        await deferLater(0.5)
+        session = await client.renegotiated
         client.transport.write(b"second\n")
-        await deferLater(0.3)
-        session = client.transport.session
+        await waitFor(lambda: b"second" in server.stdout(), "s_server to print our line")
         client.transport.loseConnection()
         await connected
         self.assertEqual(session.renegotiations, 1)
@@ -276,22 +277,21 @@ class OurClientTests(TestCase):
             clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
         )
         connected = connectOurClient(options, port, client)
-        await deferLater(0.5)
+        await waitFor(handshaken(client), "the handshake")
         server.type(b"R\n")
-        await deferLater(0.5)
+        session = await client.renegotiated
         client.transport.write(b"second\n")
-        await deferLater(0.3)
-        session = client.transport.session
+        await waitFor(lambda: b"second" in server.stdout(), "s_server to print our line")
         client.transport.loseConnection()
         await connected
         self.assertGreaterEqual(session.renegotiations, 1)
 
     async def test_openSSLRefusesClientRenegotiation(self) -> None:
         port = freePort()
-        self.sServer(port)
+        server = self.sServer(port)
         client = Watcher(b"first\n")
-        connected = connectOurClient(ourClientOptions(), port, client)
-        await deferLater(0.5)
+        connected = connectOurClient(ourClientOptions(maxVersion="1.2"), port, client)
+        await waitFor(handshaken(client), "the handshake")
         try:
             await client.transport.rehandshake(timeout=10)
         except RenegotiationRefused:
@@ -301,7 +301,7 @@ class OurClientTests(TestCase):
         # The listener heard it too.
         self.failureResultOf(client.renegotiated, RenegotiationRefused)
         client.transport.write(b"still here\n")
-        await deferLater(0.2)
+        await waitFor(lambda: b"still here" in server.stdout(), "s_server to print our line")
         client.transport.loseConnection()
         await connected
 
@@ -310,7 +310,7 @@ class OurClientTests(TestCase):
         self.sServer(port, "-client_renegotiation")
         client = Watcher(b"first\n")
         connected = connectOurClient(ourClientOptions(), port, client)
-        await deferLater(0.5)
+        await waitFor(handshaken(client), "the handshake")
         session = await client.transport.rehandshake(timeout=10)
         self.assertEqual(session.renegotiations, 1)
         client.transport.loseConnection()
@@ -329,7 +329,7 @@ class OurClientTests(TestCase):
         session = await client.renegotiated
         self.assertEqual(session.renegotiations, 1)
         client.transport.write(b"after\n")
-        await deferLater(0.3)
+        await waitFor(lambda: b"after\n" in client.received, "the echo")
         client.transport.loseConnection()
         result = await connected
         self.assertIn(b"after\n", bytes(result.received))
@@ -365,7 +365,7 @@ class OurClientTests(TestCase):
         session = await client.renegotiated
         self.assertEqual(session.renegotiations, 1)
         client.transport.write(b"after\n")
-        await deferLater(0.3)
+        await waitFor(lambda: client.received.endswith(b"after\n"), "the echo")
         client.transport.loseConnection()
         result = await connected
         self.assertTrue(bytes(result.received).endswith(b"after\n"), bytes(result.received))

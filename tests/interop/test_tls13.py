@@ -20,9 +20,11 @@ from .peers import (
     OurServer,
     connectOurClient,
     freePort,
+    handshaken,
     requirePeer,
     runScriptedClient,
     startPeerServer,
+    waitFor,
 )
 from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
 from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
@@ -107,13 +109,12 @@ class OurClientTests(TestCase):
         server = startPeerServer(self, argv, port)
         client = Collector(b"first\n")
         done = connectOurClient(client13(), port, client)
-        await pause(0.5)
-        for command in (b"k\n", b"K\n"):
+        await waitFor(handshaken(client), "the handshake")
+        for count, command in enumerate((b"k\n", b"K\n"), 1):
             server.type(command)
-            await pause(0.3)
-        self.assertEqual(client.transport.session.keyUpdates, 2)
+            await waitFor(lambda n=count: client.transport.session.keyUpdates == n, "a key update")
         client.transport.write(b"after updates\n")
-        await pause(0.3)
+        await waitFor(lambda: b"after updates" in server.stdout(), "s_server to print our line")
         client.transport.loseConnection()
         await done
         server.stop()
@@ -135,13 +136,12 @@ class OurClientTests(TestCase):
             clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
         )
         done = connectOurClient(options, port, client)
-        while client.transport is None or client.transport.session is None:
-            await pause(0.05)
+        await waitFor(handshaken(client), "the handshake")
         d = client.transport.rehandshake(timeout=10)
         client.transport.write(b"second\n")
         session = await d
         self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
-        await pause(0.2)
+        await waitFor(lambda: client.received.endswith(b"second\n"), "the echo")
         client.transport.loseConnection()
         await done
         self.assertEqual(bytes(client.received), b"first\nsecond\n")
