@@ -736,6 +736,9 @@ class NewSessionTicket13(HandshakeMessage):
         ageAdd = reader.readUint(4)
         nonce = reader.readVector(1, 0xFF)
         ticket = reader.readVector(2, 0xFFFF, minLength=1)
+        if reader.remaining < 2:
+            # Unlike a hello's, this extensions block is not optional.
+            raise DecodeError("NewSessionTicket without extensions")
         return cls(lifetime, ageAdd, nonce, ticket, Extensions.parse(reader))
 
     def _write(self, writer: Writer) -> None:
