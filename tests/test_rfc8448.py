@@ -50,7 +50,7 @@ from twisted_reneg.tls.config import TLSConfig
 from twisted_reneg.tls.credentials import verifySignature
 from twisted_reneg.tls.errors import PeerError
 from twisted_reneg.tls.handshake12 import HandshakeIO
-from twisted_reneg.tls.handshake13 import HRR_RANDOM, SERVER_SIGNATURE_CONTEXT, _Handshake13
+from twisted_reneg.tls.state13 import HRR_RANDOM, SERVER_SIGNATURE_CONTEXT, HandshakeState13
 from twisted_reneg.tls.keyschedule import (
     EarlySecret13,
     HandshakeSecret13,
@@ -798,12 +798,12 @@ class HelloRetryRequestTests(SynchronousTestCase):
     def test_transcriptRestart(self) -> None:
         """
         The C{message_hash} restart, built here from L{Transcript} and
-        L{frameHandshake}, is what L{_Handshake13.restartTranscriptForRetry}
+        L{frameHandshake}, is what L{HandshakeState13.restartTranscriptForRetry}
         does, and with the rest of the hellos it gives the hash the trace
         derives the handshake traffic secrets from.
         """
         restarted = retryTranscript(HRR_CLIENT_HELLO_1)
-        hs = _Handshake13(TLSConfig(isClient=True), cast(HandshakeIO, None))
+        hs = HandshakeState13(TLSConfig(isClient=True), cast(HandshakeIO, None))
         hs.suite = SUITES13_BY_CODE[SUITE]
         hs.restartTranscriptForRetry(HRR_CLIENT_HELLO_1)
         self.assertEqual(hs.transcript.digest(), restarted.digest())

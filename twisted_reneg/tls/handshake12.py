@@ -617,9 +617,7 @@ class _ClientStart(_State):
         hs = self.hs
         config = hs.config
         hs.clientRandom = os.urandom(32)
-        exts: list[tuple[int, bytes]] = []
-        if config.serverName is not None and not _isIPAddress(config.serverName):
-            exts.append((ExtensionType.server_name, encodeServerName(config.serverName)))
+        exts = serverNameExtension(config)
         exts.append(
             (ExtensionType.supported_groups, encodeUint16List(groupsForTLS12(config.groups)))
         )
@@ -1299,9 +1297,16 @@ def _keyTypeFits(keyType: KeyType | None, keyExchange: KeyExchange) -> bool:
     return keyType is not KeyType.RSA
 
 
-def _isIPAddress(name: str) -> bool:
+def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
+    """
+    A client's server_name extension, which RFC 6066 3 allows only for a
+    host name, never an IP address literal.
+    """
+    name = config.serverName
+    if name is None:
+        return []
     try:
         ipaddress.ip_address(name)
     except ValueError:
-        return False
-    return True
+        return [(int(ExtensionType.server_name), encodeServerName(name))]
+    return []

@@ -23,7 +23,6 @@ from .credentials import verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
 from .handshake12 import HandshakeIO, verifiedClientChain
-from .handshake13 import CLIENT_SIGNATURE_CONTEXT, certificateMessage13
 from .keyschedule import Transcript, finishedVerifyData13
 from .messages import (
     Certificate13,
@@ -37,6 +36,7 @@ from .messages import (
     encodeUint16List,
     messageName,
 )
+from .state13 import CLIENT_SIGNATURE_CONTEXT, certificateMessage13
 
 A = AlertDescription
 

@@ -1,0 +1,458 @@
+# -*- test-case-name: tests.test_engine13 -*-
+"""
+The TLS 1.3 client (RFC 8446): one state class per expected message, from
+our ClientHello (key shares, a ticket to resume with, TLS 1.2 offered too
+when allowed) to our Finished; a HelloRetryRequest answered once; a server
+choosing TLS 1.2 handed over to L{Handshake12} after the downgrade check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import replace
+
+from .config import TLS12, TLS13, TLSConfig
+from .credentials import verifySignature
+from .errors import PeerError, UnexpectedMessage
+from .events import PeerCertificateReceived
+from .handshake12 import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    Handshake12,
+    resumable12,
+    serverNameExtension,
+    sessionIdToOffer,
+    tls12HelloExtensions,
+    verifiedServerChain,
+)
+from .keyexchange import KeyShare
+from .keyschedule import (
+    Transcript,
+    pskBinder13,
+)
+from .messages import (
+    PSK_DHE_KE,
+    Certificate13,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    OfferedPsks,
+    ServerHello,
+    decodeAlpn,
+    decodeCookie,
+    decodeKeyShareServer,
+    decodeSelectedIdentity,
+    decodeSupportedVersionServer,
+    decodeUint16List,
+    encodeAlpn,
+    encodeKeyShareClient,
+    encodePskModes,
+    encodeSupportedVersionsClient,
+    encodeUint16List,
+)
+from .state13 import (
+    CLIENT_SIGNATURE_CONTEXT,
+    HRR_RANDOM,
+    SERVER_SIGNATURE_CONTEXT,
+    A,
+    Complete13,
+    HandshakeState13,
+    State13,
+    certificateMessage13,
+)
+from .suites import (
+    SUITES13_BY_CODE,
+    TLS13_ONLY_GROUPS,
+    CipherSuite13,
+    NamedGroup,
+    SignatureScheme,
+    groupsForTLS12,
+)
+from .tickets import ClientTicket13
+
+
+class FellBackToTLS12(State13):
+    """
+    Client: the server chose TLS 1.2; C{handshake} goes on from here.
+    """
+
+    def __init__(self, hs: HandshakeState13, handshake: Handshake12) -> None:
+        super().__init__(hs)
+        self.handshake = handshake
+
+
+class ClientStart13(State13):
+    def sendClientHello(self) -> State13:
+        hs = self.hs
+        config = hs.config
+        ticket = config.resumeTicket
+        now = hs.io.now().timestamp()
+        if config.minVersion <= TLS12:
+            hs.offeredSession12 = resumable12(config, now)
+        if (
+            isinstance(ticket, ClientTicket13)
+            and ticket.validAt(now)
+            and ticket.serverName == config.serverName
+            and any(s.hashName == ticket.suite.hashName for s in config.tls13Suites)
+        ):
+            hs.offeredTicket = ticket
+        groups = initialShareGroups(config.groups)
+        # A TLS 1.2 session ID to resume goes where 1.3 wants random bytes
+        # (RFC 8446 4.1.2).
+        sessionId = sessionIdToOffer(hs.offeredSession12) or os.urandom(32)
+        hello = _clientHello(config, groups, hs, os.urandom(32), sessionId)
+        hs.send(hello.toBytes())
+        return _ClientExpectServerHello(hs, hello)
+
+
+def initialShareGroups(groups: tuple[NamedGroup, ...]) -> tuple[NamedGroup, ...]:
+    """
+    The groups our first ClientHello carries shares for: the preferred one
+    and, when that is the hybrid, also the first classical group, so that a
+    server without ML-KEM need not send a HelloRetryRequest (as browsers do).
+    """
+    first = groups[0]
+    if first not in TLS13_ONLY_GROUPS:
+        return (first,)
+    classical = groupsForTLS12(groups)
+    return (first, classical[0]) if classical else (first,)
+
+
+def _clientHello(
+    config: TLSConfig,
+    groups: tuple[NamedGroup, ...],
+    hs: HandshakeState13,
+    random: bytes,
+    sessionId: bytes,
+    cookie: bytes | None = None,
+) -> ClientHello:
+    """
+    Our ClientHello, with key shares for C{groups}; after a
+    HelloRetryRequest the same hello with the share asked for and the cookie.
+    """
+    hs.keyShares = {g: KeyShare.generate(g) for g in groups}
+    exts = serverNameExtension(config)
+    alsoTLS12 = config.minVersion <= TLS12
+    versions = [TLS13, TLS12] if alsoTLS12 else [TLS13]
+    exts += [
+        (ExtensionType.supported_versions, encodeSupportedVersionsClient(versions)),
+        (ExtensionType.supported_groups, encodeUint16List(config.groups)),
+        (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes)),
+        (
+            ExtensionType.key_share,
+            encodeKeyShareClient([(g, share.publicBytes()) for g, share in hs.keyShares.items()]),
+        ),
+    ]
+    if cookie is not None:
+        exts.append((ExtensionType.cookie, cookie))
+    if config.offersPostHandshakeAuth:
+        hs.postHandshakeAuth = True
+        exts.append((ExtensionType.post_handshake_auth, b""))
+    if config.alpnProtocols:
+        exts.append(
+            (
+                ExtensionType.application_layer_protocol_negotiation,
+                encodeAlpn(config.alpnProtocols),
+            )
+        )
+    suites = [s.code for s in config.tls13Suites]
+    if alsoTLS12:
+        session12 = hs.offeredSession12
+        exts += tls12HelloExtensions(config, b"", (session12.ticket if session12 else None) or b"")
+        suites += [s.code for s in config.cipherSuites]
+    hello = ClientHello(
+        legacyVersion=TLS12,
+        random=random,
+        sessionId=sessionId,  # middlebox compatibility mode (D.4)
+        cipherSuites=tuple(suites),
+        compressionMethods=b"\x00",
+        extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+    )
+    ticket = hs.offeredTicket
+    return hello if ticket is None else _withTicket(hello, ticket, hs)
+
+
+def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13) -> ClientHello:
+    """
+    RFC 8446 4.2.11: offer C{ticket}: psk_key_exchange_modes, then
+    pre_shared_key last, its binder over the hello up to the binders.
+    """
+    hashName = ticket.suite.hashName
+    age = ticket.obfuscatedAge(hs.io.now().timestamp())
+    placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
+
+    def build(offer: OfferedPsks) -> ClientHello:
+        extra = (
+            (int(ExtensionType.psk_key_exchange_modes), encodePskModes(bytes((PSK_DHE_KE,)))),
+            (int(ExtensionType.pre_shared_key), offer.toBytes()),
+        )
+        return replace(hello, extensions=Extensions(hello.extensions.items + extra))
+
+    raw = build(placeholder).toBytes()
+    truncated = raw[: len(raw) - len(placeholder.bindersBytes())]
+    if hs.retried:
+        transcriptHash = hs.transcriptHashWith(truncated)
+    else:
+        first = Transcript()
+        first.chooseHash(hashName)
+        first.update(truncated)
+        transcriptHash = first.digest()
+    binder = pskBinder13(hashName, ticket.psk, transcriptHash)
+    return build(replace(placeholder, binders=(binder,)))
+
+
+def _hashLength(hashName: str) -> int:
+    return hashlib.new(hashName).digest_size
+
+
+class _ClientExpectServerHello(State13):
+    expected = (HandshakeType.server_hello,)
+    transcriptFirst = False
+
+    def __init__(self, hs: HandshakeState13, hello: ClientHello, retried: bool = False) -> None:
+        super().__init__(hs)
+        self.hello = hello
+        self.retried = retried
+
+    @property
+    def ccsAllowed(self) -> bool:  # type: ignore[override]
+        # The server's compatibility CCS may follow its HelloRetryRequest.
+        return self.retried
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        hello = ServerHello.parse(body)
+        versionRaw = hello.extensions.get(ExtensionType.supported_versions)
+        if versionRaw is None and hs.config.minVersion <= TLS12 and not self.retried:
+            return self.fallBack(hello, body, raw)
+        if versionRaw is None or decodeSupportedVersionServer(versionRaw) != TLS13:
+            raise PeerError(A.protocol_version, "server did not choose TLS 1.3")
+        if hello.sessionId != self.hello.sessionId:
+            raise PeerError(A.illegal_parameter, "legacy_session_id_echo does not match")
+        suite = SUITES13_BY_CODE.get(hello.cipherSuite)
+        if suite is None or suite not in hs.config.tls13Suites or hello.compressionMethod != 0:
+            raise PeerError(A.illegal_parameter, "server chose a suite we did not offer")
+        if self.retried and suite is not hs.suite:
+            raise PeerError(A.illegal_parameter, "suite changed after HelloRetryRequest")
+        if hello.random == HRR_RANDOM:
+            return self.retry(hello, suite, raw)
+        allowed = {ExtensionType.supported_versions, ExtensionType.key_share}
+        if hs.offeredTicket is not None:
+            allowed.add(ExtensionType.pre_shared_key)
+        for extType in hello.extensions.types():
+            if extType not in allowed:
+                raise PeerError(A.unsupported_extension, f"extension {extType} in ServerHello")
+        shareRaw = hello.extensions.get(ExtensionType.key_share)
+        if shareRaw is None:
+            raise PeerError(A.missing_extension, "no key_share in ServerHello")
+        group, public = decodeKeyShareServer(shareRaw)
+        share = hs.keyShares.get(group)
+        if share is None:
+            raise PeerError(A.illegal_parameter, "server key share for a group we did not share")
+        hs.suite, hs.group = suite, NamedGroup(group)
+        selected = hello.extensions.get(ExtensionType.pre_shared_key)
+        ticket = hs.offeredTicket
+        if selected is not None and ticket is not None:
+            if decodeSelectedIdentity(selected) != 0:
+                raise PeerError(A.illegal_parameter, "server selected a PSK we did not offer")
+            if suite.hashName != ticket.suite.hashName:
+                raise PeerError(A.illegal_parameter, "resumed with a suite of another hash")
+            hs.psk, hs.peerChain = ticket.psk, ticket.peerChain
+        if not self.retried:
+            hs.transcript.chooseHash(suite.hashName)
+        hs.transcript.update(raw)
+        hs.deriveHandshakeSecrets(share.exchange(public))
+        assert hs.handshakeSecrets is not None
+        hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.server))
+        # Our next records, an alert included if the server's flight fails
+        # us, go under our handshake key, after the compatibility CCS (D.4).
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.client))
+        return _ClientExpectEncryptedExtensions(hs)
+
+    def fallBack(self, hello: ServerHello, body: bytes, raw: bytes) -> State13:
+        """
+        The server answered our offer of TLS 1.3 and 1.2 with 1.2: a
+        L{Handshake12} takes over from our ClientHello.  RFC 8446 4.1.3: a
+        server able to do 1.3 marks its random when it picks an older
+        version; seeing the mark means someone removed our offer of 1.3.
+        """
+        hs = self.hs
+        if hello.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11):
+            raise PeerError(A.illegal_parameter, "downgrade sentinel in a TLS 1.2 ServerHello")
+        if hello.sessionId == self.hello.sessionId and hs.offeredSession12 is None:
+            # Our session ID is random, for middleboxes: nothing to resume.
+            raise PeerError(A.illegal_parameter, "server resumed a session we never had")
+        hs.keyShares = {}
+        handshake = Handshake12.afterClientHello(
+            hs.config,
+            hs.io,
+            self.hello.random,
+            self.hello.toBytes(),
+            hs.offeredSession12,
+            self.hello.sessionId,
+        )
+        handshake.receiveMessage(HandshakeType.server_hello, body, raw)
+        return FellBackToTLS12(hs, handshake)
+
+    def retry(self, retry: ServerHello, suite: CipherSuite13, raw: bytes) -> State13:
+        """
+        RFC 8446 4.1.4: answer a HelloRetryRequest once, with a share for
+        the group it names (a group we offered and did not share yet).
+        """
+        hs = self.hs
+        if self.retried:
+            raise UnexpectedMessage(("server_hello",), "a second HelloRetryRequest")
+        allowed = {ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie}
+        for extType in retry.extensions.types():
+            if extType not in allowed:
+                raise PeerError(A.unsupported_extension, f"extension {extType} in HRR")
+        selected = retry.extensions.get(ExtensionType.key_share)
+        if selected is None or len(selected) != 2:
+            raise PeerError(A.illegal_parameter, "HelloRetryRequest without a selected group")
+        group = int.from_bytes(selected, "big")
+        if group not in hs.config.groups or group in hs.keyShares:
+            raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
+        cookie = retry.extensions.get(ExtensionType.cookie)
+        if cookie is not None:
+            decodeCookie(cookie)  # well formed, or decode_error
+        hs.suite = suite
+        hs.retried = True
+        hs.restartTranscriptForRetry(self.hello.toBytes())
+        hs.transcript.update(raw)
+        if hs.offeredTicket is not None and hs.offeredTicket.suite.hashName != suite.hashName:
+            hs.offeredTicket = None  # its binder could not cover this transcript
+        second = _clientHello(
+            hs.config,
+            (NamedGroup(group),),
+            hs,
+            self.hello.random,
+            self.hello.sessionId,
+            cookie,
+        )
+        hs.send(second.toBytes())
+        return _ClientExpectServerHello(hs, second, retried=True)
+
+
+class _ClientExpectEncryptedExtensions(State13):
+    expected = (HandshakeType.encrypted_extensions,)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        ee = EncryptedExtensions.parse(body)
+        allowed = {
+            ExtensionType.server_name,
+            ExtensionType.application_layer_protocol_negotiation,
+            ExtensionType.supported_groups,
+        }
+        for extType in ee.extensions.types():
+            if extType not in allowed:
+                raise PeerError(A.unsupported_extension, f"extension {extType} in EE")
+        alpn = ee.extensions.get(ExtensionType.application_layer_protocol_negotiation)
+        if alpn is not None:
+            chosen = decodeAlpn(alpn)
+            if len(chosen) != 1 or chosen[0] not in hs.config.alpnProtocols:
+                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
+            hs.alpnProtocol = chosen[0]
+        hs.serverName = hs.config.serverName
+        if hs.resumed:
+            return _ClientExpectFinished(hs)
+        return _ClientExpectCertificate(hs)
+
+
+class _ClientExpectCertificate(State13):
+    expected = (HandshakeType.certificate_request, HandshakeType.certificate)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        if msgType == HandshakeType.certificate_request:
+            if hs.certificateRequested:
+                raise UnexpectedMessage(("certificate",), "certificate_request")
+            request = CertificateRequest13.parse(body)
+            schemes = request.extensions.get(ExtensionType.signature_algorithms)
+            if schemes is None:
+                raise PeerError(
+                    A.missing_extension, "CertificateRequest without signature_algorithms"
+                )
+            hs.certificateRequested = True
+            hs.requestedSchemes = decodeUint16List(schemes)
+            hs.requestContext = request.context
+            return self
+        message = Certificate13.parse(body)
+        if message.context:
+            raise PeerError(A.illegal_parameter, "certificate_request_context must be empty")
+        if not message.certificates:
+            raise PeerError(A.decode_error, "server sent no certificate")
+        chain = verifiedServerChain(hs.config, hs.io, message.certificates)
+        hs.peerChain = chain
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ClientExpectCertificateVerify(hs)
+
+
+class _ClientExpectCertificateVerify(State13):
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in hs.config.signatureSchemes:
+            raise PeerError(A.illegal_parameter, "server signed with a scheme we did not offer")
+        content = SERVER_SIGNATURE_CONTEXT + hs.transcript.digest()
+        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
+        hs.scheme = SignatureScheme(verify.signatureScheme)
+        hs.transcript.update(raw)
+        return _ClientExpectFinished(hs)
+
+
+class _ClientExpectFinished(State13):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.master is not None
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(
+            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.server)
+        ):
+            raise PeerError(A.decrypt_error, "server Finished does not verify")
+        hs.transcript.update(raw)
+        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
+        if hs.certificateRequested:
+            _sendClientCertificate(hs)
+        hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.client)).toBytes())
+        hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.client))
+        hs.finish()
+        return Complete13(hs)
+
+
+def _sendClientCertificate(hs: HandshakeState13) -> None:
+    """
+    RFC 8446 4.4.2-4.4.3: our certificate (empty if we have none that can
+    sign with a scheme the server accepts) and, with one, CertificateVerify.
+    """
+    credential = hs.config.credential
+    scheme = (
+        credential.chooseScheme(hs.requestedSchemes, tls13=True)
+        if credential is not None
+        else None
+    )
+    if credential is None or scheme is None:
+        hs.send(certificateMessage13(None, hs.requestContext))
+        return
+    hs.send(certificateMessage13(credential, hs.requestContext))
+    signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest())
+    hs.send(CertificateVerify(scheme, signature).toBytes())

@@ -1,0 +1,359 @@
+# -*- test-case-name: tests.test_engine13 -*-
+"""
+The TLS 1.3 server (RFC 8446): one state class per expected message, from
+the ClientHello (suite, group, signature scheme, ALPN, a ticket to resume,
+or a HelloRetryRequest with a cookie) to the client's Finished, client
+certificates included.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from .config import TLS12, TLS13, ClientAuth
+from .credentials import verifySignature
+from .errors import PeerError
+from .events import PeerCertificateReceived
+from .handshake12 import (
+    verifiedClientChain,
+)
+from .keyexchange import respond
+from .keyschedule import (
+    pskBinder13,
+)
+from .messages import (
+    PSK_DHE_KE,
+    Certificate13,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    OfferedPsks,
+    ServerHello,
+    decodeAlpn,
+    decodeKeyShareClient,
+    decodePskModes,
+    decodeServerName,
+    decodeUint16List,
+    encodeAlpn,
+    encodeCookie,
+    encodeKeyShareServer,
+    encodeUint16List,
+)
+from .state13 import (
+    CLIENT_SIGNATURE_CONTEXT,
+    HRR_RANDOM,
+    SERVER_SIGNATURE_CONTEXT,
+    A,
+    Complete13,
+    HandshakeState13,
+    State13,
+    certificateMessage13,
+    offersTLS13,
+)
+from .suites import (
+    CipherSuite13,
+    NamedGroup,
+)
+from .tickets import TicketState13
+
+
+class ServerExpectClientHello13(State13):
+    expected = (HandshakeType.client_hello,)
+    transcriptFirst = False
+
+    def __init__(
+        self, hs: HandshakeState13, retryGroup: int | None = None, cookie: bytes = b""
+    ) -> None:
+        super().__init__(hs)
+        self.retryGroup = retryGroup
+        #: the cookie extension's body we sent in the HelloRetryRequest
+        self.cookie = cookie
+
+    @property
+    def ccsAllowed(self) -> bool:  # type: ignore[override]
+        # A client in compatibility mode sends its CCS before the second
+        # ClientHello.
+        return self.retryGroup is not None
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        config = hs.config
+        hello = ClientHello.parse(body)
+        exts = hello.extensions
+        if hello.legacyVersion != TLS12:
+            raise PeerError(A.protocol_version, "TLS 1.3 ClientHello must say 0x0303")
+        if hello.compressionMethods != b"\x00":
+            raise PeerError(A.illegal_parameter, "TLS 1.3 forbids compression")
+        if not offersTLS13(hello):
+            raise PeerError(A.protocol_version, "client does not offer TLS 1.3")
+        sni = exts.get(ExtensionType.server_name)
+        hs.serverName = decodeServerName(sni) if sni is not None else None
+        pha = exts.get(ExtensionType.post_handshake_auth)
+        if pha is not None and pha != b"":
+            raise PeerError(A.decode_error, "post_handshake_auth must be empty")
+        hs.postHandshakeAuth = pha is not None
+        credential = config.credentialFor(hs.serverName)
+        assert credential is not None
+        schemesRaw = exts.get(ExtensionType.signature_algorithms)
+        if schemesRaw is None:
+            raise PeerError(A.missing_extension, "no signature_algorithms")
+        scheme = credential.chooseScheme(decodeUint16List(schemesRaw), tls13=True)
+        if scheme is None:
+            raise PeerError(A.handshake_failure, "no signature scheme in common")
+        suite = next((s for s in config.tls13Suites if s.code in hello.cipherSuites), None)
+        if suite is None:
+            raise PeerError(A.handshake_failure, "no TLS 1.3 cipher suite in common")
+        sharesRaw = exts.get(ExtensionType.key_share)
+        groupsRaw = exts.get(ExtensionType.supported_groups)
+        if sharesRaw is None or groupsRaw is None:
+            raise PeerError(A.missing_extension, "no key_share or supported_groups")
+        shares = dict(decodeKeyShareClient(sharesRaw))
+        clientGroups = decodeUint16List(groupsRaw)
+        if any(g not in clientGroups for g in shares):
+            raise PeerError(A.illegal_parameter, "key share for a group not in supported_groups")
+        if self.retryGroup is not None:
+            # RFC 8446 4.1.2: the second ClientHello carries exactly the
+            # share we asked for, and the suite may not change.
+            if list(shares) != [self.retryGroup] or suite is not hs.suite:
+                raise PeerError(
+                    A.illegal_parameter, "second ClientHello does not follow the retry"
+                )
+            echoed = exts.get(ExtensionType.cookie)
+            if echoed is None:
+                raise PeerError(A.missing_extension, "second ClientHello without our cookie")
+            if not hmac.compare_digest(echoed, self.cookie):
+                raise PeerError(A.illegal_parameter, "second ClientHello with another cookie")
+        group = next((g for g in config.groups if g in shares), None)
+        if group is None:
+            retryGroup = next((g for g in config.groups if g in clientGroups), None)
+            if retryGroup is None or self.retryGroup is not None:
+                raise PeerError(A.handshake_failure, "no key-exchange group in common")
+            return self.helloRetryRequest(hello, raw, suite, retryGroup)
+        alpnRaw = exts.get(ExtensionType.application_layer_protocol_negotiation)
+        if alpnRaw is not None and config.alpnProtocols:
+            offered = decodeAlpn(alpnRaw)
+            chosen = next((p for p in config.alpnProtocols if p in offered), None)
+            if chosen is None:
+                raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
+            hs.alpnProtocol = chosen
+        hs.suite, hs.group = suite, NamedGroup(group)
+        if self.retryGroup is None:
+            hs.transcript.chooseHash(suite.hashName)
+        accepted = self.acceptTicket(hello, raw, suite)
+        if accepted is None:
+            hs.scheme, hs.credential = scheme, credential
+        else:
+            hs.psk, hs.peerChain = accepted[1].psk, accepted[1].peerChain
+        if exts.get(ExtensionType.early_data) is not None:
+            # We never accept 0-RTT: the client's early records, under keys
+            # we will not derive, are skipped (RFC 8446 4.2.10).
+            hs.io.skipEarlyData()
+        hs.transcript.update(raw)
+        ourPublic, shared = respond(hs.group, shares[group])
+        serverHello = ServerHello(
+            legacyVersion=TLS12,
+            random=os.urandom(32),
+            sessionId=hello.sessionId,
+            cipherSuite=suite.code,
+            compressionMethod=0,
+            extensions=Extensions(
+                (
+                    (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
+                    (
+                        int(ExtensionType.key_share),
+                        encodeKeyShareServer(group, ourPublic),
+                    ),
+                )
+                + (
+                    ((int(ExtensionType.pre_shared_key), accepted[0].to_bytes(2, "big")),)
+                    if accepted is not None
+                    else ()
+                )
+            ),
+        )
+        hs.send(serverHello.toBytes())
+        if hello.sessionId and self.retryGroup is None:
+            hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
+        hs.deriveHandshakeSecrets(shared)
+        assert hs.handshakeSecrets is not None
+        hs.io.changeWriteProtection(hs.protection(hs.handshakeSecrets.server))
+        hs.io.changeReadProtection(hs.protection(hs.handshakeSecrets.client))
+        ee: list[tuple[int, bytes]] = []
+        if hs.serverName is not None:
+            ee.append((int(ExtensionType.server_name), b""))
+        if hs.alpnProtocol is not None:
+            ee.append(
+                (
+                    int(ExtensionType.application_layer_protocol_negotiation),
+                    encodeAlpn([hs.alpnProtocol]),
+                )
+            )
+        hs.send(EncryptedExtensions(Extensions(tuple(ee))).toBytes())
+        if hs.resumed:
+            # RFC 8446 2.2: the PSK authenticates both sides, no certificates.
+            return self.sendFinished()
+        if config.clientAuth is not ClientAuth.NONE:
+            hs.certificateRequested = True
+            hs.requestedSchemes = tuple(config.signatureSchemes)
+            request = CertificateRequest13(
+                b"",
+                Extensions(
+                    (
+                        (
+                            int(ExtensionType.signature_algorithms),
+                            encodeUint16List(config.signatureSchemes),
+                        ),
+                    )
+                ),
+            )
+            hs.send(request.toBytes())
+        hs.send(certificateMessage13(credential))
+        signature = credential.sign(scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
+        hs.send(CertificateVerify(scheme, signature).toBytes())
+        return self.sendFinished()
+
+    def sendFinished(self) -> State13:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.master is not None
+        hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
+        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
+        if hs.certificateRequested:
+            return _ServerExpectCertificate(hs)
+        return _ServerExpectFinished(hs)
+
+    def acceptTicket(
+        self, hello: ClientHello, raw: bytes, suite: CipherSuite13
+    ) -> tuple[int, TicketState13] | None:
+        """
+        RFC 8446 4.2.11: the first offered ticket we sealed, still valid,
+        for a suite with our hash and the same server name, whose binder
+        proves the client holds its PSK.  C{None} means a full handshake.
+
+        @raise PeerError: for a malformed offer or a binder that does not
+            verify (which no honest client sends).
+        """
+        hs = self.hs
+        exts = hello.extensions
+        offer = exts.get(ExtensionType.pre_shared_key)
+        if offer is None:
+            return None
+        if exts.types()[-1] != ExtensionType.pre_shared_key:
+            raise PeerError(A.illegal_parameter, "pre_shared_key is not the last extension")
+        modes = exts.get(ExtensionType.psk_key_exchange_modes)
+        if modes is None:
+            raise PeerError(A.missing_extension, "pre_shared_key without psk_key_exchange_modes")
+        keys = hs.config.ticketKeys
+        offered = OfferedPsks.parse(offer)
+        if keys is None or PSK_DHE_KE not in decodePskModes(modes):
+            return None
+        now = hs.io.now().timestamp()
+        for index, (identity, _age) in enumerate(offered.identities):
+            state = TicketState13.parse(keys.open(identity) or b"")
+            if (
+                state is None
+                or not state.validAt(now)
+                or state.suite.hashName != suite.hashName
+                or state.serverName != hs.serverName
+                or (hs.config.clientAuth is ClientAuth.REQUIRE and not state.peerChain)
+            ):
+                continue
+            truncated = raw[: len(raw) - len(offered.bindersBytes())]
+            expected = pskBinder13(suite.hashName, state.psk, hs.transcriptHashWith(truncated))
+            if not hmac.compare_digest(offered.binders[index], expected):
+                raise PeerError(A.decrypt_error, "PSK binder does not verify")
+            return index, state
+        return None
+
+    def helloRetryRequest(
+        self, hello: ClientHello, raw: bytes, suite: CipherSuite13, group: int
+    ) -> State13:
+        """
+        RFC 8446 4.1.4: ask for a key share in a group we accept.
+        """
+        hs = self.hs
+        hs.suite = suite
+        hs.restartTranscriptForRetry(raw)
+        # RFC 8446 4.2.2: a cookie the client must echo.  We keep our state
+        # on the connection, so it only proves the second hello answers
+        # this retry; random bytes do that.
+        cookie = encodeCookie(os.urandom(32))
+        retry = ServerHello(
+            legacyVersion=TLS12,
+            random=HRR_RANDOM,
+            sessionId=hello.sessionId,
+            cipherSuite=suite.code,
+            compressionMethod=0,
+            extensions=Extensions(
+                (
+                    (int(ExtensionType.supported_versions), TLS13.to_bytes(2, "big")),
+                    (int(ExtensionType.key_share), group.to_bytes(2, "big")),
+                    (int(ExtensionType.cookie), cookie),
+                )
+            ),
+        )
+        hs.send(retry.toBytes())
+        if hello.sessionId:
+            hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
+        hs.retried = True
+        return ServerExpectClientHello13(hs, retryGroup=group, cookie=cookie)
+
+
+class _ServerExpectCertificate(State13):
+    expected = (HandshakeType.certificate,)
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        message = Certificate13.parse(body)
+        if message.context:
+            raise PeerError(A.illegal_parameter, "certificate_request_context must be empty")
+        if not message.certificates:
+            if hs.config.clientAuth is ClientAuth.REQUIRE:
+                raise PeerError(A.certificate_required, "client certificate required")
+            return _ServerExpectFinished(hs)
+        chain = verifiedClientChain(hs.config, hs.io, message.certificates)
+        hs.peerChain = chain
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ServerExpectCertificateVerify(hs)
+
+
+class _ServerExpectCertificateVerify(State13):
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        verify = CertificateVerify.parse(body)
+        if verify.signatureScheme not in hs.requestedSchemes:
+            raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
+        content = CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest()
+        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
+        hs.transcript.update(raw)
+        return _ServerExpectFinished(hs)
+
+
+class _ServerExpectFinished(State13):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        assert hs.handshakeSecrets is not None and hs.applicationSecrets is not None
+        finished = Finished.parse(body)
+        if not hmac.compare_digest(
+            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.client)
+        ):
+            raise PeerError(A.decrypt_error, "client Finished does not verify")
+        hs.transcript.update(raw)
+        hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.client))
+        hs.finish()
+        return Complete13(hs)

@@ -1,0 +1,219 @@
+# -*- test-case-name: tests.test_engine13 -*-
+"""
+What the TLS 1.3 client and server states share: the per-handshake facts
+(L{HandshakeState13}, thrown away at the end), the state base class, the
+result, and the constants of RFC 8446.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .config import TLS13, TLSConfig
+from .credentials import Credential
+from .errors import AlertDescription, UnexpectedMessage
+from .handshake12 import HandshakeIO
+from .keyexchange import KeyShare
+from .keyschedule import (
+    EarlySecret13,
+    MasterSecret13,
+    TrafficSecrets13,
+    Transcript,
+    finishedVerifyData13,
+    trafficKeys13,
+)
+from .messages import (
+    Certificate13,
+    ClientHello,
+    ExtensionType,
+    HandshakeType,
+    decodeSupportedVersionsClient,
+    frameHandshake,
+    messageName,
+)
+from .records import tls13Protection
+from .suites import (
+    CipherSuite13,
+    NamedGroup,
+    SignatureScheme,
+)
+from .tickets import ClientSession12, ClientTicket13
+
+A = AlertDescription
+_DER = Encoding.DER
+
+#: RFC 8446 4.1.3: the ServerHello.random that makes it a HelloRetryRequest.
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+#: RFC 8446 4.4.3: what a CertificateVerify signature covers.
+SERVER_SIGNATURE_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
+CLIENT_SIGNATURE_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
+
+
+@dataclass(frozen=True)
+class HandshakeResult13:
+    suite: CipherSuite13
+    group: NamedGroup
+    #: C{None} when resumed: no certificate was signed with.
+    serverSignatureScheme: SignatureScheme | None
+    serverName: str | None
+    alpnProtocol: bytes | None
+    peerChain: tuple[x509.Certificate, ...] = field(repr=False)
+    applicationSecrets: TrafficSecrets13 = field(repr=False)
+    #: when post-handshake authentication was offered: the transcript
+    #: through the client Finished, for the exchanges to fork from.
+    postHandshakeTranscript: Transcript | None = field(default=None, repr=False)
+    #: RFC 8446 7.1, the base of the PSKs of tickets for this session.
+    resumptionMasterSecret: bytes = field(default=b"", repr=False)
+    resumed: bool = False
+
+
+class HandshakeState13:
+    def __init__(self, config: TLSConfig, io: HandshakeIO) -> None:
+        self.config = config
+        self.io = io
+        self.transcript = Transcript()
+        self.suite: CipherSuite13 | None = None
+        self.group: NamedGroup | None = None
+        #: client: the key shares we offered, by group.
+        self.keyShares: dict[int, KeyShare] = {}
+        self.scheme: SignatureScheme | None = None
+        self.serverName: str | None = None
+        self.alpnProtocol: bytes | None = None
+        self.peerChain: tuple[x509.Certificate, ...] = ()
+        self.credential: Credential | None = None
+        self.handshakeSecrets: TrafficSecrets13 | None = None
+        self.master: MasterSecret13 | None = None
+        self.applicationSecrets: TrafficSecrets13 | None = None
+        self.certificateRequested = False
+        self.requestedSchemes: tuple[int, ...] = ()
+        self.requestContext = b""
+        self.ccsSeen = False
+        self.retried = False
+        #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
+        self.postHandshakeAuth = False
+        #: client: the ticket offered in our ClientHello, if any, and the
+        #: TLS 1.2 session offered beside it when we offer 1.2 too.
+        self.offeredTicket: ClientTicket13 | None = None
+        self.offeredSession12: ClientSession12 | None = None
+        #: the resumption PSK in use, once both sides agreed on it.
+        self.psk: bytes | None = None
+        self.result: HandshakeResult13 | None = None
+
+    @property
+    def resumed(self) -> bool:
+        return self.psk is not None
+
+    def restartTranscriptForRetry(self, firstHello: bytes) -> None:
+        """
+        RFC 8446 4.4.1: after a HelloRetryRequest the first ClientHello is
+        replaced in the transcript by a message_hash of it.
+        """
+        assert self.suite is not None
+        first = Transcript()
+        first.chooseHash(self.suite.hashName)
+        first.update(firstHello)
+        self.transcript = Transcript()
+        self.transcript.chooseHash(self.suite.hashName)
+        self.transcript.update(frameHandshake(HandshakeType.message_hash, first.digest()))
+
+    def send(self, raw: bytes) -> None:
+        self.transcript.update(raw)
+        self.io.sendHandshake(raw)
+
+    def transcriptHashWith(self, partial: bytes) -> bytes:
+        """
+        The transcript hash as if C{partial} (a truncated ClientHello, for
+        a PSK binder) came next, leaving the transcript as it is.
+        """
+        forked = self.transcript.fork()
+        forked.update(partial)
+        return forked.digest()
+
+    def protection(self, secret: bytes):  # type: ignore[no-untyped-def]
+        suite = self.suite
+        assert suite is not None
+        key, iv = trafficKeys13(suite.hashName, secret, suite.keyLength)
+        return tls13Protection(suite.aead, key, iv)
+
+    def deriveHandshakeSecrets(self, sharedSecret: bytes) -> None:
+        assert self.suite is not None
+        early = EarlySecret13(self.suite.hashName, self.psk)
+        handshake = early.intoHandshake(sharedSecret)
+        self.handshakeSecrets = handshake.trafficSecrets(self.transcript.digest())
+        self.master = handshake.intoMaster()
+
+    def finishedFor(self, secret: bytes) -> bytes:
+        assert self.suite is not None
+        return finishedVerifyData13(self.suite.hashName, secret, self.transcript.digest())
+
+    def finish(self) -> None:
+        """
+        The transcript now runs through the client Finished.
+        """
+        assert self.suite and self.group and self.applicationSecrets and self.master
+        assert self.scheme or self.resumed
+        self.result = HandshakeResult13(
+            self.suite,
+            self.group,
+            self.scheme,
+            self.serverName,
+            self.alpnProtocol,
+            self.peerChain,
+            self.applicationSecrets,
+            self.transcript.fork() if self.postHandshakeAuth else None,
+            self.master.resumptionMasterSecret(self.transcript.digest()),
+            self.resumed,
+        )
+        self.psk = None
+        self.keyShares = {}
+        self.master = None
+        self.handshakeSecrets = None
+
+
+class State13:
+    expected: ClassVar[tuple[HandshakeType, ...]] = ()
+    transcriptFirst: ClassVar[bool] = True
+    #: RFC 8446 D.4: one ChangeCipherSpec may appear while the peer's
+    #: handshake is in flight; it is ignored.
+    ccsAllowed: ClassVar[bool] = False
+
+    def __init__(self, hs: HandshakeState13) -> None:
+        self.hs = hs
+
+    def receive(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        if msgType not in self.expected:
+            raise UnexpectedMessage(tuple(t.name for t in self.expected), messageName(msgType))
+        if self.transcriptFirst:
+            self.hs.transcript.update(raw)
+        return self.handle(msgType, body, raw)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        raise NotImplementedError
+
+    def receiveChangeCipherSpec(self) -> State13:
+        if not self.ccsAllowed or self.hs.ccsSeen:
+            raise UnexpectedMessage(tuple(t.name for t in self.expected), "change_cipher_spec")
+        self.hs.ccsSeen = True
+        return self
+
+
+class Complete13(State13):
+    pass
+
+
+def certificateMessage13(credential: Credential | None, context: bytes = b"") -> bytes:
+    chain = credential.chain if credential is not None else ()
+    return Certificate13(context, tuple(c.public_bytes(_DER) for c in chain)).toBytes()
+
+
+def offersTLS13(hello: ClientHello) -> bool:
+    """
+    Whether a ClientHello offers TLS 1.3 (RFC 8446 4.2.1).
+    """
+    data = hello.extensions.get(ExtensionType.supported_versions)
+    return data is not None and TLS13 in decodeSupportedVersionsClient(data)
