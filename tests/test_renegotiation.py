@@ -415,15 +415,15 @@ class InitialHandshakeRenegotiationInfoTests(SynchronousTestCase):
         A server echoing verify_data on a first handshake is refused by
         our client (not merely reported by the server).
         """
-        from twisted_reneg.tls import handshake12
+        from twisted_reneg.tls import server12
 
         pair = EnginePair(clientConfig(), serverConfig())
         clientHello = pair.client.connection.dataToSend()
-        real = handshake12.encodeRenegotiationInfo
-        self.patch(handshake12, "encodeRenegotiationInfo", lambda value: real(value or bytes(24)))
+        real = server12.encodeRenegotiationInfo
+        self.patch(server12, "encodeRenegotiationInfo", lambda value: real(value or bytes(24)))
         pair.server.connection.receiveData(clientHello)
         serverFlight = pair.server.connection.dataToSend()
-        self.patch(handshake12, "encodeRenegotiationInfo", real)
+        self.patch(server12, "encodeRenegotiationInfo", real)
         pair.client.events.extend(pair.client.connection.receiveData(serverFlight))
         failure = pair.client.failure()
         assert failure is not None

@@ -50,7 +50,6 @@ from twisted_reneg.tls.config import TLSConfig
 from twisted_reneg.tls.credentials import verifySignature
 from twisted_reneg.tls.errors import PeerError
 from twisted_reneg.tls.handshake12 import HandshakeIO
-from twisted_reneg.tls.state13 import HRR_RANDOM, SERVER_SIGNATURE_CONTEXT, HandshakeState13
 from twisted_reneg.tls.keyschedule import (
     EarlySecret13,
     HandshakeSecret13,
@@ -82,6 +81,7 @@ from twisted_reneg.tls.messages import (
     frameHandshake,
 )
 from twisted_reneg.tls.records import ContentType, RecordWriter, tls13Protection
+from twisted_reneg.tls.state13 import HRR_RANDOM, SERVER_SIGNATURE_CONTEXT, HandshakeState13
 from twisted_reneg.tls.suites import SUITES13_BY_CODE, SignatureScheme
 
 H = bytes.fromhex

@@ -1,0 +1,403 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+The TLS 1.2 client (RFC 5246, RFC 8422, RFC 7627, RFC 5746, RFC 5077): one
+state per expected message, read top to bottom like the RFC's flow, from
+our ClientHello (a session to resume, renegotiation_info) to the server's
+Finished; full and abbreviated handshakes.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .config import TLS12, TLSConfig
+from .credentials import Credential, KeyType, verifySignature
+from .errors import PeerError
+from .events import PeerCertificateReceived
+from .keyexchange import KeyShare
+from .messages import (
+    EC_POINT_FORMAT_UNCOMPRESSED,
+    Certificate12,
+    CertificateRequest12,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    Extensions,
+    ExtensionType,
+    Finished,
+    HandshakeType,
+    NewSessionTicket12,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
+    decodeAlpn,
+    decodeEcPointFormats,
+    decodeEmpty,
+    decodeRenegotiationInfo,
+    encodeAlpn,
+    encodeEcPointFormats,
+    encodeRenegotiationInfo,
+    encodeUint16List,
+)
+from .state12 import (
+    A,
+    Complete,
+    ExpectChangeCipherSpec,
+    HandshakeState12,
+    State12,
+    checkExtendedMasterSecretKept,
+    checkSecureRenegotiation,
+    checkServerIdentityUnchanged,
+    extensionData,
+    keyTypeFits,
+    leafKeyType,
+    resumable12,
+    serverNameExtension,
+    verifiedServerChain,
+)
+from .suites import (
+    SUITES_BY_CODE,
+    NamedGroup,
+    SignatureScheme,
+    groupsForTLS12,
+)
+from .tickets import ClientSession12, SessionState12
+
+_DER = Encoding.DER
+
+
+def tls12HelloExtensions(
+    config: TLSConfig, riValue: bytes, ticket: bytes | None
+) -> list[tuple[int, bytes]]:
+    """
+    The ClientHello extensions only TLS 1.2 uses, also sent by a client
+    that offers TLS 1.3 and 1.2 together.
+
+    @param riValue: RFC 5746 3.4/3.5: empty on the first handshake, our last
+        verify_data on a renegotiation.
+    @param ticket: RFC 5077: a ticket to resume with, empty to ask for
+        one, C{None} for no session_ticket extension.
+    """
+    exts = [(int(ExtensionType.ec_point_formats), encodeEcPointFormats())]
+    if config.offerExtendedMasterSecret:
+        exts.append((int(ExtensionType.extended_master_secret), b""))
+    exts.append((int(ExtensionType.renegotiation_info), encodeRenegotiationInfo(riValue)))
+    if ticket is not None:
+        exts.append((int(ExtensionType.session_ticket), ticket))
+    return exts
+
+
+def sessionIdToOffer(session: ClientSession12 | None) -> bytes:
+    """
+    The session ID a ClientHello carries to resume C{session}: its own, or
+    with a ticket a random one the server echoes to accept it (RFC 5077 3.4).
+    """
+    if session is None:
+        return b""
+    return os.urandom(32) if session.ticket else session.sessionId
+
+
+class ClientStart12(State12):
+    def sendClientHello(self) -> State12:
+        hs = self.hs
+        config = hs.config
+        hs.clientRandom = os.urandom(32)
+        exts = serverNameExtension(config)
+        exts.append(
+            (ExtensionType.supported_groups, encodeUint16List(groupsForTLS12(config.groups)))
+        )
+        exts.append(
+            (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes))
+        )
+        if config.alpnProtocols:
+            exts.append(
+                (
+                    ExtensionType.application_layer_protocol_negotiation,
+                    encodeAlpn(config.alpnProtocols),
+                )
+            )
+        previous = hs.previous
+        # Renegotiation is always a full handshake: nothing to resume then,
+        # but we still ask for a ticket (GnuTLS sends one either way).
+        if previous is None:
+            hs.resumeSession = resumable12(config, hs.io.now().timestamp())
+            hs.sessionIdSent = sessionIdToOffer(hs.resumeSession)
+        ticket = (hs.resumeSession.ticket if hs.resumeSession else None) or b""
+        hs.ticketOffered = True
+        exts += tls12HelloExtensions(
+            config, previous.clientVerifyData if previous is not None else b"", ticket
+        )
+        hello = ClientHello(
+            legacyVersion=TLS12,
+            random=hs.clientRandom,
+            sessionId=hs.sessionIdSent,
+            cipherSuites=tuple(s.code for s in config.cipherSuites),
+            compressionMethods=b"\x00",
+            extensions=Extensions(tuple((int(t), d) for t, d in exts)),
+        )
+        hs.send(hello.toBytes())
+        return ClientExpectServerHello12(hs)
+
+
+class ClientExpectServerHello12(State12):
+    expected = (HandshakeType.server_hello,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        hs = self.hs
+        config = hs.config
+        hello = ServerHello.parse(body)
+        if hello.legacyVersion != TLS12:
+            raise PeerError(A.protocol_version, f"server chose version {hello.legacyVersion:#06x}")
+        suite = SUITES_BY_CODE.get(hello.cipherSuite)
+        if suite is None or suite not in config.cipherSuites:
+            raise PeerError(A.illegal_parameter, f"server chose suite {hello.cipherSuite:#06x}")
+        if hello.compressionMethod != 0:
+            raise PeerError(A.illegal_parameter, "server chose compression")
+        offered = {
+            ExtensionType.server_name,
+            ExtensionType.ec_point_formats,
+            ExtensionType.application_layer_protocol_negotiation,
+            ExtensionType.extended_master_secret,
+            ExtensionType.renegotiation_info,
+        }
+        if hs.ticketOffered:
+            offered.add(ExtensionType.session_ticket)
+        for extType in hello.extensions.types():
+            if extType not in offered:
+                raise PeerError(A.unsupported_extension, f"server sent extension {extType}")
+        exts = hello.extensions
+        hs.serverRandom = hello.random
+        hs.suite = suite
+        hs.transcript.chooseHash(suite.hashName)
+
+        sni = extensionData(exts, ExtensionType.server_name)
+        if sni is not None and sni != b"":
+            raise PeerError(A.decode_error, "server_name in ServerHello must be empty")
+        hs.serverName = config.serverName
+
+        points = extensionData(exts, ExtensionType.ec_point_formats)
+        if points is not None and EC_POINT_FORMAT_UNCOMPRESSED not in decodeEcPointFormats(points):
+            raise PeerError(A.illegal_parameter, "server does not support uncompressed points")
+
+        alpn = extensionData(exts, ExtensionType.application_layer_protocol_negotiation)
+        if alpn is not None:
+            chosen = decodeAlpn(alpn)
+            if len(chosen) != 1 or chosen[0] not in config.alpnProtocols:
+                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
+            hs.alpnProtocol = chosen[0]
+
+        ems = extensionData(exts, ExtensionType.extended_master_secret)
+        if ems is not None:
+            if not config.offerExtendedMasterSecret:
+                raise PeerError(A.unsupported_extension, "server sent extended_master_secret")
+            decodeEmpty(ems, "extended_master_secret")
+            hs.extendedMasterSecret = True
+        elif config.requireExtendedMasterSecret:
+            raise PeerError(A.handshake_failure, "server does not support extended master secret")
+        checkExtendedMasterSecretKept(hs)
+
+        ri = extensionData(exts, ExtensionType.renegotiation_info)
+        previous = hs.previous
+        expected = (
+            previous.clientVerifyData + previous.serverVerifyData if previous is not None else b""
+        )
+        checkSecureRenegotiation(
+            hs, None if ri is None else decodeRenegotiationInfo(ri), expected, "server"
+        )
+        if not hs.secureRenegotiation:
+            # Like OpenSSL 3 without SSL_OP_LEGACY_SERVER_CONNECT: a server
+            # that cannot renegotiate securely is not talked to at all.
+            raise PeerError(A.handshake_failure, "server does not support secure renegotiation")
+        ticketExt = extensionData(exts, ExtensionType.session_ticket)
+        if ticketExt is not None:
+            decodeEmpty(ticketExt, "session_ticket")
+            hs.ticketPromised = True
+        if hs.resumeSession is not None and hs.sessionIdSent == hello.sessionId != b"":
+            return self.resume(hs.resumeSession.state)
+        hs.sessionId = hello.sessionId
+        return _ClientExpectCertificate(hs)
+
+    def resume(self, state: SessionState12) -> State12:
+        """
+        The server echoed the session ID we offered: an abbreviated
+        handshake on the session's master secret (RFC 5246 7.3).
+        """
+        hs = self.hs
+        if hs.suite != state.suite:
+            raise PeerError(A.illegal_parameter, "server resumed with another cipher suite")
+        if hs.extendedMasterSecret != state.extendedMasterSecret:
+            # RFC 7627 5.3: a session keeps its extended master secret.
+            raise PeerError(A.handshake_failure, "extended master secret changed on resumption")
+        hs.resumed = True
+        hs.sessionId = hs.sessionIdSent
+        hs.group, hs.masterSecret, hs.peerChain = state.group, state.masterSecret, state.peerChain
+        clientWrite, serverWrite = hs.protections()
+        hs.pendingReadProtection = serverWrite
+        then = ExpectChangeCipherSpec(hs, _ClientExpectResumedFinished)
+        return _ExpectNewSessionTicket(hs, then) if hs.ticketPromised else then
+
+
+class _ClientExpectCertificate(State12):
+    expected = (HandshakeType.certificate,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        hs = self.hs
+        message = Certificate12.parse(body)
+        if not message.certificates:
+            raise PeerError(A.bad_certificate, "server sent no certificate")
+        chain = verifiedServerChain(hs.config, hs.io, message.certificates)
+        assert hs.suite is not None
+        if not keyTypeFits(leafKeyType(chain[0]), hs.suite.keyExchange):
+            raise PeerError(A.unsupported_certificate, "certificate key does not fit the suite")
+        hs.peerChain = chain
+        checkServerIdentityUnchanged(hs)
+        hs.io.emit(PeerCertificateReceived(chain))
+        return _ClientExpectServerKeyExchange(hs)
+
+
+class _ClientExpectServerKeyExchange(State12):
+    expected = (HandshakeType.server_key_exchange,)
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        hs = self.hs
+        config = hs.config
+        ske = ServerKeyExchangeECDHE.parse(body)
+        if ske.group not in groupsForTLS12(config.groups):
+            raise PeerError(A.illegal_parameter, f"server chose group {ske.group:#06x}")
+        if ske.signatureScheme not in config.signatureSchemes:
+            raise PeerError(
+                A.illegal_parameter, f"server signed with scheme {ske.signatureScheme:#06x}"
+            )
+        signed = hs.clientRandom + hs.serverRandom + ske.params
+        verifySignature(hs.peerChain[0], ske.signatureScheme, ske.signature, signed)
+        hs.group = NamedGroup(ske.group)
+        hs.serverScheme = SignatureScheme(ske.signatureScheme)
+        hs.keyShare = KeyShare.generate(hs.group)
+        return _ClientExpectCertificateRequestOrDone(hs, ske.publicKey)
+
+
+class _ClientExpectCertificateRequestOrDone(State12):
+    expected = (HandshakeType.certificate_request, HandshakeType.server_hello_done)
+
+    def __init__(self, hs: HandshakeState12, serverPublic: bytes) -> None:
+        super().__init__(hs)
+        self.serverPublic = serverPublic
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        if msgType == HandshakeType.certificate_request:
+            request = CertificateRequest12.parse(body)
+            self.hs.certificateRequested = True
+            self.hs.requestedSchemes = request.signatureSchemes
+            self.hs.credential = _clientCredentialFor(self.hs.config.credential, request)
+            return _ClientExpectServerHelloDone(self.hs, self.serverPublic)
+        return _clientSendFlight(self.hs, body, self.serverPublic)
+
+
+class _ClientExpectServerHelloDone(State12):
+    expected = (HandshakeType.server_hello_done,)
+
+    def __init__(self, hs: HandshakeState12, serverPublic: bytes) -> None:
+        super().__init__(hs)
+        self.serverPublic = serverPublic
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        return _clientSendFlight(self.hs, body, self.serverPublic)
+
+
+def _clientCredentialFor(
+    credential: Credential | None, request: CertificateRequest12
+) -> Credential | None:
+    """
+    The client certificate to send for a CertificateRequest, or C{None} to
+    send an empty Certificate (the server then decides whether to go on).
+    """
+    if credential is None:
+        return None
+    wanted = (
+        CertificateRequest12.RSA_SIGN
+        if credential.keyType is KeyType.RSA
+        else CertificateRequest12.ECDSA_SIGN
+    )
+    if wanted not in request.certificateTypes:
+        return None
+    if credential.chooseScheme(request.signatureSchemes) is None:
+        return None
+    return credential
+
+
+def _clientSendFlight(hs: HandshakeState12, doneBody: bytes, serverPublic: bytes) -> State12:
+    """
+    After ServerHelloDone: [Certificate], ClientKeyExchange,
+    [CertificateVerify], ChangeCipherSpec, Finished.
+    """
+    ServerHelloDone.parse(doneBody)
+    if hs.certificateRequested:
+        chain = hs.credential.chain if hs.credential is not None else ()
+        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in chain)).toBytes())
+    assert hs.keyShare is not None
+    preMasterSecret = hs.keyShare.exchange(serverPublic)
+    hs.send(ClientKeyExchangeECDHE(hs.keyShare.publicBytes()).toBytes())
+    hs.deriveMasterSecret(preMasterSecret)
+    if hs.credential is not None:
+        scheme = hs.credential.chooseScheme(hs.requestedSchemes)
+        assert scheme is not None
+        signature = hs.credential.sign(scheme, hs.transcript.messages())
+        hs.send(CertificateVerify(scheme, signature).toBytes())
+    clientWrite, serverWrite = hs.protections()
+    hs.io.sendChangeCipherSpec()
+    hs.io.changeWriteProtection(clientWrite)
+    hs.pendingReadProtection = serverWrite
+    hs.clientVerifyData = hs.verifyData(fromClient=True)
+    hs.send(Finished(hs.clientVerifyData).toBytes())
+    then = ExpectChangeCipherSpec(hs, _ClientExpectFinished)
+    return _ExpectNewSessionTicket(hs, then) if hs.ticketPromised else then
+
+
+class _ExpectNewSessionTicket(State12):
+    """
+    Client: RFC 5077 3.3: the server promised a ticket; it comes right
+    before its ChangeCipherSpec.
+    """
+
+    expected = (HandshakeType.new_session_ticket,)
+
+    def __init__(self, hs: HandshakeState12, then: State12) -> None:
+        super().__init__(hs)
+        self.then = then
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        self.hs.newTicket = NewSessionTicket12.parse(body)
+        return self.then
+
+
+class _ClientExpectResumedFinished(State12):
+    """
+    Abbreviated handshake: the server's Finished comes first; ours answers.
+    """
+
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        hs = self.hs
+        hs.checkPeerFinished(body, raw)
+        clientWrite, _ = hs.protections()
+        hs.io.sendChangeCipherSpec()
+        hs.io.changeWriteProtection(clientWrite)
+        hs.clientVerifyData = hs.verifyData(fromClient=True)
+        hs.send(Finished(hs.clientVerifyData).toBytes())
+        hs.finish()
+        return Complete(hs)
+
+
+class _ClientExpectFinished(State12):
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        hs = self.hs
+        hs.checkPeerFinished(body, raw)
+        hs.finish()
+        return Complete(hs)
