@@ -730,7 +730,6 @@ class TLSConnection:
     def _answerPostHandshakeAuth(self, body: bytes, raw: bytes) -> None:
         assert self._suite13 is not None and self._postAuthTranscript is not None
         assert self.session is not None
-        self._events.append(PostHandshakeAuthCompleted(self.session))
         answerCertificateRequest(
             self.config,
             self._suite13.hashName,
@@ -740,6 +739,7 @@ class TLSConnection:
             self._secrets13[0],
             self.sendHandshake,
         )
+        self._events.append(PostHandshakeAuthCompleted(self.session))
 
     def _receivePostHandshakeAuth(self, msgType: int, body: bytes, raw: bytes) -> None:
         exchange = self._postAuth

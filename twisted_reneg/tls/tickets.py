@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,8 +62,6 @@ class TicketKeys:
         @param lifetime: ticket lifetime in seconds.
         @param clock: seconds since the epoch (for rotation; tests inject).
         """
-        import time
-
         if keys is not None:
             if not keys or any(len(k) != 32 for k in keys):
                 raise ValueError("ticket keys must be one or more 32-byte secrets")
