@@ -9,12 +9,10 @@ choosing TLS 1.2 handed over to L{Handshake12} after the downgrade check.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 from dataclasses import replace
 
 from .config import TLS12, TLS13, TLSConfig
-from .credentials import verifySignature
 from .errors import PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
 from .handshake12 import (
@@ -66,13 +64,14 @@ from .state13 import (
     HandshakeState13,
     State13,
     certificateMessage13,
+    checkCertificateVerify13,
+    checkFinished13,
 )
 from .suites import (
     SUITES13_BY_CODE,
     TLS13_ONLY_GROUPS,
     CipherSuite13,
     NamedGroup,
-    SignatureScheme,
     groupsForTLS12,
 )
 from .tickets import ClientTicket13
@@ -405,12 +404,14 @@ class _ClientExpectCertificateVerify(State13):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
-        verify = CertificateVerify.parse(body)
-        if verify.signatureScheme not in hs.config.signatureSchemes:
-            raise PeerError(A.illegal_parameter, "server signed with a scheme we did not offer")
-        content = SERVER_SIGNATURE_CONTEXT + hs.transcript.digest()
-        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
-        hs.scheme = SignatureScheme(verify.signatureScheme)
+        hs.scheme = checkCertificateVerify13(
+            body,
+            hs.peerChain[0],
+            hs.config.signatureSchemes,
+            SERVER_SIGNATURE_CONTEXT,
+            hs.transcript.digest(),
+            "server",
+        )
         hs.transcript.update(raw)
         return _ClientExpectFinished(hs)
 
@@ -422,12 +423,10 @@ class _ClientExpectFinished(State13):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
-        assert hs.handshakeSecrets is not None and hs.master is not None
-        finished = Finished.parse(body)
-        if not hmac.compare_digest(
-            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.server)
-        ):
-            raise PeerError(A.decrypt_error, "server Finished does not verify")
+        assert hs.handshakeSecrets is not None and hs.master is not None and hs.suite
+        checkFinished13(
+            body, hs.suite.hashName, hs.handshakeSecrets.server, hs.transcript.digest(), "server"
+        )
         hs.transcript.update(raw)
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))

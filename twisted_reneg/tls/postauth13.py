@@ -12,14 +12,12 @@ secret.  The connection keeps the forked main transcript and hands it in.
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Callable
 
 from cryptography import x509
 
 from .config import TLSConfig
-from .credentials import verifySignature
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
 from .handshake12 import HandshakeIO, verifiedClientChain
@@ -36,7 +34,12 @@ from .messages import (
     encodeUint16List,
     messageName,
 )
-from .state13 import CLIENT_SIGNATURE_CONTEXT, certificateMessage13
+from .state13 import (
+    CLIENT_SIGNATURE_CONTEXT,
+    certificateMessage13,
+    checkCertificateVerify13,
+    checkFinished13,
+)
 
 A = AlertDescription
 
@@ -98,12 +101,9 @@ class ServerCertificateRequest:
         elif msgType == HandshakeType.certificate_verify:
             self._receiveCertificateVerify(body)
         else:
-            verifyData = Finished.parse(body).verifyData
-            expected = finishedVerifyData13(
-                self._hashName, clientSecret, self._transcript.digest()
+            checkFinished13(
+                body, self._hashName, clientSecret, self._transcript.digest(), "client"
             )
-            if not hmac.compare_digest(verifyData, expected):
-                raise PeerError(A.decrypt_error, "client Finished does not verify")
             self.complete = True
             return
         self._transcript.update(raw)
@@ -122,11 +122,14 @@ class ServerCertificateRequest:
         self._expected = HandshakeType.certificate_verify
 
     def _receiveCertificateVerify(self, body: bytes) -> None:
-        verify = CertificateVerify.parse(body)
-        if verify.signatureScheme not in self._config.signatureSchemes:
-            raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
-        content = CLIENT_SIGNATURE_CONTEXT + self._transcript.digest()
-        verifySignature(self.chain[0], verify.signatureScheme, verify.signature, content, True)
+        checkCertificateVerify13(
+            body,
+            self.chain[0],
+            self._config.signatureSchemes,
+            CLIENT_SIGNATURE_CONTEXT,
+            self._transcript.digest(),
+            "client",
+        )
         self._expected = HandshakeType.finished
 
 

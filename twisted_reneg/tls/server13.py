@@ -12,7 +12,6 @@ import hmac
 import os
 
 from .config import TLS12, TLS13, ClientAuth
-from .credentials import verifySignature
 from .errors import PeerError
 from .events import PeerCertificateReceived
 from .handshake12 import (
@@ -54,6 +53,8 @@ from .state13 import (
     HandshakeState13,
     State13,
     certificateMessage13,
+    checkCertificateVerify13,
+    checkFinished13,
     offersTLS13,
 )
 from .suites import (
@@ -331,11 +332,14 @@ class _ServerExpectCertificateVerify(State13):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
-        verify = CertificateVerify.parse(body)
-        if verify.signatureScheme not in hs.requestedSchemes:
-            raise PeerError(A.illegal_parameter, "client signed with a scheme we did not ask for")
-        content = CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest()
-        verifySignature(hs.peerChain[0], verify.signatureScheme, verify.signature, content, True)
+        checkCertificateVerify13(
+            body,
+            hs.peerChain[0],
+            hs.requestedSchemes,
+            CLIENT_SIGNATURE_CONTEXT,
+            hs.transcript.digest(),
+            "client",
+        )
         hs.transcript.update(raw)
         return _ServerExpectFinished(hs)
 
@@ -348,11 +352,10 @@ class _ServerExpectFinished(State13):
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
         assert hs.handshakeSecrets is not None and hs.applicationSecrets is not None
-        finished = Finished.parse(body)
-        if not hmac.compare_digest(
-            finished.verifyData, hs.finishedFor(hs.handshakeSecrets.client)
-        ):
-            raise PeerError(A.decrypt_error, "client Finished does not verify")
+        assert hs.suite is not None
+        checkFinished13(
+            body, hs.suite.hashName, hs.handshakeSecrets.client, hs.transcript.digest(), "client"
+        )
         hs.transcript.update(raw)
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.client))
         hs.finish()

@@ -7,6 +7,7 @@ result, and the constants of RFC 8446.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -14,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .config import TLS13, TLSConfig
-from .credentials import Credential
-from .errors import AlertDescription, UnexpectedMessage
+from .credentials import Credential, verifySignature
+from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .handshake12 import HandshakeIO
 from .keyexchange import KeyShare
 from .keyschedule import (
@@ -28,8 +29,10 @@ from .keyschedule import (
 )
 from .messages import (
     Certificate13,
+    CertificateVerify,
     ClientHello,
     ExtensionType,
+    Finished,
     HandshakeType,
     decodeSupportedVersionsClient,
     frameHandshake,
@@ -217,3 +220,38 @@ def offersTLS13(hello: ClientHello) -> bool:
     """
     data = hello.extensions.get(ExtensionType.supported_versions)
     return data is not None and TLS13 in decodeSupportedVersionsClient(data)
+
+
+def checkCertificateVerify13(
+    body: bytes,
+    leaf: x509.Certificate,
+    accepted: tuple[int, ...],
+    context: bytes,
+    transcriptHash: bytes,
+    who: str,
+) -> SignatureScheme:
+    """
+    RFC 8446 4.4.3: the peer's CertificateVerify must use a scheme we
+    accept and sign C{context} and the transcript hash with C{leaf}'s key.
+
+    @param who: C{"client"} or C{"server"}, for the failure's reason.
+    @return: the scheme it signed with.
+    """
+    verify = CertificateVerify.parse(body)
+    if verify.signatureScheme not in accepted:
+        raise PeerError(A.illegal_parameter, f"{who} signed with a scheme we did not accept")
+    verifySignature(leaf, verify.signatureScheme, verify.signature, context + transcriptHash, True)
+    return SignatureScheme(verify.signatureScheme)
+
+
+def checkFinished13(
+    body: bytes, hashName: str, baseKey: bytes, transcriptHash: bytes, who: str
+) -> None:
+    """
+    RFC 8446 4.4.4: the peer's Finished must carry the verify_data of the
+    transcript under C{baseKey}'s finished key, compared in constant time.
+    """
+    verifyData = Finished.parse(body).verifyData
+    expected = finishedVerifyData13(hashName, baseKey, transcriptHash)
+    if not hmac.compare_digest(verifyData, expected):
+        raise PeerError(A.decrypt_error, f"{who} Finished does not verify")
