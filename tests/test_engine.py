@@ -13,8 +13,14 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.tls.config import ClientAuth
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
-from twisted_reneg.tls.events import CloseNotifyReceived, PeerCertificateReceived
+from twisted_reneg.tls.events import (
+    CloseNotifyReceived,
+    PeerCertificateReceived,
+    SessionTicketReceived,
+)
+from twisted_reneg.tls.state12 import HandshakeState12
 from twisted_reneg.tls.suites import TLS12_SUITES, KeyExchange, NamedGroup, groupsForTLS12
+from twisted_reneg.tls.tickets import TicketKeys
 
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
@@ -247,3 +253,53 @@ class ExtendedMasterSecretTests(SynchronousTestCase):
         session = pair.server.connection.session
         assert session is not None
         self.assertTrue(session.extendedMasterSecret)
+
+
+class FinishedTests(SynchronousTestCase):
+    """
+    TLS 1.2: a peer whose Finished is wrong is refused with decrypt_error,
+    in full and in abbreviated (resumed) handshakes, by either side.
+    """
+
+    def spoil(self, liar: str) -> None:
+        honest = HandshakeState12.verifyData
+        liarIsClient = liar == "client"
+
+        def verifyData(hs: HandshakeState12, fromClient: bool) -> bytes:
+            value = honest(hs, fromClient)
+            if hs.config.isClient == liarIsClient and fromClient == liarIsClient:
+                return value[:-1] + bytes((value[-1] ^ 1,))
+            return value
+
+        self.patch(HandshakeState12, "verifyData", verifyData)
+
+    def assertRefusedBy(self, pair: EnginePair, victim: str) -> None:
+        side = pair.client if victim == "client" else pair.server
+        failure = side.failure()
+        assert failure is not None
+        self.assertTrue(failure.error.sentByUs)
+        self.assertEqual(failure.error.alert, AlertDescription.decrypt_error)
+        self.assertIsNone(side.connection.session)
+
+    def test_fullServerLies(self) -> None:
+        self.spoil("server")
+        self.assertRefusedBy(EnginePair(clientConfig(), serverConfig()).handshake(), "client")
+
+    def test_fullClientLies(self) -> None:
+        self.spoil("client")
+        self.assertRefusedBy(EnginePair(clientConfig(), serverConfig()).handshake(), "server")
+
+    def resumption(self, liar: str) -> EnginePair:
+        server = serverConfig(ticketKeys=TicketKeys())
+        full = EnginePair(clientConfig(), server).handshake()
+        session = next(
+            e.ticket for e in full.client.events if isinstance(e, SessionTicketReceived)
+        )
+        self.spoil(liar)
+        return EnginePair(clientConfig(resumeTicket=session), server).handshake()
+
+    def test_resumedServerLies(self) -> None:
+        self.assertRefusedBy(self.resumption("server"), "client")
+
+    def test_resumedClientLies(self) -> None:
+        self.assertRefusedBy(self.resumption("client"), "server")

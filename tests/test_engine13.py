@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS12, TLS13
 from twisted_reneg.tls.connection import MAX_KEY_UPDATES_WITHOUT_DATA, TLSConnection
+from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import ConnectionFailed, KeysUpdated
 from twisted_reneg.tls.handshake13 import HRR_RANDOM
@@ -26,9 +28,16 @@ from twisted_reneg.tls.messages import (
     KeyUpdate,
 )
 from twisted_reneg.tls.records import ContentType
-from twisted_reneg.tls.suites import DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, NamedGroup
+from twisted_reneg.tls.state13 import HandshakeState13
+from twisted_reneg.tls.suites import (
+    DEFAULT_GROUPS,
+    TLS12_SUITES,
+    TLS13_SUITES,
+    NamedGroup,
+    SignatureScheme,
+)
 
-from .enginepair import EnginePair, clientConfig, serverConfig
+from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 from .test_transport import Connected, clientOptions, serverOptions
 
 A = AlertDescription
@@ -421,3 +430,95 @@ class SuiteOptionTests(SynchronousTestCase):
         )
         with self.assertRaises(ValueError):
             clientOptions(cipherSuites=["TLS_AES_512_GCM_SHA999"])
+
+
+def _flipped(value: bytes) -> bytes:
+    return value[:-1] + bytes((value[-1] ^ 1,))
+
+
+class PeerProofTests(SynchronousTestCase):
+    """
+    Each side refuses a peer whose Finished, CertificateVerify signature or
+    signature scheme is wrong (a peer that does not hold the keys).
+    """
+
+    def lyingPair(self, liar: str, **client: object) -> EnginePair:
+        """
+        A 1.3 handshake in which C{liar}'s own Finished is spoilt.
+        """
+        honest = HandshakeState13.finishedFor
+        isClient = liar == "client"
+
+        def finishedFor(hs: HandshakeState13, secret: bytes) -> bytes:
+            value = honest(hs, secret)
+            return _flipped(value) if hs.config.isClient == isClient else value
+
+        self.patch(HandshakeState13, "finishedFor", finishedFor)
+        return EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13, **client),
+            serverConfig(maxVersion=TLS13),
+        ).handshake()
+
+    def assertRefusedBy(self, side: Any, alert: AlertDescription) -> None:
+        failure = side.failure()
+        assert failure is not None
+        self.assertTrue(failure.error.sentByUs)
+        self.assertEqual(failure.error.alert, alert)
+
+    def test_badServerFinished(self) -> None:
+        pair = self.lyingPair("server")
+        self.assertRefusedBy(pair.client, A.decrypt_error)
+        self.assertIsNone(pair.client.connection.session)
+
+    def test_badClientFinished(self) -> None:
+        pair = self.lyingPair("client")
+        self.assertRefusedBy(pair.server, A.decrypt_error)
+        self.assertIsNone(pair.server.connection.session)
+
+    def test_badServerSignature(self) -> None:
+        honest = Credential.sign
+        self.patch(Credential, "sign", lambda c, scheme, data: _flipped(honest(c, scheme, data)))
+        pair = EnginePair(
+            clientConfig(minVersion=TLS13, maxVersion=TLS13), serverConfig(maxVersion=TLS13)
+        ).handshake()
+        self.assertRefusedBy(pair.client, A.decrypt_error)
+
+    def test_schemeNotOffered(self) -> None:
+        """
+        The server signs (validly) with RSA-PSS-SHA256 when the client
+        offered only RSA-PSS-SHA384.
+        """
+        self.patch(
+            Credential,
+            "chooseScheme",
+            lambda c, peer, tls13=False: SignatureScheme.rsa_pss_rsae_sha256,
+        )
+        pair = EnginePair(
+            clientConfig(
+                minVersion=TLS13,
+                maxVersion=TLS13,
+                signatureSchemes=(SignatureScheme.rsa_pss_rsae_sha384,),
+            ),
+            serverConfig(cachedPKI().rsaServer, maxVersion=TLS13),
+        ).handshake()
+        self.assertRefusedBy(pair.client, A.illegal_parameter)
+
+    def test_badPostHandshakeFinished(self) -> None:
+        """
+        A client answering a post-handshake request with a wrong Finished.
+        """
+        from twisted_reneg.tls import postauth13
+
+        honest = postauth13.finishedVerifyData13
+        pair = EnginePair(
+            clientConfig(
+                minVersion=TLS13,
+                maxVersion=TLS13,
+                credential=credentialOf(cachedPKI().ecdsaClient),
+            ),
+            serverConfig(maxVersion=TLS13),
+        ).handshake()
+        self.patch(postauth13, "finishedVerifyData13", lambda *a: _flipped(honest(*a)))
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        self.assertRefusedBy(pair.server, A.decrypt_error)
