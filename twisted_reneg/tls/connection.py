@@ -270,8 +270,7 @@ class TLSConnection:
 
         @raise LocalUsageError: after close or failure.
         """
-        if self._closeSent or self._failure is not None:
-            raise LocalUsageError("connection is closed")
+        self._refuseIfClosed()
         if not data:
             return
         if self.session is None:
@@ -297,6 +296,15 @@ class TLSConnection:
             chunk = view[: room * MAX_PLAINTEXT]
             self._out.extend(self._writer.writeRecords(ContentType.application_data, chunk))
             view = view[len(chunk) :]
+
+    def _refuseIfClosed(self) -> None:
+        """
+        @raise LocalUsageError: once close_notify went out or the connection
+            failed.  (A close_notify received is answered at once, so it is
+            covered too.)
+        """
+        if self._closeSent or self._failure is not None:
+            raise LocalUsageError("connection is closed")
 
     def rehandshake(self) -> None:
         """
@@ -355,8 +363,7 @@ class TLSConnection:
         return True
 
     def _startRenegotiation(self, clientAuth: ClientAuth | None) -> None:
-        if self._closeSent or self._failure is not None or self._closeReceived:
-            raise LocalUsageError("connection is closed")
+        self._refuseIfClosed()
         session = self.session
         if session is None:
             raise LocalUsageError("the first handshake has not completed")
@@ -713,8 +720,7 @@ class TLSConnection:
             raise UnexpectedMessage(("key_update",), messageName(msgType))
 
     def _requestPostHandshakeAuth(self) -> None:
-        if self._closeSent or self._failure is not None or self._closeReceived:
-            raise LocalUsageError("connection is closed")
+        self._refuseIfClosed()
         if self._postAuthTranscript is None:
             raise LocalUsageError("the client did not offer TLS 1.3 post-handshake authentication")
         if self._postAuth is not None:
@@ -774,8 +780,7 @@ class TLSConnection:
         self._events.append(KeysUpdated(requestedByPeer=requestedByPeer and not answered))
 
     def _requestKeyUpdate(self) -> None:
-        if self._closeSent or self._failure is not None:
-            raise LocalUsageError("connection is closed")
+        self._refuseIfClosed()
         if self._keyUpdatePending:
             return
         self._keyUpdatePending = True
