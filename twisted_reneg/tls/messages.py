@@ -240,33 +240,37 @@ def decodeRenegotiationInfo(data: bytes) -> bytes:
     """
     RFC 5746: C{opaque renegotiated_connection<0..255>}.
     """
-    reader = _parseWhole(data)
-    value = reader.readVector(1, 0xFF)
-    reader.expectEnd()
-    return value
+    return _decodeOpaque(data, 1)
 
 
 def encodeRenegotiationInfo(value: bytes) -> bytes:
-    w = Writer()
-    w.writeVector(1, value)
-    return w.getvalue()
+    return _encodeOpaque(value, 1)
 
 
 def decodeCookie(data: bytes) -> bytes:
     """
     RFC 8446 4.2.2: C{opaque cookie<1..2^16-1>}.
     """
-    reader = _parseWhole(data)
-    value = reader.readVector(2, 0xFFFF)
-    reader.expectEnd()
-    if not value:
-        raise DecodeError("empty cookie")
-    return value
+    return _decodeOpaque(data, 2, minLength=1)
 
 
 def encodeCookie(value: bytes) -> bytes:
+    return _encodeOpaque(value, 2)
+
+
+def _decodeOpaque(data: bytes, lengthBytes: int, minLength: int = 0) -> bytes:
+    """
+    An extension whose whole body is one length-prefixed opaque vector.
+    """
+    reader = _parseWhole(data)
+    value = reader.readVector(lengthBytes, (1 << (8 * lengthBytes)) - 1, minLength)
+    reader.expectEnd()
+    return value
+
+
+def _encodeOpaque(value: bytes, lengthBytes: int) -> bytes:
     w = Writer()
-    w.writeVector(2, value)
+    w.writeVector(lengthBytes, value)
     return w.getvalue()
 
 
@@ -809,16 +813,14 @@ class OfferedPsks:
 
 
 def decodePskModes(data: bytes) -> bytes:
-    reader = _parseWhole(data)
-    modes = reader.readVector(1, 0xFF, minLength=1)
-    reader.expectEnd()
-    return modes
+    """
+    RFC 8446 4.2.9: C{PskKeyExchangeMode ke_modes<1..255>}.
+    """
+    return _decodeOpaque(data, 1, minLength=1)
 
 
 def encodePskModes(modes: bytes) -> bytes:
-    w = Writer()
-    w.writeVector(1, modes)
-    return w.getvalue()
+    return _encodeOpaque(modes, 1)
 
 
 def decodeSelectedIdentity(data: bytes) -> int:
