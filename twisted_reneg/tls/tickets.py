@@ -172,7 +172,16 @@ class TicketState13:
         return cls(suite, psk, issuedAt, lifetime, serverName, chain)
 
     def validAt(self, now: float) -> bool:
-        return self.issuedAt <= now + 60 and now < self.issuedAt + self.lifetime
+        return _issuedAndUnexpired(self.issuedAt, self.lifetime, now)
+
+
+#: How far in the future an issue time may lie (servers behind one address
+#: whose clocks differ a little) before a sealed state is refused.
+_CLOCK_SKEW = 60
+
+
+def _issuedAndUnexpired(issuedAt: float, lifetime: int, now: float) -> bool:
+    return issuedAt <= now + _CLOCK_SKEW and now < issuedAt + lifetime
 
 
 def _writeChain(w: Writer, chain: tuple[x509.Certificate, ...]) -> None:
@@ -243,7 +252,7 @@ class SessionState12:
         return cls(suite, group, masterSecret, ems, issuedAt, lifetime, serverName, chain)
 
     def validAt(self, now: float) -> bool:
-        return self.issuedAt <= now + 60 and now < self.issuedAt + self.lifetime
+        return _issuedAndUnexpired(self.issuedAt, self.lifetime, now)
 
 
 @dataclass(frozen=True)
