@@ -59,6 +59,7 @@ from .tls.events import (
     RenegotiationRefused as RenegotiationRefusedEvent,
 )
 from .tls.session import TLSSession
+from .tls.tickets import ClientSessionCache
 
 #: Seconds to wait for the peer's close_notify after sending ours before the
 #: TCP connection is dropped anyway.
@@ -151,6 +152,8 @@ class TLSProtocol(ProtocolWrapper):
         self._aborted = False
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
+        #: client: where sessions to resume are kept, and under which key.
+        self._sessionCache: ClientSessionCache | None = None
         self._sessionCacheKey: tuple[str, int] = ("", 0)
         self._appPausedReading = False
         self._handshakeWaiters: list[Deferred[None]] = []
@@ -162,13 +165,14 @@ class TLSProtocol(ProtocolWrapper):
         alpn = None
         if IProtocolNegotiationFactory.providedBy(wrappedFactory):
             alpn = tuple(wrappedFactory.acceptableProtocols())
-        config = self.factory.options.tlsConfig(alpn)
-        cache = getattr(self.factory.options, "sessionCache", None)
-        if self.factory.isClient and cache is not None:
-            # Tickets are kept per server: the name we verify and the port.
+        options = self.factory.options
+        config = options.tlsConfig(alpn)
+        if isinstance(options, ClientOptions) and options.sessionCache is not None:
+            # Sessions are kept per server: the name we verify and the port.
+            self._sessionCache = options.sessionCache
             port = getattr(transport.getPeer(), "port", 0)
             self._sessionCacheKey = (config.serverName or "", port)
-            ticket = cache.take(self._sessionCacheKey, time.time())
+            ticket = self._sessionCache.take(self._sessionCacheKey, time.time())
             if ticket is not None:
                 config = replace(config, resumeTicket=ticket)
         self._tls = TLSConnection(config, renegotiationFilter=self._applicationAllowsRenegotiation)
@@ -225,9 +229,8 @@ class TLSProtocol(ProtocolWrapper):
         elif isinstance(event, PostHandshakeAuthCompleted):
             self._postHandshakeAuthCompleted(event.session)
         elif isinstance(event, SessionTicketReceived):
-            cache = getattr(self.factory.options, "sessionCache", None)
-            if cache is not None:
-                cache.store(self._sessionCacheKey, event.ticket)
+            if self._sessionCache is not None:
+                self._sessionCache.store(self._sessionCacheKey, event.ticket)
         elif isinstance(event, RenegotiationRequested):
             self._log.info("TLS renegotiation started by the peer")
         elif isinstance(event, RenegotiationRefusedEvent):
