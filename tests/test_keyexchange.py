@@ -112,3 +112,24 @@ class PropertyTests(SynchronousTestCase):
             KeyShare.generate(group).exchange(data)
         except PeerError:
             pass
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.sampled_from(list(NamedGroup)), st.data())
+    def test_randomValuesOfTheRightLengthOnlyPeerError(
+        self, group: NamedGroup, data: st.DataObject
+    ) -> None:
+        """
+        Random public values of exactly the length each side expects (for
+        the hybrid: an encapsulation key or a ciphertext beside an X25519
+        share), to the responder and to the initiator: a result or
+        PeerError, nothing else.
+        """
+        for length, use in (
+            (LENGTHS[group], lambda value: respond(group, value)),
+            (RESPONSE_LENGTHS[group], KeyShare.generate(group).exchange),
+        ):
+            value = data.draw(st.binary(min_size=length, max_size=length))
+            try:
+                use(value)
+            except PeerError:
+                pass
