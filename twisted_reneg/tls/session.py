@@ -30,6 +30,11 @@ class TLSSession:
     @ivar secureRenegotiation: whether RFC 5746 was negotiated.
     @ivar renegotiations: completed renegotiations on this connection.
     @ivar keyUpdates: TLS 1.3 key updates on this connection.
+    @ivar peerCertificateError: why the certificate the peer offered was
+        not accepted, when a server asked for one after the first handshake
+        (L{requestClientCertificate}) and the chain failed verification: the
+        connection stays up, C{peerCertificates} stays empty and the
+        application decides.  C{None} when no certificate was rejected.
     """
 
     version: str
@@ -44,6 +49,7 @@ class TLSSession:
     secureRenegotiation: bool = False
     renegotiations: int = 0
     keyUpdates: int = 0
+    peerCertificateError: str | None = None
 
     @property
     def peerCertificate(self) -> x509.Certificate | None:
