@@ -9,12 +9,14 @@ C{requestClientCertificate()} on TLS 1.3.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg import RenegotiationRefused
 from twisted_reneg.testing.pki import cachedPKI, makePKI
 from twisted_reneg.tls.config import TLS13
+from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import PeerCertificateReceived, PostHandshakeAuthCompleted
 from twisted_reneg.tls.messages import Certificate13, Finished
@@ -122,16 +124,64 @@ class EngineTests(SynchronousTestCase):
         self.assertIsNone(pair.client.failure())
 
     def test_untrustedCertificateRefused(self) -> None:
+        """
+        A certificate that fails verification ends the exchange without a
+        peer certificate, not the connection; the reason is in the session.
+        """
         directory = self.mktemp()
         os.mkdir(directory)
         stranger = makePKI(directory).ecdsaClient
         pair = pair13(credential=credentialOf(stranger))
         pair.server.connection.requestClientCertificate()
         pair.pump()
+        self.assertIsNone(pair.server.failure())
+        self.assertIsNone(pair.client.failure())
+        (done,) = completions(pair)
+        self.assertIsNone(done.session.peerCertificate)
+        error = done.session.peerCertificateError
+        assert error is not None
+        self.assertIn("unknown authority", error)
+        pair.client.connection.sendApplicationData(b"still here")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"still here")
+
+    def test_untrustedCertificateMustStillSign(self) -> None:
+        directory = self.mktemp()
+        os.mkdir(directory)
+        stranger = makePKI(directory).ecdsaClient
+        pair = pair13(credential=credentialOf(stranger))
+        honest = Credential.sign
+
+        def spoilt(credential: Credential, scheme: object, data: bytes) -> bytes:
+            signature = honest(credential, scheme, data)  # type: ignore[arg-type]
+            return signature[:-1] + bytes([signature[-1] ^ 1])
+
+        self.patch(Credential, "sign", spoilt)
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
         failure = pair.server.failure()
         assert failure is not None
-        self.assertEqual(failure.error.alert, A.unknown_ca)
-        self.assertEqual(completions(pair), [])
+        self.assertEqual(failure.error.alert, A.decrypt_error)
+
+    def test_laterAcceptedCertificateClearsTheError(self) -> None:
+        """
+        Each exchange judges afresh: a refusal is not remembered once a
+        certificate is accepted.
+        """
+        pair = pair13(credential=credentialOf(cachedPKI().untrustedClient))
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        session = pair.server.connection.session
+        assert session is not None and session.peerCertificateError is not None
+        pair.client.connection.config = replace(
+            pair.client.connection.config, credential=credentialOf(cachedPKI().ecdsaClient)
+        )
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        session = pair.server.connection.session
+        assert session is not None
+        self.assertIsNone(session.peerCertificateError)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
 
     def test_unsolicitedRequestRefused(self) -> None:
         """

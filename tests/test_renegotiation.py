@@ -14,8 +14,9 @@ from datetime import datetime, timedelta, timezone
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
-from twisted_reneg.tls.config import RenegotiationPolicy
+from twisted_reneg.tls.config import ClientAuth, RenegotiationPolicy
 from twisted_reneg.tls.connection import TLSConnection
+from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import (
     ApplicationData,
@@ -151,8 +152,68 @@ class ServerInitiatedTests(SynchronousTestCase):
         self.assertIsNone(pair.server.failure())
 
     def test_requestClientCertificateUntrusted(self) -> None:
+        """
+        A certificate asked for mid-connection that fails verification is
+        the application's to judge: the renegotiation completes without a
+        peer certificate, the reason is in the session, and data still
+        flows both ways.
+        """
         pair = established(client={"credential": credentialOf(cachedPKI().untrustedClient)})
         pair.server.connection.requestClientCertificate()
+        pair.pump()
+        self.assertIsNone(pair.server.failure())
+        self.assertIsNone(pair.client.failure())
+        (done,) = renegotiations(pair.server)
+        self.assertIsNone(done.session.peerCertificate)
+        error = done.session.peerCertificateError
+        assert error is not None
+        leaf = "client certificate 'CN=test-client,O=twisted_reneg tests' (the leaf)"
+        self.assertIn(leaf, error)
+        self.assertIn("unknown authority", error)
+        self.assertEqual(pair.server.connection.session, done.session)
+        pair.client.connection.sendApplicationData(b"ping")
+        pair.server.connection.sendApplicationData(b"pong")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"ping")
+        self.assertEqual(pair.client.received(), b"pong")
+
+    def test_requestClientCertificateUntrustedMustStillSign(self) -> None:
+        """
+        A refused certificate is no licence to skip the proof of possession:
+        a CertificateVerify that does not verify is still fatal.
+        """
+        pair = established(client={"credential": credentialOf(cachedPKI().untrustedClient)})
+        honest = Credential.sign
+
+        def spoilt(credential: Credential, scheme: object, data: bytes) -> bytes:
+            signature = honest(credential, scheme, data)  # type: ignore[arg-type]
+            return signature[:-1] + bytes([signature[-1] ^ 1])
+
+        self.patch(Credential, "sign", spoilt)
+        pair.server.connection.requestClientCertificate()
+        pair.pump()
+        failure = pair.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.decrypt_error)
+
+    def test_peerRenegotiationWithRequiredCertificateStaysFatal(self) -> None:
+        """
+        Only our own mid-connection request is advisory: a renegotiation
+        the client starts on a server that requires certificates judges
+        them as the first handshake does.
+        """
+        pki = cachedPKI()
+        pair = established(
+            client={"credential": credentialOf(pki.ecdsaClient)},
+            server={
+                "clientAuth": ClientAuth.REQUIRE,
+                "renegotiation": RenegotiationPolicy(allowPeerInitiated=True),
+            },
+        )
+        pair.client.connection.config = replace(
+            pair.client.connection.config, credential=credentialOf(pki.untrustedClient)
+        )
+        pair.client.connection.rehandshake()
         pair.pump()
         failure = pair.server.failure()
         assert failure is not None

@@ -67,6 +67,18 @@ DEFAULT_CLOSE_TIMEOUT = 10.0
 
 
 @implementer(IPushProducer)
+
+def _peerCertificateSummary(session: TLSSession) -> str:
+    """
+    For the log: whether the peer proved a certificate, and if one was
+    refused, why (the reason names the certificate, never key material).
+    """
+    if session.peerCertificate is not None:
+        return "present"
+    if session.peerCertificateError is not None:
+        return f"refused ({session.peerCertificateError})"
+    return "absent"
+
 class _ProducerMembrane:
     """
     Stands between the application's producer and the TCP transport, so the
@@ -254,7 +266,7 @@ class TLSProtocol(ProtocolWrapper):
         else:
             self._log.info(
                 "TLS post-handshake client authentication: peer certificate {peer}",
-                peer="present" if session.peerCertificate is not None else "absent",
+                peer=_peerCertificateSummary(session),
             )
         self._renegotiationSucceeded(session)
         if IHandshakeListener.providedBy(self.wrappedProtocol):
@@ -288,7 +300,7 @@ class TLSProtocol(ProtocolWrapper):
                 count=session.renegotiations,
                 suite=session.cipherSuite,
                 group=session.group,
-                peer="present" if session.peerCertificate is not None else "absent",
+                peer=_peerCertificateSummary(session),
             )
             self._renegotiationSucceeded(session)
         if IHandshakeListener.providedBy(self.wrappedProtocol):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .credentials import Credential, PeerVerifier
+from .credentials import Credential
 from .suites import (
     DEFAULT_GROUPS,
     DEFAULT_SIGNATURE_SCHEMES,
@@ -26,6 +26,7 @@ from .suites import (
     groupsForTLS12,
 )
 from .tickets import ClientSession12, ClientTicket13, ServerSessionCache, TicketKeys
+from .verification import PeerVerifier
 
 
 class ClientAuth(Enum):

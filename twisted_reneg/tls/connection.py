@@ -330,6 +330,9 @@ class TLSConnection:
         Server only: renegotiate with a CertificateRequest, whatever the
         configured client-certificate setting.  An empty answer is accepted;
         the new session then has no peer certificate and the caller decides.
+        So is a certificate that fails verification (its signature over the
+        handshake must still verify): the session then has no peer
+        certificate and L{TLSSession.peerCertificateError} says why.
 
         On TLS 1.3 it sends a post-handshake CertificateRequest instead;
         completion is L{PostHandshakeAuthCompleted}.  The client must have
@@ -373,7 +376,16 @@ class TLSConnection:
         if self._handshake is not None:
             return
         self._renegotiationOurs = True
-        self._handshake = Handshake12(self.config, self, self._previous, clientAuth)
+        # A certificate we ask for mid-connection is the application's to
+        # judge: a refused one ends the renegotiation without it, not the
+        # connection.
+        self._handshake = Handshake12(
+            self.config,
+            self,
+            self._previous,
+            clientAuth,
+            clientCertificateAdvisory=clientAuth is not None,
+        )
         if self.isClient:
             self._handshake.start()
         else:
@@ -753,7 +765,11 @@ class TLSConnection:
         exchange.receive(msgType, body, raw, self._secrets13[0])
         if exchange.complete:
             self._postAuth = None
-            self.session = replace(self.session, peerCertificates=exchange.chain)
+            self.session = replace(
+                self.session,
+                peerCertificates=exchange.chain,
+                peerCertificateError=exchange.rejection,
+            )
             self._events.append(PostHandshakeAuthCompleted(self.session))
 
     def _receiveKeyUpdate(self, body: bytes) -> None:
@@ -870,4 +886,5 @@ def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:
         extendedMasterSecret=result.extendedMasterSecret,
         secureRenegotiation=result.secureRenegotiation,
         renegotiations=renegotiations,
+        peerCertificateError=result.peerCertificateError,
     )

@@ -1,30 +1,20 @@
 # -*- test-case-name: tests.test_credentials -*-
 """
 Certificates and keys: our own (L{Credential}: chain, key, signing) and the
-peer's (L{verifySignature}, L{PeerVerifier}: chain and name checks with
-C{cryptography.x509.verification}).
+peer's handshake signatures (L{verifySignature}).  Chain verification is in
+L{twisted_reneg.tls.verification}.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.x509.verification import (
-    DNSName,
-    IPAddress,
-    PolicyBuilder,
-    Store,
-    VerificationError,
-)
 
 from .errors import AlertDescription, PeerError
 from .suites import KeyExchange, SignatureScheme
@@ -210,156 +200,18 @@ def verifySignature(
         raise PeerError(A.decrypt_error, f"{scheme.name} signature does not verify") from None
 
 
-_systemRoots: list[x509.Certificate] | None = None
+# Peer verification lives in its own module; these names stay importable
+# from here for code written against earlier releases.
+from .rejections import nameMatches  # noqa: E402
+from .truststore import systemTrustRoots  # noqa: E402
+from .verification import PeerVerifier  # noqa: E402
 
-
-def systemTrustRoots() -> list[x509.Certificate]:
-    """
-    The system CA bundle, loaded once per process.
-    """
-    global _systemRoots
-    if _systemRoots is None:
-        paths = ssl.get_default_verify_paths()
-        candidates = [paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"]
-        roots: list[x509.Certificate] = []
-        for path in candidates:
-            if not path:
-                continue
-            try:
-                with open(path, "rb") as f:
-                    roots = x509.load_pem_x509_certificates(f.read())
-            except (OSError, ValueError):
-                continue
-            if roots:
-                break
-        _systemRoots = roots
-    return _systemRoots
-
-
-def _subjectFor(name: str) -> DNSName | IPAddress:
-    try:
-        return IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return DNSName(name)
-
-
-class PeerVerifier:
-    """
-    Verifies a peer's chain: path to a trust root, validity period, key
-    usage, and for servers the name.
-
-    @param trustRoots: the CAs to trust; C{None} for the system bundle.
-    @param verify: C{False} accepts any chain.  Never the default: the
-        options layer only sets it when asked by name, and logs it.
-    """
-
-    def __init__(
-        self,
-        trustRoots: Sequence[x509.Certificate] | None = None,
-        verify: bool = True,
-        maxChainLength: int = 10,
-    ) -> None:
-        self._trustRoots = list(trustRoots) if trustRoots is not None else None
-        self.verify = verify
-        self.maxChainLength = maxChainLength
-        self._store: Store | None = None
-
-    def _getStore(self) -> Store:
-        if self._store is None:
-            roots = self._trustRoots if self._trustRoots is not None else systemTrustRoots()
-            if not roots:
-                raise PeerError(A.unknown_ca, "no trust roots configured or found")
-            self._store = Store(roots)
-        return self._store
-
-    def _builder(self, now: datetime) -> PolicyBuilder:
-        return (
-            PolicyBuilder().store(self._getStore()).time(now).max_chain_depth(self.maxChainLength)
-        )
-
-    def _precheck(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
-        if not chain:
-            raise PeerError(A.bad_certificate, "no certificate")
-        if len(chain) > self.maxChainLength:
-            raise PeerError(A.bad_certificate, f"certificate chain of {len(chain)} is too long")
-        leaf = chain[0]
-        if now > leaf.not_valid_after_utc:
-            raise PeerError(
-                A.certificate_expired,
-                f"certificate expired on {leaf.not_valid_after_utc.isoformat()}",
-            )
-        if now < leaf.not_valid_before_utc:
-            raise PeerError(
-                A.certificate_expired,
-                f"certificate not valid before {leaf.not_valid_before_utc.isoformat()}",
-            )
-
-    def verifyServer(
-        self, chain: Sequence[x509.Certificate], serverName: str | None, now: datetime
-    ) -> None:
-        if not self.verify:
-            return
-        self._precheck(chain, now)
-        if serverName is None:
-            raise PeerError(A.bad_certificate, "no server name to verify")
-        verifier = self._builder(now).build_server_verifier(_subjectFor(serverName))
-        try:
-            verifier.verify(chain[0], list(chain[1:]))
-        except VerificationError as e:
-            raise self._explain(chain, now, e, serverName) from None
-
-    def verifyClient(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
-        if not self.verify:
-            return
-        self._precheck(chain, now)
-        try:
-            self._builder(now).build_client_verifier().verify(chain[0], list(chain[1:]))
-        except VerificationError as e:
-            raise self._explain(chain, now, e, None) from None
-
-    def _explain(
-        self,
-        chain: Sequence[x509.Certificate],
-        now: datetime,
-        error: VerificationError,
-        serverName: str | None,
-    ) -> PeerError:
-        """
-        Turn the library's error into the alert that names the reason.
-        """
-        if serverName is not None and not nameMatches(chain[0], serverName):
-            return PeerError(A.bad_certificate, f"certificate is not valid for {serverName!r}")
-        leaf = chain[0]
-        if len(chain) == 1 and leaf.issuer == leaf.subject:
-            return PeerError(A.unknown_ca, "self-signed certificate is not trusted")
-        message = str(error)
-        if "candidates exhausted" in message or "issuer" in message.lower():
-            return PeerError(A.unknown_ca, "certificate signed by an unknown authority")
-        return PeerError(A.bad_certificate, f"certificate rejected: {message}")
-
-
-def nameMatches(leaf: x509.Certificate, serverName: str) -> bool:
-    """
-    Whether the leaf's subjectAltName covers C{serverName} (RFC 6125: DNS
-    names with a left-most wildcard label, or an exact IP address).  Used to
-    name the reason of a failure; the decision itself is the verifier's.
-    """
-    try:
-        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return False
-    try:
-        address = ipaddress.ip_address(serverName)
-    except ValueError:
-        address = None
-    if address is not None:
-        return address in san.get_values_for_type(x509.IPAddress)
-    wanted = serverName.lower().rstrip(".")
-    for pattern in san.get_values_for_type(x509.DNSName):
-        pattern = pattern.lower().rstrip(".")
-        if pattern == wanted:
-            return True
-        if pattern.startswith("*.") and "." in wanted:
-            if wanted.split(".", 1)[1] == pattern[2:]:
-                return True
-    return False
+__all__ = [
+    "Credential",
+    "KeyType",
+    "PeerVerifier",
+    "keyTypeOf",
+    "nameMatches",
+    "systemTrustRoots",
+    "verifySignature",
+]

@@ -33,6 +33,7 @@ from .state12 import (
     HandshakeState12,
     PreviousHandshake,
     State12,
+    judgedClientChain,
     resumable12,
     serverNameExtension,
     verifiedClientChain,
@@ -47,6 +48,7 @@ __all__ = [
     "HandshakeIO",
     "HandshakeResult",
     "PreviousHandshake",
+    "judgedClientChain",
     "resumable12",
     "serverNameExtension",
     "sessionIdToOffer",
@@ -69,6 +71,7 @@ class Handshake12:
         io: HandshakeIO,
         previous: PreviousHandshake | None = None,
         clientAuth: ClientAuth | None = None,
+        clientCertificateAdvisory: bool = False,
     ) -> None:
         """
         @param previous: what the handshake before this one left behind;
@@ -76,9 +79,12 @@ class Handshake12:
         @param clientAuth: server only: overrides the configured client
             certificate request for this handshake
             (L{TLSConnection.requestClientCertificate}).
+        @param clientCertificateAdvisory: server only: a client certificate
+            that fails verification leaves the session without one (and
+            the reason in its result) instead of failing the handshake.
         """
         auth = config.clientAuth if clientAuth is None else clientAuth
-        self._hs = HandshakeState12(config, io, previous, auth)
+        self._hs = HandshakeState12(config, io, previous, auth, clientCertificateAdvisory)
         self._state: State12 = (
             ClientStart12(self._hs) if config.isClient else ServerExpectClientHello12(self._hs)
         )

@@ -20,7 +20,7 @@ from cryptography import x509
 from .config import TLSConfig
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
-from .handshake12 import HandshakeIO, verifiedClientChain
+from .handshake12 import HandshakeIO, judgedClientChain
 from .keyschedule import Transcript, finishedVerifyData13
 from .messages import (
     Certificate13,
@@ -53,8 +53,13 @@ class ServerCertificateRequest:
     """
     Server side of one exchange: send the request, check the answer.
 
+    A certificate that fails verification does not end the connection: the
+    exchange completes without one and C{rejection} says why, so the
+    application can answer (a 403, say) on the same connection.
+
     @ivar chain: once complete, the client's verified chain (empty if the
-        client declined).
+        client declined or its certificate was refused).
+    @ivar rejection: why the client's certificate was refused, or C{None}.
     """
 
     def __init__(
@@ -68,6 +73,9 @@ class ServerCertificateRequest:
         self._context = os.urandom(32)
         self._expected = HandshakeType.certificate
         self.chain: tuple[x509.Certificate, ...] = ()
+        self.rejection: str | None = None
+        #: what the client sent, verified or not: its key signs CertificateVerify.
+        self._offered: tuple[x509.Certificate, ...] = ()
         self.complete = False
 
     @property
@@ -117,14 +125,21 @@ class ServerCertificateRequest:
             # application decides what that means.
             self._expected = HandshakeType.finished
             return
-        self.chain = verifiedClientChain(self._config, self._io, message.certificates)
-        self._io.emit(PeerCertificateReceived(self.chain))
+        chain, rejection = judgedClientChain(self._config, self._io, message.certificates)
+        self._offered = chain
+        if rejection is None:
+            self.chain = chain
+            self._io.emit(PeerCertificateReceived(chain))
+        else:
+            self.rejection = rejection.reason
         self._expected = HandshakeType.certificate_verify
 
     def _receiveCertificateVerify(self, body: bytes) -> None:
+        # Proof of possession holds for a refused certificate too: a client
+        # that cannot sign for what it sent is broken or lying.
         checkCertificateVerify13(
             body,
-            self.chain[0],
+            self._offered[0],
             self._config.signatureSchemes,
             CLIENT_SIGNATURE_CONTEXT,
             self._transcript.digest(),

@@ -53,7 +53,7 @@ from .state12 import (
     checkExtendedMasterSecretKept,
     checkSecureRenegotiation,
     extensionData,
-    verifiedClientChain,
+    judgedClientChain,
 )
 from .suites import (
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
@@ -317,9 +317,15 @@ class _ServerExpectCertificate(State12):
             if hs.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.handshake_failure, "client certificate required")
             return _ServerExpectClientKeyExchange(hs)
-        chain = verifiedClientChain(hs.config, hs.io, message.certificates)
-        hs.peerChain = chain
-        hs.io.emit(PeerCertificateReceived(chain))
+        chain, rejection = judgedClientChain(hs.config, hs.io, message.certificates)
+        hs.offeredChain = chain
+        if rejection is None:
+            hs.peerChain = chain
+            hs.io.emit(PeerCertificateReceived(chain))
+        elif hs.clientCertificateAdvisory:
+            hs.peerCertificateError = rejection.reason
+        else:
+            raise rejection
         return _ServerExpectClientKeyExchange(hs)
 
 
@@ -334,7 +340,7 @@ class _ServerExpectClientKeyExchange(State12):
         hs.deriveMasterSecret(preMasterSecret)
         clientWrite, _ = hs.protections()
         hs.pendingReadProtection = clientWrite
-        if hs.peerChain:
+        if hs.offeredChain:
             return _ServerExpectCertificateVerify(hs)
         return ExpectChangeCipherSpec(hs, _ServerExpectFinished)
 
@@ -350,8 +356,10 @@ class _ServerExpectCertificateVerify(State12):
             raise PeerError(
                 A.illegal_parameter, f"client signed with scheme {verify.signatureScheme:#06x}"
             )
+        # Proof of possession is checked for a refused certificate too: a
+        # client that cannot sign is broken or lying, whatever its chain.
         verifySignature(
-            hs.peerChain[0], verify.signatureScheme, verify.signature, hs.transcript.messages()
+            hs.offeredChain[0], verify.signatureScheme, verify.signature, hs.transcript.messages()
         )
         hs.transcript.update(raw)
         return ExpectChangeCipherSpec(hs, _ServerExpectFinished)

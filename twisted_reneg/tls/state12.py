@@ -117,6 +117,9 @@ class HandshakeResult:
     clientVerifyData: bytes = field(repr=False)
     serverVerifyData: bytes = field(repr=False)
     resumed: bool = False
+    #: server: why the client's certificate was not accepted, when a
+    #: certificate request made mid-connection leaves that to the application.
+    peerCertificateError: str | None = None
 
     def carryOver(self, isClient: bool) -> PreviousHandshake:
         return PreviousHandshake(
@@ -139,11 +142,20 @@ class HandshakeState12:
         io: HandshakeIO,
         previous: PreviousHandshake | None,
         clientAuth: ClientAuth,
+        clientCertificateAdvisory: bool = False,
     ) -> None:
         self.config = config
         self.io = io
         self.previous = previous
         self.clientAuth = clientAuth
+        #: server: a client certificate that fails verification ends the
+        #: handshake without one instead of failing it (a request made
+        #: mid-connection: the application decides what that means).
+        self.clientCertificateAdvisory = clientCertificateAdvisory
+        self.peerCertificateError: str | None = None
+        #: server: the chain the client sent, verified or not; its leaf's key
+        #: must still sign the CertificateVerify.
+        self.offeredChain: tuple[x509.Certificate, ...] = ()
         self.transcript = Transcript()
         self.clientRandom = b""
         self.serverRandom = b""
@@ -276,6 +288,7 @@ class HandshakeState12:
             clientVerifyData=self.clientVerifyData,
             serverVerifyData=self.serverVerifyData,
             resumed=self.resumed,
+            peerCertificateError=self.peerCertificateError,
         )
         # Secrets die with the handshake object; only verify_data outlives it.
         self.masterSecret = b""
@@ -359,12 +372,29 @@ def verifiedClientChain(
     """
     A client's non-empty chain, parsed and verified against our trust roots.
     """
+    chain, rejection = judgedClientChain(config, io, ders)
+    if rejection is not None:
+        raise rejection
+    return chain
+
+
+def judgedClientChain(
+    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
+) -> tuple[tuple[x509.Certificate, ...], PeerError | None]:
+    """
+    A client's non-empty chain, parsed, and why verification refused it
+    (C{None} if it did not).  A chain that does not parse is always fatal:
+    that is a broken peer, not a certificate to judge.
+    """
     chain = loadChain(ders)
     if config.verifier is None:
         # Never accept a client certificate we cannot verify.
-        raise PeerError(A.bad_certificate, "no trust roots for client certificates")
-    config.verifier.verifyClient(chain, io.now())
-    return chain
+        return chain, PeerError(A.bad_certificate, "no trust roots for client certificates")
+    try:
+        config.verifier.verifyClient(chain, io.now())
+    except PeerError as e:
+        return chain, e
+    return chain, None
 
 
 def checkSecureRenegotiation(

@@ -1,0 +1,270 @@
+# -*- test-case-name: tests.test_verification -*-
+"""
+Verifying a peer's certificate chain: L{PeerVerifier}.
+
+The decision is C{cryptography.x509.verification}'s (chain building,
+signatures, validity, basic constraints and path length, name constraints,
+host names from the subjectAltName).  Its default profile is the Web PKI's
+(CA/Browser Forum), which refuses most certificates of private PKIs: roots
+made by C{openssl req -x509} (no keyUsage), client certificates without a
+subjectAltName or authorityKeyIdentifier, trustme's critical subjectAltName
+and extendedKeyUsage.  We give it extension policies that accept what
+C{openssl verify -purpose sslclient|sslserver} accepts, and keep every check
+that protects someone:
+
+  - an issuer must be a CA (basicConstraints CA:TRUE) and, if it has a
+    keyUsage, one with keyCertSign;
+  - an extendedKeyUsage, where present on any certificate of the chain,
+    must allow the purpose (or be anyExtendedKeyUsage);
+  - a leaf's keyUsage, where present, must allow signing (a server's also
+    key encipherment or agreement, as OpenSSL's purpose check says);
+  - an unknown critical extension is refused;
+  - a server's names come from its subjectAltName only (RFC 9525).
+
+The differences from OpenSSL that remain are deliberate and listed in
+docs/index.md ("Certificate verification").
+
+When the library says no, L{rejections.explainRejection} names the rule
+and the certificate.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import (
+    Criticality,
+    DNSName,
+    ExtensionPolicy,
+    IPAddress,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from .errors import AlertDescription, PeerError
+from .rejections import Purpose, describeCertificate, explainRejection
+from .truststore import systemTrustRoots
+
+A = AlertDescription
+_ANY = Criticality.AGNOSTIC
+
+
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+}
+
+
+class _CertificateProblem(ValueError):
+    """
+    Raised by our extension validators: the library reports its text.
+    """
+
+
+# --- extension policies ------------------------------------------------------
+
+
+#: What an extension validator gets: the policy, the certificate, and the
+#: extension's value (C{None} when a may-be-present extension is absent).
+Validator = Callable[[object, x509.Certificate, object], None]
+
+
+def _ekuValidator(purpose: Purpose) -> Validator:
+    def check(policy: object, certificate: x509.Certificate, eku: object) -> None:
+        if eku is None:
+            return
+        assert isinstance(eku, x509.ExtendedKeyUsage)
+        usages = list(eku)
+        if purpose.eku in usages or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
+            return
+        allowed = ", ".join(_EKU_NAMES.get(u, u.dotted_string) for u in usages) or "nothing"
+        raise _CertificateProblem(
+            f"{describeCertificate(certificate)}: its extendedKeyUsage does not allow TLS "
+            f"{purpose.value} authentication ({_EKU_NAMES[purpose.eku]}); it allows {allowed}"
+        )
+
+    return check
+
+
+def _issuerKeyUsage(policy: object, certificate: x509.Certificate, usage: object) -> None:
+    if usage is None:
+        return  # openssl req -x509 makes roots without one, and OpenSSL accepts them
+    assert isinstance(usage, x509.KeyUsage)
+    if not usage.key_cert_sign:
+        raise _CertificateProblem(
+            f"{describeCertificate(certificate)} issued a certificate, but its keyUsage "
+            "does not include keyCertSign"
+        )
+
+
+def _issuerBasicConstraints(policy: object, certificate: x509.Certificate, bc: object) -> None:
+    assert isinstance(bc, x509.BasicConstraints)
+    if not bc.ca:
+        raise _CertificateProblem(
+            f"{describeCertificate(certificate)} issued a certificate, but it is not a CA "
+            "(basicConstraints CA:FALSE)"
+        )
+
+
+def _leafKeyUsageValidator(purpose: Purpose) -> Validator:
+    def check(policy: object, certificate: x509.Certificate, usage: object) -> None:
+        if usage is None:
+            return
+        assert isinstance(usage, x509.KeyUsage)
+        if usage.digital_signature:
+            return
+        # OpenSSL's sslserver purpose also takes key encipherment or
+        # agreement (the static-RSA and static-DH suites of old).
+        if purpose is Purpose.SERVER and (usage.key_encipherment or usage.key_agreement):
+            return
+        raise _CertificateProblem(
+            f"{describeCertificate(certificate)}: its keyUsage does not include "
+            "digitalSignature, which TLS needs to prove possession of the key"
+        )
+
+    return check
+
+
+def _policies(purpose: Purpose) -> tuple[ExtensionPolicy, ExtensionPolicy]:
+    """
+    The CA and end-entity extension policies for one purpose (see the
+    module docstring for what they keep and why).
+    """
+    eku = _ekuValidator(purpose)
+    ca = (
+        ExtensionPolicy.permit_all()
+        .require_present(x509.BasicConstraints, _ANY, _issuerBasicConstraints)
+        .may_be_present(x509.KeyUsage, _ANY, _issuerKeyUsage)
+        .may_be_present(x509.ExtendedKeyUsage, _ANY, eku)
+    )
+    ee = (
+        ExtensionPolicy.permit_all()
+        .may_be_present(x509.KeyUsage, _ANY, _leafKeyUsageValidator(purpose))
+        .may_be_present(x509.ExtendedKeyUsage, _ANY, eku)
+    )
+    if purpose is Purpose.SERVER:
+        # The library insists, and rightly: a server's name is checked
+        # against its subjectAltName, never its common name (RFC 9525).
+        ee = ee.require_present(x509.SubjectAlternativeName, _ANY, None)
+    return ca, ee
+
+
+_POLICIES = {purpose: _policies(purpose) for purpose in Purpose}
+
+
+# --- the verifier ------------------------------------------------------------
+
+
+def _subjectFor(name: str) -> DNSName | IPAddress:
+    try:
+        return IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return DNSName(name)
+
+
+class PeerVerifier:
+    """
+    Verifies a peer's chain: path to a trust root, validity period, key
+    usage, and for servers the name.
+
+    @param trustRoots: the CAs to trust; C{None} for the system's (found as
+        OpenSSL finds them, see L{truststore}).  A self-signed certificate
+        given here is trusted as itself (pinning).
+    @param verify: C{False} accepts any chain.  Never the default: the
+        options layer only sets it when asked by name, and logs it.
+    """
+
+    def __init__(
+        self,
+        trustRoots: Sequence[x509.Certificate] | None = None,
+        verify: bool = True,
+        maxChainLength: int = 10,
+    ) -> None:
+        self._trustRoots = list(trustRoots) if trustRoots is not None else None
+        self.verify = verify
+        self.maxChainLength = maxChainLength
+        self._store: Store | None = None
+
+    @property
+    def trustRoots(self) -> list[x509.Certificate]:
+        """
+        The configured roots, or the system's.
+        """
+        return self._trustRoots if self._trustRoots is not None else systemTrustRoots()
+
+    @property
+    def usesSystemRoots(self) -> bool:
+        return self._trustRoots is None
+
+    def _getStore(self) -> Store:
+        if self._store is None:
+            roots = self.trustRoots
+            if not roots:
+                raise PeerError(A.unknown_ca, "no trust roots configured or found")
+            self._store = Store(roots)
+        return self._store
+
+    def _builder(self, now: datetime, purpose: Purpose) -> PolicyBuilder:
+        ca, ee = _POLICIES[purpose]
+        return (
+            PolicyBuilder()
+            .store(self._getStore())
+            .time(now)
+            .max_chain_depth(self.maxChainLength)
+            .extension_policies(ca_policy=ca, ee_policy=ee)
+        )
+
+    def _precheck(self, chain: Sequence[x509.Certificate], purpose: Purpose) -> None:
+        if not chain:
+            raise PeerError(A.bad_certificate, f"the {purpose.value} sent no certificate")
+        if len(chain) > self.maxChainLength:
+            raise PeerError(
+                A.bad_certificate,
+                f"the {purpose.value}'s certificate chain has {len(chain)} certificates, "
+                f"more than the {self.maxChainLength} we accept",
+            )
+
+    def verifyServer(
+        self, chain: Sequence[x509.Certificate], serverName: str | None, now: datetime
+    ) -> None:
+        """
+        @raise PeerError: with the alert and a reason that names the rule
+            and the certificate.
+        """
+        if not self.verify:
+            return
+        self._precheck(chain, Purpose.SERVER)
+        if serverName is None:
+            raise PeerError(A.bad_certificate, "no server name to verify the certificate for")
+        verifier = self._builder(now, Purpose.SERVER).build_server_verifier(
+            _subjectFor(serverName)
+        )
+        try:
+            verifier.verify(chain[0], list(chain[1:]))
+        except VerificationError as e:
+            raise explainRejection(
+                chain, self.trustRoots, now, Purpose.SERVER, str(e), serverName
+            ) from None
+
+    def verifyClient(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
+        """
+        @raise PeerError: as for L{verifyServer}.
+        """
+        if not self.verify:
+            return
+        self._precheck(chain, Purpose.CLIENT)
+        verifier = self._builder(now, Purpose.CLIENT).build_client_verifier()
+        try:
+            verifier.verify(chain[0], list(chain[1:]))
+        except VerificationError as e:
+            raise explainRejection(chain, self.trustRoots, now, Purpose.CLIENT, str(e)) from None
