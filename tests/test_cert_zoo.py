@@ -131,7 +131,6 @@ class Zoo:
 
     def __init__(self) -> None:
         self.directory = tempfile.mkdtemp(prefix="twisted_reneg-zoo-")
-        self.now = datetime.now(timezone.utc)
         self._cases: dict[str, Case] = {}
         self._openssl: dict[str, Verdict] = {}
         self._ours: dict[str, Verdict] = {}
@@ -693,11 +692,13 @@ class Verdict:
 _OPENSSL_ERROR = re.compile(r"^error (\d+) at (\d+) depth lookup: (.*)$", re.MULTILINE)
 
 
-def opensslVerdict(case: Case, directory: str) -> Verdict:
+def opensslVerdict(case: Case, directory: str, strict: bool = False) -> Verdict:
     """
     Run C{openssl verify} on C{case}: only the case's roots are trusted
     (C{-no-CApath -no-CAstore} keep the system's out), at the default
-    security level and without C{-x509_strict}.
+    security level.
+
+    @param strict: add C{-x509_strict}.
     """
     openssl = requirePeer("openssl")
     where = os.path.join(directory, case.name)
@@ -711,6 +712,8 @@ def opensslVerdict(case: Case, directory: str) -> Verdict:
         return path
 
     argv = [openssl, "verify", "-no-CApath", "-no-CAstore", "-purpose", case.purpose]
+    if strict:
+        argv.append("-x509_strict")
     argv += ["-CAfile", write("roots", list(case.roots))]
     if case.intermediates:
         argv += ["-untrusted", write("untrusted", list(case.intermediates))]
@@ -826,6 +829,18 @@ DIFFERENCES: dict[str, Difference] = {
 }
 
 
+#: What C{openssl verify -x509_strict} rejects where plain C{openssl verify}
+#: accepts: RFC 5280 4.2.1.3 says a CA's certificate MUST have keyUsage,
+#: and strict mode enforces it; we accept such roots and intermediates (as
+#: plain OpenSSL, Go and NSS do), because C{openssl req -x509} makes them.
+X509_STRICT_REJECTS = (
+    "rootWithoutKeyUsage",
+    "opensslReqRoot",
+    "intermediateWithoutKeyUsage",
+    "v1Root",
+)
+
+
 def _agreementTest(name: str) -> Callable[[SynchronousTestCase], None]:
     def test(self: SynchronousTestCase) -> None:
         z = zoo()
@@ -889,6 +904,23 @@ class ZooTests(SynchronousTestCase):
         if wrong:
             self.fail("\n".join(wrong))
 
+    def test_x509Strict(self) -> None:
+        """
+        We compare with plain C{openssl verify}; C{-x509_strict} would
+        change exactly these verdicts (to rejections: CAs without keyUsage,
+        and v1 roots), and it would agree with us on v1 roots only.
+        """
+        z = zoo()
+        changed = {
+            name
+            for name in CASES
+            if opensslVerdict(z.case(name), z.directory, strict=True).accepted
+            != z.openssl(name).accepted
+        }
+        self.assertEqual(changed, set(X509_STRICT_REJECTS))
+        for name in X509_STRICT_REJECTS:
+            self.assertTrue(z.openssl(name).accepted, name)
+
     def test_opensslReqShape(self) -> None:
         """
         OpenSSL 3's C{req -x509} makes basicConstraints CA:TRUE and no
@@ -936,6 +968,11 @@ REASON_WORDS: dict[str, tuple[str, ...]] = {
     "pathLengthExceeded": ("path length", "pathlen", "path_length", "too long", "depth"),
     "nameConstraintsNotPermitted": ("name constraint", "not permitted", "evil.test"),
     "nameConstraintsExcluded": ("name constraint", "excluded", "db.internal.example.com"),
+    "hostnameOnlyInCN": ("subjectAltName", "common name", "CN"),
+    "sha1Leaf": ("SHA-1", "SHA1"),
+    "rsa1024Leaf": ("1024", "2048", "key size", "too small", "too weak"),
+    "v1Leaf": ("v3", "version"),
+    "v1Root": ("v3", "version"),
 }
 
 #: The alert for the rejections where RFC 5246 7.2.2 / RFC 8446 6.2 name one.
@@ -956,24 +993,29 @@ class RejectionReasonTests(SynchronousTestCase):
     and about the rule that failed.
     """
 
-    def reject(self, name: str) -> PeerError:
+    def rejection(self, name: str) -> PeerError | None:
+        """
+        Our error for case C{name}, or C{None} if we accept it.
+        """
         case = zoo().case(name)
         verifier = PeerVerifier(trustRoots=list(case.roots))
         now = datetime.now(timezone.utc)
-        with self.assertRaises(PeerError) as caught:
+        try:
             if case.purpose == "sslclient":
                 verifier.verifyClient(case.chain, now)
             else:
                 verifier.verifyServer(case.chain, case.host, now)
-        return caught.exception
+        except PeerError as e:
+            return e
+        return None
 
     def test_readable(self) -> None:
         bad = []
         for name in CASES:
-            verdict = zoo().ours(name)
-            if verdict.accepted:
+            error = self.rejection(name)
+            if error is None:
                 continue
-            reason = self.reject(name).reason
+            reason = error.reason
             if not reason.strip() or "<Certificate" in reason or _DOTTED_OID.search(reason):
                 bad.append(f"{name}: {reason!r}")
         if bad:
@@ -982,17 +1024,21 @@ class RejectionReasonTests(SynchronousTestCase):
     def test_namesTheRule(self) -> None:
         bad = []
         for name, words in REASON_WORDS.items():
-            reason = self.reject(name).reason
-            if not any(word.lower() in reason.lower() for word in words):
-                bad.append(f"{name}: {reason!r} has none of {words}")
+            error = self.rejection(name)
+            if error is None:
+                bad.append(f"{name}: accepted")
+            elif not any(word.lower() in error.reason.lower() for word in words):
+                bad.append(f"{name}: {error.reason!r} has none of {words}")
         if bad:
             self.fail("\n".join(bad))
 
     def test_alerts(self) -> None:
         bad = []
         for name, alert in REASON_ALERTS.items():
-            error = self.reject(name)
-            if error.alert != alert:
+            error = self.rejection(name)
+            if error is None:
+                bad.append(f"{name}: accepted")
+            elif error.alert != alert:
                 bad.append(f"{name}: {error.alert.name}, not {alert.name}")
         if bad:
             self.fail("\n".join(bad))
