@@ -15,8 +15,6 @@ import argparse
 import sys
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, protocol, stdio, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.error import ConnectionDone
@@ -24,6 +22,7 @@ from twisted.internet.interfaces import IHandshakeListener
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._files import loadCertificates, loadPrivateKey, readPassword
 from .interfaces import IRenegotiationListener
 from .options import ClientOptions
 from .tls.errors import TLSAlertError
@@ -143,6 +142,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cafile", help="PEM trust roots (default: the system bundle)")
     parser.add_argument("--cert", help="client certificate chain (PEM)")
     parser.add_argument("--key", help="client private key (PEM)")
+    parser.add_argument(
+        "--key-password",
+        metavar="SPEC",
+        help="password of an encrypted --key: pass:PASSWORD, env:VARIABLE or file:PATH",
+    )
     parser.add_argument("--servername", help="name for SNI and verification (default: HOST)")
     parser.add_argument("--alpn", action="append", default=[], help="ALPN protocol (repeatable)")
     versions = parser.add_mutually_exclusive_group()
@@ -159,11 +163,8 @@ def clientOptions(args: argparse.Namespace) -> ClientOptions:
     if bool(args.cert) != bool(args.key):
         raise ValueError("--cert and --key go together")
     if args.cert:
-        with open(args.cert, "rb") as c, open(args.key, "rb") as k:
-            clientCertificate = (
-                x509.load_pem_x509_certificates(c.read()),
-                serialization.load_pem_private_key(k.read(), password=None),
-            )
+        password = readPassword(args.key_password) if args.key_password else None
+        clientCertificate = (loadCertificates(args.cert), loadPrivateKey(args.key, password))
     # Without a flag, TLS 1.3 with a fallback to 1.2, as the library does.
     minVersion, maxVersion = (args.version, args.version) if args.version else ("1.2", "1.3")
     return ClientOptions(

@@ -7,6 +7,10 @@ C{serverFromString}, C{clientFromString} and C{twistd --listen}::
 
     reneg:8443:privateKey=key.pem:certKey=cert.pem:clientCert=request
     reneg:host=example.com:port=443:trustRoots=ca.pem
+
+An encrypted private key takes C{keyPassword=env:VARIABLE} (or
+C{file:PATH}, or C{pass:PASSWORD}, as OpenSSL's C{-passin}); certificates
+and keys may be PEM or DER.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
 from twisted.internet.interfaces import (
@@ -27,6 +30,7 @@ from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
+from ._files import loadCertificates, loadPrivateKey, readPassword
 from ._selfsigned import fingerprint, selfSignedLocalhost
 from .options import ClientOptions, ServerOptions
 from .tls.config import RenegotiationPolicy
@@ -79,13 +83,16 @@ def wrapClientTLS(
 
 
 def _readPEMCertificates(path: str) -> list[x509.Certificate]:
-    with open(path, "rb") as f:
-        return list(x509.load_pem_x509_certificates(f.read()))
+    return loadCertificates(path)
 
 
-def _readPEMKey(path: str) -> Any:
-    with open(path, "rb") as f:
-        return serialization.load_pem_private_key(f.read(), password=None)
+def _readPEMKey(path: str, kwargs: dict[str, str]) -> Any:
+    """
+    The key at C{path}; C{keyPassword=pass:...|env:VAR|file:PATH} (as
+    OpenSSL's C{-passin}) for an encrypted one.
+    """
+    spec = kwargs.get("keyPassword")
+    return loadPrivateKey(path, readPassword(spec) if spec is not None else None)
 
 
 def _checkKeywords(kind: str, given: dict[str, str], allowed: set[str]) -> None:
@@ -125,6 +132,7 @@ _SERVER_KEYWORDS = {
     "minVersion",
     "maxVersion",
     "ticketKeys",
+    "keyPassword",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -158,7 +166,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         )
     else:
         assert certKey is not None
-        key = _readPEMKey(privateKey)
+        key = _readPEMKey(privateKey, kwargs)
         chain = _readPEMCertificates(certKey)
         if not chain:
             raise ValueError(f"reneg server endpoint: certKey={certKey!r} holds no certificate")
@@ -246,6 +254,7 @@ _CLIENT_KEYWORDS = {
     "timeout",
     "minVersion",
     "maxVersion",
+    "keyPassword",
 }
 
 
@@ -277,7 +286,10 @@ class RenegClientParser:
             raise ValueError("reneg client endpoint: certificate and privateKey go together")
         clientCertificate = None
         if certificate is not None and privateKey is not None:
-            clientCertificate = (_readPEMCertificates(certificate), _readPEMKey(privateKey))
+            clientCertificate = (
+                _readPEMCertificates(certificate),
+                _readPEMKey(privateKey, kwargs),
+            )
         minVersion, maxVersion = _versions("client", kwargs)
         options = ClientOptions(
             kwargs.get("hostname", kwargs["host"]),

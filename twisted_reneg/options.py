@@ -17,9 +17,9 @@ from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from twisted.logger import Logger
 
+from ._files import CertificateFileError, loadCertificates, loadPrivateKey
 from .tls.config import TLS12, TLS13, ClientAuth, RenegotiationPolicy, TLSConfig
 from .tls.credentials import Credential, PeerVerifier
 from .tls.suites import (
@@ -74,7 +74,11 @@ def _suites(
         elif name.upper() in SUITES13_BY_NAME:
             tls13.append(SUITES13_BY_NAME[name.upper()])
         else:
-            tls12.append(suiteByName(name))
+            try:
+                tls12.append(suiteByName(name))
+            except ValueError:
+                valid = ", ".join([*SUITES13_BY_NAME, *("TLS_" + s.name for s in TLS12_SUITES)])
+                raise ValueError(f"unsupported cipher suite {name!r}; valid: {valid}") from None
     return tuple(tls12) or TLS12_SUITES, tuple(tls13) or TLS13_SUITES
 
 
@@ -88,6 +92,21 @@ def _protocols(protocols: Iterable[bytes | str] | None) -> tuple[bytes, ...]:
     if not protocols:
         return ()
     return tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in protocols)
+
+
+def _certificates(value: Any) -> list[x509.Certificate]:
+    """
+    One or more certificates, each given any way L{_toCryptographyCertificate}
+    takes, or as PEM (or DER) bytes holding one or more.
+    """
+    items = value if isinstance(value, (list, tuple)) else [value]
+    found: list[x509.Certificate] = []
+    for item in items:
+        if isinstance(item, (bytes, bytearray)):
+            found.extend(loadCertificates(bytes(item)))
+        else:
+            found.append(_toCryptographyCertificate(item))
+    return found
 
 
 def _toCryptographyCertificate(cert: Any) -> x509.Certificate:
@@ -118,29 +137,52 @@ def _trustRoots(trust: Any) -> list[x509.Certificate] | None:
     caCerts = getattr(trust, "_caCerts", None)  # twisted's trustRootFromCertificates()
     if caCerts is not None:
         return [_toCryptographyCertificate(c) for c in caCerts]
-    if isinstance(trust, (list, tuple)):
-        return [_toCryptographyCertificate(c) for c in trust]
-    if isinstance(trust, str):  # a PEM bundle on disk
-        with open(trust, "rb") as f:
-            return list(x509.load_pem_x509_certificates(f.read()))
-    return [_toCryptographyCertificate(trust)]
+    if isinstance(trust, (str, os.PathLike)):  # a PEM bundle (or one DER file) on disk
+        return loadCertificates(trust, "CA bundle")
+    return _certificates(trust)
 
 
-def _credential(certificateChain: Any, privateKey: Any) -> Credential:
-    chain = (
-        [certificateChain]
-        if not isinstance(certificateChain, (list, tuple))
-        else list(certificateChain)
-    )
-    certs = tuple(_toCryptographyCertificate(c) for c in chain)
+def _credential(
+    certificateChain: Any, privateKey: Any, keyPassword: bytes | str | None = None
+) -> Credential:
+    """
+    Our certificate chain and key, from objects, PEM bytes or (for the
+    key) a file path.
+    """
+    if isinstance(certificateChain, (str, os.PathLike)):
+        certs = tuple(loadCertificates(certificateChain))
+    else:
+        certs = tuple(_certificates(certificateChain))
+    if not certs:
+        raise CertificateFileError("no certificate given for the private key")
     key = privateKey
-    if isinstance(key, bytes):
-        key = serialization.load_pem_private_key(key, password=None)
+    if isinstance(key, (bytes, str, os.PathLike)):
+        key = loadPrivateKey(key, keyPassword)
     elif hasattr(key, "original") and hasattr(key.original, "to_cryptography_key"):
         key = key.original.to_cryptography_key()  # twisted KeyPair
     elif hasattr(key, "to_cryptography_key"):
         key = key.to_cryptography_key()  # pyOpenSSL PKey
-    return Credential(certs, key)
+    try:
+        return Credential(certs, key)
+    except ValueError as e:
+        if "does not match" not in str(e):
+            raise
+        where = (
+            f" in {os.fspath(privateKey)!r}" if isinstance(privateKey, (str, os.PathLike)) else ""
+        )
+        subject = certs[0].subject.rfc4514_string()
+        raise CertificateFileError(
+            f"the private key{where} does not belong to the certificate '{subject}' "
+            "(the leaf, which must come first in the chain)"
+        ) from None
+
+
+def _clientAuth(value: str | ClientAuth) -> ClientAuth:
+    try:
+        return ClientAuth(value)
+    except ValueError:
+        choices = ", ".join(repr(c.value) for c in ClientAuth)
+        raise ValueError(f"clientCertificates must be one of {choices}, not {value!r}") from None
 
 
 def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
@@ -150,13 +192,13 @@ def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
     return _credential(privateCertificate, privateCertificate.privateKey)
 
 
-def _clientCredential(value: Any) -> Credential | None:
+def _clientCredential(value: Any, keyPassword: bytes | str | None = None) -> Credential | None:
     if value is None or isinstance(value, Credential):
         return value
     if hasattr(value, "privateKey"):  # twisted PrivateCertificate
         return _fromPrivateCertificate(value)
     chain, key = value
-    return _credential(chain, key)
+    return _credential(chain, key, keyPassword)
 
 
 def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
@@ -239,6 +281,8 @@ class ServerOptions(_Options):
     @param ticketLifetime: how long a ticket stays valid, in seconds.
     @param sessionCacheSize: TLS 1.2 sessions kept for resumption by
         session ID (the oldest go first); 0 gives out no session IDs.
+    @param keyPassword: the password of C{privateKey} when it is given as
+        the bytes or the path of an encrypted key.
     """
 
     def __init__(
@@ -253,14 +297,15 @@ class ServerOptions(_Options):
         ticketKeys: Sequence[bytes] | None = None,
         ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
         sessionCacheSize: int = 20000,
+        keyPassword: bytes | str | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.ticketKeys = TicketKeys(ticketKeys, ticketLifetime) if sessionTickets else None
         self.sessionCache = ServerSessionCache(sessionCacheSize) if sessionCacheSize else None
-        credential = _credential(certificateChain, privateKey)
+        credential = _credential(certificateChain, privateKey, keyPassword)
         sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
-        clientAuth = ClientAuth(clientCertificates)
+        clientAuth = _clientAuth(clientCertificates)
         # Always a verifier: requestClientCertificate() may ask for a
         # certificate later even when the handshake does not.
         verifier = PeerVerifier(_trustRoots(trustRoots))
@@ -286,13 +331,12 @@ class ServerOptions(_Options):
     @classmethod
     def fromPEM(cls, certChainPath: str, keyPath: str, **kw: Any) -> ServerOptions:
         """
-        Load a PEM certificate chain (leaf first) and a PEM private key.
+        Load a PEM certificate chain (leaf first) and a PEM private key
+        (encrypted: give C{keyPassword}).  DER files are read too.
+
+        @raise CertificateFileError: naming the file and the mistake.
         """
-        with open(certChainPath, "rb") as f:
-            chain = x509.load_pem_x509_certificates(f.read())
-        with open(keyPath, "rb") as f:
-            key = serialization.load_pem_private_key(f.read(), password=None)
-        return cls(key, chain, **kw)
+        return cls(keyPath, certChainPath, **kw)
 
     @classmethod
     def fromPrivateCertificate(cls, privateCertificate: Any, **kw: Any) -> ServerOptions:
@@ -321,6 +365,8 @@ class ClientOptions(_Options):
     @param resumeSessions: keep the sessions servers let us resume (TLS 1.3
         tickets, TLS 1.2 session IDs and tickets), by host name and port, in
         C{sessionCache}, and resume with them.
+    @param keyPassword: the password of the client certificate's key when
+        it is given as the bytes or the path of an encrypted key.
     """
 
     def __init__(
@@ -332,6 +378,7 @@ class ClientOptions(_Options):
         insecurelySkipVerification: bool = False,
         postHandshakeAuth: bool | None = None,
         resumeSessions: bool = True,
+        keyPassword: bytes | str | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -346,7 +393,7 @@ class ClientOptions(_Options):
         verifier = PeerVerifier(_trustRoots(trustRoots), verify=not insecurelySkipVerification)
         self._baseConfig = TLSConfig(
             isClient=True,
-            credential=_clientCredential(clientCertificate),
+            credential=_clientCredential(clientCertificate, keyPassword),
             cipherSuites=self.cipherSuites,
             tls13Suites=self.tls13Suites,
             groups=self.groups,

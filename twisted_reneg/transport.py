@@ -67,7 +67,6 @@ DEFAULT_CLOSE_TIMEOUT = 10.0
 
 
 @implementer(IPushProducer)
-
 def _peerCertificateSummary(session: TLSSession) -> str:
     """
     For the log: whether the peer proved a certificate, and if one was
@@ -78,6 +77,7 @@ def _peerCertificateSummary(session: TLSSession) -> str:
     if session.peerCertificateError is not None:
         return f"refused ({session.peerCertificateError})"
     return "absent"
+
 
 class _ProducerMembrane:
     """

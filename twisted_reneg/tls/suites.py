@@ -149,7 +149,8 @@ def suiteByName(name: str) -> CipherSuite:
     try:
         return SUITES_BY_NAME[key]
     except KeyError:
-        raise ValueError(f"unsupported cipher suite {name!r}") from None
+        valid = ", ".join(sorted(SUITES_BY_NAME))
+        raise ValueError(f"unsupported cipher suite {name!r}; valid: {valid}") from None
 
 
 def groupByName(name: str) -> NamedGroup:
@@ -163,7 +164,8 @@ def groupByName(name: str) -> NamedGroup:
     try:
         return NamedGroup[key]
     except KeyError:
-        raise ValueError(f"unsupported group {name!r}") from None
+        valid = ", ".join(g.name for g in NamedGroup)
+        raise ValueError(f"unsupported group {name!r}; valid: {valid}") from None
 
 
 @dataclass(frozen=True)
