@@ -6,4 +6,6 @@ Helpers for trial users of twisted_reneg.
 * L{twisted_reneg.testing.pki.makePKI} / C{cachedPKI}: a throwaway CA with
   server and client certificates of every key type, and bad ones (expired,
   wrong host, untrusted).
+* L{twisted_reneg.testing.pki.makeCertificate}: one certificate of any
+  shape, the odd ones real peers present included.
 """
