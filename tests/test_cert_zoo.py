@@ -293,6 +293,16 @@ def ed25519Server(z: Zoo) -> Case:
 
 
 @zooCase
+def ed25519Root(z: Zoo) -> Case:
+    """
+    An Ed25519 CA: OpenSSL takes it, cryptography's verifier allows only RSA
+    and ECDSA issuers (a listed difference).
+    """
+    root = makeCertificate("Zoo Ed25519 Root CA", ed25519(), ca=True)
+    return z.serverCase(z.server(issuer=root), roots=(root.certificate,))
+
+
+@zooCase
 def ecdsaClient(z: Zoo) -> Case:
     return z.clientCase(z.client())
 
@@ -818,6 +828,14 @@ DIFFERENCES: dict[str, Difference] = {
             "CN when there is no DNS name in the SAN.",
         ),
         Difference(
+            "ed25519Root",
+            "sslserver",
+            ours=False,
+            openssl=True,
+            reason="cryptography's verifier accepts only RSA and ECDSA keys in "
+            "certificate issuers; Ed25519 leaves under them are accepted.",
+        ),
+        Difference(
             "rsa1024Leaf",
             "sslserver",
             ours=False,
@@ -971,6 +989,7 @@ REASON_WORDS: dict[str, tuple[str, ...]] = {
     "hostnameOnlyInCN": ("subjectAltName", "common name", "CN"),
     "sha1Leaf": ("SHA-1", "SHA1"),
     "rsa1024Leaf": ("1024", "2048", "key size", "too small", "too weak"),
+    "ed25519Root": ("Ed25519", "RSA or ECDSA"),
     "v1Leaf": ("v3", "version"),
     "v1Root": ("v3", "version"),
 }

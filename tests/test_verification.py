@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
 from cryptography.x509.oid import NameOID
 from twisted.trial.unittest import SynchronousTestCase
@@ -175,11 +175,6 @@ class AcceptedShapesTests(SynchronousTestCase):
         root = opensslReqRoot()
         leaf = make("ed", root, [san("localhost")], key=ed25519.Ed25519PrivateKey.generate())
         PeerVerifier([root.certificate]).verifyServer([leaf.certificate], "localhost", NOW)
-
-    def test_anyExtendedKeyUsage(self) -> None:
-        root = opensslReqRoot()
-        leaf = make("client", root, [eku(EKU.ANY_EXTENDED_KEY_USAGE)])
-        PeerVerifier([root.certificate]).verifyClient([leaf.certificate], NOW)
 
 
 class RefusalTests(SynchronousTestCase):
@@ -377,6 +372,27 @@ class RefusalTests(SynchronousTestCase):
             ),
             A.bad_certificate,
             "name constraints of 'CN=Example CA' (intermediate 1)",
+        )
+
+    def test_anyExtendedKeyUsageAlone(self) -> None:
+        """
+        As OpenSSL's purpose check: anyExtendedKeyUsage is not clientAuth.
+        """
+        root = opensslReqRoot()
+        leaf = make("client", root, [eku(EKU.ANY_EXTENDED_KEY_USAGE)])
+        self.assertRefused(
+            lambda: PeerVerifier([root.certificate]).verifyClient([leaf.certificate], NOW),
+            A.unsupported_certificate,
+            "it allows anyExtendedKeyUsage",
+        )
+
+    def test_weakRSAKey(self) -> None:
+        root = opensslReqRoot()
+        leaf = make("client", root, key=rsa.generate_private_key(65537, 1024))
+        self.assertRefused(
+            lambda: PeerVerifier([root.certificate]).verifyClient([leaf.certificate], NOW),
+            A.bad_certificate,
+            "'CN=client' (the leaf) has a 1024-bit RSA key, too weak",
         )
 
     def test_unknownCriticalExtension(self) -> None:

@@ -20,6 +20,7 @@ from enum import Enum
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
@@ -86,6 +87,21 @@ def _issuedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool |
     return True
 
 
+def _weakSignatureHash(certificate: x509.Certificate) -> str | None:
+    """
+    C{"SHA-1"} or C{"MD5"} if that is what the certificate was signed with.
+    """
+    try:
+        algorithm = certificate.signature_hash_algorithm
+    except Exception:  # noqa: BLE001 - an algorithm cryptography does not know
+        return None
+    if isinstance(algorithm, hashes.SHA1):
+        return "SHA-1"
+    if isinstance(algorithm, hashes.MD5):
+        return "MD5"
+    return None
+
+
 def _keyIdentifiersFit(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     """
     Whether the authorityKeyIdentifier (if any) names the issuer's key: a
@@ -133,6 +149,15 @@ def _buildPath(
     while len(path.certificates) <= len(chain) + 1:
         if current in roots:
             path.trusted = True  # pinned, or a root the peer sent too
+            return path
+        weak = _weakSignatureHash(current)
+        if weak is not None:
+            path.problem = PeerError(
+                A.bad_certificate,
+                f"{role} certificate {path.name(len(path.certificates) - 1)} is signed with "
+                f"{weak}, which is refused: SHA-1 and MD5 signatures can be forged "
+                "(reissue it with SHA-256)",
+            )
             return path
         badSignature = None
         for root in roots:

@@ -347,10 +347,21 @@ def loadChain(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
 
     @raise PeerError: C{bad_certificate} for anything that is not X.509 DER.
     """
-    try:
-        return tuple(x509.load_der_x509_certificate(der) for der in ders)
-    except ValueError as e:
-        raise PeerError(A.bad_certificate, f"unparsable certificate: {e}") from None
+    chain = []
+    for position, der in enumerate(ders):
+        try:
+            certificate = x509.load_der_x509_certificate(der)
+            # cryptography parses names and extensions lazily; a malformed
+            # one must be a bad certificate here, not an error deep inside
+            # verification.
+            certificate.subject  # noqa: B018
+            certificate.issuer  # noqa: B018
+            certificate.extensions  # noqa: B018
+        except ValueError as e:
+            which = "the leaf" if position == 0 else f"certificate {position} of the chain"
+            raise PeerError(A.bad_certificate, f"unparsable certificate ({which}): {e}") from None
+        chain.append(certificate)
+    return tuple(chain)
 
 
 def verifiedServerChain(

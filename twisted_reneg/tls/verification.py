@@ -15,7 +15,9 @@ that protects someone:
   - an issuer must be a CA (basicConstraints CA:TRUE) and, if it has a
     keyUsage, one with keyCertSign;
   - an extendedKeyUsage, where present on any certificate of the chain,
-    must allow the purpose (or be anyExtendedKeyUsage);
+    must list the purpose (anyExtendedKeyUsage alone does not, as for
+    OpenSSL);
+  - RSA keys have at least 2048 bits;
   - a leaf's keyUsage, where present, must allow signing (a server's also
     key encipherment or agreement, as OpenSSL's purpose check says);
   - an unknown critical extension is refused;
@@ -35,6 +37,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
@@ -85,7 +88,9 @@ def _ekuValidator(purpose: Purpose) -> Validator:
             return
         assert isinstance(eku, x509.ExtendedKeyUsage)
         usages = list(eku)
-        if purpose.eku in usages or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
+        # anyExtendedKeyUsage alone does not do: OpenSSL's purpose check
+        # refuses it too, and the CA/B Forum forbids it in leaves.
+        if purpose.eku in usages:
             return
         allowed = ", ".join(_EKU_NAMES.get(u, u.dotted_string) for u in usages) or "nothing"
         raise _CertificateProblem(
@@ -160,6 +165,29 @@ def _policies(purpose: Purpose) -> tuple[ExtensionPolicy, ExtensionPolicy]:
 
 
 _POLICIES = {purpose: _policies(purpose) for purpose in Purpose}
+
+
+#: The smallest RSA modulus we accept anywhere in a chain.  OpenSSL's
+#: C{verify} takes 1024 bits at its default security level; its TLS layer on
+#: Debian (level 2) and NIST SP 800-131A do not, and neither do we.
+MIN_RSA_BITS = 2048
+
+
+def _checkKeySizes(chain: Sequence[x509.Certificate], purpose: Purpose) -> None:
+    """
+    Refuse a weak RSA key in the verified chain (the library checks the
+    keys that sign certificates, not the leaf's).
+    """
+    for index, certificate in enumerate(chain):
+        key = certificate.public_key()
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+            where = "the leaf" if index == 0 else f"chain position {index}"
+            raise PeerError(
+                A.bad_certificate,
+                f"{purpose.value} certificate {describeCertificate(certificate)} ({where}) has "
+                f"a {key.key_size}-bit RSA key, too weak: at least {MIN_RSA_BITS} bits are "
+                "required",
+            )
 
 
 # --- the verifier ------------------------------------------------------------
@@ -250,11 +278,12 @@ class PeerVerifier:
             _subjectFor(serverName)
         )
         try:
-            verifier.verify(chain[0], list(chain[1:]))
+            built = verifier.verify(chain[0], list(chain[1:]))
         except VerificationError as e:
             raise explainRejection(
                 chain, self.trustRoots, now, Purpose.SERVER, str(e), serverName
             ) from None
+        _checkKeySizes(built, Purpose.SERVER)
 
     def verifyClient(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
         """
@@ -265,6 +294,7 @@ class PeerVerifier:
         self._precheck(chain, Purpose.CLIENT)
         verifier = self._builder(now, Purpose.CLIENT).build_client_verifier()
         try:
-            verifier.verify(chain[0], list(chain[1:]))
+            built = verifier.verify(chain[0], list(chain[1:]))
         except VerificationError as e:
             raise explainRejection(chain, self.trustRoots, now, Purpose.CLIENT, str(e)) from None
+        _checkKeySizes(built.chain, Purpose.CLIENT)
