@@ -264,6 +264,15 @@ class PeerVerifier:
         self.maxChainLength = maxChainLength
         self._store: Store | None = None
 
+    @property
+    def trustRoots(self) -> tuple[x509.Certificate, ...] | None:
+        """
+        The trust roots given explicitly, or C{None} for the system bundle
+        (a server names the former in its CertificateRequest, never the
+        latter).
+        """
+        return tuple(self._trustRoots) if self._trustRoots is not None else None
+
     def _getStore(self) -> Store:
         if self._store is None:
             roots = self._trustRoots if self._trustRoots is not None else systemTrustRoots()
