@@ -141,8 +141,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("host")
     parser.add_argument("port", type=int)
     parser.add_argument("--cafile", help="PEM trust roots (default: the system bundle)")
-    parser.add_argument("--cert", help="client certificate chain (PEM)")
-    parser.add_argument("--key", help="client private key (PEM)")
+    parser.add_argument(
+        "--cert",
+        action="append",
+        default=[],
+        help="client certificate chain (PEM); repeat with --key for several, the one "
+        "sent is the first from a CA the server names",
+    )
+    parser.add_argument(
+        "--key", action="append", default=[], help="the private key of each --cert (PEM)"
+    )
     parser.add_argument("--servername", help="name for SNI and verification (default: HOST)")
     parser.add_argument("--alpn", action="append", default=[], help="ALPN protocol (repeatable)")
     versions = parser.add_mutually_exclusive_group()
@@ -155,21 +163,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def clientOptions(args: argparse.Namespace) -> ClientOptions:
-    clientCertificate = None
-    if bool(args.cert) != bool(args.key):
-        raise ValueError("--cert and --key go together")
-    if args.cert:
-        with open(args.cert, "rb") as c, open(args.key, "rb") as k:
-            clientCertificate = (
-                x509.load_pem_x509_certificates(c.read()),
-                serialization.load_pem_private_key(k.read(), password=None),
+    if len(args.cert) != len(args.key):
+        raise ValueError("--cert and --key go together, one --key for each --cert")
+    clientCertificates = []
+    for certPath, keyPath in zip(args.cert, args.key, strict=True):
+        with open(certPath, "rb") as c, open(keyPath, "rb") as k:
+            clientCertificates.append(
+                (
+                    x509.load_pem_x509_certificates(c.read()),
+                    serialization.load_pem_private_key(k.read(), password=None),
+                )
             )
     # Without a flag, TLS 1.3 with a fallback to 1.2, as the library does.
     minVersion, maxVersion = (args.version, args.version) if args.version else ("1.2", "1.3")
     return ClientOptions(
         args.servername or args.host,
         trustRoots=args.cafile,
-        clientCertificate=clientCertificate,
+        clientCertificates=clientCertificates,
         acceptableProtocols=args.alpn,
         insecurelySkipVerification=args.insecure,
         minVersion=minVersion,
