@@ -30,6 +30,7 @@ from .tls.config import (
     TLSConfig,
 )
 from .tls.credentials import Credential, PeerVerifier
+from .tls.messages import MAX_CERTIFICATE_AUTHORITIES
 from .tls.suites import (
     DEFAULT_GROUPS,
     SUITES13_BY_NAME,
@@ -178,9 +179,10 @@ def _clientCANames(verifier: PeerVerifier, send: bool) -> tuple[bytes, ...]:
     if names is None:
         _log.warn(
             "Not naming the {count} client certificate CAs in CertificateRequest: "
-            "their names exceed {limit} bytes",
+            "their names exceed {limit} bytes or {most} names",
             count=len(roots),
             limit=MAX_CA_NAMES_BYTES,
+            most=MAX_CERTIFICATE_AUTHORITIES,
         )
         return ()
     return names
@@ -386,7 +388,7 @@ class ClientOptions(_Options):
         signature algorithms, else the first that fits.  Not together with
         C{clientCertificate}.
     @param chooseClientCertificate: decides instead of that rule: called
-        with the DER names of the CAs the server accepts (a C{list} of
+        with the DER names of the CAs the server accepts (a C{tuple} of
         C{bytes}, empty if it named none; compare with
         C{certificate.issuer.public_bytes()}) and the usable candidates as
         L{twisted_reneg.tls.credentials.Credential} objects (C{.chain} is
