@@ -10,6 +10,7 @@ import sys
 
 from twisted.trial.unittest import TestCase
 
+from twisted_reneg._cli import _parser, clientOptions
 from twisted_reneg.testing.pki import cachedPKI
 
 from .interop.peers import freePort, runScriptedClient, startPeerServer
@@ -78,6 +79,32 @@ class OpenSSLServerTests(TestCase):
             [(b"Handshake completed", b"^rekey^\n"), (b"needs TLS 1.3", None)],
         )
         self.assertIn("Key update needs TLS 1.3", result.text())
+
+    async def test_severalClientCertificates(self) -> None:
+        """
+        Repeated --cert/--key: the CLI sends the certificate from the CA
+        s_server names (the second given), which s_server requires.
+        """
+        pki = cachedPKI()
+        port = freePort()
+        argv = sServerArgv(
+            port, pki.ecdsaServer, "-Verify", "1", "-CAfile", pki.caPath, "-verify_return_error"
+        )
+        startPeerServer(self, argv, port)
+        untrusted, ecdsa = pki.untrustedClient, pki.ecdsaClient
+        result = await runScriptedClient(
+            trusted(
+                port,
+                *("--cert", untrusted.certPath, "--key", untrusted.keyPath),
+                *("--cert", ecdsa.certPath, "--key", ecdsa.keyPath),
+            ),
+            [(b"Handshake completed", b"ping\n"), (b"", None)],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+
+    def test_certAndKeyCounted(self) -> None:
+        args = _parser().parse_args(["h", "1", "--cert", "a.pem", "--cert", "b.pem", "--key", "k"])
+        self.assertRaises(ValueError, clientOptions, args)
 
     async def test_untrustedServer(self) -> None:
         port = freePort()

@@ -165,6 +165,35 @@ class EndpointTests(TestCase):
         assert client.reason is not None
         client.reason.trap(TLSAlertError)
 
+    async def test_severalClientCertificatesAndCANames(self) -> None:
+        """
+        A client given two certificates (certificate2/privateKey2) sends
+        the one from the CA the server names, though it is the second; with
+        sendClientCANames=no the server names none, the client sends the
+        first, and the server refuses it.
+        """
+        pki = cachedPKI()
+        untrusted, trusted = pki.untrustedClient, pki.ecdsaClient
+        certificates = (
+            f"certificate={untrusted.certPath}:privateKey={untrusted.keyPath}"
+            f":certificate2={trusted.certPath}:privateKey2={trusted.keyPath}"
+        )
+        for send, accepted in (("yes", True), ("no", False)):
+            port, made = await self.listen(
+                serverString(caCerts=pki.caPath, clientCert="require", sendClientCANames=send)
+            )
+            client = await self.connect(
+                f"reneg:host=127.0.0.1:port={port}:hostname=localhost:"
+                f"trustRoots={pki.caPath}:{certificates}"
+            )
+            assert client.reason is not None
+            if accepted:
+                self.assertEqual(bytes(client.received), b"hello\n")
+                self.assertEqual(made[0].session.peerCertificate, trusted.certificate)
+            else:
+                client.reason.trap(TLSAlertError)
+                self.assertEqual(client.reason.value.alert, AlertDescription.unknown_ca)
+
     async def test_selfSignedWhenNoCertificate(self) -> None:
         """
         Without privateKey/certKey the server makes a throwaway self-signed
@@ -193,6 +222,7 @@ class BadStringTests(SynchronousTestCase):
         self.assertBad("reneg:http", "port")
         self.assertBad("reneg:0:backlog=many", "backlog")
         self.assertBad("reneg:0:certKey=/x.pem", "certKey")
+        self.assertBad("reneg:0:sendClientCANames=maybe", "sendClientCANames")
         self.assertBad("reneg:interface=127.0.0.1", "missing port")
 
     def test_client(self) -> None:
@@ -200,6 +230,8 @@ class BadStringTests(SynchronousTestCase):
         self.assertBad("reneg:host=h:port=x", "port", client=True)
         self.assertBad("reneg:host=h:port=1:colour=blue", "'colour'", client=True)
         self.assertBad("reneg:host=h:port=1:certificate=c.pem", "privateKey", client=True)
+        self.assertBad("reneg:host=h:port=1:privateKey3=k.pem", "certificate3", client=True)
+        self.assertBad("reneg:host=h:port=1:certificate10=c.pem", "'certificate10'", client=True)
         self.assertBad("reneg:host=h:port=1:timeout=soon", "timeout", client=True)
 
 

@@ -140,12 +140,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("host")
     parser.add_argument("port", type=int)
     parser.add_argument("--cafile", help="PEM trust roots (default: the system bundle)")
-    parser.add_argument("--cert", help="client certificate chain (PEM)")
-    parser.add_argument("--key", help="client private key (PEM)")
+    parser.add_argument(
+        "--cert",
+        action="append",
+        default=[],
+        help="client certificate chain (PEM); repeat with --key for several, the one "
+        "sent is the first from a CA the server names",
+    )
+    parser.add_argument(
+        "--key", action="append", default=[], help="the private key of each --cert (PEM)"
+    )
     parser.add_argument(
         "--key-password",
         metavar="SPEC",
-        help="password of an encrypted --key: pass:PASSWORD, env:VARIABLE or file:PATH",
+        help="password of encrypted --key files: pass:PASSWORD, env:VARIABLE or file:PATH",
     )
     parser.add_argument("--servername", help="name for SNI and verification (default: HOST)")
     parser.add_argument("--alpn", action="append", default=[], help="ALPN protocol (repeatable)")
@@ -159,18 +167,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def clientOptions(args: argparse.Namespace) -> ClientOptions:
-    clientCertificate = None
-    if bool(args.cert) != bool(args.key):
-        raise ValueError("--cert and --key go together")
-    if args.cert:
-        password = readPassword(args.key_password) if args.key_password else None
-        clientCertificate = (loadCertificates(args.cert), loadPrivateKey(args.key, password))
+    if len(args.cert) != len(args.key):
+        raise ValueError("--cert and --key go together, one --key for each --cert")
+    password = readPassword(args.key_password) if args.key_password else None
+    clientCertificates = [
+        (loadCertificates(certPath), loadPrivateKey(keyPath, password))
+        for certPath, keyPath in zip(args.cert, args.key, strict=True)
+    ]
     # Without a flag, TLS 1.3 with a fallback to 1.2, as the library does.
     minVersion, maxVersion = (args.version, args.version) if args.version else ("1.2", "1.3")
     return ClientOptions(
         args.servername or args.host,
         trustRoots=args.cafile,
-        clientCertificate=clientCertificate,
+        clientCertificates=clientCertificates,
         acceptableProtocols=args.alpn,
         insecurelySkipVerification=args.insecure,
         minVersion=minVersion,

@@ -7,6 +7,7 @@ C{serverFromString}, C{clientFromString} and C{twistd --listen}::
 
     reneg:8443:privateKey=key.pem:certKey=cert.pem:clientCert=request
     reneg:host=example.com:port=443:trustRoots=ca.pem
+    reneg:host=example.com:port=443:certificate=a.pem:privateKey=a-key.pem:certificate2=...
 
 An encrypted private key takes C{keyPassword=env:VARIABLE} (or
 C{file:PATH}, or C{pass:PASSWORD}, as OpenSSL's C{-passin}); certificates
@@ -15,6 +16,7 @@ and keys may be PEM or DER.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cryptography import x509
@@ -133,6 +135,7 @@ _SERVER_KEYWORDS = {
     "maxVersion",
     "ticketKeys",
     "keyPassword",
+    "sendClientCANames",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -181,6 +184,9 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     caCerts = kwargs.get("caCerts")
     minVersion, maxVersion = _versions("server", kwargs)
     ticketKeys = _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else None
+    sendClientCANames = _choice(
+        "server", "sendClientCANames", kwargs.get("sendClientCANames", "yes"), ("yes", "no")
+    )
     return ServerOptions(
         key,
         chain,
@@ -190,6 +196,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         minVersion=minVersion,
         maxVersion=maxVersion,
         ticketKeys=ticketKeys,
+        sendClientCANames=sendClientCANames == "yes",
     )
 
 
@@ -258,10 +265,35 @@ _CLIENT_KEYWORDS = {
 }
 
 
+#: C{certificate2=...:privateKey2=...} and on: more client certificates,
+#: since an endpoint string cannot repeat a keyword.
+_NUMBERED_CERTIFICATE = re.compile(r"(certificate|privateKey)([2-9])\Z")
+
+
+def _clientCertificates(kwargs: dict[str, str]) -> list[tuple[list[x509.Certificate], Any]]:
+    """
+    C{certificate=c.pem:privateKey=k.pem}, then C{certificate2}/C{privateKey2}
+    up to C{9}: the client certificates, in that order (the client sends
+    the first whose chain reaches a CA the server names).
+    """
+    pairs = []
+    for suffix in [""] + [str(n) for n in range(2, 10)]:
+        certificate = kwargs.get("certificate" + suffix)
+        privateKey = kwargs.get("privateKey" + suffix)
+        if (certificate is None) != (privateKey is None):
+            raise ValueError(
+                f"reneg client endpoint: certificate{suffix} and privateKey{suffix} go together"
+            )
+        if certificate is not None and privateKey is not None:
+            pairs.append((_readPEMCertificates(certificate), _readPEMKey(privateKey, kwargs)))
+    return pairs
+
+
 @implementer(IPlugin, IStreamClientEndpointStringParserWithReactor)
 class RenegClientParser:
     """
-    C{reneg:host=H:port=P[:hostname=N][:trustRoots=ca.pem][:certificate=c.pem:privateKey=k.pem]}.
+    C{reneg:host=H:port=P[:hostname=N][:trustRoots=ca.pem][:certificate=c.pem:privateKey=k.pem]}
+    C{[:certificate2=c2.pem:privateKey2=k2.pem ...]}.
     """
 
     prefix = "reneg"
@@ -275,26 +307,21 @@ class RenegClientParser:
             kwargs.setdefault(name, value)
         if len(args) > 2:
             raise ValueError(f"reneg client endpoint: unexpected positional argument {args[2]!r}")
-        _checkKeywords("client", kwargs, _CLIENT_KEYWORDS)
+        _checkKeywords(
+            "client",
+            {k: v for k, v in kwargs.items() if not _NUMBERED_CERTIFICATE.match(k)},
+            _CLIENT_KEYWORDS,
+        )
         for required in ("host", "port"):
             if required not in kwargs:
                 raise ValueError(f"reneg client endpoint: missing {required}")
         port = _integer("client", "port", kwargs["port"])
         timeout = _integer("client", "timeout", kwargs.get("timeout", "30"))
-        certificate, privateKey = kwargs.get("certificate"), kwargs.get("privateKey")
-        if (certificate is None) != (privateKey is None):
-            raise ValueError("reneg client endpoint: certificate and privateKey go together")
-        clientCertificate = None
-        if certificate is not None and privateKey is not None:
-            clientCertificate = (
-                _readPEMCertificates(certificate),
-                _readPEMKey(privateKey, kwargs),
-            )
         minVersion, maxVersion = _versions("client", kwargs)
         options = ClientOptions(
             kwargs.get("hostname", kwargs["host"]),
             trustRoots=kwargs.get("trustRoots"),
-            clientCertificate=clientCertificate,
+            clientCertificates=_clientCertificates(kwargs),
             minVersion=minVersion,
             maxVersion=maxVersion,
         )

@@ -20,8 +20,17 @@ from cryptography import x509
 from twisted.logger import Logger
 
 from ._files import CertificateFileError, loadCertificates, loadPrivateKey
-from .tls.config import TLS12, TLS13, ClientAuth, RenegotiationPolicy, TLSConfig
+from .tls.clientauth import MAX_CA_NAMES_BYTES, caNamesForRoots
+from .tls.config import (
+    TLS12,
+    TLS13,
+    ChooseClientCredential,
+    ClientAuth,
+    RenegotiationPolicy,
+    TLSConfig,
+)
 from .tls.credentials import Credential, PeerVerifier
+from .tls.messages import MAX_CERTIFICATE_AUTHORITIES
 from .tls.suites import (
     DEFAULT_GROUPS,
     SUITES13_BY_NAME,
@@ -201,6 +210,63 @@ def _clientCredential(value: Any, keyPassword: bytes | str | None = None) -> Cre
     return _credential(chain, key, keyPassword)
 
 
+def _clientCANames(verifier: PeerVerifier, send: bool) -> tuple[bytes, ...]:
+    """
+    The CA names a server sends, worked out once per options object.
+    """
+    # Only roots given explicitly: the system bundle would be a long list,
+    # and it says nothing about which clients we expect.
+    roots = verifier.configuredTrustRoots
+    if not send or roots is None:
+        return ()
+    names = caNamesForRoots(roots)
+    if names is None:
+        _log.warn(
+            "Not naming the {count} client certificate CAs in CertificateRequest: "
+            "their names exceed {limit} bytes or {most} names",
+            count=len(roots),
+            limit=MAX_CA_NAMES_BYTES,
+            most=MAX_CERTIFICATE_AUTHORITIES,
+        )
+        return ()
+    return names
+
+
+def _clientCredentials(
+    clientCertificate: Any, clientCertificates: Any, keyPassword: bytes | str | None = None
+) -> tuple[Credential, ...]:
+    """
+    C{clientCertificate=} is the one-certificate shorthand for
+    C{clientCertificates=}; giving both is a mistake.
+    """
+    if clientCertificate is not None and clientCertificates is not None:
+        raise ValueError("give clientCertificate or clientCertificates, not both")
+    if clientCertificates is None:
+        one = _clientCredential(clientCertificate, keyPassword)
+        return (one,) if one is not None else ()
+    if hasattr(clientCertificates, "privateKey") or (
+        isinstance(clientCertificates, tuple)
+        and len(clientCertificates) == 2
+        and not _isCertificateForm(clientCertificates[1])
+    ):
+        raise TypeError("clientCertificates takes a list of certificates; use clientCertificate")
+    credentials = []
+    for value in clientCertificates:
+        credential = _clientCredential(value, keyPassword)
+        if credential is None:
+            raise ValueError("clientCertificates holds None")
+        credentials.append(credential)
+    return tuple(credentials)
+
+
+def _isCertificateForm(value: Any) -> bool:
+    """
+    Whether C{value} is one client certificate as C{clientCertificate}
+    takes it, not the private key half of a C{(chain, key)} pair.
+    """
+    return isinstance(value, (Credential, tuple, list)) or hasattr(value, "privateKey")
+
+
 def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
     """
     Opt-in key logging (the C{keyLogFile} option or C{SSLKEYLOGFILE}): lines
@@ -283,6 +349,13 @@ class ServerOptions(_Options):
         session ID (the oldest go first); 0 gives out no session IDs.
     @param keyPassword: the password of C{privateKey} when it is given as
         the bytes or the path of an encrypted key.
+    @param sendClientCANames: name the CAs of C{trustRoots} when asking
+        for a client certificate (TLS 1.2 certificate_authorities, the TLS
+        1.3 extension), so that clients holding several certificates pick
+        the right one.  Only explicitly given trust roots are named, never
+        the system bundle, and none past
+        L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
+        none (the names tell anyone who connects which CAs we trust).
     """
 
     def __init__(
@@ -298,6 +371,7 @@ class ServerOptions(_Options):
         ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
         sessionCacheSize: int = 20000,
         keyPassword: bytes | str | None = None,
+        sendClientCANames: bool = True,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -326,6 +400,7 @@ class ServerOptions(_Options):
             keyLog=self.keyLog,
             ticketKeys=self.ticketKeys,
             sessionCache=self.sessionCache,
+            clientCANames=_clientCANames(verifier, sendClientCANames),
         )
 
     @classmethod
@@ -355,11 +430,23 @@ class ClientOptions(_Options):
     @param trustRoots: CAs to trust (default: the system bundle).
     @param clientCertificate: a Twisted C{PrivateCertificate} or a
         C{(certificateChain, privateKey)} pair, sent when the server asks.
+    @param clientCertificates: several of those, to choose from when the
+        server asks: the first whose chain reaches a CA the server names
+        (by subject or issuer) among those whose key fits the server's
+        signature algorithms, else the first that fits.  Not together with
+        C{clientCertificate}.
+    @param chooseClientCertificate: decides instead of that rule: called
+        with the DER names of the CAs the server accepts (a C{tuple} of
+        C{bytes}, empty if it named none; compare with
+        C{certificate.issuer.public_bytes()}) and the usable candidates as
+        L{twisted_reneg.tls.credentials.Credential} objects (C{.chain} is
+        the certificates), in the order given; returns one of them, or
+        C{None} to send no certificate.  Never called when none is usable.
     @param insecurelySkipVerification: accept any server certificate.  Only
         for tests against throwaway peers; logged loudly.
     @param postHandshakeAuth: TLS 1.3: offer post-handshake authentication,
         so the server may ask for a certificate after the handshake.
-        C{None} (the default) offers it when C{clientCertificate} is given;
+        C{None} (the default) offers it when we hold a client certificate;
         C{True} always (without a certificate we then answer a request
         with none).
     @param resumeSessions: keep the sessions servers let us resume (TLS 1.3
@@ -375,6 +462,8 @@ class ClientOptions(_Options):
         *,
         trustRoots: Any = None,
         clientCertificate: Any = None,
+        clientCertificates: Iterable[Any] | None = None,
+        chooseClientCertificate: ChooseClientCredential | None = None,
         insecurelySkipVerification: bool = False,
         postHandshakeAuth: bool | None = None,
         resumeSessions: bool = True,
@@ -391,9 +480,17 @@ class ClientOptions(_Options):
                 hostname=hostname,
             )
         verifier = PeerVerifier(_trustRoots(trustRoots), verify=not insecurelySkipVerification)
+        credentials = _clientCredentials(clientCertificate, clientCertificates, keyPassword)
+        if chooseClientCertificate is not None and not credentials:
+            raise ValueError("chooseClientCertificate needs clientCertificates to choose from")
+        # The shorthand stays the engine's shorthand: one certificate is the
+        # config's credential, as code reading that expects.
+        single = clientCertificates is None
         self._baseConfig = TLSConfig(
             isClient=True,
-            credential=_clientCredential(clientCertificate, keyPassword),
+            credential=credentials[0] if single and credentials else None,
+            clientCredentials=() if single else credentials,
+            chooseClientCredential=chooseClientCertificate,
             cipherSuites=self.cipherSuites,
             tls13Suites=self.tls13Suites,
             groups=self.groups,

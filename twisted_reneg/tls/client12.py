@@ -12,6 +12,7 @@ import os
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .clientauth import chooseClientCredential
 from .config import TLS12, TLSConfig
 from .credentials import Credential, KeyType, verifySignature
 from .errors import PeerError
@@ -290,7 +291,9 @@ class _ClientExpectCertificateRequestOrDone(State12):
             request = CertificateRequest12.parse(body)
             self.hs.certificateRequested = True
             self.hs.requestedSchemes = request.signatureSchemes
-            self.hs.credential = _clientCredentialFor(self.hs.config.credential, request)
+            self.hs.credential = chooseClientCredential(
+                self.hs.config, request.authorities, lambda c: _answers(c, request)
+            )
             return _ClientExpectServerHelloDone(self.hs, self.serverPublic)
         return _clientSendFlight(self.hs, body, self.serverPublic)
 
@@ -306,25 +309,21 @@ class _ClientExpectServerHelloDone(State12):
         return _clientSendFlight(self.hs, body, self.serverPublic)
 
 
-def _clientCredentialFor(
-    credential: Credential | None, request: CertificateRequest12
-) -> Credential | None:
+def _answers(credential: Credential, request: CertificateRequest12) -> bool:
     """
-    The client certificate to send for a CertificateRequest, or C{None} to
-    send an empty Certificate (the server then decides whether to go on).
+    Whether a client certificate can answer this CertificateRequest: its
+    type is one the server lists and its key can sign with a scheme the
+    server accepts.  With none that can, we send an empty Certificate and
+    the server decides whether to go on.
     """
-    if credential is None:
-        return None
     wanted = (
         CertificateRequest12.RSA_SIGN
         if credential.keyType is KeyType.RSA
         else CertificateRequest12.ECDSA_SIGN
     )
     if wanted not in request.certificateTypes:
-        return None
-    if credential.chooseScheme(request.signatureSchemes) is None:
-        return None
-    return credential
+        return False
+    return credential.chooseScheme(request.signatureSchemes) is not None
 
 
 def _clientSendFlight(hs: HandshakeState12, doneBody: bytes, serverPublic: bytes) -> State12:

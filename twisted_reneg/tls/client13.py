@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import replace
 
+from .clientauth import chooseClientCredential, readCertificateRequest13
 from .config import TLS12, TLS13, TLSConfig
 from .errors import PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
@@ -33,7 +34,6 @@ from .keyschedule import (
 from .messages import (
     PSK_DHE_KE,
     Certificate13,
-    CertificateRequest13,
     CertificateVerify,
     ClientHello,
     EncryptedExtensions,
@@ -48,7 +48,6 @@ from .messages import (
     decodeKeyShareServer,
     decodeSelectedIdentity,
     decodeSupportedVersionServer,
-    decodeUint16List,
     encodeAlpn,
     encodeKeyShareClient,
     encodePskModes,
@@ -376,14 +375,10 @@ class _ClientExpectCertificate(State13):
         if msgType == HandshakeType.certificate_request:
             if hs.certificateRequested:
                 raise UnexpectedMessage(("certificate",), "certificate_request")
-            request = CertificateRequest13.parse(body)
-            schemes = request.extensions.get(ExtensionType.signature_algorithms)
-            if schemes is None:
-                raise PeerError(
-                    A.missing_extension, "CertificateRequest without signature_algorithms"
-                )
+            request = readCertificateRequest13(body)
             hs.certificateRequested = True
-            hs.requestedSchemes = decodeUint16List(schemes)
+            hs.requestedSchemes = request.schemes
+            hs.requestedCANames = request.caNames
             hs.requestContext = request.context
             return self
         message = Certificate13.parse(body)
@@ -442,8 +437,14 @@ def _sendClientCertificate(hs: HandshakeState13) -> None:
     """
     RFC 8446 4.4.2-4.4.3: our certificate (empty if we have none that can
     sign with a scheme the server accepts) and, with one, CertificateVerify.
+    Chosen only now that the server's Finished has authenticated the
+    request, CA names included.
     """
-    credential = hs.config.credential
+    credential = chooseClientCredential(
+        hs.config,
+        hs.requestedCANames,
+        lambda c: c.chooseScheme(hs.requestedSchemes, tls13=True) is not None,
+    )
     scheme = (
         credential.chooseScheme(hs.requestedSchemes, tls13=True)
         if credential is not None

@@ -42,6 +42,12 @@ class ClientAuth(Enum):
 TLS12 = 0x0303
 TLS13 = 0x0304
 
+#: A client's own choice of certificate for a CertificateRequest: called
+#: with the DER names of the CAs the server accepts (empty if it named none)
+#: and the credentials able to answer this request, in configured order;
+#: returns one of them, or C{None} to send no certificate.
+ChooseClientCredential = Callable[[tuple[bytes, ...], tuple[Credential, ...]], Credential | None]
+
 
 @dataclass(frozen=True)
 class RenegotiationPolicy:
@@ -87,7 +93,15 @@ class TLSConfig:
 
     @ivar isClient: our role.
     @ivar credential: our certificate and key (servers: the default one;
-        clients: the client certificate, if any).
+        clients: the client certificate, if any: shorthand for a
+        one-element C{clientCredentials}).
+    @ivar clientCredentials: client only: the certificates to choose from
+        when a server asks for one (L{clientauth.chooseClientCredential}).
+    @ivar chooseClientCredential: client only: picks among
+        C{clientCredentials} instead of the built-in rule.
+    @ivar clientCANames: server only: DER subject names of the CAs we accept
+        client certificates from, sent in every CertificateRequest
+        (L{clientauth.caNamesForRoots}); empty sends none.
     @ivar sniCredentials: server only: host name (lower case) to credential.
     @ivar cipherSuites: acceptable suites in preference order.
     @ivar tls13Suites: acceptable TLS 1.3 suites in preference order.
@@ -140,6 +154,9 @@ class TLSConfig:
     ticketKeys: TicketKeys | None = None
     sessionCache: ServerSessionCache | None = None
     resumeTicket: ClientTicket13 | ClientSession12 | None = field(default=None, repr=False)
+    clientCredentials: tuple[Credential, ...] = ()
+    chooseClientCredential: ChooseClientCredential | None = field(default=None, repr=False)
+    clientCANames: tuple[bytes, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.isClient and self.credential is None and not self.sniCredentials:
@@ -159,11 +176,38 @@ class TLSConfig:
         for name in self.alpnProtocols:
             if not 1 <= len(name) <= 255:
                 raise ValueError(f"bad ALPN protocol name {name!r}")
+        self._checkClientCertificateSettings()
+
+    def _checkClientCertificateSettings(self) -> None:
+        object.__setattr__(self, "clientCredentials", tuple(self.clientCredentials))
+        object.__setattr__(self, "clientCANames", tuple(self.clientCANames))
+        if self.isClient:
+            if self.clientCANames:
+                raise ValueError("clientCANames is a server setting")
+            if self.credential is not None and self.clientCredentials:
+                raise ValueError("give credential or clientCredentials, not both")
+            return
+        if self.clientCredentials or self.chooseClientCredential is not None:
+            raise ValueError("clientCredentials and chooseClientCredential are client settings")
+        # Checked here so that a CertificateRequest can always be written.
+        if any(not 1 <= len(name) <= 0xFFFF for name in self.clientCANames):
+            raise ValueError("a CA name must be 1 to 65535 bytes of DER")
+        if sum(2 + len(name) for name in self.clientCANames) > 0xFFFF:
+            raise ValueError("clientCANames do not fit a CertificateRequest")
+
+    @property
+    def clientCredentialCandidates(self) -> tuple[Credential, ...]:
+        """
+        Client: every certificate we may send, in configured order.
+        """
+        if self.clientCredentials:
+            return self.clientCredentials
+        return (self.credential,) if self.isClient and self.credential is not None else ()
 
     @property
     def offersPostHandshakeAuth(self) -> bool:
         if self.postHandshakeAuth is None:
-            return self.credential is not None
+            return bool(self.clientCredentialCandidates)
         return self.postHandshakeAuth
 
     def credentialFor(self, serverName: str | None) -> Credential | None:

@@ -57,6 +57,7 @@ class ExtensionType(IntEnum):
     supported_versions = 43
     cookie = 44
     psk_key_exchange_modes = 45
+    certificate_authorities = 47
     post_handshake_auth = 49
     key_share = 51
     renegotiation_info = 0xFF01
@@ -271,6 +272,45 @@ def _decodeOpaque(data: bytes, lengthBytes: int, minLength: int = 0) -> bytes:
 def _encodeOpaque(value: bytes, lengthBytes: int) -> bytes:
     w = Writer()
     w.writeVector(lengthBytes, value)
+    return w.getvalue()
+
+
+def _readDistinguishedNames(reader: Reader, minLength: int) -> tuple[bytes, ...]:
+    """
+    A list of C{opaque DistinguishedName<1..2^16-1>}, each a DER X.501 Name
+    kept as bytes: they are compared, never interpreted.
+    """
+    names: list[bytes] = []
+    with reader.vector(2, 0xFFFF, minLength) as block:
+        while not block.atEnd():
+            if len(names) >= MAX_CERTIFICATE_AUTHORITIES:
+                raise DecodeError("too many certificate authorities")
+            names.append(block.readVector(2, 0xFFFF, 1))
+    return tuple(names)
+
+
+def _writeDistinguishedNames(writer: Writer, names: Iterable[bytes]) -> None:
+    with writer.lengthPrefixed(2):
+        for name in names:
+            writer.writeVector(2, name)
+
+
+def decodeCertificateAuthorities(data: bytes) -> tuple[bytes, ...]:
+    """
+    RFC 8446 4.2.4: C{DistinguishedName authorities<3..2^16-1>}; unlike the
+    TLS 1.2 field it is never empty (an empty list is a decode_error).
+    """
+    reader = _parseWhole(data)
+    names = _readDistinguishedNames(reader, minLength=3)
+    reader.expectEnd()
+    return names
+
+
+def encodeCertificateAuthorities(names: Sequence[bytes]) -> bytes:
+    if not names:
+        raise ValueError("certificate_authorities needs at least one name")
+    w = Writer()
+    _writeDistinguishedNames(w, names)
     return w.getvalue()
 
 
@@ -492,20 +532,14 @@ class CertificateRequest12(HandshakeMessage):
         schemes = tuple(
             int.from_bytes(rawSchemes[i : i + 2], "big") for i in range(0, len(rawSchemes), 2)
         )
-        authorities: list[bytes] = []
-        with reader.vector(2, 0xFFFF) as block:
-            while not block.atEnd():
-                if len(authorities) >= MAX_CERTIFICATE_AUTHORITIES:
-                    raise DecodeError("too many certificate authorities")
-                authorities.append(block.readVector(2, 0xFFFF, 1))
-        return cls(types, schemes, tuple(authorities))
+        # RFC 5246 7.4.4: certificate_authorities<0..2^16-1>, may be empty.
+        authorities = _readDistinguishedNames(reader, minLength=0)
+        return cls(types, schemes, authorities)
 
     def _write(self, writer: Writer) -> None:
         writer.writeVector(1, self.certificateTypes)
         writer.writeVector(2, b"".join(s.to_bytes(2, "big") for s in self.signatureSchemes))
-        with writer.lengthPrefixed(2):
-            for name in self.authorities:
-                writer.writeVector(2, name)
+        _writeDistinguishedNames(writer, self.authorities)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from cryptography import x509
 
+from .clientauth import certificateRequest13, chooseClientCredential, readCertificateRequest13
 from .config import TLSConfig
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
@@ -24,14 +25,9 @@ from .handshake12 import HandshakeIO, judgedClientChain
 from .keyschedule import Transcript, finishedVerifyData13
 from .messages import (
     Certificate13,
-    CertificateRequest13,
     CertificateVerify,
-    Extensions,
-    ExtensionType,
     Finished,
     HandshakeType,
-    decodeUint16List,
-    encodeUint16List,
     messageName,
 )
 from .state13 import (
@@ -87,11 +83,7 @@ class ServerCertificateRequest:
         return self._expected != HandshakeType.certificate
 
     def send(self) -> None:
-        schemes = encodeUint16List(self._config.signatureSchemes)
-        request = CertificateRequest13(
-            self._context,
-            Extensions(((int(ExtensionType.signature_algorithms), schemes),)),
-        ).toBytes()
+        request = certificateRequest13(self._config, self._context).toBytes()
         self._transcript.update(request)
         self._io.sendHandshake(request)
 
@@ -164,14 +156,16 @@ def answerCertificateRequest(
 
     @param transcript: a fork of the main handshake's transcript, used up.
     """
-    request = CertificateRequest13.parse(body)
-    schemesRaw = request.extensions.get(ExtensionType.signature_algorithms)
-    if schemesRaw is None:
-        raise PeerError(A.missing_extension, "CertificateRequest without signature_algorithms")
-    schemes = decodeUint16List(schemesRaw)
+    request = readCertificateRequest13(body)
     transcript.update(raw)
-    credential = config.credential
-    scheme = credential.chooseScheme(schemes, tls13=True) if credential is not None else None
+    credential = chooseClientCredential(
+        config,
+        request.caNames,
+        lambda c: c.chooseScheme(request.schemes, tls13=True) is not None,
+    )
+    scheme = (
+        credential.chooseScheme(request.schemes, tls13=True) if credential is not None else None
+    )
 
     def sendAndRecord(message: bytes) -> None:
         transcript.update(message)

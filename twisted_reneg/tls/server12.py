@@ -299,6 +299,7 @@ class ServerExpectClientHello12(State12):
                         (CertificateRequest12.ECDSA_SIGN, CertificateRequest12.RSA_SIGN)
                     ),
                     signatureSchemes=hs.requestedSchemes,
+                    authorities=config.clientCANames,
                 ).toBytes()
             )
         hs.send(ServerHelloDone().toBytes())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 
+from .clientauth import certificateRequest13
 from .config import TLS12, TLS13, ClientAuth
 from .errors import PeerError
 from .events import PeerCertificateReceived
@@ -24,7 +25,6 @@ from .keyschedule import (
 from .messages import (
     PSK_DHE_KE,
     Certificate13,
-    CertificateRequest13,
     CertificateVerify,
     ClientHello,
     EncryptedExtensions,
@@ -42,7 +42,6 @@ from .messages import (
     encodeAlpn,
     encodeCookie,
     encodeKeyShareServer,
-    encodeUint16List,
 )
 from .state13 import (
     CLIENT_SIGNATURE_CONTEXT,
@@ -202,18 +201,7 @@ class ServerExpectClientHello13(State13):
         if config.clientAuth is not ClientAuth.NONE:
             hs.certificateRequested = True
             hs.requestedSchemes = tuple(config.signatureSchemes)
-            request = CertificateRequest13(
-                b"",
-                Extensions(
-                    (
-                        (
-                            int(ExtensionType.signature_algorithms),
-                            encodeUint16List(config.signatureSchemes),
-                        ),
-                    )
-                ),
-            )
-            hs.send(request.toBytes())
+            hs.send(certificateRequest13(config, b"").toBytes())
         hs.send(certificateMessage13(credential))
         signature = credential.sign(scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
         hs.send(CertificateVerify(scheme, signature).toBytes())

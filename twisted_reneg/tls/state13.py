@@ -94,6 +94,8 @@ class HandshakeState13:
         self.applicationSecrets: TrafficSecrets13 | None = None
         self.certificateRequested = False
         self.requestedSchemes: tuple[int, ...] = ()
+        #: client: the CA names of the server's CertificateRequest.
+        self.requestedCANames: tuple[bytes, ...] = ()
         self.requestContext = b""
         self.ccsSeen = False
         self.retried = False

@@ -231,8 +231,11 @@ class PeerVerifier:
         return self._trustRoots if self._trustRoots is not None else systemTrustRoots()
 
     @property
-    def usesSystemRoots(self) -> bool:
-        return self._trustRoots is None
+    def configuredTrustRoots(self) -> list[x509.Certificate] | None:
+        """
+        The roots given explicitly, or C{None} when the system's are used.
+        """
+        return self._trustRoots
 
     def _getStore(self) -> Store:
         if self._store is None:
