@@ -137,7 +137,10 @@ class TLSConnection:
         #: (client, server), kept for KeyUpdate.
         self._suite13: CipherSuite13 | None = None
         self._secrets13: list[bytes] = []
-        self._keyUpdatePending = False
+        #: Our KeyUpdate(update_requested) messages not yet matched by a
+        #: KeyUpdate(update_not_requested) from the peer.  Each exempts one
+        #: such KeyUpdate from the flood budget: we asked for it.
+        self._keyUpdatesUnanswered = 0
         self._keyUpdates = 0
         self._keyUpdatesWithoutData = 0
         #: TLS 1.3 with post-handshake auth offered: the main transcript to
@@ -179,6 +182,14 @@ class TLSConnection:
         Whether a renegotiation has been asked for or is running.
         """
         return self.session is not None and self._handshake is not None
+
+    @property
+    def clientCertificateRequestInProgress(self) -> bool:
+        """
+        Server, TLS 1.3: whether a post-handshake CertificateRequest is out
+        and not answered yet (another one cannot be sent until it is).
+        """
+        return self._postAuth is not None
 
     @property
     def failed(self) -> bool:
@@ -314,8 +325,15 @@ class TLSConnection:
         set; refusal by the peer is L{RenegotiationRefused}.
 
         On TLS 1.3, where renegotiation does not exist, it sends
-        KeyUpdate(update_requested) instead; completion is L{KeysUpdated}
-        once the peer's KeyUpdate arrives.
+        KeyUpdate(update_requested) instead, at once: when this returns our
+        sending keys are new.  The peer's answer may come much later (RFC
+        8446 4.6.3 only requires it before the peer's next application
+        data; OpenSSL waits until it writes), as a L{KeysUpdated} event with
+        C{requestedByPeer} false.  Every call sends one, even while an
+        earlier one is unanswered: the caller asked for new keys now, and
+        one answer from the peer may cover several requests.  Each request
+        counts against the peer's KeyUpdate budget until it next receives
+        application data (L{MAX_KEY_UPDATES_WITHOUT_DATA} for ours).
 
         @raise LocalUsageError: before the first handshake, after close or
             failure, or if the peer did not negotiate RFC 5746.
@@ -761,29 +779,31 @@ class TLSConnection:
             # The client's Certificate ... Finished come in a row.
             raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
         update = KeyUpdate.parse(body)
-        if not self._keyUpdatePending:  # answers to our requests are not the peer's doing
+        requestedByPeer = update.updateRequested
+        if not requestedByPeer and self._keyUpdatesUnanswered:
+            # Presumably the answer to one of ours (an answer and an
+            # unsolicited update look the same): not the peer's doing.
+            self._keyUpdatesUnanswered -= 1
+        else:
             self._keyUpdatesWithoutData += 1
         if self._keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA:
             raise PeerError(A.unexpected_message, "too many KeyUpdates without application data")
         if self._handshakeIn.hasPartial():
             raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
         self._rotate(read=True)
-        requestedByPeer = update.updateRequested
-        if requestedByPeer and not self._keyUpdatePending:
-            # RFC 8446 4.6.3: answer before our next record.
+        if requestedByPeer:
+            # RFC 8446 4.6.3: answer before our next record, even when a
+            # request of ours crossed this one (each side then moves on two
+            # generations); the peer answers ours separately.
             self._sendKeyUpdate(requested=False)
-        answered = self._keyUpdatePending
-        self._keyUpdatePending = False
         self._keyUpdates += 1
         assert self.session is not None
         self.session = replace(self.session, keyUpdates=self._keyUpdates)
-        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer and not answered))
+        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer))
 
     def _requestKeyUpdate(self) -> None:
         self._refuseIfClosed()
-        if self._keyUpdatePending:
-            return
-        self._keyUpdatePending = True
+        self._keyUpdatesUnanswered += 1
         self._sendKeyUpdate(requested=True)
 
     def _sendKeyUpdate(self, requested: bool) -> None:
