@@ -91,6 +91,22 @@ class ServerRehandshakeTests(SynchronousTestCase):
             )
         self.assertIn("renegotiationRequested", c.clientApp.calls)  # type: ignore[attr-defined]
 
+    def test_heardInOrder(self) -> None:
+        """
+        Data written just before a HelloRequest, arriving in one read, is
+        delivered before the client's application is asked.
+        """
+        c = connected()
+        c.clientApp.calls.clear()  # type: ignore[attr-defined]
+        c.server.write(b"before")
+        c.server.rehandshake()
+        c.flush()
+        self.assertEqual(
+            c.clientApp.calls[:2],  # type: ignore[attr-defined]
+            ["dataReceived", "renegotiationRequested"],
+        )
+        self.assertEqual(c.clientApp.data, b"before")  # type: ignore[attr-defined]
+
     def test_secondCallSharesTheRenegotiation(self) -> None:
         c = connected()
         first, second = c.server.rehandshake(), c.server.rehandshake()
@@ -219,6 +235,20 @@ class ClientRehandshakeTests(SynchronousTestCase):
         c.flush()
         self.assertEqual(self.successResultOf(d).renegotiations, 1)
         self.assertIn("renegotiationCompleted 1", c.serverApp.calls)  # type: ignore[attr-defined]
+
+    def test_serverHearsInOrder(self) -> None:
+        c = connected(
+            server=serverOptions(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
+        )
+        c.serverApp.calls.clear()  # type: ignore[attr-defined]
+        c.client.write(b"before")
+        d = c.client.rehandshake()
+        c.flush()
+        self.successResultOf(d)
+        self.assertEqual(
+            c.serverApp.calls[:2],  # type: ignore[attr-defined]
+            ["dataReceived", "renegotiationRequested"],
+        )
 
     def test_serverApplicationVeto(self) -> None:
         c = connected(

@@ -207,11 +207,17 @@ class TLSProtocol(ProtocolWrapper):
         if tls is None or self._aborted:
             return
         events = tls.receiveData(data)
-        self._flush()
-        for event in events:
-            if self._aborted:
-                break
-            self._handleEvent(event)
+        while True:
+            self._flush()
+            for event in events:
+                if self._aborted:
+                    return
+                self._handleEvent(event)
+            if not tls.inputHeld or self._lost:
+                return
+            # The engine stopped before a peer's renegotiation request so
+            # that the application heard what came first; now it is asked.
+            events = tls.receiveData(b"")
 
     def _handleEvent(self, event: Event) -> None:
         if isinstance(event, ApplicationData):

@@ -94,6 +94,15 @@ def _utcNow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _AskApplicationLater(Exception):
+    """
+    Internal: a peer's renegotiation request is to be put to the
+    application (the renegotiation filter), and events of this batch came
+    before it.  The batch ends there, so that the application has heard
+    them before it is asked; the next L{TLSConnection.receiveData} goes on.
+    """
+
+
 class TLSConnection:
     """
     A sans-IO TLS connection, client or server.
@@ -117,6 +126,9 @@ class TLSConnection:
         self.config = config
         self._now = now
         self._renegotiationFilter = renegotiationFilter
+        #: A handshake message whose processing waits for the next
+        #: receiveData call (see L{_AskApplicationLater}).
+        self._heldMessage: tuple[int, bytes, bytes] | None = None
         self._renegotiationOurs = False
         self._peerRenegotiationTimes: deque[float] = deque()
         self._reader = RecordReader()
@@ -192,6 +204,16 @@ class TLSConnection:
         return self._postAuth is not None
 
     @property
+    def inputHeld(self) -> bool:
+        """
+        Whether L{receiveData} stopped before the end of what it was given:
+        the events it returned came before a renegotiation request of the
+        peer's, which the renegotiation filter is asked about next.  Deliver
+        them, then call C{receiveData(b"")} to go on.
+        """
+        return self._heldMessage is not None
+
+    @property
     def failed(self) -> bool:
         return self._failure is not None
 
@@ -241,6 +263,10 @@ class TLSConnection:
         appData: list[bytes] = []
         try:
             self._reader.feed(data)
+            if self._heldMessage is not None:
+                held, self._heldMessage = self._heldMessage, None
+                self._receiveHandshakeMessage(*held)
+                self._receiveHandshakeMessages()
             while (record := self._reader.nextRecord()) is not None:
                 contentType, payload = record
                 if contentType == ContentType.application_data:
@@ -252,6 +278,8 @@ class TLSConnection:
                 self._dispatch(contentType, payload)
                 if self._closeReceived or self._failure is not None:
                     break
+        except _AskApplicationLater:
+            pass  # application data is never pending here: it went out before the record
         except PeerError as e:
             self._flushAppData(events, appData)
             self._fail(e.alert, e.reason)
@@ -481,16 +509,23 @@ class TLSConnection:
         if contentType == ContentType.handshake:
             self._uselessRecords = 0
             self._handshakeIn.feed(payload)
-            while (message := self._handshakeIn.nextMessage()) is not None:
-                self._receiveHandshakeMessage(*message)
-                if self._failure is not None:
-                    return
+            self._receiveHandshakeMessages()
         elif contentType == ContentType.change_cipher_spec:
             self._receiveChangeCipherSpec(payload)
         elif contentType == ContentType.alert:
             self._receiveAlert(payload)
         else:  # the record layer rejects unknown types; keep the check local too
             raise PeerError(A.unexpected_message, f"record type {contentType}")
+
+    def _receiveHandshakeMessages(self) -> None:
+        while (message := self._handshakeIn.nextMessage()) is not None:
+            try:
+                self._receiveHandshakeMessage(*message)
+            except _AskApplicationLater:
+                self._heldMessage = message
+                raise
+            if self._failure is not None:
+                return
 
     def _receiveChangeCipherSpec(self, payload: bytes) -> None:
         if payload != b"\x01":
@@ -608,6 +643,13 @@ class TLSConnection:
         policy may close the connection instead.
         """
         assert self.session is not None
+        if self._renegotiationFilter is not None and self._events:
+            # Checked first, so that nothing (the rate limit) counts twice.
+            raise _AskApplicationLater()
+        if self._closeSent:
+            # We are closing (maybe decided on the events delivered before
+            # this request): nothing may follow our close_notify.
+            return False
         policy = self.config.renegotiation
         reason = None
         if not self.session.secureRenegotiation:
