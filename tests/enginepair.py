@@ -95,6 +95,8 @@ class EnginePair:
                     moved = True
                     self.wire.append((name, data))
                     receiver.events.extend(receiver.connection.receiveData(data))
+                while receiver.connection.inputHeld:
+                    receiver.events.extend(receiver.connection.receiveData(b""))
             if not moved:
                 return
         raise AssertionError("engines did not go quiet")

@@ -1,7 +1,9 @@
 # -*- test-case-name: tests.test_cli -*-
 """
-C{python -m twisted_reneg client} against openssl s_server and
-gnutls-serv --echo, inline commands included.
+C{python -m twisted_reneg client} against openssl s_server, gnutls-serv
+--echo and our own C{python -m twisted_reneg server --echo}, inline
+commands included.  Each test checks the whole sequence of event lines the
+CLI printed: every event once, in the order it happened.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg._cli import _parser, clientOptions
 from twisted_reneg.testing.pki import cachedPKI
 
-from .interop.peers import freePort, runScriptedClient, startPeerServer
+from .interop.peers import PeerResult, freePort, runScriptedClient, startPeerServer, waitFor
 from .interop.test_gnutls import gnutlsServArgv
 from .interop.test_openssl import sServerArgv
 
@@ -36,13 +38,62 @@ def trusted(port: int, *extra: str) -> list[str]:
     return cli(port, "--cafile", cachedPKI().caPath, *extra)
 
 
-class OpenSSLServerTests(TestCase):
+def withCertificate(port: int, *extra: str) -> list[str]:
+    pki = cachedPKI()
+    return trusted(
+        port, "--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath, *extra
+    )
+
+
+def ourServer(testCase: TestCase, *extra: str) -> int:
+    """
+    C{python -m twisted_reneg server --echo} on a free port; C{extra} are
+    more options of its C{reneg:} endpoint.
+    """
+    pki = cachedPKI()
+    port = freePort()
+    listen = ":".join(
+        [
+            f"reneg:{port}:interface=127.0.0.1",
+            f"privateKey={pki.ecdsaServer.keyPath}",
+            f"certKey={pki.ecdsaServer.certPath}",
+            f"caCerts={pki.caPath}",
+            *extra,
+        ]
+    )
+    argv = [sys.executable, "-m", "twisted_reneg", "server", "--listen", listen, "--echo"]
+    startPeerServer(testCase, argv, port)
+    return port
+
+
+def eventLines(result: PeerResult) -> list[str]:
+    """
+    The CLI's event lines (C{- ...} on standard error), in order.
+    """
+    text = result.stderr.decode("utf-8", "replace")
+    return [line[2:] for line in text.splitlines() if line.startswith("- ")]
+
+
+class CLITestCase(TestCase):
     timeout = 60
 
+    def assertEvents(self, result: PeerResult, expected: list[str]) -> None:
+        """
+        The event lines are exactly C{expected}, in order; each expected
+        entry is the start of its line (the rest describes the session).
+        """
+        lines = eventLines(result)
+        matches = len(lines) == len(expected) and all(
+            line.startswith(start) for line, start in zip(lines, expected, strict=True)
+        )
+        self.assertTrue(matches, f"event lines {lines!r}, expected {expected!r}\n{result.text()}")
+
+
+class OpenSSLServerTests(CLITestCase):
     async def test_dataAndRefusedRenegotiation(self) -> None:
         """
-        OpenSSL 3 refuses client renegotiation by default: the CLI says so
-        and the data goes on.
+        OpenSSL 3 refuses client renegotiation by default: the CLI says so,
+        once, and the data goes on.
         """
         port = freePort()
         server = startPeerServer(self, sServerArgv(port, cachedPKI().ecdsaServer), port)
@@ -50,12 +101,21 @@ class OpenSSLServerTests(TestCase):
             trusted(port),
             [
                 (b"Handshake completed", b"first line\n^renegotiate^\n"),
-                (b"did not happen", b"second line\n"),
+                (b"Renegotiation refused", b"second line\n"),
                 (b"", None),
             ],
         )
         self.assertEqual(result.exitCode, 0, result.text())
-        self.assertIn("peer sent no_renegotiation", result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiating...",
+                "Renegotiation refused: peer sent no_renegotiation",
+                "Connection closed cleanly",
+            ],
+        )
         server.stop()
         out = server.stdout()
         # s_server notes the refused renegotiation ("Read BLOCK") in between.
@@ -70,6 +130,40 @@ class OpenSSLServerTests(TestCase):
             [(b"Handshake completed", b"^renegotiate^\n"), (b"Renegotiation 1 completed", None)],
         )
         self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiating...",
+                "Renegotiation 1 completed: TLSv1.2",
+                "Connection closed cleanly",
+            ],
+        )
+
+    async def test_commandTypedBeforeTheHandshake(self) -> None:
+        """
+        A command typed while the handshake still runs waits for it, and
+        is reported after it.
+        """
+        port = freePort()
+        argv = sServerArgv(port, cachedPKI().ecdsaServer, "-client_renegotiation")
+        startPeerServer(self, argv, port)
+        result = await runScriptedClient(
+            trusted(port),
+            [(b"", b"^renegotiate^\n"), (b"Renegotiation 1 completed", None)],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiating...",
+                "Renegotiation 1 completed: TLSv1.2",
+                "Connection closed cleanly",
+            ],
+        )
 
     async def test_rekeyOnTLS12(self) -> None:
         port = freePort()
@@ -78,7 +172,49 @@ class OpenSSLServerTests(TestCase):
             trusted(port),
             [(b"Handshake completed", b"^rekey^\n"), (b"needs TLS 1.3", None)],
         )
-        self.assertIn("Key update needs TLS 1.3", result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Key update needs TLS 1.3; this connection is TLS 1.2 (use ^renegotiate^)",
+                "Connection closed cleanly",
+            ],
+        )
+
+    async def test_keyUpdatesFromTheServer(self) -> None:
+        """
+        s_server's C{k} (a KeyUpdate asking nothing) and C{K} (asking for
+        ours, which we send): one line each.
+        """
+        port = freePort()
+        argv = sServerArgv(port, cachedPKI().ecdsaServer)
+        argv[argv.index("-tls1_2")] = "-tls1_3"
+        server = startPeerServer(self, argv, port)
+        done = runScriptedClient(
+            trusted(port),
+            [
+                (b"Handshake completed", b"hello\n"),
+                (b"- Keys updated by the server\n", b"middle\n"),
+                (b"and ours at its request", None),
+            ],
+        )
+        await waitFor(lambda: b"hello" in server.stdout(), "s_server to print our line")
+        server.type(b"k\n")
+        await waitFor(lambda: b"middle" in server.stdout(), "s_server to print our line")
+        server.type(b"K\n")
+        result = await done
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.3",
+                "Keys updated by the server",
+                "Keys updated by the server, and ours at its request",
+                "Connection closed cleanly",
+            ],
+        )
 
     async def test_severalClientCertificates(self) -> None:
         """
@@ -111,18 +247,16 @@ class OpenSSLServerTests(TestCase):
         startPeerServer(self, sServerArgv(port, cachedPKI().ecdsaServer), port)
         result = await runScriptedClient(cli(port), [])
         self.assertEqual(result.exitCode, 1, result.text())
-        self.assertIn("unknown authority", result.text())
+        self.assertEvents(result, [f"Connected to 127.0.0.1:{port}", "TLS failure: "])
+        self.assertIn("unknown authority", eventLines(result)[-1])
 
 
-class GnuTLSServerTests(TestCase):
-    timeout = 60
-
+class GnuTLSServerTests(CLITestCase):
     async def test_echoAndRenegotiationsBothWays(self) -> None:
         port = freePort()
         startPeerServer(self, gnutlsServArgv(port, cachedPKI().ecdsaServer), port)
-        pki = cachedPKI()
         result = await runScriptedClient(
-            trusted(port, "--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath),
+            withCertificate(port),
             [
                 (b"Handshake completed", b"echo me\n"),
                 (b"echo me\n", b"**REHANDSHAKE**\n"),
@@ -131,15 +265,24 @@ class GnuTLSServerTests(TestCase):
                 (b"last\n", None),
             ],
         )
-        text = result.text()
-        self.assertEqual(result.exitCode, 0, text)
-        self.assertIn("Renegotiation requested by the server", text)
-        self.assertIn("Connection closed cleanly", text)
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiation requested by the server",
+                "Renegotiation 1 completed: TLSv1.2",
+                "Renegotiating...",
+                "Renegotiation 2 completed: TLSv1.2",
+                "Connection closed cleanly",
+            ],
+        )
 
     async def test_tls13AndRekey(self) -> None:
         """
-        --tls1.3 against gnutls-serv: ^rekey^ is a KeyUpdate, answered with
-        the echo of the next line.
+        --tls1.3 against gnutls-serv: ^rekey^ is a KeyUpdate, reported once
+        it is out; gnutls-serv answers before the echo of the next line.
         """
         port = freePort()
         argv = gnutlsServArgv(port, cachedPKI().ecdsaServer, "NORMAL:-VERS-ALL:+VERS-TLS1.3")
@@ -148,7 +291,96 @@ class GnuTLSServerTests(TestCase):
             trusted(port, "--tls1.3"),
             [
                 (b"Handshake completed: TLSv1.3", b"^rekey^\nafter\n"),
-                (b"Keys updated (by us)", None),
+                (b"after\n", None),
             ],
         )
         self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.3",
+                "Key update sent (the server answers when it next writes)",
+                "Keys updated by the server",
+                "Connection closed cleanly",
+            ],
+        )
+
+
+class OurServerTests(CLITestCase):
+    """
+    Against C{python -m twisted_reneg server --echo}, whose C{**REHANDSHAKE**}
+    and C{**REAUTH**} lines make it renegotiate or ask for our certificate.
+    """
+
+    async def test_tls12ServerRenegotiations(self) -> None:
+        port = ourServer(self, "maxVersion=1.2")
+        result = await runScriptedClient(
+            withCertificate(port),
+            [
+                (b"Handshake completed", b"**REHANDSHAKE**\n"),
+                (b"*** renegotiated (1)", b"**REAUTH**\n"),
+                (b"*** renegotiated (2)", None),
+            ],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiation requested by the server",
+                "Renegotiation 1 completed: TLSv1.2",
+                "Renegotiation requested by the server",
+                "Renegotiation 2 completed: TLSv1.2",
+                "Connection closed cleanly",
+            ],
+        )
+
+    async def test_refusedByOurServer(self) -> None:
+        port = ourServer(self, "maxVersion=1.2")
+        result = await runScriptedClient(
+            trusted(port),
+            [(b"Handshake completed", b"^renegotiate^\n"), (b"Renegotiation refused", None)],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.2",
+                "Renegotiating...",
+                "Renegotiation refused: peer sent no_renegotiation",
+                "Connection closed cleanly",
+            ],
+        )
+
+    async def test_tls13KeyUpdatesAndPostHandshakeAuth(self) -> None:
+        """
+        TLS 1.3: the server's key update asks for ours (one line), ours is
+        answered (one line each), and its certificate request is
+        post-handshake auth (one line).
+        """
+        port = ourServer(self)
+        result = await runScriptedClient(
+            withCertificate(port, "--tls1.3"),
+            [
+                (b"Handshake completed", b"**REHANDSHAKE**\n"),
+                (b"*** key update sent", b"^rekey^\nafter\n"),
+                (b"after\n", b"**REAUTH**\n"),
+                (b"*** client certificate", None),
+            ],
+        )
+        self.assertEqual(result.exitCode, 0, result.text())
+        self.assertEvents(
+            result,
+            [
+                f"Connected to 127.0.0.1:{port}",
+                "Handshake completed: TLSv1.3",
+                "Keys updated by the server, and ours at its request",
+                "Key update sent (the server answers when it next writes)",
+                "Keys updated by the server",
+                "Client certificate requested by the server (post-handshake auth): sent",
+                "Connection closed cleanly",
+            ],
+        )

@@ -325,16 +325,82 @@ class KeyUpdateTests(SynchronousTestCase):
         self.assertEqual(pair.server.received(), b"one two")
         self.assertEqual(pair.client.received(), b"three")
 
+    def test_newSendingKeysBeforeTheAnswer(self) -> None:
+        """
+        rehandshake() on TLS 1.3 puts our KeyUpdate(update_requested) out
+        and switches our sending keys at once: data written next is sealed
+        under them and read by a peer that has not answered yet (RFC 8446
+        4.6.3 lets it wait until it writes).
+        """
+        pair = pair13()
+        client, server = pair.client.connection, pair.server.connection
+        client.rehandshake()
+        client.sendApplicationData(b"under new keys")
+        events = server.receiveData(client.dataToSend())
+        self.assertEqual([type(e).__name__ for e in events], ["KeysUpdated", "ApplicationData"])
+        self.assertEqual(events[0], KeysUpdated(requestedByPeer=True))
+        # The answer is the server's to send; it has not reached us yet.
+        self.assertEqual(client.session.keyUpdates, 0)  # type: ignore[union-attr]
+        answer = client.receiveData(server.dataToSend())
+        self.assertEqual(answer, [KeysUpdated(requestedByPeer=False)])
+        self.assertEqual(client.session.keyUpdates, 1)  # type: ignore[union-attr]
+
+    def test_everyCallSendsAKeyUpdate(self) -> None:
+        """
+        A second rehandshake() while the first is unanswered sends another
+        request; the peer answers both and the two answers are ours, not a
+        flood.
+        """
+        pair = pair13()
+        pair.client.connection.rehandshake()
+        pair.client.connection.rehandshake()
+        pair.pump()
+        requests = [e for e in pair.server.events if isinstance(e, KeysUpdated)]
+        answers = [e for e in pair.client.events if isinstance(e, KeysUpdated)]
+        self.assertEqual(requests, [KeysUpdated(requestedByPeer=True)] * 2)
+        self.assertEqual(answers, [KeysUpdated(requestedByPeer=False)] * 2)
+        pair.client.connection.sendApplicationData(b"ping")
+        pair.server.connection.sendApplicationData(b"pong")
+        pair.pump()
+        self.assertEqual((pair.server.received(), pair.client.received()), (b"ping", b"pong"))
+
+    def test_crossedRequestsAreBothAnswered(self) -> None:
+        """
+        RFC 8446 4.6.3: requests that cross in flight are each answered, so
+        each side moves on two generations; the answers are told from the
+        requests.
+        """
+        pair = pair13()
+        pair.client.connection.rehandshake()
+        pair.server.connection.rehandshake()
+        pair.pump()
+        for side in (pair.client, pair.server):
+            self.assertEqual(
+                [e for e in side.events if isinstance(e, KeysUpdated)],
+                [KeysUpdated(requestedByPeer=True), KeysUpdated(requestedByPeer=False)],
+            )
+            self.assertEqual(side.connection.session.keyUpdates, 2)  # type: ignore[union-attr]
+        pair.client.connection.sendApplicationData(b"ping")
+        pair.server.connection.sendApplicationData(b"pong")
+        pair.pump()
+        self.assertEqual((pair.server.received(), pair.client.received()), (b"ping", b"pong"))
+
     def test_transportRehandshakeIsKeyUpdate(self) -> None:
+        """
+        The transport's Deferred fires as soon as our KeyUpdate is out,
+        with the session as it is (the peer's answer not in yet); the
+        answer then arrives and is counted.
+        """
         c = Connected(
             server=serverOptions(maxVersion="1.3"),
             client=clientOptions(minVersion="1.3", maxVersion="1.3"),
         )
         c.flush()
         d = c.client.rehandshake()
-        c.flush()
         session = self.successResultOf(d)
-        self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
+        self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 0))
+        c.flush()
+        self.assertEqual(c.client.session.keyUpdates, 1)  # type: ignore[union-attr]
 
 
 class KeyUpdateLimitTests(SynchronousTestCase):
@@ -358,6 +424,27 @@ class KeyUpdateLimitTests(SynchronousTestCase):
             flooded.client.connection._sendKeyUpdate(requested=False)
         flooded.pump()
         failure = flooded.server.failure()
+        assert failure is not None
+        self.assertEqual(failure.error.alert, A.unexpected_message)
+
+    def test_answersToOurRequestsAreNotAFlood(self) -> None:
+        """
+        Each KeyUpdate(update_requested) of ours exempts one answer from the
+        budget; past that, unsolicited KeyUpdates count as before.
+        """
+        pair = pair13()
+        client, server = pair.client.connection, pair.server.connection
+        for _ in range(MAX_KEY_UPDATES_WITHOUT_DATA):
+            client.rehandshake()
+        pair.pump()
+        self.assertIsNone(pair.client.failure())
+        for _ in range(MAX_KEY_UPDATES_WITHOUT_DATA):
+            server._sendKeyUpdate(requested=False)
+        pair.pump()
+        self.assertIsNone(pair.client.failure())
+        server._sendKeyUpdate(requested=False)
+        pair.pump()
+        failure = pair.client.failure()
         assert failure is not None
         self.assertEqual(failure.error.alert, A.unexpected_message)
 

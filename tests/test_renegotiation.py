@@ -116,6 +116,48 @@ class ServerInitiatedTests(SynchronousTestCase):
         self.assertIn("application", of(pair.client, RenegotiationRefused)[0].reason)
         self.assertTrue(of(pair.server, RenegotiationRefused)[0].byPeer)
 
+    def test_applicationAskedAfterWhatCameFirst(self) -> None:
+        """
+        Data and a HelloRequest in one read: the batch ends before the
+        request, so the application has the data before it is asked; the
+        next call asks it, once (the rate limit counts the request once).
+        """
+        pair = established(client={"renegotiation": replace(ALLOW, maxPeerInitiated=1)})
+        client, server = pair.client.connection, pair.server.connection
+        asked: list[bool] = []
+        client._renegotiationFilter = lambda: asked.append(True) or True  # noqa: SLF001
+        server.sendApplicationData(b"first")
+        server.rehandshake()
+        server.sendApplicationData(b"after")
+        events = client.receiveData(server.dataToSend())
+        self.assertEqual(
+            (events, asked, client.inputHeld), ([ApplicationData(b"first")], [], True)
+        )
+        events = client.receiveData(b"")
+        self.assertEqual(asked, [True])
+        self.assertEqual(events, [RenegotiationRequested(), ApplicationData(b"after")])
+        self.assertFalse(client.inputHeld)
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+
+    def test_closedWhileHeldIgnoresTheRequest(self) -> None:
+        """
+        The application closes on the data before a HelloRequest: the held
+        request is then ignored, and nothing follows our close_notify.
+        """
+        pair = established()
+        client, server = pair.client.connection, pair.server.connection
+        client._renegotiationFilter = lambda: True  # noqa: SLF001
+        server.sendApplicationData(b"bye")
+        server.rehandshake()
+        client.receiveData(server.dataToSend())
+        client.close()
+        closeNotify = client.dataToSend()
+        self.assertEqual(client.receiveData(b""), [])
+        self.assertEqual(client.dataToSend(), b"")
+        self.assertFalse(client.renegotiationInProgress)
+        self.assertTrue(closeNotify)
+
     def test_helloRequestDuringHandshakeIgnored(self) -> None:
         pair = established()
         pair.server.connection.rehandshake()

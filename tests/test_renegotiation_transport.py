@@ -53,6 +53,8 @@ class Listener(Recorder):
 
     def renegotiationRequested(self) -> Any:
         self.calls.append("renegotiationRequested")
+        if isinstance(self.allow, list):
+            return self.allow.pop(0)  # one answer per request, in order
         return self.allow
 
     def renegotiationCompleted(self, session: TLSSession) -> None:
@@ -62,7 +64,7 @@ class Listener(Recorder):
         self.calls.append(f"renegotiationFailed {reason.type.__name__}")
 
     def keysUpdated(self, requestedByPeer: bool) -> None:
-        self.calls.append("keysUpdated")
+        self.calls.append(f"keysUpdated {'requested' if requestedByPeer else 'unrequested'}")
 
 
 def connected(**kw: Any) -> Connected:
@@ -88,6 +90,22 @@ class ServerRehandshakeTests(SynchronousTestCase):
                 ["renegotiationCompleted 1", "handshakeCompleted"],
             )
         self.assertIn("renegotiationRequested", c.clientApp.calls)  # type: ignore[attr-defined]
+
+    def test_heardInOrder(self) -> None:
+        """
+        Data written just before a HelloRequest, arriving in one read, is
+        delivered before the client's application is asked.
+        """
+        c = connected()
+        c.clientApp.calls.clear()  # type: ignore[attr-defined]
+        c.server.write(b"before")
+        c.server.rehandshake()
+        c.flush()
+        self.assertEqual(
+            c.clientApp.calls[:2],  # type: ignore[attr-defined]
+            ["dataReceived", "renegotiationRequested"],
+        )
+        self.assertEqual(c.clientApp.data, b"before")  # type: ignore[attr-defined]
 
     def test_secondCallSharesTheRenegotiation(self) -> None:
         c = connected()
@@ -218,6 +236,20 @@ class ClientRehandshakeTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(d).renegotiations, 1)
         self.assertIn("renegotiationCompleted 1", c.serverApp.calls)  # type: ignore[attr-defined]
 
+    def test_serverHearsInOrder(self) -> None:
+        c = connected(
+            server=serverOptions(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
+        )
+        c.serverApp.calls.clear()  # type: ignore[attr-defined]
+        c.client.write(b"before")
+        d = c.client.rehandshake()
+        c.flush()
+        self.successResultOf(d)
+        self.assertEqual(
+            c.serverApp.calls[:2],  # type: ignore[attr-defined]
+            ["dataReceived", "renegotiationRequested"],
+        )
+
     def test_serverApplicationVeto(self) -> None:
         c = connected(
             server=serverOptions(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
@@ -246,3 +278,260 @@ class ClientRehandshakeTests(SynchronousTestCase):
         c.clientTransport.loseConnection()
         c.flush()
         self.failureResultOf(d)
+
+
+def withClientCertificate(**kw: Any) -> dict[str, Any]:
+    """
+    Options for L{connected} where the client holds a certificate the
+    server trusts.
+    """
+    pki = cachedPKI()
+    kw.setdefault("maxVersion", "1.2")
+    return {
+        "client": ClientOptions(
+            "localhost",
+            trustRoots=[pki.caCertificate],
+            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey),
+            **kw,
+        ),
+        "server": serverOptions(trustRoots=[pki.caCertificate], **kw),
+    }
+
+
+def ignoreHelloRequests(c: Connected, count: int) -> None:
+    """
+    Make the client ignore the next C{count} HelloRequests, then behave.
+    """
+    tls = c.client._tls
+    assert tls is not None
+    original = tls._receiveHelloRequest
+    left = [count]
+
+    def receive(body: bytes) -> None:
+        if left[0]:
+            left[0] -= 1
+            return
+        original(body)
+
+    tls._receiveHelloRequest = receive  # type: ignore[method-assign]
+
+
+class QueuedRequestTests(SynchronousTestCase):
+    """
+    A request behind a running renegotiation starts after it, whatever
+    that one's outcome; only connection loss (or its own timeout) fails it.
+    """
+
+    def test_afterARefusal(self) -> None:
+        c = connected(**withClientCertificate())
+        c.clientApp.allow = [False, True]  # type: ignore[attr-defined]
+        first = c.server.rehandshake()
+        second = c.server.requestClientCertificate()
+        c.flush()
+        self.failureResultOf(first, RenegotiationRefused)
+        session = self.successResultOf(second)
+        self.assertEqual(session.renegotiations, 1)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
+
+    def test_afterATimeout(self) -> None:
+        c = connected(**withClientCertificate())
+        ignoreHelloRequests(c, 1)
+        first = c.server.requestClientCertificate(timeout=5)
+        second = c.server.requestClientCertificate()
+        c.flush()
+        self.assertNoResult(second)
+        c.clock.advance(5)
+        self.failureResultOf(first, RenegotiationTimeout)
+        c.flush()
+        session = self.successResultOf(second)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
+        self.assertEqual(
+            [call for call in c.serverApp.calls if call.startswith("renegotiation")],  # type: ignore[attr-defined]
+            ["renegotiationFailed RenegotiationTimeout", "renegotiationCompleted 1"],
+        )
+
+    def test_afterASuccess(self) -> None:
+        """
+        Two certificate requests: two renegotiations, one after the other.
+        """
+        c = connected(**withClientCertificate())
+        first = c.server.requestClientCertificate()
+        second = c.server.requestClientCertificate()
+        c.flush()
+        self.assertEqual(self.successResultOf(first).renegotiations, 1)
+        self.assertEqual(self.successResultOf(second).renegotiations, 2)
+
+    def test_afterThePeersRenegotiation(self) -> None:
+        """
+        A certificate request while the client's own renegotiation runs
+        waits for it, then renegotiates again.
+        """
+        c = connected(
+            **withClientCertificate(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
+        )
+        clientSide = c.client.rehandshake()
+        c.pump.pump()  # the server has the ClientHello: its handshake runs
+        self.assertTrue(c.server._tls.renegotiationInProgress)  # type: ignore[union-attr]
+        d = c.server.requestClientCertificate()
+        c.flush()
+        self.assertEqual(self.successResultOf(clientSide).renegotiations, 1)
+        session = self.successResultOf(d)
+        self.assertEqual(session.renegotiations, 2)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
+
+    def test_connectionLossFailsTheQueue(self) -> None:
+        c = connected(**withClientCertificate())
+        first = c.server.rehandshake()
+        second = c.server.requestClientCertificate()
+        c.serverTransport.loseConnection()
+        c.flush()
+        self.failureResultOf(first, ConnectionLost)
+        self.failureResultOf(second, ConnectionLost)
+
+    def test_ownTimeoutCountsTheWait(self) -> None:
+        """
+        A queued request's timeout runs from the call: behind a
+        renegotiation the peer ignores, it gives up alone; the one ahead
+        goes on waiting, and the listener hears of no failure.
+        """
+        c = connected(**withClientCertificate())
+        ignoreHelloRequests(c, 1)
+        first = c.server.rehandshake()
+        second = c.server.requestClientCertificate(timeout=5)
+        c.flush()
+        c.clock.advance(5)
+        self.failureResultOf(second, RenegotiationTimeout)
+        self.assertNoResult(first)
+        self.assertNotIn(
+            "renegotiationFailed RenegotiationTimeout",
+            c.serverApp.calls,  # type: ignore[attr-defined]
+        )
+
+    def test_sharerTimesOutAlone(self) -> None:
+        """
+        A rehandshake() sharing a certificate request gives up after its
+        own (shorter) timeout; the request goes on and completes.
+        """
+        c = connected(**withClientCertificate())
+        request = c.server.requestClientCertificate(timeout=30)
+        impatient = c.server.rehandshake(timeout=1)
+        c.clock.advance(1)
+        self.failureResultOf(impatient, RenegotiationTimeout)
+        c.flush()
+        session = self.successResultOf(request)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
+
+    def test_rehandshakeSharesACertificateRequest(self) -> None:
+        """
+        Behind a certificate request, rehandshake() shares it: a TLS 1.2
+        renegotiation is always a full handshake with new keys both ways.
+        """
+        c = connected(**withClientCertificate())
+        request = c.server.requestClientCertificate()
+        rehandshake = c.server.rehandshake()
+        c.flush()
+        self.assertIs(self.successResultOf(rehandshake), self.successResultOf(request))
+        self.assertEqual(c.server.session.renegotiations, 1)  # type: ignore[union-attr]
+
+    def test_rehandshakeBehindAQueuedRequestSharesThatOne(self) -> None:
+        c = connected(**withClientCertificate())
+        c.clientApp.allow = [False, True]  # type: ignore[attr-defined]
+        first = c.server.requestClientCertificate()
+        second = c.server.requestClientCertificate()
+        third = c.server.rehandshake()
+        c.flush()
+        self.failureResultOf(first, RenegotiationRefused)
+        self.assertIs(self.successResultOf(third), self.successResultOf(second))
+
+
+class KeyUpdateTests(SynchronousTestCase):
+    """
+    rehandshake() on TLS 1.3: a KeyUpdate, and a Deferred that does not
+    wait for the peer's answer.
+    """
+
+    def test_firesOnceOurKeyUpdateIsOut(self) -> None:
+        c = connected(
+            server=anyServerOptions(maxVersion="1.3"),
+            client=anyClientOptions(minVersion="1.3", maxVersion="1.3"),
+        )
+        d = c.client.rehandshake(timeout=5)
+        session = self.successResultOf(d)
+        self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 0))
+        self.assertEqual(c.clock.getDelayedCalls(), [])  # no timeout left running
+        c.flush()
+        # The peer's answer arrives later, reported as it always was.
+        self.assertEqual(c.clientApp.calls[-1], "keysUpdated unrequested")  # type: ignore[attr-defined]
+        self.assertEqual(c.serverApp.calls[-1], "keysUpdated requested")  # type: ignore[attr-defined]
+        self.assertEqual(c.client.session.keyUpdates, 1)  # type: ignore[union-attr]
+
+    def test_peerThatPostponesItsAnswer(self) -> None:
+        """
+        RFC 8446 4.6.3: the peer may answer only when it next writes; the
+        Deferred has fired long before, and data flows meanwhile.
+        """
+        c = connected(
+            server=anyServerOptions(maxVersion="1.3"),
+            client=anyClientOptions(minVersion="1.3", maxVersion="1.3"),
+        )
+        server = c.server._tls
+        assert server is not None
+        answer = server._sendKeyUpdate
+        postponed: list[bool] = []
+        server._sendKeyUpdate = lambda requested: postponed.append(requested)  # type: ignore[method-assign]
+        d = c.client.rehandshake()
+        c.client.write(b"under new keys")
+        c.flush()
+        self.successResultOf(d)
+        self.assertEqual((c.serverApp.data, postponed), (b"under new keys", [False]))
+        self.assertEqual(c.client.session.keyUpdates, 0)  # type: ignore[union-attr]
+        answer(False)
+        c.server.write(b"now")
+        c.flush()
+        self.assertEqual(c.clientApp.data, b"now")  # type: ignore[attr-defined]
+        self.assertEqual(c.client.session.keyUpdates, 1)  # type: ignore[union-attr]
+        self.assertEqual(c.clientApp.calls[-2], "keysUpdated unrequested")  # type: ignore[attr-defined]
+
+    def test_everyCallSendsOne(self) -> None:
+        c = connected(
+            server=anyServerOptions(maxVersion="1.3"),
+            client=anyClientOptions(minVersion="1.3", maxVersion="1.3"),
+        )
+        first, second = c.client.rehandshake(), c.client.rehandshake()
+        self.successResultOf(first)
+        self.successResultOf(second)
+        c.flush()
+        for side in (c.client, c.server):
+            self.assertEqual(side.session.keyUpdates, 2)  # type: ignore[union-attr]
+
+    def test_doesNotWaitForPostHandshakeAuth(self) -> None:
+        """
+        A key update is no renegotiation: it neither waits for nor shares a
+        post-handshake certificate request running.
+        """
+        c = connected(**withClientCertificate(maxVersion="1.3"))
+        request = c.server.requestClientCertificate()
+        session = self.successResultOf(c.server.rehandshake())
+        self.assertIsNone(session.peerCertificate)
+        self.assertNoResult(request)
+        c.flush()
+        self.assertEqual(
+            self.successResultOf(request).peerCertificate, cachedPKI().ecdsaClient.certificate
+        )
+        self.assertEqual(c.server.session.keyUpdates, 1)  # type: ignore[union-attr]
+
+    def test_certificateRequestsQueue(self) -> None:
+        """
+        TLS 1.3: a post-handshake certificate request behind another one
+        runs after it, even when the first timed out unanswered.
+        """
+        c = connected(**withClientCertificate(maxVersion="1.3"))
+        first = c.server.requestClientCertificate(timeout=1)
+        second = c.server.requestClientCertificate()
+        c.clock.advance(1)
+        self.failureResultOf(first, RenegotiationTimeout)
+        self.assertNoResult(second)
+        c.flush()  # the client answers the first; the second goes out then
+        self.assertEqual(
+            self.successResultOf(second).peerCertificate, cachedPKI().ecdsaClient.certificate
+        )

@@ -25,7 +25,7 @@ from zope.interface import implementer
 from ._files import loadCertificates, loadPrivateKey, readPassword
 from .interfaces import IRenegotiationListener
 from .options import ClientOptions
-from .tls.errors import TLSAlertError
+from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertError
 from .tls.session import TLSSession
 from .transport import TLSFactory
 
@@ -47,19 +47,29 @@ def describe(session: TLSSession) -> str:
 @implementer(IHandshakeListener, IRenegotiationListener)
 class _TLSClient(protocol.Protocol):
     """
-    The TLS side: prints what arrives and reports events.
+    The TLS side: prints what arrives and reports each TLS event with one
+    line, when the transport reports it (so in the order things happened).
+
+    @ivar stdin: told once the first handshake is done.
     """
 
     transport: Any
 
-    def __init__(self) -> None:
+    def __init__(self, hasCertificate: bool = False) -> None:
         self.done: defer.Deferred[int] = defer.Deferred()
         self.handshaken = False
+        self.hasCertificate = hasCertificate
+        self.stdin: _Stdin | None = None
 
     def handshakeCompleted(self) -> None:
-        if not self.handshaken:
-            self.handshaken = True
-            say(f"Handshake completed: {describe(self.transport.session)}")
+        # Called after every handshake; renegotiationCompleted reports the
+        # later ones.
+        if self.handshaken:
+            return
+        self.handshaken = True
+        say(f"Handshake completed: {describe(self.transport.session)}")
+        if self.stdin is not None:
+            self.stdin.ready()
 
     def renegotiationRequested(self) -> bool:
         say("Renegotiation requested by the server")
@@ -68,15 +78,26 @@ class _TLSClient(protocol.Protocol):
     def renegotiationCompleted(self, session: TLSSession) -> None:
         if session.version == "TLSv1.3":
             # TLS 1.3 has no renegotiation: this was post-handshake auth.
-            say("Client certificate requested by the server and sent (post-handshake auth)")
+            answer = "sent" if self.hasCertificate else "none to send, answered without"
+            say(f"Client certificate requested by the server (post-handshake auth): {answer}")
             return
         say(f"Renegotiation {session.renegotiations} completed: {describe(session)}")
 
     def renegotiationFailed(self, reason: Failure) -> None:
-        say(f"Renegotiation failed: {reason.getErrorMessage()}")
+        # Every renegotiation that ends without completing is reported
+        # here, ours included (the command's Deferred then fails with the
+        # same reason, and stays quiet).  One cut short by the end of the
+        # connection is connectionLost's to report.
+        if reason.check(RenegotiationRefused):
+            say(f"Renegotiation refused: {reason.getErrorMessage()}")
+        elif reason.check(RenegotiationTimeout):
+            say(f"Renegotiation timed out: {reason.getErrorMessage()}")
 
     def keysUpdated(self, requestedByPeer: bool) -> None:
-        say(f"Keys updated ({'requested by the peer' if requestedByPeer else 'by us'})")
+        if requestedByPeer:
+            say("Keys updated by the server, and ours at its request")
+        else:
+            say("Keys updated by the server")
 
     def dataReceived(self, data: bytes) -> None:
         sys.stdout.buffer.write(data)
@@ -97,39 +118,80 @@ class _TLSClient(protocol.Protocol):
 
 class _Stdin(protocol.Protocol):
     """
-    Standard input: data lines and inline commands.
+    Standard input: data lines and inline commands.  Until the first
+    handshake is done they wait (commands only mean something once the
+    version is known, and are reported after the handshake that way).
+
+    @ivar _held: lines waiting for the handshake, or C{None} once it is done.
+    @ivar _ended: standard input ended while lines were held.
     """
 
     def __init__(self, tls: _TLSClient) -> None:
         self.tls = tls
         self.buffer = b""
+        self._held: list[bytes] | None = None if tls.handshaken else []
+        self._ended = False
+        tls.stdin = self
 
     def dataReceived(self, data: bytes) -> None:
         self.buffer += data
         *lines, self.buffer = self.buffer.split(b"\n")
         for line in lines:
+            if self._held is not None:
+                self._held.append(line)
+            else:
+                self.line(line)
+
+    def ready(self) -> None:
+        """
+        The first handshake completed: go through what was typed meanwhile.
+        """
+        held, self._held = self._held or [], None
+        for line in held:
             self.line(line)
+        if self._ended:
+            self._close()
 
     def line(self, line: bytes) -> None:
         transport = self.tls.transport
         command = line.strip()
-        if command == b"^renegotiate^":
-            say("Renegotiating...")
-            transport.rehandshake(timeout=30).addErrback(
-                lambda f: say(f"Renegotiation did not happen: {f.getErrorMessage()}")
-            )
-        elif command == b"^rekey^":
+        if command in (b"^renegotiate^", b"^rekey^"):
             session = transport.session
-            if session is not None and session.version == "TLSv1.2":
-                say("Key update needs TLS 1.3; this connection is TLS 1.2 (use ^renegotiate^)")
-            else:
-                transport.rehandshake(timeout=30).addErrback(
-                    lambda f: say(f"Key update failed: {f.getErrorMessage()}")
+            if session.version == "TLSv1.3":
+                what, started = (
+                    "Key update",
+                    "Key update sent (the server answers when it next writes)",
                 )
+            elif command == b"^rekey^":
+                say("Key update needs TLS 1.3; this connection is TLS 1.2 (use ^renegotiate^)")
+                return
+            else:
+                what, started = "Renegotiation", "Renegotiating..."
+            self._report(transport.rehandshake(timeout=30), what, started)
         else:
             transport.write(line + b"\n")
 
+    @staticmethod
+    def _report(d: defer.Deferred[TLSSession], what: str, started: str) -> None:
+        """
+        One line for a command: refused at the call (its Deferred failed
+        already, which no listener hears), or started.  How it ends is for
+        the listener (or connectionLost) to report.
+        """
+        refused: list[Failure] = []
+        d.addErrback(refused.append)
+        if refused:
+            say(f"{what} not started: {refused[0].getErrorMessage()}")
+        else:
+            say(started)
+
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if self._held is not None:
+            self._ended = True
+            return
+        self._close()
+
+    def _close(self) -> None:
         if self.buffer:
             self.tls.transport.write(self.buffer)
         self.tls.transport.loseConnection()
@@ -193,7 +255,7 @@ async def _run(reactor: Any, args: argparse.Namespace) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    client = _TLSClient()
+    client = _TLSClient(hasCertificate=bool(args.cert))
     factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
     endpoint = TCP4ClientEndpoint(reactor, args.host, args.port, timeout=30)
     try:

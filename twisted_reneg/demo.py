@@ -24,8 +24,10 @@ from typing import Any
 from twisted.internet import defer, protocol, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from . import ClientOptions, ServerOptions, TLSFactory, TLSSession
+from .interfaces import IRenegotiationListener
 from .testing.pki import makePKI
 from .testing.processes import ScriptedProcess, runScripted
 
@@ -46,10 +48,12 @@ class _Echo(protocol.Protocol):
         self.transport.write(b"echo: " + data)
 
 
+@implementer(IRenegotiationListener)
 class _DemoClient(protocol.Protocol):
     """
     Sends one line; C{echoed} fires when its echo is back, C{closed} when
-    the connection has ended.
+    the connection has ended, C{keysAnswered} (with the session) when the
+    server's KeyUpdate answers ours.
     """
 
     transport: Any
@@ -59,6 +63,20 @@ class _DemoClient(protocol.Protocol):
         self.received = b""
         self.echoed: defer.Deferred[bytes] = defer.Deferred()
         self.closed: defer.Deferred[str] = defer.Deferred()
+        self.keysAnswered: defer.Deferred[TLSSession] = defer.Deferred()
+
+    def renegotiationRequested(self) -> bool:
+        return True
+
+    def renegotiationCompleted(self, session: TLSSession) -> None:
+        pass
+
+    def renegotiationFailed(self, reason: Failure) -> None:
+        pass
+
+    def keysUpdated(self, requestedByPeer: bool) -> None:
+        if not requestedByPeer and not self.keysAnswered.called:
+            self.keysAnswered.callback(self.transport.session)
 
     def connectionMade(self) -> None:
         self.transport.write(self.message)
@@ -182,11 +200,13 @@ async def _tls13(reactor: Any, pki: Any, portNumber: int) -> int:
     print("[demo] negotiated session (client view):")
     print(describe(client.transport.session))
     failures = _check(client.transport.session.version == "TLSv1.3", "not TLS 1.3")
-    session = await client.transport.rehandshake(timeout=10)
+    await client.transport.rehandshake()
     print(
-        "[demo] client rehandshake() on TLS 1.3 = KeyUpdate(update_requested), answered: "
-        f"keyUpdates={session.keyUpdates}"
+        "[demo] client rehandshake() on TLS 1.3 = KeyUpdate(update_requested) sent: "
+        "our sending keys are new"
     )
+    session = await client.keysAnswered
+    print(f"[demo] the server answered with its own KeyUpdate: keyUpdates={session.keyUpdates}")
     failures += _check(session.keyUpdates == 1, "key update count")
     print(f"[demo] client certificate known to the server before asking: {_peer(serverSide)}")
     session = await serverSide.requestClientCertificate(timeout=10)

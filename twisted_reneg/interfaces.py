@@ -22,20 +22,29 @@ class IRenegotiatingTransport(Interface):
     def rehandshake(timeout=None):  # type: ignore[no-untyped-def]
         """
         Start a renegotiation (TLS 1.2: HelloRequest from a server, a new
-        ClientHello from a client) or a key update (TLS 1.3).
+        ClientHello from a client) or a key update (TLS 1.3:
+        KeyUpdate(update_requested)).
 
-        @param timeout: seconds to wait for the peer, or C{None} for ever.
-        @return: a L{Deferred} firing with the new L{TLSSession} once the
-            new keys are in use both ways, or failing with
-            L{RenegotiationRefused}, L{RenegotiationTimeout} or the reason
-            the connection was lost.
+        @param timeout: seconds to wait for the peer, or C{None} for ever
+            (TLS 1.3 never waits for the peer).
+        @return: a L{Deferred}.  TLS 1.2: it fires with the new
+            L{TLSSession} once the new keys are in use both ways, or fails
+            with L{RenegotiationRefused}, L{RenegotiationTimeout} or the
+            reason the connection was lost.  TLS 1.3: it fires with the
+            current session once our KeyUpdate is out and our sending keys
+            are new; the peer may postpone its answer until it next writes
+            (RFC 8446 4.6.3), which arrives as C{keysUpdated(False)}.
         """
 
     def requestClientCertificate(timeout=None):  # type: ignore[no-untyped-def]
         """
         Server side: ask the client for a certificate now (TLS 1.2
         renegotiation with CertificateRequest; TLS 1.3 post-handshake auth).
+        Behind another renegotiation it starts once that one ends, however
+        that one ends.
 
+        @param timeout: seconds to wait, counted from the call, or C{None}
+            for ever.
         @return: a L{Deferred} firing with the new L{TLSSession}.
         """
 
@@ -67,5 +76,9 @@ class IRenegotiationListener(Interface):
 
     def keysUpdated(requestedByPeer):  # type: ignore[no-untyped-def]
         """
-        TLS 1.3 traffic keys were updated.
+        TLS 1.3: the peer updated its traffic keys.
+
+        @param requestedByPeer: C{True} if it asked us to update ours too
+            (done already); C{False} if it did not, which is how the answer
+            to our C{rehandshake()} arrives.
         """

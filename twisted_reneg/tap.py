@@ -67,13 +67,14 @@ class EchoProtocol(protocol.Protocol):
     def _report(self, session: TLSSession, what: bytes) -> None:
         """
         TLS 1.2: C{*** renegotiated (N)}; TLS 1.3, where the same commands
-        are a key update and post-handshake auth: C{*** keys updated (N)} or
-        C{*** client certificate}.
+        are a key update and post-handshake auth: C{*** key update sent} (our
+        KeyUpdate is out and our keys are new; the client answers when it
+        next writes) or C{*** client certificate}.
         """
         if session.version == "TLSv1.2":
             headline = b"renegotiated (%d)" % session.renegotiations
         elif what == b"renegotiated":
-            headline = b"keys updated (%d)" % session.keyUpdates
+            headline = b"key update sent"
         else:
             headline = what
         peer = session.peerCertificate

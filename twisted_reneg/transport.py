@@ -11,10 +11,12 @@ application moves over by changing one line.
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
     IConsumer,
@@ -33,7 +35,7 @@ from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
-from ._renegotiation import PendingRenegotiation
+from ._renegotiation import PendingRenegotiation, QueuedRequest, Waiter
 from .interfaces import IRenegotiatingTransport, IRenegotiationListener
 from .options import ClientOptions, ServerOptions
 from .tls.connection import TLSConnection
@@ -129,9 +131,14 @@ class TLSProtocol(ProtocolWrapper):
         could be honoured (handshake running or a producer registered).
     @ivar _closeTimer: pending drop if the peer never answers close_notify.
     @ivar _lost: C{connectionLost} already ran.
-    @ivar _renegotiation: the renegotiation we asked for and the Deferreds
-        waiting on it, until it completes, is refused, times out or the
-        connection ends.
+    @ivar _renegotiation: the renegotiation (TLS 1.3: post-handshake auth)
+        running in the engine and the callers waiting for it, until it
+        completes, is refused, times out or the connection ends.
+    @ivar _queue: requests waiting for C{_renegotiation} to end, oldest
+        first.  Each starts after the one ahead of it whatever that one's
+        outcome; only connection loss (or its own timeout) fails it.
+    @ivar _startingNext: L{_startNext} is running (a callback of a request
+        that failed at once may call in again).
     @ivar _appPausedReading: the application paused us (we are its push
         producer of received data).  During the first handshake TCP keeps
         being read anyway: the handshake needs it, and an application like
@@ -164,6 +171,8 @@ class TLSProtocol(ProtocolWrapper):
         self._aborted = False
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
+        self._queue: deque[QueuedRequest] = deque()
+        self._startingNext = False
         #: client: where sessions to resume are kept, and under which key.
         self._sessionCache: ClientSessionCache | None = None
         self._sessionCacheKey: tuple[str, int] = ("", 0)
@@ -210,11 +219,17 @@ class TLSProtocol(ProtocolWrapper):
         if tls is None or self._aborted:
             return
         events = tls.receiveData(data)
-        self._flush()
-        for event in events:
-            if self._aborted:
-                break
-            self._handleEvent(event)
+        while True:
+            self._flush()
+            for event in events:
+                if self._aborted:
+                    return
+                self._handleEvent(event)
+            if not tls.inputHeld or self._lost:
+                return
+            # The engine stopped before a peer's renegotiation request so
+            # that the application heard what came first; now it is asked.
+            events = tls.receiveData(b"")
 
     def _handleEvent(self, event: Event) -> None:
         if isinstance(event, ApplicationData):
@@ -271,13 +286,14 @@ class TLSProtocol(ProtocolWrapper):
         self._renegotiationSucceeded(session)
         if IHandshakeListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.handshakeCompleted()
+        self._startNext()
 
     def _renegotiationSucceeded(self, session: TLSSession) -> None:
         """
         Fire the Deferreds waiting for the renegotiation (or TLS 1.3
         post-handshake auth) and tell the listener.
         """
-        pending, self._renegotiation = self._renegotiation, None
+        pending = self._renegotiationEnded()
         if pending is not None:
             pending.succeed(session)
         if IRenegotiationListener.providedBy(self.wrappedProtocol):
@@ -307,6 +323,7 @@ class TLSProtocol(ProtocolWrapper):
             self.wrappedProtocol.handshakeCompleted()
         if self._closeWanted and self._producer is None:
             self._sendCloseNotify()
+        self._startNext()
 
     # --- bytes out ----------------------------------------------------------
 
@@ -400,10 +417,13 @@ class TLSProtocol(ProtocolWrapper):
         self.connected = False
         if self._producer is not None:
             self._producer = None
-        pending, self._renegotiation = self._renegotiation, None
+        pending = self._renegotiationEnded()
         if pending is not None:
             self._notifyRenegotiationFailed(reason)
             pending.fail(reason)
+        queued, self._queue = self._queue, deque()
+        for item in queued:
+            item.waiter.fail(reason)
         waiters, self._handshakeWaiters = self._handshakeWaiters, []
         for waiter in waiters:
             waiter.errback(reason)
@@ -462,89 +482,185 @@ class TLSProtocol(ProtocolWrapper):
 
     def rehandshake(self, timeout: float | None = None) -> Deferred[TLSSession]:
         """
-        Renegotiate (TLS 1.2): a HelloRequest from a server, a new ClientHello
-        from a client.  See L{IRenegotiatingTransport.rehandshake}.
+        TLS 1.2: renegotiate, with a HelloRequest from a server or a new
+        ClientHello from a client.  A call while a renegotiation is running
+        (ours, the peer's, or one asking for a client certificate) shares
+        it: every TLS 1.2 renegotiation is a full handshake with new keys
+        both ways, which is what this asks for.  Behind a queued
+        L{requestClientCertificate} it waits its turn and shares that one.
+
+        TLS 1.3: send KeyUpdate(update_requested), every call; the Deferred
+        fires with the current session as soon as it is out and our
+        sending keys are new (C{timeout} has nothing to wait for).  The
+        peer's answer may come only when it next writes (RFC 8446 4.6.3); it
+        is reported through C{keysUpdated(False)} and C{session.keyUpdates}.
+
+        See L{IRenegotiatingTransport.rehandshake}.
         """
-        return self._renegotiate(timeout, clientCertificate=False)
+        refused = self._refuseRenegotiation()
+        if refused is not None:
+            return refused
+        if not self._handshakeDone:
+            return self._afterHandshake(lambda: self.rehandshake(timeout))
+        session = self.session
+        if session is not None and session.version == "TLSv1.3":
+            return self._updateKeys(session)
+        return self._enqueue(False, timeout)
 
     def requestClientCertificate(self, timeout: float | None = None) -> Deferred[TLSSession]:
         """
-        Server side: renegotiate with a CertificateRequest.  The session the
+        Server side: renegotiate with a CertificateRequest (TLS 1.2) or send
+        a post-handshake CertificateRequest (TLS 1.3).  The session the
         Deferred fires with has the client's verified chain, or none if the
-        client sent none: what that means is the application's call.  If
-        another renegotiation is running, this one follows it.
+        client sent none: what that means is the application's call.
+
+        If another renegotiation is running, this one starts after it,
+        whatever its outcome; only the loss of the connection (or this
+        call's own C{timeout}, which counts the wait) fails it.
         """
         if self.factory.isClient:
             return fail(LocalUsageError("only a server can request a client certificate"))
-        tls = self._tls
-        if self._renegotiation is not None or (tls is not None and tls.renegotiationInProgress):
-            current = self._waitForCurrent()
-            return current.addCallback(lambda _: self.requestClientCertificate(timeout))
-        return self._renegotiate(timeout, clientCertificate=True)
+        refused = self._refuseRenegotiation()
+        if refused is not None:
+            return refused
+        if not self._handshakeDone:
+            return self._afterHandshake(lambda: self.requestClientCertificate(timeout))
+        return self._enqueue(True, timeout)
 
-    def _waitForCurrent(self) -> Deferred[TLSSession]:
-        if self._renegotiation is None:
-            self._renegotiation = PendingRenegotiation()
-        return self._renegotiation.newDeferred()
-
-    def _renegotiate(self, timeout: float | None, clientCertificate: bool) -> Deferred[TLSSession]:
-        tls = self._tls
-        if tls is None or self._lost or self.disconnecting:
+    def _refuseRenegotiation(self) -> Deferred[TLSSession] | None:
+        if self._tls is None or self._lost or self.disconnecting:
             return fail(ConnectionLost("the connection is closed"))
-        if not self._handshakeDone and not tls.failed:
-            # Asked before the first handshake finished: renegotiate right
-            # after it, rather than refusing a call the caller cannot time.
-            waiter: Deferred[None] = Deferred()
-            self._handshakeWaiters.append(waiter)
-            return waiter.addCallback(lambda _: self._renegotiate(timeout, clientCertificate))
-        if self._renegotiation is None:
-            try:
-                if clientCertificate:
-                    tls.requestClientCertificate()
+        return None
+
+    def _afterHandshake(self, call: Callable[[], Deferred[TLSSession]]) -> Deferred[TLSSession]:
+        """
+        Asked before the first handshake finished: go ahead right after it,
+        rather than refusing a call the caller cannot time.  (The version,
+        and so what the call means, is only known then.)
+        """
+        if self._tls is not None and self._tls.failed:
+            return fail(ConnectionLost("the TLS handshake failed"))
+        waiter: Deferred[None] = Deferred()
+        self._handshakeWaiters.append(waiter)
+        return waiter.addCallback(lambda _: call())
+
+    def _updateKeys(self, session: TLSSession) -> Deferred[TLSSession]:
+        tls = self._tls
+        assert tls is not None
+        try:
+            tls.rehandshake()
+        except LocalUsageError as e:
+            return fail(RenegotiationRefused(str(e)))
+        self._flush()
+        self._log.info("TLS key update requested (KeyUpdate update_requested sent)")
+        return succeed(session)
+
+    def _enqueue(self, clientCertificate: bool, timeout: float | None) -> Deferred[TLSSession]:
+        waiter = Waiter(self.factory.clock, timeout, self._waiterTimedOut)
+        self._queue.append(QueuedRequest(clientCertificate, waiter))
+        self._startNext()
+        return waiter.deferred
+
+    def _engineBusy(self) -> bool:
+        tls = self._tls
+        assert tls is not None
+        return tls.renegotiationInProgress or tls.clientCertificateRequestInProgress
+
+    def _startNext(self) -> None:
+        """
+        Move the queue on: a C{rehandshake()} at its head joins the
+        renegotiation running (any TLS 1.2 renegotiation is a full
+        handshake); a C{requestClientCertificate()} waits until none is
+        running, then starts its own.  A renegotiation the engine runs that
+        we are not waiting for (the peer's) is tracked, so that queued
+        requests start after it.
+        """
+        if self._startingNext:
+            return  # a callback of a request that failed at once; the loop goes on
+        self._startingNext = True
+        try:
+            while self._queue and self._handshakeDone and not self.disconnecting:
+                item = self._queue[0]
+                running = self._renegotiation
+                if running is not None:
+                    if item.clientCertificate:
+                        return
+                    self._queue.popleft()
+                    running.add(item.waiter)
+                elif self._engineBusy():
+                    self._renegotiation = PendingRenegotiation(ours=False)
                 else:
-                    tls.rehandshake()
-            except LocalUsageError as e:
-                return fail(RenegotiationRefused(str(e)))
-            self._flush()
-            self._log.info(
-                "TLS renegotiation requested{what}",
-                what=" with a client certificate request" if clientCertificate else "",
-            )
-        d = self._waitForCurrent()
-        if timeout is not None and self._renegotiation is not None:
-            self._renegotiation.startTimer(
-                self.factory.clock, timeout, self._renegotiationTimedOut
-            )
-        return d
+                    self._queue.popleft()
+                    self._start(item)
+        finally:
+            self._startingNext = False
+
+    def _start(self, item: QueuedRequest) -> None:
+        tls = self._tls
+        assert tls is not None
+        try:
+            if item.clientCertificate:
+                tls.requestClientCertificate()
+            else:
+                tls.rehandshake()
+        except LocalUsageError as e:
+            item.waiter.fail(Failure(RenegotiationRefused(str(e))))
+            return
+        self._flush()
+        self._log.info(
+            "TLS {what} requested",
+            what="client certificate" if item.clientCertificate else "renegotiation",
+        )
+        self._renegotiation = PendingRenegotiation(ours=True)
+        self._renegotiation.add(item.waiter)
+
+    def _renegotiationEnded(self) -> PendingRenegotiation | None:
+        """
+        The renegotiation running in the engine ended (completed, refused,
+        abandoned): forget it, so that the queue can move on.
+        """
+        pending, self._renegotiation = self._renegotiation, None
+        return pending
 
     def _keysUpdated(self, event: KeysUpdated) -> None:
         """
-        TLS 1.3: a key update finished; ours completes C{rehandshake()}.
+        TLS 1.3: the peer updated its keys, asked to (the answer to our
+        C{rehandshake()}) or asking us to (we have answered already).
         """
         self._log.info(
             "TLS key update {n} ({who})",
             n=self.session.keyUpdates if self.session else 0,
-            who="requested by the peer" if event.requestedByPeer else "ours",
+            who="requested by the peer" if event.requestedByPeer else "the peer's",
         )
-        if not event.requestedByPeer:
-            pending, self._renegotiation = self._renegotiation, None
-            if pending is not None and self.session is not None:
-                pending.succeed(self.session)
         if IRenegotiationListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.keysUpdated(event.requestedByPeer)
 
-    def _renegotiationTimedOut(self) -> None:
-        pending, self._renegotiation = self._renegotiation, None
+    def _waiterTimedOut(self, waiter: Waiter) -> None:
+        if waiter in (item.waiter for item in self._queue):
+            self._queue = deque(item for item in self._queue if item.waiter is not waiter)
+            waiter.fail(
+                Failure(RenegotiationTimeout("the renegotiation ahead did not end in time"))
+            )
+            return
+        running = self._renegotiation
+        if running is None or not running.remove(waiter):
+            return
+        failure = Failure(RenegotiationTimeout("the peer did not renegotiate in time"))
+        if running.waiters or not running.ours:
+            # Others still wait for it (or it is the peer's): it goes on.
+            waiter.fail(failure)
+            return
+        self._renegotiationEnded()
         tls = self._tls
         if tls is not None:
             # A server stops waiting for the ClientHello; a late one is then
-            # the client's own renegotiation, judged by policy.
+            # the client's own renegotiation, judged by policy.  (A started
+            # handshake cannot be dropped: the queue then waits for it.)
             tls.abandonRenegotiation()
         self._log.info("TLS renegotiation timed out; the connection goes on")
-        failure = Failure(RenegotiationTimeout("the peer did not renegotiate in time"))
         self._notifyRenegotiationFailed(failure)
-        if pending is not None:
-            pending.fail(failure)
+        waiter.fail(failure)
+        self._startNext()
 
     def _renegotiationRefused(self, event: RenegotiationRefusedEvent) -> None:
         who = "the peer" if event.byPeer else "us"
@@ -554,9 +670,10 @@ class TLSProtocol(ProtocolWrapper):
         failure = Failure(RenegotiationRefused(event.reason))
         self._notifyRenegotiationFailed(failure)
         if event.byPeer:
-            pending, self._renegotiation = self._renegotiation, None
+            pending = self._renegotiationEnded()
             if pending is not None:
                 pending.fail(failure)
+            self._startNext()
 
     def _notifyRenegotiationFailed(self, failure: Failure) -> None:
         if IRenegotiationListener.providedBy(self.wrappedProtocol):

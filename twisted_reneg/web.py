@@ -9,7 +9,8 @@ does.
 A request under C{/admin} on a connection without a client certificate
 makes the server renegotiate with a CertificateRequest; the request is then
 served if the client presented a certificate (that C{verify} accepts), and
-answered 403 otherwise.
+answered 403 otherwise, saying why (a certificate that failed verification
+is named with the reason: the connection stays up).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
+from twisted.internet.error import ConnectionClosed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
 
 from .interfaces import IRenegotiatingTransport
+from .tls.errors import TLSAlertError
 from .tls.session import TLSSession
 
 _log = Logger()
@@ -50,6 +53,11 @@ class RequireClientCertificate(Resource):
     Wraps a resource (and everything below it) so that it is served only to
     clients with a verified certificate, asking for one mid-connection.
 
+    Every request gets an answer: the wrapped resource's, C{403} when there
+    is no acceptable certificate (naming why: none sent, rejected by the
+    chain check, refused by C{verify}, or the request for it failed), or
+    C{500} if the wrapped resource or C{verify} raised (logged here).
+
     @param wrapped: the protected resource.
     @param verify: optional extra check on the client's leaf certificate
         (the chain is already verified against the server's trust roots).
@@ -72,17 +80,29 @@ class RequireClientCertificate(Resource):
         child = self._wrapped.getChildWithDefault(path, request)
         return RequireClientCertificate(child, self._verify, self._timeout)
 
-    def _accepts(self, session: TLSSession | None) -> bool:
+    def _refusal(self, session: TLSSession | None) -> str | None:
+        """
+        Why C{session} does not get the resource, or C{None} if it does.
+
+        @raise Exception: whatever C{verify} raises.
+        """
+        if session is not None and session.peerCertificateError is not None:
+            return f"client certificate rejected: {session.peerCertificateError}"
         if session is None or session.peerCertificate is None:
-            return False
-        return self._verify is None or bool(self._verify(session.peerCertificate))
+            return "a client certificate is required"
+        if self._verify is not None and not self._verify(session.peerCertificate):
+            return "client certificate not accepted"
+        return None
 
     def render(self, request: Any) -> Any:
         transport = _tlsTransport(request)
         if transport is None:
             return self._forbid(request, "not a twisted_reneg TLS connection")
-        if self._accepts(transport.session):
-            return self._wrapped.render(request)
+        try:
+            if self._refusal(transport.session) is None:
+                return self._wrapped.render(request)
+        except Exception:
+            return self._internalError(request, Failure())
         if transport.negotiatedProtocol == b"h2":
             # RFC 7540 9.2.1: no renegotiation once HTTP/2 has started.
             return self._forbid(request, "client certificates need HTTP/1.1 on this server")
@@ -90,29 +110,61 @@ class RequireClientCertificate(Resource):
         request.notifyFinish().addBoth(lambda _: finished.append(True))
         d = transport.requestClientCertificate(timeout=self._timeout)
         d.addCallbacks(
-            lambda session: self._decided(request, session, finished),
-            lambda reason: self._failed(request, reason, finished),
+            self._decided,
+            self._failed,
+            callbackArgs=(request, finished),
+            errbackArgs=(request, finished),
         )
+        # Whatever raised above (verify, the wrapped resource) still gets
+        # the client an answer instead of a request left hanging.
+        d.addErrback(self._crashed, request, finished)
         return NOT_DONE_YET
 
-    def _decided(self, request: Any, session: TLSSession, finished: list[bool]) -> None:
+    def _decided(self, session: TLSSession, request: Any, finished: list[bool]) -> None:
         if finished:
             return
-        if not self._accepts(session):
-            body = self._forbid(request, "a client certificate is required")
+        refusal = self._refusal(session)
+        if refusal is not None:
+            body = self._forbid(request, refusal)
         else:
             body = self._wrapped.render(request)
             if body is NOT_DONE_YET:
-                return
+                return  # the wrapped resource finishes the request itself
         request.write(body)
         request.finish()
 
-    def _failed(self, request: Any, reason: Failure, finished: list[bool]) -> None:
+    def _failed(self, reason: Failure, request: Any, finished: list[bool]) -> None:
         _log.info("client certificate request failed: {reason}", reason=reason.getErrorMessage())
-        if finished:
-            return
+        if finished or reason.check(ConnectionClosed, TLSAlertError):
+            return  # the connection is gone: nobody to answer
         request.write(self._forbid(request, "the client certificate request failed"))
         request.finish()
+
+    def _crashed(self, reason: Failure, request: Any, finished: list[bool]) -> None:
+        if finished:
+            _log.failure(
+                "rendering {uri!r} failed after the response ended", reason, uri=request.uri
+            )
+            return
+        body = self._internalError(request, reason)
+        if body is not NOT_DONE_YET:
+            request.write(body)
+            request.finish()
+
+    @staticmethod
+    def _internalError(request: Any, reason: Failure) -> Any:
+        """
+        Log C{reason} and answer 500, or, if the response has started
+        already, drop the connection: a truncated response must not look
+        complete.
+        """
+        _log.failure("rendering {uri!r} failed", reason, uri=request.uri)
+        if getattr(request, "startedWriting", False):
+            request.loseConnection()
+            return NOT_DONE_YET
+        request.setResponseCode(500)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return b"500 Internal Server Error\n"
 
     @staticmethod
     def _forbid(request: Any, why: str) -> bytes:

@@ -20,8 +20,10 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
+from zope.interface import implementer
 
 from twisted_reneg import ClientOptions, ServerOptions, TLSSession
+from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.suites import TLS13_SUITES
 
@@ -152,64 +154,90 @@ def responseBody(path: bytes, version: str, cipherSuite: str) -> bytes:
     return report + payload(BODY, path)
 
 
-class KeyUpdatingEcho(DigestEcho):
+class _KeyUpdateAnswer:
     """
-    Our echo server, which starts a key update (C{rehandshake()}) as soon as
-    the first bytes arrive and notes how much had arrived when it completed.
+    Mixin for our side of a key-update test: C{rehandshake()} fires as soon
+    as our KeyUpdate is out; the peer's answer comes later, as
+    C{keysUpdated(False)}.
 
-    @ivar keyUpdate: fires with the session once the peer's KeyUpdate came.
-    @ivar receivedAtUpdate: bytes received when C{keyUpdate} fired.
+    @ivar requested: the Deferred C{rehandshake()} returned.
+    @ivar answered: fires with the session once the peer's KeyUpdate came.
+    @ivar receivedAtUpdate: bytes received when C{answered} fired.
     """
 
     transport: Any
+    received: bytearray
+
+    def initKeyUpdate(self) -> None:
+        self.requested: defer.Deferred[TLSSession] | None = None
+        self.answered: defer.Deferred[TLSSession] = defer.Deferred()
+        self.receivedAtUpdate: int | None = None
+
+    def startKeyUpdate(self) -> None:
+        self.requested = self.transport.rehandshake(timeout=10)
+
+    def renegotiationRequested(self) -> bool:
+        return True
+
+    def renegotiationCompleted(self, session: TLSSession) -> None:
+        pass
+
+    def renegotiationFailed(self, reason: Failure) -> None:
+        pass
+
+    def keysUpdated(self, requestedByPeer: bool) -> None:
+        if not requestedByPeer and not self.answered.called:
+            self.receivedAtUpdate = len(self.received)
+            self.answered.callback(self.transport.session)
+            self.peerAnswered()
+
+    def peerAnswered(self) -> None:
+        """
+        Called once the peer's answering KeyUpdate came.
+        """
+
+
+@implementer(IRenegotiationListener)
+class KeyUpdatingEcho(_KeyUpdateAnswer, DigestEcho):
+    """
+    Our echo server, which starts a key update (C{rehandshake()}) as soon as
+    the first bytes arrive and notes how much had arrived when the client's
+    answer came.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.keyUpdate: defer.Deferred[TLSSession] | None = None
-        self.receivedAtUpdate: int | None = None
+        self.initKeyUpdate()
 
     def dataReceived(self, data: bytes) -> None:
-        if self.keyUpdate is None:
-            self.keyUpdate = self.transport.rehandshake(timeout=10)
-            self.keyUpdate.addCallback(self._updated)
+        if self.requested is None:
+            self.startKeyUpdate()
         super().dataReceived(data)
 
-    def _updated(self, session: TLSSession) -> TLSSession:
-        self.receivedAtUpdate = len(self.received)
-        return session
 
-
-class KeyUpdatingCollector(Collector):
+@implementer(IRenegotiationListener)
+class KeyUpdatingCollector(_KeyUpdateAnswer, Collector):
     """
     Our client: sends C{first}; once its echo is back, starts a key update
     and at once sends C{during} (under the new keys, before the peer has
-    answered); once the update completes, sends C{after}.  Closes once all
-    three came back.
-
-    @ivar keyUpdate: fires with the session once the peer's KeyUpdate came.
-    @ivar receivedAtUpdate: bytes received when C{keyUpdate} fired.
+    answered); once the peer's answer came, sends C{after}.  Closes once
+    all three came back.
     """
-
-    transport: Any
 
     def __init__(self, first: bytes, during: bytes, after: bytes) -> None:
         super().__init__(first, expected=len(first) + len(during) + len(after))
         self.during = during
         self.after = after
-        self.keyUpdate: defer.Deferred[TLSSession] | None = None
-        self.receivedAtUpdate: int | None = None
+        self.initKeyUpdate()
 
     def dataReceived(self, data: bytes) -> None:
         super().dataReceived(data)
-        if self.keyUpdate is None and len(self.received) >= len(self.toSend):
-            self.keyUpdate = self.transport.rehandshake(timeout=10)
-            self.keyUpdate.addCallback(self._updated)
+        if self.requested is None and len(self.received) >= len(self.toSend):
+            self.startKeyUpdate()
             self.transport.write(self.during)
 
-    def _updated(self, session: TLSSession) -> TLSSession:
-        self.receivedAtUpdate = len(self.received)
+    def peerAnswered(self) -> None:
         self.transport.write(self.after)
-        return session
 
 
 def pythonServer13() -> PythonServer:
@@ -323,8 +351,9 @@ class OurServerPythonClientTests(TestCase):
         Our server starts a key update on the first bytes in, while the
         C{ssl} client waits for their echo.  OpenSSL answers our
         KeyUpdate(update_requested) with its own before any more data
-        (so exactly the first chunk had arrived when it came), our Deferred
-        fires with a TLS 1.3 session counting one update, and the fifteen
+        (so exactly the first chunk had arrived when it came); our Deferred
+        had fired at once, before the answer, which the session then
+        counts (one update); and the fifteen
         chunks the client sends afterwards still arrive and come back
         intact.
         """
@@ -333,8 +362,10 @@ class OurServerPythonClientTests(TestCase):
         data = b"".join(chunks)
         echoed, version = await deferToThread(chunkedEchoClient, server.portNumber, chunks)
         ours = await server.nextConnection()
-        assert isinstance(ours, KeyUpdatingEcho) and ours.keyUpdate is not None
-        session = await ours.keyUpdate
+        assert isinstance(ours, KeyUpdatingEcho) and ours.requested is not None
+        # Fired once our KeyUpdate was out, before any answer.
+        self.assertEqual(self.successResultOf(ours.requested).keyUpdates, 0)
+        session = await ours.answered
         self.assertEqual(version, "TLSv1.3")
         self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
         self.assertEqual(ours.session.keyUpdates, 1)
@@ -378,9 +409,10 @@ class OurClientPythonServerTests(TestCase):
         """
         Our client starts a key update while the C{ssl} server sits in
         C{recv}, and writes more under the new keys straight away; OpenSSL
-        answers with its own KeyUpdate, our Deferred fires with a TLS 1.3
-        session counting one update, and what we send only after that
-        (C{after}) is echoed too: everything arrives in order both ways.
+        answers with its own KeyUpdate (our Deferred had fired at once,
+        before it), which the session counts (one update), and what we send
+        only after that answer (C{after}) is echoed too: everything arrives
+        in order both ways.
         """
         server = pythonServer13()
         first, during, after = (payload(CHUNK, name) for name in (b"first", b"during", b"after"))
@@ -389,8 +421,9 @@ class OurClientPythonServerTests(TestCase):
         await deferToThread(server.join)
         self.assertIsNone(server.error)
         self.assertEqual(server.version, "TLSv1.3")
-        assert isinstance(client, KeyUpdatingCollector) and client.keyUpdate is not None
-        session = await client.keyUpdate
+        assert isinstance(client, KeyUpdatingCollector) and client.requested is not None
+        self.assertEqual(self.successResultOf(client.requested).keyUpdates, 0)
+        session = await client.answered
         self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 1))
         self.assertEqual(client.session.keyUpdates, 1)
         # RFC 8446 4.6.3: OpenSSL's answer came before its echo of

@@ -94,6 +94,15 @@ def _utcNow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _AskApplicationLater(Exception):
+    """
+    Internal: a peer's renegotiation request is to be put to the
+    application (the renegotiation filter), and events of this batch came
+    before it.  The batch ends there, so that the application has heard
+    them before it is asked; the next L{TLSConnection.receiveData} goes on.
+    """
+
+
 class TLSConnection:
     """
     A sans-IO TLS connection, client or server.
@@ -117,6 +126,9 @@ class TLSConnection:
         self.config = config
         self._now = now
         self._renegotiationFilter = renegotiationFilter
+        #: A handshake message whose processing waits for the next
+        #: receiveData call (see L{_AskApplicationLater}).
+        self._heldMessage: tuple[int, bytes, bytes] | None = None
         self._renegotiationOurs = False
         self._peerRenegotiationTimes: deque[float] = deque()
         self._reader = RecordReader()
@@ -137,7 +149,10 @@ class TLSConnection:
         #: (client, server), kept for KeyUpdate.
         self._suite13: CipherSuite13 | None = None
         self._secrets13: list[bytes] = []
-        self._keyUpdatePending = False
+        #: Our KeyUpdate(update_requested) messages not yet matched by a
+        #: KeyUpdate(update_not_requested) from the peer.  Each exempts one
+        #: such KeyUpdate from the flood budget: we asked for it.
+        self._keyUpdatesUnanswered = 0
         self._keyUpdates = 0
         self._keyUpdatesWithoutData = 0
         #: TLS 1.3 with post-handshake auth offered: the main transcript to
@@ -179,6 +194,24 @@ class TLSConnection:
         Whether a renegotiation has been asked for or is running.
         """
         return self.session is not None and self._handshake is not None
+
+    @property
+    def clientCertificateRequestInProgress(self) -> bool:
+        """
+        Server, TLS 1.3: whether a post-handshake CertificateRequest is out
+        and not answered yet (another one cannot be sent until it is).
+        """
+        return self._postAuth is not None
+
+    @property
+    def inputHeld(self) -> bool:
+        """
+        Whether L{receiveData} stopped before the end of what it was given:
+        the events it returned came before a renegotiation request of the
+        peer's, which the renegotiation filter is asked about next.  Deliver
+        them, then call C{receiveData(b"")} to go on.
+        """
+        return self._heldMessage is not None
 
     @property
     def failed(self) -> bool:
@@ -230,6 +263,10 @@ class TLSConnection:
         appData: list[bytes] = []
         try:
             self._reader.feed(data)
+            if self._heldMessage is not None:
+                held, self._heldMessage = self._heldMessage, None
+                self._receiveHandshakeMessage(*held)
+                self._receiveHandshakeMessages()
             while (record := self._reader.nextRecord()) is not None:
                 contentType, payload = record
                 if contentType == ContentType.application_data:
@@ -241,6 +278,8 @@ class TLSConnection:
                 self._dispatch(contentType, payload)
                 if self._closeReceived or self._failure is not None:
                     break
+        except _AskApplicationLater:
+            pass  # application data is never pending here: it went out before the record
         except PeerError as e:
             self._flushAppData(events, appData)
             self._fail(e.alert, e.reason)
@@ -314,8 +353,15 @@ class TLSConnection:
         set; refusal by the peer is L{RenegotiationRefused}.
 
         On TLS 1.3, where renegotiation does not exist, it sends
-        KeyUpdate(update_requested) instead; completion is L{KeysUpdated}
-        once the peer's KeyUpdate arrives.
+        KeyUpdate(update_requested) instead, at once: when this returns our
+        sending keys are new.  The peer's answer may come much later (RFC
+        8446 4.6.3 only requires it before the peer's next application
+        data; OpenSSL waits until it writes), as a L{KeysUpdated} event with
+        C{requestedByPeer} false.  Every call sends one, even while an
+        earlier one is unanswered: the caller asked for new keys now, and
+        one answer from the peer may cover several requests.  Each request
+        counts against the peer's KeyUpdate budget until it next receives
+        application data (L{MAX_KEY_UPDATES_WITHOUT_DATA} for ours).
 
         @raise LocalUsageError: before the first handshake, after close or
             failure, or if the peer did not negotiate RFC 5746.
@@ -475,16 +521,23 @@ class TLSConnection:
         if contentType == ContentType.handshake:
             self._uselessRecords = 0
             self._handshakeIn.feed(payload)
-            while (message := self._handshakeIn.nextMessage()) is not None:
-                self._receiveHandshakeMessage(*message)
-                if self._failure is not None:
-                    return
+            self._receiveHandshakeMessages()
         elif contentType == ContentType.change_cipher_spec:
             self._receiveChangeCipherSpec(payload)
         elif contentType == ContentType.alert:
             self._receiveAlert(payload)
         else:  # the record layer rejects unknown types; keep the check local too
             raise PeerError(A.unexpected_message, f"record type {contentType}")
+
+    def _receiveHandshakeMessages(self) -> None:
+        while (message := self._handshakeIn.nextMessage()) is not None:
+            try:
+                self._receiveHandshakeMessage(*message)
+            except _AskApplicationLater:
+                self._heldMessage = message
+                raise
+            if self._failure is not None:
+                return
 
     def _receiveChangeCipherSpec(self, payload: bytes) -> None:
         if payload != b"\x01":
@@ -602,6 +655,13 @@ class TLSConnection:
         policy may close the connection instead.
         """
         assert self.session is not None
+        if self._renegotiationFilter is not None and self._events:
+            # Checked first, so that nothing (the rate limit) counts twice.
+            raise _AskApplicationLater()
+        if self._closeSent:
+            # We are closing (maybe decided on the events delivered before
+            # this request): nothing may follow our close_notify.
+            return False
         policy = self.config.renegotiation
         reason = None
         if not self.session.secureRenegotiation:
@@ -777,29 +837,31 @@ class TLSConnection:
             # The client's Certificate ... Finished come in a row.
             raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
         update = KeyUpdate.parse(body)
-        if not self._keyUpdatePending:  # answers to our requests are not the peer's doing
+        requestedByPeer = update.updateRequested
+        if not requestedByPeer and self._keyUpdatesUnanswered:
+            # Presumably the answer to one of ours (an answer and an
+            # unsolicited update look the same): not the peer's doing.
+            self._keyUpdatesUnanswered -= 1
+        else:
             self._keyUpdatesWithoutData += 1
         if self._keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA:
             raise PeerError(A.unexpected_message, "too many KeyUpdates without application data")
         if self._handshakeIn.hasPartial():
             raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
         self._rotate(read=True)
-        requestedByPeer = update.updateRequested
-        if requestedByPeer and not self._keyUpdatePending:
-            # RFC 8446 4.6.3: answer before our next record.
+        if requestedByPeer:
+            # RFC 8446 4.6.3: answer before our next record, even when a
+            # request of ours crossed this one (each side then moves on two
+            # generations); the peer answers ours separately.
             self._sendKeyUpdate(requested=False)
-        answered = self._keyUpdatePending
-        self._keyUpdatePending = False
         self._keyUpdates += 1
         assert self.session is not None
         self.session = replace(self.session, keyUpdates=self._keyUpdates)
-        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer and not answered))
+        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer))
 
     def _requestKeyUpdate(self) -> None:
         self._refuseIfClosed()
-        if self._keyUpdatePending:
-            return
-        self._keyUpdatePending = True
+        self._keyUpdatesUnanswered += 1
         self._sendKeyUpdate(requested=True)
 
     def _sendKeyUpdate(self, requested: bool) -> None:
