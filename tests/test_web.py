@@ -497,7 +497,3 @@ class LiveConnectionTests(TestCase):
             self.assertGreater(len(body), len(b"403 Forbidden: client certificate rejected: \n"))
             self.assertEqual(second, (200, b"public"), version)
             self.assertEqual(site.connections, 1, version)
-
-    test_rejectedCertificateNamedConnectionGoesOn.skip = (  # type: ignore[attr-defined]
-        "needs engine support for peerCertificateError (merging)"
-    )
