@@ -96,6 +96,7 @@ class Case:
 
 #: OpenSSL's X509_V_ERR_* codes the zoo provokes (x509_vfy.h).
 UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20
+INVALID_CA = 79
 CERT_SIGNATURE_FAILURE = 7
 CERT_NOT_YET_VALID = 9
 CERT_HAS_EXPIRED = 10
@@ -629,6 +630,71 @@ def v1Leaf(z: Zoo) -> Case:
 
 
 @zooCase
+def v1LeafUnderIntermediate(z: Zoo) -> Case:
+    leaf = makeV1Certificate("zoo v1 client", issuer=z.intermediate)
+    return z.clientCase(leaf, intermediates=(z.intermediate.certificate,))
+
+
+@zooCase
+def v1LeafExpired(z: Zoo) -> Case:
+    leaf = makeV1Certificate(
+        "zoo v1 client", issuer=z.root, notBefore=_days(-30), notAfter=_days(-1)
+    )
+    return z.clientCase(leaf, opensslError=CERT_HAS_EXPIRED)
+
+
+@zooCase
+def v1LeafUntrusted(z: Zoo) -> Case:
+    leaf = makeV1Certificate("zoo v1 client", issuer=z.untrustedRoot)
+    return z.clientCase(leaf, opensslError=UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
+
+
+@zooCase
+def v1LeafPathLength(z: Zoo) -> Case:
+    """
+    A v1 leaf still counts below a pathlen:0 root's intermediate.
+    """
+    root = makeCertificate("Zoo pathlen 0 root", ca=True, pathLength=0)
+    intermediate = makeCertificate("Zoo sub CA", issuer=root, ca=True)
+    leaf = makeV1Certificate("zoo v1 client", issuer=intermediate)
+    return z.clientCase(
+        leaf,
+        roots=(root.certificate,),
+        intermediates=(intermediate.certificate,),
+        opensslError=PATH_LENGTH_EXCEEDED,
+    )
+
+
+@zooCase
+def v1LeafUnderServerOnlyCA(z: Zoo) -> Case:
+    """
+    The purpose is still checked on the issuers of a v1 leaf.
+    """
+    intermediate = makeCertificate(
+        "Zoo server-only CA", issuer=z.root, ca=True, extendedKeyUsage=["serverAuth"]
+    )
+    leaf = makeV1Certificate("zoo v1 client", issuer=intermediate)
+    return z.clientCase(
+        leaf, intermediates=(intermediate.certificate,), opensslError=INVALID_PURPOSE
+    )
+
+
+@zooCase
+def v1Intermediate(z: Zoo) -> Case:
+    """
+    A v1 certificate cannot be a CA below the root (OpenSSL agrees).
+    """
+    intermediate = makeV1Certificate("Zoo v1 sub CA", issuer=z.root)
+    leaf = z.client(issuer=intermediate)
+    return z.clientCase(leaf, intermediates=(intermediate.certificate,), opensslError=INVALID_CA)
+
+
+@zooCase
+def pinnedV1Client(z: Zoo) -> Case:
+    return z.pinned("sslclient", makeV1Certificate("zoo pinned v1 client"))
+
+
+@zooCase
 def v1Root(z: Zoo) -> Case:
     root = makeV1Certificate("Zoo v1 Root")
     return z.serverCase(z.server(issuer=root), roots=(root.certificate,))
@@ -794,15 +860,6 @@ DIFFERENCES: dict[str, Difference] = {
     d.case: d
     for d in (
         Difference(
-            "v1Leaf",
-            "sslclient",
-            ours=False,
-            openssl=True,
-            reason="An X.509 v1 certificate has no basicConstraints, so nothing tells a "
-            "leaf from a CA; cryptography's verifier accepts version 3 only, as "
-            "RFC 5280 profiles require.",
-        ),
-        Difference(
             "v1Root",
             "sslserver",
             ours=False,
@@ -856,6 +913,7 @@ X509_STRICT_REJECTS = (
     "opensslReqRoot",
     "intermediateWithoutKeyUsage",
     "v1Root",
+    "pinnedV1Client",
 )
 
 
@@ -990,7 +1048,6 @@ REASON_WORDS: dict[str, tuple[str, ...]] = {
     "sha1Leaf": ("SHA-1", "SHA1"),
     "rsa1024Leaf": ("1024", "2048", "key size", "too small", "too weak"),
     "ed25519Root": ("Ed25519", "RSA or ECDSA"),
-    "v1Leaf": ("v3", "version"),
     "v1Root": ("v3", "version"),
 }
 
@@ -1067,6 +1124,8 @@ class RejectionReasonTests(SynchronousTestCase):
 
 #: Client certificates that go over the wire.
 HANDSHAKE_CLIENT_CASES = (
+    "v1Leaf",
+    "v1LeafUntrusted",
     "ecdsaClient",
     "trustmeClient",
     "opensslReqRoot",

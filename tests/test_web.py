@@ -90,6 +90,18 @@ class RequireClientCertificateTests(SynchronousTestCase):
         request = render(pair(withCertificate=False), RequireClientCertificate(Secret()))
         self.assertEqual(request.responseCode, 403)
 
+    def test_answerAfterTheRequestHasItsLength(self) -> None:
+        """
+        A body decided after the certificate request carries its length, as
+        one returned from C{render} does, so a keep-alive client does not
+        get it chunked.
+        """
+        request = render(pair(withCertificate=False), RequireClientCertificate(Secret()))
+        body = b"".join(request.written)
+        self.assertEqual(
+            request.responseHeaders.getRawHeaders(b"content-length"), [b"%d" % len(body)]
+        )
+
     def test_verifyDecides(self) -> None:
         seen: list[x509.Certificate] = []
 

@@ -10,8 +10,10 @@ connection resumes with a ticket.  Over TLS 1.2 the server renegotiates
 (HelloRequest) and asks for the client's certificate mid-connection.  Then
 C{openssl s_client} handshakes with the same server, and C{twistd -n reneg
 --echo} runs while our command-line client makes it ask for a client
-certificate mid-connection (C{**REAUTH**}).  Exit status 0 means every step
-worked.
+certificate mid-connection (C{**REAUTH**}).  A twisted.web site then asks
+for client certificates mid-connection: trustme's and the openssl CLI's are
+accepted, one from an untrusted CA is answered 403 with the reason on the
+same live connection.  Exit status 0 means every step worked.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from . import ClientOptions, ServerOptions, TLSFactory, TLSSession
+from ._demowebcerts import demoWebClientCertificates
 from .interfaces import IRenegotiationListener
 from .testing.pki import makePKI
 from .testing.processes import ScriptedProcess, runScripted
@@ -146,6 +149,7 @@ async def _demo(reactor: Any, directory: str) -> int:
         failures += await _openssl(reactor, pki, portNumber)
     finally:
         await port.stopListening()
+    failures += await demoWebClientCertificates(reactor, pki, directory)
     failures += await _twistdAndCLI(reactor, pki)
     print("[demo] PASSED" if not failures else f"[demo] {failures} step(s) FAILED")
     return 1 if failures else 0
@@ -340,8 +344,10 @@ async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
             reactor=reactor,
         )
         out, err, code = result.stdout, result.stderr, result.exitCode
-        for line in (err + out).decode("utf-8", "replace").splitlines():
-            print(f"[demo]   cli: {line}")
+        for line in err.decode("utf-8", "replace").splitlines():
+            print(f"[demo]   cli (events, stderr): {line}")
+        for line in out.decode("utf-8", "replace").splitlines():
+            print(f"[demo]   cli (data, stdout): {line}")
         ok = code == 0 and b"peer CN=test-client" in out and b"post-handshake auth" in err
         print(
             "[demo] twistd service asked the CLI for its certificate mid-connection: "

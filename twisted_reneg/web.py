@@ -130,15 +130,13 @@ class RequireClientCertificate(Resource):
             body = self._wrapped.render(request)
             if body is NOT_DONE_YET:
                 return  # the wrapped resource finishes the request itself
-        request.write(body)
-        request.finish()
+        _answer(request, body)
 
     def _failed(self, reason: Failure, request: Any, finished: list[bool]) -> None:
         _log.info("client certificate request failed: {reason}", reason=reason.getErrorMessage())
         if finished or reason.check(ConnectionClosed, TLSAlertError):
             return  # the connection is gone: nobody to answer
-        request.write(self._forbid(request, "the client certificate request failed"))
-        request.finish()
+        _answer(request, self._forbid(request, "the client certificate request failed"))
 
     def _crashed(self, reason: Failure, request: Any, finished: list[bool]) -> None:
         if finished:
@@ -148,8 +146,7 @@ class RequireClientCertificate(Resource):
             return
         body = self._internalError(request, reason)
         if body is not NOT_DONE_YET:
-            request.write(body)
-            request.finish()
+            _answer(request, body)
 
     @staticmethod
     def _internalError(request: Any, reason: Failure) -> Any:
@@ -171,6 +168,20 @@ class RequireClientCertificate(Resource):
         request.setResponseCode(403)
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
         return f"403 Forbidden: {why}\n".encode()
+
+
+def _answer(request: Any, body: bytes) -> None:
+    """
+    Send a whole body rendered after the fact, with its length, as
+    twisted.web does for one returned from C{render}: without it an HTTP/1.1
+    response goes out chunked, which simple clients of a keep-alive
+    connection trip over.
+    """
+    started = getattr(request, "startedWriting", False)
+    if not started and not request.responseHeaders.hasHeader(b"content-length"):
+        request.setHeader(b"content-length", b"%d" % len(body))
+    request.write(body)
+    request.finish()
 
 
 class SessionPage(Resource):

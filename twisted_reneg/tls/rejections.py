@@ -391,6 +391,12 @@ def explainRejection(
     if expired is not None:
         return expired
     reason, subject = _libraryReason(libraryMessage)
+    if serverName is not None and chain[0].version is x509.Version.v1:
+        return PeerError(
+            A.bad_certificate,
+            f"server certificate {path.name(0)} is X.509 v1: it has no subjectAltName, so no "
+            "host name can match it (reissue it as v3 with a subjectAltName)",
+        )
     if serverName is not None and "subjectAltName" in reason:
         leaf = chain[0]
         names = _altNames(leaf)

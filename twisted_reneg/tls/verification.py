@@ -37,6 +37,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
@@ -167,6 +169,44 @@ def _policies(purpose: Purpose) -> tuple[ExtensionPolicy, ExtensionPolicy]:
 _POLICIES = {purpose: _policies(purpose) for purpose in Purpose}
 
 
+def _signedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if certificate.issuer != issuer.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def _weakHash(certificate: x509.Certificate) -> bool:
+    try:
+        algorithm = certificate.signature_hash_algorithm
+    except Exception:  # noqa: BLE001 - an algorithm cryptography does not know
+        return False
+    return isinstance(algorithm, (hashes.SHA1, hashes.MD5))
+
+
+def _checkPathLengths(chain: Sequence[x509.Certificate], purpose: Purpose) -> None:
+    """
+    RFC 5280 4.2.1.9 over a whole chain, leaf first: a CA's pathLenConstraint
+    bounds the CA certificates between it and the leaf.
+    """
+    for index in range(1, len(chain)):
+        try:
+            bc = chain[index].extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            continue
+        below = index - 1
+        if bc.path_length is not None and below > bc.path_length:
+            raise PeerError(
+                A.bad_certificate,
+                f"{purpose.value} certificate chain: {describeCertificate(chain[index])} "
+                f"(chain position {index}) allows {bc.path_length} CA certificate(s) below it "
+                f"(basicConstraints pathlen), the chain has {below}",
+            )
+
+
 #: The smallest RSA modulus we accept anywhere in a chain.  OpenSSL's
 #: C{verify} takes 1024 bits at its default security level; its TLS layer on
 #: Debian (level 2) and NIST SP 800-131A do not, and neither do we.
@@ -295,9 +335,61 @@ class PeerVerifier:
         if not self.verify:
             return
         self._precheck(chain, Purpose.CLIENT)
+        if chain[0].version is x509.Version.v1:
+            self._verifyV1Client(chain, now)
+            return
         verifier = self._builder(now, Purpose.CLIENT).build_client_verifier()
         try:
             built = verifier.verify(chain[0], list(chain[1:]))
         except VerificationError as e:
             raise explainRejection(chain, self.trustRoots, now, Purpose.CLIENT, str(e)) from None
         _checkKeySizes(built.chain, Purpose.CLIENT)
+
+    def _verifyV1Client(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
+        """
+        A v1 client certificate: what C{openssl x509 -req} makes without an
+        extension file, so many hand-made and corporate ones are v1.  As a
+        leaf it is harmless (no extensions means no purpose to get wrong and
+        no CA flag to abuse); OpenSSL and Go accept it, and so do we.  Its
+        issuers are v3 CAs verified as usual, never v1 ones: a v1 CA cannot
+        say that it is one.
+
+        The library refuses v1 outright, so we check the leaf here (its
+        dates, its issuer's signature, its key) and hand the library the
+        rest of the chain, with the issuer as the certificate to verify
+        under the CA policy, and count the leaf in the path lengths.
+        """
+        leaf, rest = chain[0], list(chain[1:])
+        roots = self.trustRoots
+        purpose = Purpose.CLIENT
+
+        def refused(message: str) -> PeerError:
+            # The explanation walks the whole chain itself: an unknown
+            # issuer, a bad or weak signature, dates, then the library's word.
+            return explainRejection(chain, roots, now, purpose, message)
+
+        outOfDate = not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc
+        if outOfDate or _weakHash(leaf) and leaf not in roots:
+            raise refused("the leaf is refused")
+        if leaf in roots:  # pinned: trusted as itself
+            _checkKeySizes([leaf], purpose)
+            return
+        issuer = next((c for c in rest + roots if _signedBy(leaf, c)), None)
+        if issuer is None:
+            raise refused("no issuer")
+        ca, _ = _POLICIES[purpose]
+        builder = (
+            PolicyBuilder()
+            .store(self._getStore())
+            .time(now)
+            .max_chain_depth(self.maxChainLength)
+            .extension_policies(ca_policy=ca, ee_policy=ca)
+        )
+        others = [c for c in rest if c is not issuer]
+        try:
+            built = builder.build_client_verifier().verify(issuer, others)
+        except VerificationError as e:
+            raise refused(str(e)) from None
+        full = [leaf, *built.chain]
+        _checkKeySizes(full, purpose)
+        _checkPathLengths(full, purpose)
