@@ -33,6 +33,11 @@ class DemoTests(TestCase):
             "server-initiated renegotiation (HelloRequest) completed: renegotiations=1",
             "the server now sees CN=test-client",
             "twistd service asked the CLI for its certificate mid-connection: OK",
+            "trustme client certificate (critical SAN and EKU): GET /private -> HTTP 200",
+            "(X.509 v1, no extensions): GET /private -> HTTP 200: private page",
+            "TLS 1.3, certificate from a CA the site does not trust: GET /private -> HTTP 403: "
+            "403 Forbidden: client certificate rejected: client certificate 'CN=test-client",
+            "same connection, still up: GET / -> HTTP 200: public page",
             "[demo] PASSED",
         ):
             self.assertIn(line, result.stdout)
