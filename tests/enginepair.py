@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 
@@ -110,3 +111,17 @@ class EnginePair:
     def handshake(self) -> EnginePair:
         self.pump()
         return self
+
+
+def spoilSignatures(case: Any) -> None:
+    """
+    Make every signature our credentials produce wrong by one bit, for the
+    rest of the test C{case}: a peer that does not hold its key.
+    """
+    honest = Credential.sign
+
+    def spoilt(credential: Credential, scheme: Any, data: bytes) -> bytes:
+        signature = honest(credential, scheme, data)
+        return signature[:-1] + bytes([signature[-1] ^ 1])
+
+    case.patch(Credential, "sign", spoilt)

@@ -16,12 +16,11 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_reneg import RenegotiationRefused
 from twisted_reneg.testing.pki import cachedPKI, makePKI
 from twisted_reneg.tls.config import TLS13
-from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import PeerCertificateReceived, PostHandshakeAuthCompleted
 from twisted_reneg.tls.messages import Certificate13, Finished
 
-from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig, spoilSignatures
 from .test_transport import Connected, clientOptions, serverOptions
 
 A = AlertDescription
@@ -150,13 +149,7 @@ class EngineTests(SynchronousTestCase):
         os.mkdir(directory)
         stranger = makePKI(directory).ecdsaClient
         pair = pair13(credential=credentialOf(stranger))
-        honest = Credential.sign
-
-        def spoilt(credential: Credential, scheme: object, data: bytes) -> bytes:
-            signature = honest(credential, scheme, data)  # type: ignore[arg-type]
-            return signature[:-1] + bytes([signature[-1] ^ 1])
-
-        self.patch(Credential, "sign", spoilt)
+        spoilSignatures(self)
         pair.server.connection.requestClientCertificate()
         pair.pump()
         failure = pair.server.failure()

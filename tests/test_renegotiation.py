@@ -16,7 +16,6 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import ClientAuth, RenegotiationPolicy
 from twisted_reneg.tls.connection import TLSConnection
-from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import (
     ApplicationData,
@@ -35,7 +34,14 @@ from twisted_reneg.tls.messages import (
 )
 from twisted_reneg.tls.records import ContentType
 
-from .enginepair import EnginePair, Side, clientConfig, credentialOf, serverConfig
+from .enginepair import (
+    EnginePair,
+    Side,
+    clientConfig,
+    credentialOf,
+    serverConfig,
+    spoilSignatures,
+)
 
 A = AlertDescription
 ALLOW = RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=1000)
@@ -225,13 +231,7 @@ class ServerInitiatedTests(SynchronousTestCase):
         a CertificateVerify that does not verify is still fatal.
         """
         pair = established(client={"credential": credentialOf(cachedPKI().untrustedClient)})
-        honest = Credential.sign
-
-        def spoilt(credential: Credential, scheme: object, data: bytes) -> bytes:
-            signature = honest(credential, scheme, data)  # type: ignore[arg-type]
-            return signature[:-1] + bytes([signature[-1] ^ 1])
-
-        self.patch(Credential, "sign", spoilt)
+        spoilSignatures(self)
         pair.server.connection.requestClientCertificate()
         pair.pump()
         failure = pair.server.failure()
