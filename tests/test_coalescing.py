@@ -39,6 +39,14 @@ def pair(version: str, **serverKw: object) -> Connected:
     )
 
 
+def chunk(tag: bytes, step: int) -> bytes:
+    """
+    A numbered write, from a few bytes to several records' worth, so that
+    writes fill and split records at every offset.
+    """
+    return tag + b"%d:" % step + bytes([48 + step % 10]) * (step * 2900) + b";"
+
+
 def splitter(c: Connected) -> RecordSplitter:
     """
     Count the records the client receives, after the handshake.
@@ -194,22 +202,22 @@ class CoalescingTests(SynchronousTestCase):
         c = pair("1.3")
         c.flush()
         for step in range(30):
-            c.server.write(b"s%d," % step)
+            c.server.write(chunk(b"s", step))
             c.client.write(b"c%d," % step)
             if step % 3 == 0:
                 c.server.rehandshake()
             if step % 4 == 1:
                 c.client.rehandshake()
-            c.client.write(b"C%d;" % step)
+            c.client.write(chunk(b"C", step))
             c.pump.pump()
         c.flush()
         self.assertEqual(
             c.clientApp.data,  # type: ignore[attr-defined]
-            b"".join(b"s%d," % step for step in range(30)),
+            b"".join(chunk(b"s", step) for step in range(30)),
         )
         self.assertEqual(
             c.serverApp.data,  # type: ignore[attr-defined]
-            b"".join(b"c%d,C%d;" % (step, step) for step in range(30)),
+            b"".join(b"c%d," % step + chunk(b"C", step) for step in range(30)),
         )
 
     def test_renegotiationKeepsOrder(self) -> None:
@@ -224,19 +232,19 @@ class CoalescingTests(SynchronousTestCase):
         d = c.server.rehandshake()
         c.server.write(b"asked,")
         for step in range(12):
-            c.server.write(b"s%d," % step)
-            c.client.write(b"c%d," % step)
+            c.server.write(chunk(b"s", step))
+            c.client.write(chunk(b"c", step))
             c.pump.pump()
         c.flush()
         session = self.successResultOf(d)
         self.assertEqual(session.renegotiations, 1)
         self.assertEqual(
             c.clientApp.data,  # type: ignore[attr-defined]
-            b"before,asked," + b"".join(b"s%d," % step for step in range(12)),
+            b"before,asked," + b"".join(chunk(b"s", step) for step in range(12)),
         )
         self.assertEqual(
             c.serverApp.data,  # type: ignore[attr-defined]
-            b"".join(b"c%d," % step for step in range(12)),
+            b"".join(chunk(b"c", step) for step in range(12)),
         )
 
     def test_certificateRequestAfterData(self) -> None:
