@@ -171,7 +171,8 @@ class TLSProtocol(ProtocolWrapper):
 
     @ivar _tls: the engine.
     @ivar _handshakeDone: whether the first handshake completed; until then
-        a registered producer is paused and writes wait in the engine.
+        a registered producer is paused and writes wait (whole records in
+        the engine, the rest in C{_plaintext}).
     @ivar _reason: the first reason the connection is going away, kept so
         that C{connectionLost} reports the TLS failure rather than the TCP
         close it caused (one exit path, as in Twisted's tls.py).
@@ -189,12 +190,13 @@ class TLSProtocol(ProtocolWrapper):
         that failed at once may call in again).
     @ivar _readPausedBy: why reading from TCP is wanted paused:
         C{"application"} (the application paused us: we are its push
-        producer of received data) and C{"backpressure"} (TCP's write buffer
-        is full of replies the peer does not read, see L{_checkReplies}).  During the first handshake the
-        application's pause waits: the handshake needs the bytes, and an
-        application like twisted.web's HTTPChannel pauses its transport
-        whenever its own producer is paused, which it is while the handshake
-        runs.  While lingering nothing pauses reading.
+        producer of received data) and C{"backpressure"} (TCP's write
+        buffer is full of replies the peer does not read, see
+        L{_checkReplies}).  During the first handshake the application's
+        pause waits: the handshake needs the bytes, and an application like
+        twisted.web's HTTPChannel pauses its transport whenever its own
+        producer is paused, which it is while the handshake runs.  While
+        lingering nothing pauses reading.
     @ivar _readingPaused: whether we have TCP paused now.
     @ivar _backPressure: our producer registered with TCP, or C{None} once
         released (TCP does not close while a producer is registered).
