@@ -384,6 +384,9 @@ class ServerOptions(_Options):
         the system bundle, and none past
         L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
         none (the names tell anyone who connects which CAs we trust).
+    @param handshakeTimeout: seconds a client has to complete the first
+        handshake (default 30; C{0} or C{None} for no limit); see
+        L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
     """
 
     def __init__(
@@ -482,6 +485,8 @@ class ClientOptions(_Options):
         C{sessionCache}, and resume with them.
     @param keyPassword: the password of the client certificate's key when
         it is given as the bytes or the path of an encrypted key.
+    @param handshakeTimeout: seconds the server has to complete the first
+        handshake (default 30; C{0} or C{None} for no limit).
     """
 
     def __init__(
