@@ -233,6 +233,26 @@ class BadStringTests(SynchronousTestCase):
         self.assertBad("reneg:host=h:port=1:privateKey3=k.pem", "certificate3", client=True)
         self.assertBad("reneg:host=h:port=1:certificate10=c.pem", "'certificate10'", client=True)
         self.assertBad("reneg:host=h:port=1:timeout=soon", "timeout", client=True)
+        self.assertBad("reneg:host=h:port=1:handshakeTimeout=-1", "handshakeTimeout", client=True)
+
+    def test_handshakeTimeout(self) -> None:
+        """
+        C{handshakeTimeout=SECONDS} on either side reaches the options: 30
+        by default, fractions allowed, 0 for none; nonsense is refused.
+        """
+        pki = cachedPKI()
+        client = f"reneg:host=h:port=1:trustRoots={pki.caPath}"
+        for extra, expected in (
+            ("", 30.0),
+            (":handshakeTimeout=2.5", 2.5),
+            (":handshakeTimeout=0", None),
+        ):
+            server = serverFromString(reactor, serverString() + extra)
+            self.assertEqual(server._options.handshakeTimeout, expected)  # type: ignore[attr-defined]
+            endpoint = clientFromString(reactor, client + extra)
+            self.assertEqual(endpoint._options.handshakeTimeout, expected)  # type: ignore[attr-defined]
+        for bad in ("soon", "-1", "inf", "nan"):
+            self.assertBad(serverString(handshakeTimeout=bad), "handshakeTimeout")
 
 
 class PluginDiscoveryTests(TestCase):

@@ -276,9 +276,8 @@ class FailureTests(SynchronousTestCase):
         """
         c = Connected()
         c.server.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        out = c.serverTransport.stream if hasattr(c.serverTransport, "stream") else None
-        del out
-        self.assertTrue(c.serverTransport.disconnecting)
+        self.assertEqual(c.serverTransport.stream[-1][:1], b"\x15")  # the alert
+        self.assertTrue(c.server.disconnecting)
         c.flush()
         reason = c.serverApp.lostReason  # type: ignore[attr-defined]
         assert reason is not None
@@ -360,9 +359,9 @@ class InterfaceConformanceTests(SynchronousTestCase):
                 self.keepAlive = enabled
 
         tcp = TCP()
-        server = TLSFactory(serverOptions(), False, Factory.forProtocol(Recorder)).buildProtocol(
-            None
-        )
+        server = TLSFactory(
+            serverOptions(), False, Factory.forProtocol(Recorder), clock=Clock()
+        ).buildProtocol(None)
         server.makeConnection(tcp)
         server.setTcpNoDelay(True)
         server.setTcpKeepAlive(True)
@@ -383,7 +382,7 @@ class PauseReadingTests(SynchronousTestCase):
 
         from twisted_reneg import TLSFactory
 
-        factory = TLSFactory(serverOptions(), False, Factory.forProtocol(Recorder))
+        factory = TLSFactory(serverOptions(), False, Factory.forProtocol(Recorder), clock=Clock())
         server = factory.buildProtocol(None)
         tcp = StringTransport()
         server.makeConnection(tcp)

@@ -6,7 +6,12 @@ demand and tells the application when that happens.
 
 from .options import ClientOptions, ServerOptions, optionsForClientTLS
 from .tls.config import RenegotiationPolicy
-from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertError
+from .tls.errors import (
+    RenegotiationRefused,
+    RenegotiationTimeout,
+    TLSAlertError,
+    TLSHandshakeTimeout,
+)
 from .tls.session import TLSSession
 from .transport import TLSFactory, TLSProtocol, startTLS
 
@@ -18,6 +23,7 @@ __all__ = [
     "ServerOptions",
     "TLSAlertError",
     "TLSFactory",
+    "TLSHandshakeTimeout",
     "TLSProtocol",
     "TLSSession",
     "optionsForClientTLS",

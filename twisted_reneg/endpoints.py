@@ -11,7 +11,9 @@ C{serverFromString}, C{clientFromString} and C{twistd --listen}::
 
 An encrypted private key takes C{keyPassword=env:VARIABLE} (or
 C{file:PATH}, or C{pass:PASSWORD}, as OpenSSL's C{-passin}); certificates
-and keys may be PEM or DER.
+and keys may be PEM or DER.  Both sides take C{handshakeTimeout=SECONDS}
+(default 30; 0 for none): a connection whose first handshake takes longer
+is closed.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from zope.interface import implementer
 
 from ._files import loadCertificates, loadPrivateKey, readPassword
 from ._selfsigned import fingerprint, selfSignedLocalhost
-from .options import ClientOptions, ServerOptions
+from .options import DEFAULT_HANDSHAKE_TIMEOUT, ClientOptions, ServerOptions
 from .tls.config import RenegotiationPolicy
 from .transport import TLSFactory, TLSProtocol
 
@@ -121,6 +123,24 @@ def _integer(kind: str, keyword: str, value: str) -> int:
         raise ValueError(f"reneg {kind} endpoint: {keyword}={value!r} is not a number") from None
 
 
+def _handshakeTimeout(kind: str, kwargs: dict[str, str]) -> float | None:
+    """
+    C{handshakeTimeout=SECONDS}: a number of seconds, C{0} for no limit.
+    """
+    value = kwargs.get("handshakeTimeout")
+    if value is None:
+        return DEFAULT_HANDSHAKE_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(
+            f"reneg {kind} endpoint: handshakeTimeout={value!r} is not a number of seconds"
+        )
+    return seconds or None
+
+
 _SERVER_KEYWORDS = {
     "port",
     "privateKey",
@@ -136,6 +156,7 @@ _SERVER_KEYWORDS = {
     "ticketKeys",
     "keyPassword",
     "sendClientCANames",
+    "handshakeTimeout",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -197,6 +218,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         maxVersion=maxVersion,
         ticketKeys=ticketKeys,
         sendClientCANames=sendClientCANames == "yes",
+        handshakeTimeout=_handshakeTimeout("server", kwargs),
     )
 
 
@@ -227,7 +249,8 @@ def _readTicketKeys(path: str) -> list[bytes]:
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class RenegServerParser:
     """
-    C{reneg:PORT:privateKey=...:certKey=...}: a TCP server with our TLS.
+    C{reneg:PORT:privateKey=...:certKey=...[:handshakeTimeout=SECONDS]}: a
+    TCP server with our TLS.
     """
 
     prefix = "reneg"
@@ -262,6 +285,7 @@ _CLIENT_KEYWORDS = {
     "minVersion",
     "maxVersion",
     "keyPassword",
+    "handshakeTimeout",
 }
 
 
@@ -293,7 +317,7 @@ def _clientCertificates(kwargs: dict[str, str]) -> list[tuple[list[x509.Certific
 class RenegClientParser:
     """
     C{reneg:host=H:port=P[:hostname=N][:trustRoots=ca.pem][:certificate=c.pem:privateKey=k.pem]}
-    C{[:certificate2=c2.pem:privateKey2=k2.pem ...]}.
+    C{[:certificate2=c2.pem:privateKey2=k2.pem ...][:handshakeTimeout=SECONDS]}.
     """
 
     prefix = "reneg"
@@ -324,6 +348,7 @@ class RenegClientParser:
             clientCertificates=_clientCertificates(kwargs),
             minVersion=minVersion,
             maxVersion=maxVersion,
+            handshakeTimeout=_handshakeTimeout("client", kwargs),
         )
         tcp = TCP4ClientEndpoint(reactor, kwargs["host"], port, timeout=timeout)
         return wrapClientTLS(options, tcp)

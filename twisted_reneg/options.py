@@ -284,9 +284,35 @@ def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
     return write
 
 
+#: Seconds a connection may take to complete its first handshake.  Long
+#: enough for a slow mobile link and a client that prompts for a
+#: certificate, short enough that a peer which connects and stalls cannot
+#: keep a connection (and its buffers) for long: a client must be able to
+#: finish in a few round trips.
+DEFAULT_HANDSHAKE_TIMEOUT = 30.0
+
+
+def _handshakeTimeout(value: float | None) -> float | None:
+    """
+    C{None} or C{0} turns the limit off; a negative or non-finite number is
+    a mistake.
+    """
+    if value is None or value == 0:
+        return None
+    seconds = float(value)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"handshakeTimeout must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 class _Options:
     """
     What server and client options share.
+
+    @ivar handshakeTimeout: seconds the first handshake may take before the
+        connection is closed with L{TLSHandshakeTimeout}; C{None} for no
+        limit.  (Renegotiations and key updates have their own per-call
+        C{timeout}.)
     """
 
     def __init__(
@@ -300,6 +326,7 @@ class _Options:
         renegotiation: RenegotiationPolicy | None = None,
         requireExtendedMasterSecret: bool = False,
         keyLogFile: str | None = None,
+        handshakeTimeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
     ) -> None:
         self.minVersion = _version(minVersion)
         self.maxVersion = _version(maxVersion)
@@ -311,6 +338,7 @@ class _Options:
         self.renegotiation = renegotiation or RenegotiationPolicy()
         self.requireExtendedMasterSecret = requireExtendedMasterSecret
         self.keyLog = _keyLogWriter(keyLogFile or os.environ.get("SSLKEYLOGFILE") or None)
+        self.handshakeTimeout = _handshakeTimeout(handshakeTimeout)
 
     def tlsConfig(self, acceptableProtocols: Sequence[bytes] | None = None) -> TLSConfig:
         """
@@ -356,6 +384,9 @@ class ServerOptions(_Options):
         the system bundle, and none past
         L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
         none (the names tell anyone who connects which CAs we trust).
+    @param handshakeTimeout: seconds a client has to complete the first
+        handshake (default 30; C{0} or C{None} for no limit); see
+        L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
     """
 
     def __init__(
@@ -454,6 +485,8 @@ class ClientOptions(_Options):
         C{sessionCache}, and resume with them.
     @param keyPassword: the password of the client certificate's key when
         it is given as the bytes or the path of an encrypted key.
+    @param handshakeTimeout: seconds the server has to complete the first
+        handshake (default 30; C{0} or C{None} for no limit).
     """
 
     def __init__(

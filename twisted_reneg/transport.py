@@ -28,6 +28,7 @@ from twisted.internet.interfaces import (
     IPushProducer,
     IReactorTime,
     ISSLTransport,
+    ITCPTransport,
 )
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
@@ -43,6 +44,7 @@ from .tls.errors import (
     LocalUsageError,
     RenegotiationRefused,
     RenegotiationTimeout,
+    TLSHandshakeTimeout,
     alertName,
 )
 from .tls.events import (
@@ -60,6 +62,7 @@ from .tls.events import (
 from .tls.events import (
     RenegotiationRefused as RenegotiationRefusedEvent,
 )
+from .tls.records import MAX_PLAINTEXT
 from .tls.session import TLSSession
 from .tls.tickets import ClientSessionCache
 
@@ -67,8 +70,27 @@ from .tls.tickets import ClientSessionCache
 #: TCP connection is dropped anyway.
 DEFAULT_CLOSE_TIMEOUT = 10.0
 
+#: Lingering close after a fatal alert of ours: at most this many seconds
+#: of reading and discarding before the connection is dropped.  Apache's
+#: figure (SECONDS_TO_LINGER): long enough for a peer in the middle of a
+#: write to finish it and read the alert, short enough that a peer which
+#: keeps sending costs us little.
+DEFAULT_LINGER_TIMEOUT = 2.0
 
-@implementer(IPushProducer)
+#: ... and at most this many bytes: Linux's largest default send buffer
+#: (tcp_wmem), so that a peer blocked in one big write can get what it has
+#: buffered out and come to read.  Discarding costs no memory; the bound
+#: only caps the work a flooding peer gets out of us.
+DEFAULT_LINGER_BYTES = 4 << 20
+
+#: Bytes of replies to a peer's input that may wait in TCP's write buffer
+#: (once it is full) before we stop reading that peer: a few TCP buffers'
+#: worth, so that request/response traffic never notices, while a peer that
+#: sends without reading cannot make us buffer more than this plus one
+#: read's worth of answers.
+DEFAULT_MAX_UNSENT_REPLIES = 256 << 10
+
+
 def _peerCertificateSummary(session: TLSSession) -> str:
     """
     For the log: whether the peer proved a certificate, and if one was
@@ -81,11 +103,13 @@ def _peerCertificateSummary(session: TLSSession) -> str:
     return "absent"
 
 
+@implementer(IPushProducer)
 class _ProducerMembrane:
     """
     Stands between the application's producer and the TCP transport, so the
     pauses we impose (handshake running) and those TCP imposes (back
-    pressure) add up instead of undoing each other.
+    pressure, relayed by L{_BackPressure}) add up instead of undoing each
+    other.
 
     @ivar _pausedBy: the set of reasons the producer is paused for.
     """
@@ -116,6 +140,30 @@ class _ProducerMembrane:
         self._producer.stopProducing()
 
 
+@implementer(IPushProducer)
+class _BackPressure:
+    """
+    Registered with the TCP transport for the life of the connection, so
+    that TCP tells us whenever its write buffer is full (over 64 KiB) and
+    when it has drained.  The application's producer is paused meanwhile,
+    and our reading of the peer too if the buffer is full of our replies to
+    it (L{TLSProtocol._checkReplies}): a peer that stops reading must stop
+    being read, or what we answer it piles up without bound.
+    """
+
+    def __init__(self, protocol: TLSProtocol) -> None:
+        self._protocol = protocol
+
+    def pauseProducing(self) -> None:
+        self._protocol._tcpBackedUp(True)
+
+    def resumeProducing(self) -> None:
+        self._protocol._tcpBackedUp(False)
+
+    def stopProducing(self) -> None:
+        self._protocol._tcpStopped()
+
+
 @implementer(ISSLTransport, INegotiated, IConsumer, IPushProducer, IRenegotiatingTransport)
 class TLSProtocol(ProtocolWrapper):
     """
@@ -123,7 +171,8 @@ class TLSProtocol(ProtocolWrapper):
 
     @ivar _tls: the engine.
     @ivar _handshakeDone: whether the first handshake completed; until then
-        a registered producer is paused and writes wait in the engine.
+        a registered producer is paused and writes wait (whole records in
+        the engine, the rest in C{_plaintext}).
     @ivar _reason: the first reason the connection is going away, kept so
         that C{connectionLost} reports the TLS failure rather than the TCP
         close it caused (one exit path, as in Twisted's tls.py).
@@ -139,11 +188,46 @@ class TLSProtocol(ProtocolWrapper):
         outcome; only connection loss (or its own timeout) fails it.
     @ivar _startingNext: L{_startNext} is running (a callback of a request
         that failed at once may call in again).
-    @ivar _appPausedReading: the application paused us (we are its push
-        producer of received data).  During the first handshake TCP keeps
-        being read anyway: the handshake needs it, and an application like
+    @ivar _readPausedBy: why reading from TCP is wanted paused:
+        C{"application"} (the application paused us: we are its push
+        producer of received data) and C{"backpressure"} (TCP's write
+        buffer is full of replies the peer does not read, see
+        L{_checkReplies}).  During the first handshake the application's
+        pause waits: the handshake needs the bytes, and an application like
         twisted.web's HTTPChannel pauses its transport whenever its own
-        producer is paused, which it is while the handshake runs.
+        producer is paused, which it is while the handshake runs.  While
+        lingering nothing pauses reading.
+    @ivar _readingPaused: whether we have TCP paused now.
+    @ivar _backPressure: our producer registered with TCP, or C{None} once
+        released (TCP does not close while a producer is registered).
+    @ivar _tcpFull: TCP said its write buffer is full and has not drained.
+    @ivar _countingReplies: we are handling input (after the first
+        handshake): what goes to TCP now is a reply to the peer.
+    @ivar _unsentReplies: bytes of replies handed to TCP since its buffer
+        was last empty; see L{_checkReplies}.
+    @ivar _plaintext: application data written and not yet sealed into
+        records, at most one record's worth (L{MAX_PLAINTEXT}): writes are
+        coalesced so that what the application writes in one reactor turn
+        leaves in as few records as possible.  It is sealed at the end of
+        our C{dataReceived} (writes made while we deliver data or events),
+        by C{_flushCall} (writes from anywhere else), and before any other
+        call into the engine, so the engine sees the same calls in the same
+        order as without the buffer, only fewer and larger writes.
+    @ivar _plaintextSize: bytes in C{_plaintext}.
+    @ivar _flushCall: the pending C{callLater(0)} that seals C{_plaintext}.
+        A call scheduled while the reactor handles I/O makes its next poll
+        non-blocking, so the data leaves before the reactor next waits.
+    @ivar _delivering: depth of our C{dataReceived}; writes made inside it
+        need no C{_flushCall}, its end seals them.
+    @ivar _handshakeTimer: closes the connection if the first handshake
+        does not complete within C{options.handshakeTimeout}.
+    @ivar _lingering: a fatal alert of ours (or a cancelled handshake) is
+        out: our write side is closed and what the peer still sends is read
+        and discarded, so that unread bytes do not turn our close into a
+        TCP reset that destroys the alert before the peer reads it.
+    @ivar _lingerTimer: ends the lingering after C{factory.lingerTimeout}.
+    @ivar _lingerDiscarded: bytes discarded while lingering (bounded by
+        C{factory.lingerBytes}).
     """
 
     _log = Logger()
@@ -176,8 +260,21 @@ class TLSProtocol(ProtocolWrapper):
         #: client: where sessions to resume are kept, and under which key.
         self._sessionCache: ClientSessionCache | None = None
         self._sessionCacheKey: tuple[str, int] = ("", 0)
-        self._appPausedReading = False
+        self._readPausedBy: set[str] = set()
+        self._readingPaused = False
+        self._backPressure: _BackPressure | None = None
+        self._tcpFull = False
+        self._countingReplies = False
+        self._unsentReplies = 0
         self._handshakeWaiters: list[Deferred[None]] = []
+        self._plaintext: list[bytes] = []
+        self._plaintextSize = 0
+        self._flushCall: IDelayedCall | None = None
+        self._delivering = 0
+        self._handshakeTimer: IDelayedCall | None = None
+        self._lingering = False
+        self._lingerTimer: IDelayedCall | None = None
+        self._lingerDiscarded = 0
 
     # --- connection setup ---------------------------------------------------
 
@@ -209,8 +306,60 @@ class TLSProtocol(ProtocolWrapper):
         directlyProvides(self, providedBy(transport))
         if self._aborted or self._tls.failed:
             return
+        self._registerBackPressure()
+        timeout = self.factory.options.handshakeTimeout
+        if timeout is not None:
+            self._handshakeTimer = self.factory.clock.callLater(timeout, self._handshakeTimedOut)
         self._tls.startHandshake()
         self._flush()
+
+    def _registerBackPressure(self) -> None:
+        backPressure = _BackPressure(self)
+        try:
+            self.transport.registerProducer(backPressure, True)
+        except (RuntimeError, AttributeError):
+            # startTLS on a transport with a producer of its own, or a
+            # transport that takes none: no back pressure from it then.
+            self._log.debug("TLS: the transport below takes no producer of ours")
+            return
+        self._backPressure = backPressure
+
+    def _releaseTCP(self) -> None:
+        """
+        Unregister L{_BackPressure} before closing TCP: a TCP transport with
+        a producer registered does not close (nor half-close) until it is
+        unregistered.
+        """
+        backPressure, self._backPressure = self._backPressure, None
+        if backPressure is not None:
+            self.transport.unregisterProducer()
+
+    def _handshakeTimedOut(self) -> None:
+        """
+        The first handshake took too long: a peer that connects and stalls
+        (sends nothing, or half a ClientHello) may not hold a connection.
+        There is no timeout alert; we cancel the handshake the way RFC 8446
+        6.1 describes for reasons that are no protocol failure (a warning
+        user_canceled, then close_notify) and close.
+        """
+        self._handshakeTimer = None
+        tls = self._tls
+        if tls is None or self._handshakeDone or self._lost or self._aborted or self._lingering:
+            return
+        timeout = self.factory.options.handshakeTimeout
+        assert timeout is not None
+        self._log.info(
+            "TLS handshake not completed within {timeout} seconds; closing", timeout=timeout
+        )
+        if self._reason is None:
+            self._reason = Failure(TLSHandshakeTimeout(timeout))
+        tls.cancelHandshake()
+        self._lingeringClose()
+
+    def _cancelHandshakeTimer(self) -> None:
+        if self._handshakeTimer is not None and self._handshakeTimer.active():
+            self._handshakeTimer.cancel()
+        self._handshakeTimer = None
 
     # --- bytes in -----------------------------------------------------------
 
@@ -218,18 +367,39 @@ class TLSProtocol(ProtocolWrapper):
         tls = self._tls
         if tls is None or self._aborted:
             return
-        events = tls.receiveData(data)
-        while True:
+        if self._lingering:
+            self._discard(data)
+            return
+        # What the application wrote before this arrived goes first: the
+        # engine may answer this input (a close_notify, a KeyUpdate) at once.
+        self._flush()
+        # Output made while we handle this input counts as replies (see
+        # _checkReplies); not in the read that completes the first
+        # handshake, which releases what was written before it.
+        self._countingReplies = self._handshakeDone
+        self._delivering += 1
+        try:
+            events = tls.receiveData(data)
+            while True:
+                self._flush()
+                for event in events:
+                    if self._aborted:
+                        return
+                    self._handleEvent(event)
+                if not tls.inputHeld or self._lost:
+                    break
+                # The engine stopped before a peer's renegotiation request
+                # so that the application heard what came first; now it is
+                # asked (after what it wrote meanwhile is sealed).
+                self._flush()
+                events = tls.receiveData(b"")
+            # What the application wrote while hearing this input, in as
+            # few records as possible, in this reactor turn.
             self._flush()
-            for event in events:
-                if self._aborted:
-                    return
-                self._handleEvent(event)
-            if not tls.inputHeld or self._lost:
-                return
-            # The engine stopped before a peer's renegotiation request so
-            # that the application heard what came first; now it is asked.
-            events = tls.receiveData(b"")
+        finally:
+            self._delivering -= 1
+            self._countingReplies = False
+        self._checkReplies()
 
     def _handleEvent(self, event: Event) -> None:
         if isinstance(event, ApplicationData):
@@ -244,13 +414,18 @@ class TLSProtocol(ProtocolWrapper):
                 self.wrappedProtocol.readConnectionLost()
             self._flush()
             self._cancelCloseTimer()
-            self.transport.loseConnection()
+            self._loseTCP()
         elif isinstance(event, ConnectionFailed):
             self._log.info("TLS connection failed: {error}", error=str(event.error))
             if self._reason is None:
                 self._reason = Failure(event.error)
-            self._flush()
-            self.transport.loseConnection()
+            if event.error.sentByUs:
+                self._lingeringClose()
+            else:
+                # The peer gave up: it reads nothing more from us.
+                self._dropPlaintext()
+                self._flush()
+                self._loseTCP()
         elif isinstance(event, KeysUpdated):
             self._keysUpdated(event)
         elif isinstance(event, PostHandshakeAuthCompleted):
@@ -305,8 +480,8 @@ class TLSProtocol(ProtocolWrapper):
             waiters, self._handshakeWaiters = self._handshakeWaiters, []
             for waiter in waiters:
                 waiter.callback(None)
-            if self._appPausedReading:
-                self.transport.pauseProducing()
+            self._cancelHandshakeTimer()
+            self._updateReading()
             if self._producer is not None:
                 self._producer._resume("handshake")
         else:
@@ -327,28 +502,92 @@ class TLSProtocol(ProtocolWrapper):
 
     # --- bytes out ----------------------------------------------------------
 
-    def _flush(self) -> None:
+    def _flush(self, wholeRecordsOnly: bool = False) -> None:
+        """
+        Seal the application's buffered writes, then hand everything the
+        engine has for the peer to TCP.  Called before and after every call
+        into the engine, which keeps the order of application data and the
+        TLS layer's own messages what the application made it.
+
+        @param wholeRecordsOnly: leave the last partial record's worth of
+            plaintext buffered, for writes still to come this turn.
+        """
         tls = self._tls
         if tls is None or self.transport is None:
             return
+        # Before the first handshake only whole records go into the engine,
+        # so that all early writes share records once it completes.
+        self._seal(wholeRecordsOnly or not tls.handshakeComplete)
         out = tls.dataToSendList()
         if out:
+            if self._countingReplies:
+                self._unsentReplies += sum(map(len, out))
             self.transport.writeSequence(out)
 
-    def write(self, data: bytes) -> None:
-        if not isinstance(data, bytes):
-            raise TypeError(f"Data must be bytes, not {type(data).__name__}")
-        tls = self._tls
-        if tls is None or self.disconnecting or self._lost or tls.failed:
+    def _seal(self, wholeRecordsOnly: bool) -> None:
+        """
+        Give C{_plaintext} to the engine: all of it, or only as many whole
+        records' worth as it holds (the rest waits for more writes).
+        """
+        size = self._plaintextSize
+        keep = size % MAX_PLAINTEXT if wholeRecordsOnly else 0
+        if size == keep:
             return
+        chunks = self._plaintext
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if keep:
+            data, rest = data[:-keep], data[-keep:]
+            self._plaintext, self._plaintextSize = [rest], keep
+        else:
+            self._dropPlaintext()
+        tls = self._tls
+        assert tls is not None
         try:
             tls.sendApplicationData(data)
         except LocalUsageError:
-            return
+            # Closed or failed meanwhile: as with a write after close, the
+            # data is dropped.
+            self._dropPlaintext()
+
+    def _dropPlaintext(self) -> None:
+        self._plaintext, self._plaintextSize = [], 0
+        if self._flushCall is not None and self._flushCall.active():
+            self._flushCall.cancel()
+        self._flushCall = None
+
+    def _flushSoon(self) -> None:
+        self._flushCall = None
         self._flush()
 
+    def write(self, data: bytes) -> None:
+        """
+        Queue C{data}.  It leaves, with whatever else is written in this
+        reactor turn, before the reactor next waits for I/O.
+        """
+        if not isinstance(data, bytes):
+            raise TypeError(f"Data must be bytes, not {type(data).__name__}")
+        tls = self._tls
+        if tls is None or self.disconnecting or self._lost or tls.failed or tls.closeSent:
+            return
+        if not data:
+            return
+        self._plaintext.append(data)
+        self._plaintextSize += len(data)
+        if self._plaintextSize >= MAX_PLAINTEXT:
+            # Whole records are ready: bulk data does not wait for the turn
+            # to end (and the buffer stays under one record).
+            self._flush(wholeRecordsOnly=True)
+        if (
+            self._plaintext
+            and self._flushCall is None
+            and not self._delivering
+            and tls.handshakeComplete
+        ):
+            self._flushCall = self.factory.clock.callLater(0, self._flushSoon)
+
     def writeSequence(self, iovec: Any) -> None:
-        self.write(b"".join(iovec))
+        for data in iovec:
+            self.write(data)
 
     # --- closing ------------------------------------------------------------
 
@@ -365,10 +604,10 @@ class TLSProtocol(ProtocolWrapper):
         if tls is None:
             return
         if not self._handshakeDone and not tls.handshakeComplete:
-            if tls.failed:
-                self.transport.loseConnection()
+            if tls.failed and not self._lingering:
+                self._loseTCP()
             # Otherwise wait: the close goes out when the handshake ends (or
-            # the connection fails).
+            # the connection fails, or the handshake times out).
             return
         if self._producer is None:
             self._sendCloseNotify()
@@ -377,10 +616,11 @@ class TLSProtocol(ProtocolWrapper):
         tls = self._tls
         assert tls is not None
         self._closeWanted = False
+        self._flush()
         tls.close()
         self._flush()
         if tls.closeReceived:
-            self.transport.loseConnection()
+            self._loseTCP()
             return
         clock = self.factory.clock
         self._closeTimer = clock.callLater(self.factory.closeTimeout, self._closeTimedOut)
@@ -395,9 +635,88 @@ class TLSProtocol(ProtocolWrapper):
             self._closeTimer.cancel()
         self._closeTimer = None
 
+    def _loseTCP(self) -> None:
+        """
+        Close TCP once what we handed it is sent.
+        """
+        self.disconnecting = True
+        self._cancelHandshakeTimer()
+        self._releaseTCP()
+        self.transport.loseConnection()
+
+    # --- lingering close ----------------------------------------------------
+
+    def _lingeringClose(self) -> None:
+        """
+        Our fatal alert (or cancelled handshake) is queued: send it, close
+        our write side, then read and discard until the peer closes, or
+        C{factory.lingerTimeout} seconds or C{factory.lingerBytes} bytes
+        are up.  Closing with unread bytes in the kernel's receive buffer
+        makes TCP send a reset instead of a FIN: the peer, often still in
+        the middle of writing what caused the alert, then gets ECONNRESET
+        or EPIPE and may never read the alert (some stacks even discard it
+        on arrival of the reset).  The application hears
+        C{connectionLost} with the alert's reason when TCP is gone.
+        """
+        if self._lingering or self._lost:
+            return
+        self._lingering = True
+        self.disconnecting = True
+        self._cancelHandshakeTimer()
+        self._cancelCloseTimer()
+        self._dropPlaintext()
+        self._flush()
+        factory = self.factory
+        if factory.lingerTimeout <= 0:
+            self._loseTCP()
+            return
+        self._releaseTCP()
+        self._updateReading()
+        if ITCPTransport.providedBy(self.transport):
+            # FIN after the alert: a peer that reads it sees the end, and
+            # closes, which ends our lingering at once.
+            self.transport.loseWriteConnection()
+        self._lingerTimer = factory.clock.callLater(
+            factory.lingerTimeout, self._lingerEnded, "time is up"
+        )
+
+    def _discard(self, data: bytes) -> None:
+        self._lingerDiscarded += len(data)
+        if self._lingerDiscarded > self.factory.lingerBytes:
+            self._lingerEnded("byte limit reached")
+
+    def _lingerEnded(self, why: str) -> None:
+        timer, self._lingerTimer = self._lingerTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        if self._lost:
+            return
+        self._log.info(
+            "TLS lingering close ended ({why}, {n} bytes discarded); dropping the connection",
+            why=why,
+            n=self._lingerDiscarded,
+        )
+        abort = getattr(self.transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            self.transport.loseConnection()
+
+    def _cancelLingerTimer(self) -> None:
+        if self._lingerTimer is not None and self._lingerTimer.active():
+            self._lingerTimer.cancel()
+        self._lingerTimer = None
+
     def abortConnection(self) -> None:
+        """
+        Drop the connection at once; writes still buffered are discarded,
+        as TCP's own abortConnection discards its buffer.
+        """
         self._aborted = True
         self.disconnecting = True
+        self._dropPlaintext()
+        self._cancelHandshakeTimer()
+        self._cancelLingerTimer()
         self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -405,6 +724,10 @@ class TLSProtocol(ProtocolWrapper):
             return
         self._lost = True
         self._cancelCloseTimer()
+        self._cancelHandshakeTimer()
+        self._cancelLingerTimer()
+        self._dropPlaintext()
+        self._backPressure = None
         tls = self._tls
         if self._reason is not None:
             reason = self._reason
@@ -415,8 +738,11 @@ class TLSProtocol(ProtocolWrapper):
             reason = Failure(ConnectionLost("connection closed without TLS close_notify"))
         self._reason = None
         self.connected = False
-        if self._producer is not None:
-            self._producer = None
+        membrane, self._producer = self._producer, None
+        if membrane is not None:
+            # As TCP does for its producer: the application's producer hears
+            # stopProducing before its protocol hears connectionLost.
+            membrane.stopProducing()
         pending = self._renegotiationEnded()
         if pending is not None:
             self._notifyRenegotiationFailed(reason)
@@ -436,35 +762,111 @@ class TLSProtocol(ProtocolWrapper):
         Stop delivering received data: stop reading from TCP (after the
         first handshake, which must be allowed to finish).
         """
-        self._appPausedReading = True
-        if self._handshakeDone:
-            self.transport.pauseProducing()
+        self._readPausedBy.add("application")
+        self._updateReading()
 
     def resumeProducing(self) -> None:
-        self._appPausedReading = False
-        self.transport.resumeProducing()
+        self._readPausedBy.discard("application")
+        self._updateReading()
 
     def stopProducing(self) -> None:
         self.transport.stopProducing()
 
+    def _updateReading(self) -> None:
+        """
+        Pause or resume reading from TCP as C{_readPausedBy} says.
+        """
+        if self._lost or self.transport is None:
+            return
+        reasons = set(self._readPausedBy)
+        if not self._handshakeDone:
+            reasons.discard("application")
+        paused = bool(reasons) and not self._lingering
+        if paused != self._readingPaused:
+            self._readingPaused = paused
+            if paused:
+                self.transport.pauseProducing()
+            else:
+                self.transport.resumeProducing()
+
+    def _tcpBackedUp(self, full: bool) -> None:
+        """
+        TCP's write buffer went over its limit (C{full}) or drained (it is
+        empty): pause or resume the application's producer, and resume our
+        reading of the peer if replies had paused it.
+        """
+        self._tcpFull = full
+        membrane = self._producer
+        if membrane is not None:
+            if full:
+                membrane._pause("transport")
+            else:
+                membrane._resume("transport")
+        if full:
+            self._checkReplies()
+        else:
+            self._unsentReplies = 0
+            self._readPausedBy.discard("backpressure")
+            self._updateReading()
+
+    def _checkReplies(self) -> None:
+        """
+        Stop reading a peer that does not read what we answer it.
+
+        Replies are what we hand TCP while handling input after the first
+        handshake: the application's answers and the TLS layer's own
+        (KeyUpdate answers, renegotiation flights, alerts).  Once TCP's
+        buffer is full and more than C{factory.maxUnsentReplies} bytes of
+        replies went into it since it was last empty, reading stops until
+        it drains, so the peer's input, and with it what we buffer for the
+        peer, stays bounded.  Output the application makes on its own (a
+        producer, a timer, what it wrote before the handshake) does not
+        count: pausing our reading cannot bound it (producers are paused
+        for that), and a peer that answers it, like an echo server that
+        blocks while we do not read, would then deadlock with us.
+        """
+        if self._tcpFull and self._unsentReplies > self.factory.maxUnsentReplies:
+            if "backpressure" not in self._readPausedBy:
+                self._log.debug("TLS: the peer does not read our replies; pausing reading")
+            self._readPausedBy.add("backpressure")
+            self._updateReading()
+
+    def _tcpStopped(self) -> None:
+        """
+        TCP is going away and stops its producer (ours).
+        """
+        membrane, self._producer = self._producer, None
+        if membrane is not None:
+            membrane.stopProducing()
+
     def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """
+        Register the application's producer.  It is paused while the first
+        handshake runs and while TCP's write buffer is full (TCP tells
+        L{_BackPressure}, which stays registered with it).
+        """
         if self._lost:
             producer.stopProducing()
             return
+        if self._producer is not None:
+            raise RuntimeError(
+                f"Cannot register producer {producer!r}, because producer "
+                f"{self._producer._producer!r} was never unregistered."
+            )
+        pushProducer: Any = producer
         if not streaming:
             from twisted.internet._producer_helpers import _PullToPush
 
-            pushProducer: Any = _PullToPush(producer, self)
-            membrane = _ProducerMembrane(pushProducer)
-            self.transport.registerProducer(membrane, True)
-            self._producer = membrane
+            pushProducer = _PullToPush(producer, self)
+        membrane = _ProducerMembrane(pushProducer)
+        self._producer = membrane
+        if not streaming:
+            # Before any pause: a _PullToPush can only pause once started.
             pushProducer.startStreaming()
-        else:
-            membrane = _ProducerMembrane(producer)
-            self.transport.registerProducer(membrane, True)
-            self._producer = membrane
         if not self._handshakeDone:
             membrane._pause("handshake")
+        if self._tcpFull:
+            membrane._pause("transport")
 
     def unregisterProducer(self) -> None:
         membrane = self._producer
@@ -474,7 +876,6 @@ class TLSProtocol(ProtocolWrapper):
         if hasattr(inner, "stopStreaming"):
             inner.stopStreaming()
         self._producer = None
-        self.transport.unregisterProducer()
         if self._closeWanted and self._handshakeDone:
             self._sendCloseNotify()
 
@@ -547,6 +948,8 @@ class TLSProtocol(ProtocolWrapper):
     def _updateKeys(self, session: TLSSession) -> Deferred[TLSSession]:
         tls = self._tls
         assert tls is not None
+        # Data written before the call goes under the old keys, as written.
+        self._flush()
         try:
             tls.rehandshake()
         except LocalUsageError as e:
@@ -598,6 +1001,7 @@ class TLSProtocol(ProtocolWrapper):
     def _start(self, item: QueuedRequest) -> None:
         tls = self._tls
         assert tls is not None
+        self._flush()
         try:
             if item.clientCertificate:
                 tls.requestClientCertificate()
@@ -771,6 +1175,14 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
     @ivar isClient: our role.
     @ivar clock: the reactor's clock, injectable for tests.
     @ivar closeTimeout: seconds to wait for the peer's close_notify.
+    @ivar lingerTimeout: after a fatal alert of ours, at most this many
+        seconds of reading and discarding before the connection is dropped
+        (0: close at once).  See L{TLSProtocol._lingeringClose}.
+    @ivar lingerBytes: ... and at most this many bytes.
+    @ivar maxUnsentReplies: when TCP's write buffer is full and more than
+        this many bytes of our replies to the peer's input went into it
+        since it was last empty, we stop reading the peer until it drains
+        (see L{TLSProtocol._checkReplies}).
     """
 
     protocol = TLSProtocol
@@ -782,6 +1194,9 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
         wrappedFactory: Any,
         clock: IReactorTime | None = None,
         closeTimeout: float = DEFAULT_CLOSE_TIMEOUT,
+        lingerTimeout: float = DEFAULT_LINGER_TIMEOUT,
+        lingerBytes: int = DEFAULT_LINGER_BYTES,
+        maxUnsentReplies: int = DEFAULT_MAX_UNSENT_REPLIES,
     ) -> None:
         super().__init__(wrappedFactory)
         if isClient != isinstance(options, ClientOptions):
@@ -797,6 +1212,9 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
             clock = reactor
         self.clock: Any = clock
         self.closeTimeout = closeTimeout
+        self.lingerTimeout = lingerTimeout
+        self.lingerBytes = lingerBytes
+        self.maxUnsentReplies = maxUnsentReplies
 
     def logPrefix(self) -> str:
         prefix = getattr(self.wrappedFactory, "logPrefix", None)

@@ -66,7 +66,8 @@ class Firehose(protocol.Protocol):
         tcp = tls.transport
         waitingInTCP = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
         waitingInEngine = sum(map(len, engine._pendingAppData)) + sum(map(len, engine._out))
-        return waitingInTCP + waitingInEngine
+        waitingToBeSealed = tls._plaintextSize
+        return waitingInTCP + waitingInEngine + waitingToBeSealed
 
     def resumeProducing(self) -> None:
         self.paused = False

@@ -7,6 +7,7 @@ C{ssl} side runs in a thread with blocking sockets.
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import threading
@@ -51,14 +52,47 @@ def recvExactly(conn: ssl.SSLSocket, n: int) -> bytes:
     return bytes(chunks)
 
 
+def sendAndReceive(conn: ssl.SSLSocket, data: bytes) -> bytes:
+    """
+    Send C{data} while reading its echo, as a client of an echo service
+    must: our server stops reading a peer that does not read its replies
+    (rather than buffer them without bound), so sending everything before
+    reading would deadlock once the socket buffers are full.
+    """
+    conn.setblocking(False)
+    view = memoryview(data)
+    sent = 0
+    echoed = bytearray()
+    while len(echoed) < len(data):
+        writers = [conn] if sent < len(data) else []
+        readable, writable, _ = select.select([conn], writers, [], 60)
+        if not readable and not writable and not conn.pending():
+            raise TimeoutError(f"stalled after sending {sent} and reading {len(echoed)} bytes")
+        if writable:
+            try:
+                sent += conn.send(view[sent : sent + 65536])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+        while readable or conn.pending():
+            readable = []
+            try:
+                chunk = conn.recv(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            if not chunk:
+                return bytes(echoed)
+            echoed += chunk
+    conn.setblocking(True)
+    return bytes(echoed)
+
+
 def sslClient(port: int, data: bytes, context: ssl.SSLContext) -> tuple[bytes, str | None, tuple]:
     """
-    Blocking: connect, send C{data}, read the echo, close cleanly.
+    Blocking: connect, send C{data} while reading the echo, close cleanly.
     """
     with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
         with context.wrap_socket(raw, server_hostname="localhost") as conn:
-            conn.sendall(data)
-            echoed = recvExactly(conn, len(data))
+            echoed = sendAndReceive(conn, data)
             info = (conn.version(), conn.cipher())
             alpn = conn.selected_alpn_protocol()
             conn.unwrap()

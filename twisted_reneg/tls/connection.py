@@ -451,6 +451,25 @@ class TLSConnection:
         self._closeSent = True
         self._sendAlert(AlertLevel.WARNING, A.close_notify)
 
+    def cancelHandshake(self) -> None:
+        """
+        Give up on the first handshake (the caller's timer ran out): a
+        warning user_canceled then close_notify, which is how RFC 8446 6.1
+        and RFC 5246 7.2.2 say to cancel a handshake for a reason that is
+        no protocol failure.  The handshake state is dropped; the caller
+        closes the connection.  Does nothing once the handshake completed,
+        failed or was closed.
+        """
+        if self.session is not None or self._closeSent or self._failure is not None:
+            return
+        # A half-built flight must not go out ahead of the alerts.
+        self._handshakeOut.clear()
+        self._handshake = None
+        self._pendingAppData = []
+        self._closeSent = True
+        self._sendAlert(AlertLevel.WARNING, A.user_canceled)
+        self._sendAlert(AlertLevel.WARNING, A.close_notify)
+
     def dataToSend(self) -> bytes:
         """
         @return: all bytes waiting to go to the peer (and forget them).

@@ -150,3 +150,17 @@ class RenegotiationTimeout(TLSError):
     The peer did not answer a renegotiation or key-update request in time;
     the connection is still up.
     """
+
+
+class TLSHandshakeTimeout(TLSError):
+    """
+    The first handshake did not complete within the configured time, so we
+    gave up on it and closed the connection (having sent a warning
+    C{user_canceled} and C{close_notify}).
+
+    @ivar timeout: the limit that was exceeded, in seconds.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"TLS handshake did not complete within {timeout:g} seconds")
+        self.timeout = timeout
