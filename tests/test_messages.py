@@ -267,7 +267,15 @@ class TLS13CodecTests(SynchronousTestCase):
         self.assertRaises(DecodeError, decodeKeyShareClient, data)
 
     def test_keyUpdateValue(self) -> None:
-        self.assertRaises(DecodeError, KeyUpdate.parse, b"\x02")
+        """
+        Any request_update byte decodes; refusing values above 1 with
+        illegal_parameter is the connection's job (RFC 8446 4.6.3).
+        """
+        self.assertEqual(KeyUpdate.parse(b"\x02").requestUpdate, 2)
+        self.assertFalse(KeyUpdate.parse(b"\x02").updateRequested)
+        self.assertTrue(KeyUpdate.parse(b"\x01").updateRequested)
+        self.assertRaises(DecodeError, KeyUpdate.parse, b"")
+        self.assertRaises(DecodeError, KeyUpdate.parse, b"\x00\x00")
 
 
 class CapturedHelloTests(SynchronousTestCase):

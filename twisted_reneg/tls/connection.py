@@ -135,6 +135,9 @@ class TLSConnection:
         self._writer = RecordWriter()
         self._handshakeIn = HandshakeBuffer()
         self._handshakeOut = bytearray()
+        #: How much of L{_handshakeOut} earlier messages produced: output
+        #: of the message being processed lies beyond it.
+        self._completeOutput = 0
         self._out: list[bytes] = []
         self._events: list[Event] = []
         # A client that can do TLS 1.3 starts a 1.3 handshake (which hands
@@ -269,6 +272,13 @@ class TLSConnection:
                 self._receiveHandshakeMessages()
             while (record := self._reader.nextRecord()) is not None:
                 contentType, payload = record
+                if contentType != ContentType.handshake and self._handshakeIn.hasPartial():
+                    # RFC 8446 5.1, which we apply to TLS 1.2 too: the
+                    # fragments of one message come in a row.
+                    raise PeerError(
+                        A.unexpected_message,
+                        f"{ContentType(contentType).name} record inside a handshake message",
+                    )
                 if contentType == ContentType.application_data:
                     self._receiveApplicationData(payload, appData)
                     continue
@@ -490,6 +500,8 @@ class TLSConnection:
             # completed with bytes under different keys.
             raise PeerError(A.unexpected_message, "key change inside a handshake message")
         self._reader.changeProtection(protection)
+        if not self.isClient and self.session is None and isinstance(self._handshake, Handshake13):
+            self._reader.allowPlaintextAlerts()
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
@@ -505,6 +517,10 @@ class TLSConnection:
     def _receiveApplicationData(self, payload: bytes, appData: list[bytes]) -> None:
         if self.session is None:
             raise PeerError(A.unexpected_message, "application data before the handshake")
+        if isinstance(self._handshake, Handshake12) and self._handshake.awaitsFinished:
+            # RFC 5246 7.4.9: Finished immediately follows ChangeCipherSpec,
+            # in a renegotiation too (data before the CCS is fine).
+            raise PeerError(A.unexpected_message, "application data before Finished")
         if not payload:
             self._countUseless()
             return
@@ -541,7 +557,9 @@ class TLSConnection:
 
     def _receiveChangeCipherSpec(self, payload: bytes) -> None:
         if payload != b"\x01":
-            raise PeerError(A.decode_error, "malformed change_cipher_spec")
+            # RFC 8446 5 names the alert; RFC 5246 7.1 defines no other
+            # value, and we answer TLS 1.2 alike.
+            raise PeerError(A.unexpected_message, "change_cipher_spec other than 0x01")
         if self._handshake is None:
             raise UnexpectedMessage(("application data",), "change_cipher_spec")
         self._handshake.receiveChangeCipherSpec()
@@ -587,6 +605,11 @@ class TLSConnection:
         return self.isClient or not handshake.started
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        self._completeOutput = len(self._handshakeOut)
+        self._processHandshakeMessage(msgType, body, raw)
+        self._completeOutput = len(self._handshakeOut)
+
+    def _processHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
         if self.session is not None and self.session.version == "TLSv1.3":
             self._receivePostHandshake13(msgType, body, raw)
             return
@@ -837,6 +860,10 @@ class TLSConnection:
             # The client's Certificate ... Finished come in a row.
             raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
         update = KeyUpdate.parse(body)
+        if update.requestUpdate > 1:
+            raise PeerError(
+                A.illegal_parameter, f"KeyUpdate request_update {update.requestUpdate}"
+            )
         requestedByPeer = update.updateRequested
         if not requestedByPeer and self._keyUpdatesUnanswered:
             # Presumably the answer to one of ours (an answer and an
@@ -890,6 +917,7 @@ class TLSConnection:
     # --- output -------------------------------------------------------------
 
     def _flushHandshake(self) -> None:
+        self._completeOutput = 0
         if self._handshakeOut:
             data = bytes(self._handshakeOut)
             self._handshakeOut.clear()
@@ -903,8 +931,14 @@ class TLSConnection:
         """
         The one exit on a peer fault: queue the fatal alert, report, stop.
         """
-        # A half-built flight must not go out ahead of the alert.
-        self._handshakeOut.clear()
+        # What earlier messages made us send goes out before the alert (the
+        # peer then sees the same whatever TCP did to its bytes); a flight
+        # half built by the message that failed does not.
+        del self._handshakeOut[self._completeOutput :]
+        try:
+            self._flushHandshake()
+        except Exception:  # noqa: BLE001 - e.g. exhausted sequence numbers
+            pass
         error = TLSAlertError(alert, sentByUs=True, reason=reason)
         self._failure = error
         self._handshake = None
