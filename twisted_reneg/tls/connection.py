@@ -575,6 +575,10 @@ class TLSConnection:
                 self._closeSent = True
                 self._sendAlert(AlertLevel.WARNING, A.close_notify)
             return
+        if self._recordsAreTLS13() and description != A.user_canceled:
+            # RFC 8446 6: every other alert is an error alert, whatever
+            # its level field says (no_renegotiation and unknown ones too).
+            level = AlertLevel.FATAL
         if level == AlertLevel.FATAL:
             error = TLSAlertError(description, sentByUs=False)
             self._failure = error
@@ -591,6 +595,13 @@ class TLSConnection:
             )
             return
         self._events.append(AlertReceived(level, description))
+
+    def _recordsAreTLS13(self) -> bool:
+        """
+        Whether TLS 1.3 is in use: negotiated, or its keys already read.
+        """
+        session = self.session
+        return (session is not None and session.version == "TLSv1.3") or self._reader.protected13
 
     def _renegotiationPending(self) -> bool:
         """
@@ -808,7 +819,8 @@ class TLSConnection:
             and self.isClient
             and self._postAuthTranscript is not None
         ):
-            self._answerPostHandshakeAuth(body, raw)
+            if not self._closeSent:  # nothing may follow our close_notify
+                self._answerPostHandshakeAuth(body, raw)
         elif msgType in CLIENT_AUTH_MESSAGES and self._postAuth is not None:
             self._receivePostHandshakeAuth(msgType, body, raw)
         else:
@@ -876,10 +888,11 @@ class TLSConnection:
         if self._handshakeIn.hasPartial():
             raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
         self._rotate(read=True)
-        if requestedByPeer:
+        if requestedByPeer and not self._closeSent:
             # RFC 8446 4.6.3: answer before our next record, even when a
             # request of ours crossed this one (each side then moves on two
-            # generations); the peer answers ours separately.
+            # generations); the peer answers ours separately.  After our
+            # close_notify there is no next record (RFC 8446 6.1).
             self._sendKeyUpdate(requested=False)
         self._keyUpdates += 1
         assert self.session is not None

@@ -326,6 +326,13 @@ class RecordReader:
     def seq(self) -> int:
         return self._seq
 
+    @property
+    def protected13(self) -> bool:
+        """
+        Whether records are read under TLS 1.3 protection.
+        """
+        return self._protection is not None and self._protection.hidesContentType
+
     def changeProtection(self, protection: RecordProtection | None) -> None:
         self._protection = protection
         self._seq = 0
