@@ -118,7 +118,7 @@ MESSAGES: dict[type[HandshakeMessage], Any] = {
         st.lists(st.binary(min_size=1, max_size=60), max_size=5).map(tuple),
     ),
     CertificateRequest13: st.builds(CertificateRequest13, st.binary(max_size=8), extensionLists()),
-    KeyUpdate: st.builds(KeyUpdate, st.booleans()),
+    KeyUpdate: st.builds(KeyUpdate, st.integers(0, 255)),
     NewSessionTicket13: st.builds(
         NewSessionTicket13,
         st.integers(0, 0xFFFFFFFF),

@@ -317,7 +317,8 @@ class RecordReader:
         self._protection: RecordProtection | None = None
         self._seq = 0
         self._buf = bytearray()
-        self._skipBudget = 0
+        #: Bytes of 0-RTT data still to skip; C{None} when not skipping.
+        self._skipBudget: int | None = None
         self._pos = 0
         self._plaintextAlerts = False
         self._decrypted = False
@@ -415,7 +416,7 @@ class RecordReader:
         if len(buf) < end:
             return None
         if protection is None:
-            if self._skipBudget and self._skipsPlaintext(contentType, length):
+            if self._skipBudget is not None and self._skipsPlaintext(contentType, length):
                 self._pos = end
                 return _SKIPPED
             plaintext = bytes(buf[pos + HEADER_LENGTH : end])
@@ -428,12 +429,12 @@ class RecordReader:
                 with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
                     plaintext = protection.open(contentType, self._seq, fragment)
             except PeerError:
-                if not self._skipBudget or contentType != ContentType.application_data:
+                if self._skipBudget is None or contentType != ContentType.application_data:
                     raise
                 self._spendSkipBudget(length)
                 self._pos = end
                 return _SKIPPED
-            self._skipBudget = 0
+            self._skipBudget = None
             self._decrypted = True
             self._seq += 1
             if protection.hidesContentType:
@@ -485,10 +486,11 @@ class RecordReader:
             self._spendSkipBudget(length)
             return True
         if contentType == ContentType.handshake:
-            self._skipBudget = 0
+            self._skipBudget = None
         return False
 
     def _spendSkipBudget(self, length: int) -> None:
+        assert self._skipBudget is not None
         if length > self._skipBudget:
             # RFC 8446 4.2.10: early data past max_early_data_size.
             raise PeerError(AlertDescription.unexpected_message, "too much early data")
