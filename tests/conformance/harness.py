@@ -39,7 +39,6 @@ between its ChangeCipherSpec and Finished::
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,10 +73,13 @@ __all__ = [
     "ConformanceCase",
     "Crafter",
     "CraftingConnection",
+    "Item",
     "Outgoing",
     "RawPeer",
     "Record",
+    "Rewrite",
     "alertRecord",
+    "chain",
     "crafterClient",
     "crafterServer",
     "on",
@@ -561,15 +563,6 @@ def ourClientOptions(**kw: Any) -> ClientOptions:
     return ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate], **kw)
 
 
-def clientHelloRecords(config: TLSConfig) -> bytes:
-    """
-    The records of a ClientHello our engine would send with C{config}.
-    """
-    connection = TLSConnection(config)
-    connection.startHandshake()
-    return connection.dataToSend()
-
-
 # --- the test case -----------------------------------------------------------------------
 
 
@@ -665,7 +658,3 @@ class ConformanceCase(TestCase):
         self.assertTrue(side.reason.check(TLSAlertError), side.reason)
         self.assertEqual(side.reason.value.alert, alert)
         self.assertTrue(side.reason.value.sentByUs)
-
-
-def randomBytes(n: int) -> bytes:
-    return os.urandom(n)
