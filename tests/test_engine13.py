@@ -609,3 +609,35 @@ class PeerProofTests(SynchronousTestCase):
         pair.server.connection.requestClientCertificate()
         pair.pump()
         self.assertRefusedBy(pair.server, A.decrypt_error)
+
+
+class AfterOurCloseNotifyTests(SynchronousTestCase):
+    """
+    RFC 8446 6.1: nothing follows our close_notify, not even the answer a
+    post-handshake message would otherwise call for.
+    """
+
+    def test_keyUpdateRequestNotAnswered(self) -> None:
+        pair = pair13()
+        pair.server.connection.close()
+        pair.server.connection.dataToSend()  # the close_notify, still in flight
+        pair.client.connection.rehandshake()
+        events = pair.server.connection.receiveData(pair.client.connection.dataToSend())
+        self.assertEqual(events, [KeysUpdated(requestedByPeer=True)])
+        self.assertEqual(pair.server.connection.dataToSend(), b"")
+
+    def test_certificateRequestNotAnswered(self) -> None:
+        pair = EnginePair(
+            clientConfig(
+                minVersion=TLS13,
+                maxVersion=TLS13,
+                postHandshakeAuth=True,
+                credential=credentialOf(cachedPKI().ecdsaClient),
+            ),
+            serverConfig(maxVersion=TLS13),
+        ).handshake()
+        pair.client.connection.close()
+        pair.client.connection.dataToSend()
+        pair.server.connection.requestClientCertificate()
+        pair.client.connection.receiveData(pair.server.connection.dataToSend())
+        self.assertEqual(pair.client.connection.dataToSend(), b"")

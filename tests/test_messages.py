@@ -118,7 +118,7 @@ MESSAGES: dict[type[HandshakeMessage], Any] = {
         st.lists(st.binary(min_size=1, max_size=60), max_size=5).map(tuple),
     ),
     CertificateRequest13: st.builds(CertificateRequest13, st.binary(max_size=8), extensionLists()),
-    KeyUpdate: st.builds(KeyUpdate, st.booleans()),
+    KeyUpdate: st.builds(KeyUpdate, st.integers(0, 255)),
     NewSessionTicket13: st.builds(
         NewSessionTicket13,
         st.integers(0, 0xFFFFFFFF),
@@ -267,7 +267,15 @@ class TLS13CodecTests(SynchronousTestCase):
         self.assertRaises(DecodeError, decodeKeyShareClient, data)
 
     def test_keyUpdateValue(self) -> None:
-        self.assertRaises(DecodeError, KeyUpdate.parse, b"\x02")
+        """
+        Any request_update byte decodes; refusing values above 1 with
+        illegal_parameter is the connection's job (RFC 8446 4.6.3).
+        """
+        self.assertEqual(KeyUpdate.parse(b"\x02").requestUpdate, 2)
+        self.assertFalse(KeyUpdate.parse(b"\x02").updateRequested)
+        self.assertTrue(KeyUpdate.parse(b"\x01").updateRequested)
+        self.assertRaises(DecodeError, KeyUpdate.parse, b"")
+        self.assertRaises(DecodeError, KeyUpdate.parse, b"\x00\x00")
 
 
 class CapturedHelloTests(SynchronousTestCase):

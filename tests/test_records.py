@@ -185,7 +185,13 @@ class LimitTests(SynchronousTestCase):
         self.assertPeerError(RecordReader(), bytes.fromhex("1602030001ff"), A.decode_error)
 
     def test_emptyHandshakeRecord(self) -> None:
-        self.assertPeerError(RecordReader(), bytes.fromhex("1603030000"), A.decode_error)
+        """
+        RFC 5246 6.2.1 / RFC 8446 5.1: no empty Handshake, Alert or
+        ChangeCipherSpec fragments; answered as RFC 8446 5.4 does.
+        """
+        for contentType in (20, 21, 22):
+            header = bytes((contentType,)) + bytes.fromhex("03030000")
+            self.assertPeerError(RecordReader(), header, A.unexpected_message)
 
     def test_emptyApplicationDataAllowed(self) -> None:
         writer, reader = protectedPair()

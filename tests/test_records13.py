@@ -126,3 +126,97 @@ class ProtectionTests(SynchronousTestCase):
             drain(reader)
         except PeerError:
             pass
+
+
+class InnerPlaintextLimitTests(SynchronousTestCase):
+    """
+    RFC 8446 5.4: TLSInnerPlaintext (content, type and padding) may not
+    exceed 2^14 + 1 bytes; empty Handshake and Alert content is refused.
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.integers(0, MAX_PLAINTEXT + 1),
+        st.integers(0, 255),
+        st.sampled_from([ContentType.application_data, ContentType.handshake]),
+    )
+    def test_limitCountsPadding(self, content: int, padding: int, contentType: int) -> None:
+        writer, reader = pair()
+        data = b"x" * content
+        reader.feed(writer.writeRecord(contentType, data, padding))
+        inner = content + 1 + padding
+        if inner > MAX_PLAINTEXT + 1:
+            with self.assertRaises(PeerError) as caught:
+                drain(reader)
+            self.assertEqual(caught.exception.alert, A.record_overflow)
+        elif content == 0 and contentType == ContentType.handshake:
+            with self.assertRaises(PeerError) as caught:
+                drain(reader)
+            self.assertEqual(caught.exception.alert, A.unexpected_message)
+        else:
+            self.assertEqual(drain(reader), [(contentType, data)])
+
+    def test_emptyAlertPaddedOrNot(self) -> None:
+        for padding in (0, 1, 200):
+            writer, reader = pair()
+            reader.feed(writer.writeRecord(ContentType.alert, b"", padding))
+            with self.assertRaises(PeerError) as caught:
+                drain(reader)
+            self.assertEqual(caught.exception.alert, A.unexpected_message)
+
+    def test_paddingOnlyForTLS13(self) -> None:
+        self.assertRaises(ValueError, RecordWriter().writeRecord, 23, b"x", 1)
+
+
+class PlaintextAlertTests(SynchronousTestCase):
+    """
+    A TLS 1.3 server reads a client's plaintext alert until the first
+    protected record from it decrypts; never before it is allowed.
+    """
+
+    ALERT = struct.pack(">BHHBB", 21, 0x0303, 2, 2, 47)
+
+    def test_readUntilFirstDecryption(self) -> None:
+        writer, reader = pair()
+        reader.allowPlaintextAlerts()
+        reader.feed(self.ALERT)
+        self.assertEqual(drain(reader), [(ContentType.alert, b"\x02\x2f")])
+        reader.feed(writer.writeRecord(ContentType.handshake, b"\x14\x00\x00\x00"))
+        drain(reader)
+        reader.feed(self.ALERT)
+        with self.assertRaises(PeerError) as caught:
+            drain(reader)
+        self.assertEqual(caught.exception.alert, A.unexpected_message)
+
+    def test_refusedUnlessAllowed(self) -> None:
+        _, reader = pair()
+        reader.feed(self.ALERT)
+        with self.assertRaises(PeerError) as caught:
+            drain(reader)
+        self.assertEqual(caught.exception.alert, A.unexpected_message)
+
+
+class SkipAfterRetryTests(SynchronousTestCase):
+    """
+    RFC 8446 4.2.10: with no keys (after a HelloRetryRequest), 0-RTT
+    records are skipped up to the budget, until a handshake record.
+    """
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.integers(1, 3000), max_size=8), st.integers(1, 10000))
+    def test_budget(self, sizes: list[int], budget: int) -> None:
+        reader = RecordReader()
+        reader.skipEarlyData(budget)
+        for size in sizes:
+            reader.feed(struct.pack(">BHH", 23, 0x0303, size) + bytes(size))
+        hello = struct.pack(">BHH", 22, 0x0303, 4) + b"\x01\x00\x00\x00"
+        reader.feed(hello)
+        if sum(sizes) > budget:
+            with self.assertRaises(PeerError) as caught:
+                drain(reader)
+            self.assertEqual(caught.exception.alert, A.unexpected_message)
+        else:
+            self.assertEqual(drain(reader), [(ContentType.handshake, b"\x01\x00\x00\x00")])
+            # The handshake record ended the skipping.
+            reader.feed(struct.pack(">BHH", 23, 0x0303, 1) + b"x")
+            self.assertEqual(drain(reader), [(ContentType.application_data, b"x")])

@@ -6,6 +6,12 @@ Bytes go in through L{TLSConnection.receiveData}, which returns events; bytes
 to put on the wire come out of L{TLSConnection.dataToSend}.  No sockets, no
 clock (the time used for certificate checks is injected), no logging.
 
+Records are dispatched by content type (L{TLSConnection._RECORDS}); between
+handshakes, handshake messages go to TLS 1.2 renegotiation
+(L{renegotiation12}) or, on TLS 1.3, by message type to key updates
+(L{keyupdate13}), tickets (L{tickets13}) and post-handshake authentication
+(L{postauth13}) (L{TLSConnection._POST_HANDSHAKE13}).
+
 Peer faults are caught in exactly one place, L{TLSConnection.receiveData}:
 the fatal alert is queued, a L{ConnectionFailed} event is returned and the
 connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
@@ -13,11 +19,10 @@ connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
 
 from __future__ import annotations
 
-import os
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import ClassVar, NoReturn
 
 from .config import TLS13, ClientAuth, TLSConfig
 from .errors import (
@@ -43,16 +48,10 @@ from .events import (
 )
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
 from .handshake13 import Handshake13, HandshakeResult13, offersTLS13
-from .keyschedule import Transcript, nextTrafficSecret13, resumptionPsk13, trafficKeys13
-from .messages import (
-    ClientHello,
-    HandshakeType,
-    HelloRequest,
-    KeyUpdate,
-    NewSessionTicket13,
-    messageName,
-)
-from .postauth13 import CLIENT_AUTH_MESSAGES, ServerCertificateRequest, answerCertificateRequest
+from .keyschedule import Transcript
+from .keyupdate13 import MAX_KEY_UPDATES_WITHOUT_DATA, KeyUpdates13
+from .messages import ClientHello, HandshakeType, HelloRequest, KeyUpdate, messageName
+from .postauth13 import ServerCertificateRequest, answerCertificateRequest
 from .reassembly import HandshakeBuffer
 from .records import (
     MAX_PLAINTEXT,
@@ -60,23 +59,22 @@ from .records import (
     RecordProtection,
     RecordReader,
     RecordWriter,
-    tls13Protection,
 )
+from .renegotiation12 import AskApplicationLater, Renegotiation12
 from .session import TLSSession
 from .suites import CipherSuite13
-from .tickets import ClientTicket13, TicketKeys, TicketState13
+from .tickets import TicketKeys
+from .tickets13 import newSessionTickets, receivedTicket
+
+__all__ = ["MAX_EARLY_DATA_SKIPPED", "MAX_KEY_UPDATES_WITHOUT_DATA", "TLSConnection"]
 
 A = AlertDescription
+H = HandshakeType
 
 #: Records that carry no progress (empty application data, warning alerts)
 #: allowed in a row before we call it a denial-of-service attempt, as Go's
 #: maxUselessRecords does.
 MAX_USELESS_RECORDS = 16
-
-#: KeyUpdates accepted in a row with no application data between them.  Each
-#: costs two key derivations and, when requested, a record in reply; a
-#: peer looping on them gets cut off, as rustls does.
-MAX_KEY_UPDATES_WITHOUT_DATA = 32
 
 #: Bytes of refused 0-RTT data a server skips before it gives up.  Our
 #: tickets never allow early data, so only a client resuming with another
@@ -92,15 +90,6 @@ _INITIAL_RECORD_VERSION = 0x0301
 
 def _utcNow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class _AskApplicationLater(Exception):
-    """
-    Internal: a peer's renegotiation request is to be put to the
-    application (the renegotiation filter), and events of this batch came
-    before it.  The batch ends there, so that the application has heard
-    them before it is asked; the next L{TLSConnection.receiveData} goes on.
-    """
 
 
 class TLSConnection:
@@ -127,16 +116,20 @@ class TLSConnection:
         self._now = now
         self._renegotiationFilter = renegotiationFilter
         #: A handshake message whose processing waits for the next
-        #: receiveData call (see L{_AskApplicationLater}).
+        #: receiveData call (see L{AskApplicationLater}).
         self._heldMessage: tuple[int, bytes, bytes] | None = None
-        self._renegotiationOurs = False
-        self._peerRenegotiationTimes: deque[float] = deque()
         self._reader = RecordReader()
         self._writer = RecordWriter()
         self._handshakeIn = HandshakeBuffer()
         self._handshakeOut = bytearray()
+        #: How much of L{_handshakeOut} earlier messages produced: output
+        #: of the message being processed lies beyond it.
+        self._completeOutput = 0
         self._out: list[bytes] = []
         self._events: list[Event] = []
+        #: Application data of the current batch, delivered as one event
+        #: before the next record of another type.
+        self._appData: list[bytes] = []
         # A client that can do TLS 1.3 starts a 1.3 handshake (which hands
         # over to 1.2 if the server picks that); a server starts ready for
         # 1.2 and switches on a ClientHello offering 1.3.
@@ -145,26 +138,20 @@ class TLSConnection:
             if config.isClient and config.maxVersion >= TLS13
             else Handshake12(config, self)
         )
-        #: TLS 1.3: the suite and current application traffic secrets
-        #: (client, server), kept for KeyUpdate.
+        # TLS 1.2, between handshakes.
+        self._renegotiation = Renegotiation12(config.renegotiation)
+        self._previous: PreviousHandshake | None = None
+        # TLS 1.3, after the handshake.
         self._suite13: CipherSuite13 | None = None
-        self._secrets13: list[bytes] = []
-        #: Our KeyUpdate(update_requested) messages not yet matched by a
-        #: KeyUpdate(update_not_requested) from the peer.  Each exempts one
-        #: such KeyUpdate from the flood budget: we asked for it.
-        self._keyUpdatesUnanswered = 0
-        self._keyUpdates = 0
-        self._keyUpdatesWithoutData = 0
+        self._keys13: KeyUpdates13 | None = None
         #: TLS 1.3 with post-handshake auth offered: the main transcript to
         #: fork each exchange from, and (server) the exchange running.
         self._postAuthTranscript: Transcript | None = None
         self._postAuth: ServerCertificateRequest | None = None
         self._resumptionMaster = b""
         self._ticketsSent = 0
-        self._previous: PreviousHandshake | None = None
         self._pendingAppData: list[bytes] = []
         self.session: TLSSession | None = None
-        self._renegotiations = 0
         self._uselessRecords = 0
         self._failure: TLSAlertError | None = None
         self._closeSent = False
@@ -260,7 +247,6 @@ class TLSConnection:
         if not self._started:
             self.startHandshake()
         events = self._events = []
-        appData: list[bytes] = []
         try:
             self._reader.feed(data)
             if self._heldMessage is not None:
@@ -269,38 +255,35 @@ class TLSConnection:
                 self._receiveHandshakeMessages()
             while (record := self._reader.nextRecord()) is not None:
                 contentType, payload = record
-                if contentType == ContentType.application_data:
-                    self._receiveApplicationData(payload, appData)
-                    continue
-                if appData:
-                    events.append(ApplicationData(b"".join(appData)))
-                    appData = []
-                self._dispatch(contentType, payload)
+                if contentType != ContentType.application_data:
+                    self._deliverAppData()
+                self._RECORDS[contentType](self, contentType, payload)
                 if self._closeReceived or self._failure is not None:
                     break
-        except _AskApplicationLater:
+        except AskApplicationLater:
             pass  # application data is never pending here: it went out before the record
         except PeerError as e:
-            self._flushAppData(events, appData)
+            self._deliverAppData()
             self._fail(e.alert, e.reason)
         except Exception as e:  # noqa: BLE001 - nothing the peer sends may raise out
-            self._flushAppData(events, appData)
+            self._deliverAppData()
             self._fail(A.internal_error, f"internal error: {e!r}")
         else:
-            self._flushAppData(events, appData)
+            self._deliverAppData()
         self._flushHandshake()
         self._events = []
         return events
 
-    @staticmethod
-    def _flushAppData(events: list[Event], appData: list[bytes]) -> None:
-        if appData:
+    def _deliverAppData(self) -> None:
+        if self._appData:
             # Authenticated data that arrived before a failure is still the
             # peer's data: deliver it, in order, before the failure event.
+            events = self._events
             failureAt = next(
                 (i for i, e in enumerate(events) if isinstance(e, ConnectionFailed)), len(events)
             )
-            events.insert(failureAt, ApplicationData(b"".join(appData)))
+            events.insert(failureAt, ApplicationData(b"".join(self._appData)))
+            self._appData = []
 
     def sendApplicationData(self, data: bytes) -> None:
         """
@@ -405,10 +388,10 @@ class TLSConnection:
             handshake already started cannot be).
         """
         handshake = self._handshake
-        if handshake is None or handshake.started or not self._renegotiationOurs:
+        if handshake is None or handshake.started or not self._renegotiation.ours:
             return False
         self._handshake = None
-        self._renegotiationOurs = False
+        self._renegotiation.ours = False
         return True
 
     def _startRenegotiation(self, clientAuth: ClientAuth | None) -> None:
@@ -421,7 +404,7 @@ class TLSConnection:
             raise LocalUsageError("peer did not negotiate secure renegotiation (RFC 5746)")
         if self._handshake is not None:
             return
-        self._renegotiationOurs = True
+        self._renegotiation.ours = True
         # A certificate we ask for mid-connection is the application's to
         # judge: a refused one ends the renegotiation without it, not the
         # connection.
@@ -509,6 +492,8 @@ class TLSConnection:
             # completed with bytes under different keys.
             raise PeerError(A.unexpected_message, "key change inside a handshake message")
         self._reader.changeProtection(protection)
+        if not self.isClient and self.session is None and isinstance(self._handshake, Handshake13):
+            self._reader.allowPlaintextAlerts()
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
@@ -521,51 +506,39 @@ class TLSConnection:
 
     # --- record dispatch ----------------------------------------------------
 
-    def _receiveApplicationData(self, payload: bytes, appData: list[bytes]) -> None:
+    def _receiveHandshakeRecord(self, contentType: int, payload: bytes) -> None:
+        self._uselessRecords = 0
+        self._handshakeIn.feed(payload)
+        self._receiveHandshakeMessages()
+
+    def _receiveApplicationData(self, contentType: int, payload: bytes) -> None:
+        self._refuseInsideHandshakeMessage(contentType)
         if self.session is None:
             raise PeerError(A.unexpected_message, "application data before the handshake")
+        if isinstance(self._handshake, Handshake12) and self._handshake.awaitsFinished:
+            # RFC 5246 7.4.9: Finished immediately follows ChangeCipherSpec,
+            # in a renegotiation too (data before the CCS is fine).
+            raise PeerError(A.unexpected_message, "application data before Finished")
         if not payload:
             self._countUseless()
             return
         self._uselessRecords = 0
-        self._keyUpdatesWithoutData = 0
-        appData.append(payload)
+        if self._keys13 is not None:
+            self._keys13.dataReceived()
+        self._appData.append(payload)
 
-    def _countUseless(self) -> None:
-        self._uselessRecords += 1
-        if self._uselessRecords > MAX_USELESS_RECORDS:
-            raise PeerError(A.unexpected_message, "too many records without progress")
-
-    def _dispatch(self, contentType: int, payload: bytes) -> None:
-        if contentType == ContentType.handshake:
-            self._uselessRecords = 0
-            self._handshakeIn.feed(payload)
-            self._receiveHandshakeMessages()
-        elif contentType == ContentType.change_cipher_spec:
-            self._receiveChangeCipherSpec(payload)
-        elif contentType == ContentType.alert:
-            self._receiveAlert(payload)
-        else:  # the record layer rejects unknown types; keep the check local too
-            raise PeerError(A.unexpected_message, f"record type {contentType}")
-
-    def _receiveHandshakeMessages(self) -> None:
-        while (message := self._handshakeIn.nextMessage()) is not None:
-            try:
-                self._receiveHandshakeMessage(*message)
-            except _AskApplicationLater:
-                self._heldMessage = message
-                raise
-            if self._failure is not None:
-                return
-
-    def _receiveChangeCipherSpec(self, payload: bytes) -> None:
+    def _receiveChangeCipherSpec(self, contentType: int, payload: bytes) -> None:
+        self._refuseInsideHandshakeMessage(contentType)
         if payload != b"\x01":
-            raise PeerError(A.decode_error, "malformed change_cipher_spec")
+            # RFC 8446 5 names the alert; RFC 5246 7.1 defines no other
+            # value, and we answer TLS 1.2 alike.
+            raise PeerError(A.unexpected_message, "change_cipher_spec other than 0x01")
         if self._handshake is None:
             raise UnexpectedMessage(("application data",), "change_cipher_spec")
         self._handshake.receiveChangeCipherSpec()
 
-    def _receiveAlert(self, payload: bytes) -> None:
+    def _receiveAlert(self, contentType: int, payload: bytes) -> None:
+        self._refuseInsideHandshakeMessage(contentType)
         if len(payload) != 2:
             raise PeerError(A.decode_error, f"alert record of {len(payload)} bytes")
         level, description = payload[0], payload[1]
@@ -576,6 +549,10 @@ class TLSConnection:
                 self._closeSent = True
                 self._sendAlert(AlertLevel.WARNING, A.close_notify)
             return
+        if self._recordsAreTLS13() and description != A.user_canceled:
+            # RFC 8446 6: every other alert is an error alert, whatever
+            # its level field says (no_renegotiation and unknown ones too).
+            level = AlertLevel.FATAL
         if level == AlertLevel.FATAL:
             error = TLSAlertError(description, sentByUs=False)
             self._failure = error
@@ -584,33 +561,81 @@ class TLSConnection:
         if level != AlertLevel.WARNING:
             raise PeerError(A.illegal_parameter, f"alert level {level}")
         self._countUseless()
-        if description == A.no_renegotiation and self._renegotiationPending():
+        if description == A.no_renegotiation and self._renegotiation.refusedByPeer(
+            self.isClient, self._pendingHandshakeStarted()
+        ):
             self._handshake = None
-            self._renegotiationOurs = False
+            self._renegotiation.ours = False
             self._events.append(
                 RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation")
             )
             return
         self._events.append(AlertReceived(level, description))
 
-    def _renegotiationPending(self) -> bool:
+    #: Content type -> handler (the record layer refuses any other type).
+    _RECORDS: ClassVar[dict[int, Callable[[TLSConnection, int, bytes], None]]] = {
+        ContentType.handshake: _receiveHandshakeRecord,
+        ContentType.application_data: _receiveApplicationData,
+        ContentType.change_cipher_spec: _receiveChangeCipherSpec,
+        ContentType.alert: _receiveAlert,
+    }
+
+    def _refuseInsideHandshakeMessage(self, contentType: int) -> None:
+        if self._handshakeIn.hasPartial():
+            # RFC 8446 5.1, which we apply to TLS 1.2 too: the fragments of
+            # one handshake message come in a row.
+            raise PeerError(
+                A.unexpected_message,
+                f"{ContentType(contentType).name} record inside a handshake message",
+            )
+
+    def _countUseless(self) -> None:
+        self._uselessRecords += 1
+        if self._uselessRecords > MAX_USELESS_RECORDS:
+            raise PeerError(A.unexpected_message, "too many records without progress")
+
+    def _recordsAreTLS13(self) -> bool:
         """
-        Whether a renegotiation we asked for has not started yet, so a
-        no_renegotiation warning answers it.
+        Whether TLS 1.3 is in use: negotiated, or its keys already read.
         """
-        handshake = self._handshake
-        if self.session is None or handshake is None or not self._renegotiationOurs:
-            return False
-        # A client's ClientHello is out; a server's HelloRequest is answered
-        # by a ClientHello or by this alert.
-        return self.isClient or not handshake.started
+        session = self.session
+        return (session is not None and session.version == "TLSv1.3") or self._reader.protected13
+
+    def _pendingHandshakeStarted(self) -> bool | None:
+        """
+        Between handshakes: whether the one asked for has started (C{None}
+        if there is none).
+        """
+        if self.session is None or self._handshake is None:
+            return None
+        return self._handshake.started
+
+    # --- handshake messages -------------------------------------------------
+
+    def _receiveHandshakeMessages(self) -> None:
+        while (message := self._handshakeIn.nextMessage()) is not None:
+            try:
+                self._receiveHandshakeMessage(*message)
+            except AskApplicationLater:
+                self._heldMessage = message
+                raise
+            if self._failure is not None:
+                return
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        self._completeOutput = len(self._handshakeOut)
         if self.session is not None and self.session.version == "TLSv1.3":
-            self._receivePostHandshake13(msgType, body, raw)
-            return
+            handler = self._POST_HANDSHAKE13.get(msgType, TLSConnection._unexpected13)
+            handler(self, msgType, body, raw)
+        elif msgType == H.hello_request:
+            self._receiveHelloRequest(body)
+        else:
+            self._receiveHandshake(msgType, body, raw)
+        self._completeOutput = len(self._handshakeOut)
+
+    def _receiveHandshake(self, msgType: int, body: bytes, raw: bytes) -> None:
         if (
-            msgType == HandshakeType.client_hello
+            msgType == H.client_hello
             and self.session is None
             and isinstance(self._handshake, Handshake12)
             and not self._handshake.started
@@ -619,9 +644,6 @@ class TLSConnection:
         ):
             # The common front: the ClientHello picks the version's back end.
             self._handshake = Handshake13(self.config, self)
-        if msgType == HandshakeType.hello_request:
-            self._receiveHelloRequest(body)
-            return
         if self._handshake is None:
             self._startPeerRenegotiation(msgType)
             if self._handshake is None:
@@ -636,91 +658,15 @@ class TLSConnection:
             self._handshake = None
             self._handshakeFinished(result)
 
-    def _receiveHelloRequest(self, body: bytes) -> None:
-        """
-        RFC 5246 7.4.1.1: a HelloRequest is not part of any transcript; a
-        client ignores it while a handshake is running.
-        """
-        if not self.isClient:
-            raise UnexpectedMessage(("client_hello",), messageName(HandshakeType.hello_request))
-        if body:
-            raise PeerError(A.decode_error, "HelloRequest with a body")
-        if self._handshake is not None:
-            return
-        if not self._admitPeerRenegotiation():
-            return
-        self._renegotiationOurs = False
-        self._handshake = Handshake12(self.config, self, self._previous)
-        self._handshake.start()
-
-    def _startPeerRenegotiation(self, msgType: int) -> None:
-        """
-        A server received a ClientHello on an established connection.
-        """
-        if self.isClient or msgType != HandshakeType.client_hello:
-            raise UnexpectedMessage(
-                ("hello_request",) if self.isClient else ("client_hello",), messageName(msgType)
-            )
-        if not self._admitPeerRenegotiation():
-            return
-        self._renegotiationOurs = False
-        self._handshake = Handshake12(self.config, self, self._previous)
-
-    def _admitPeerRenegotiation(self) -> bool:
-        """
-        The gate for renegotiations the peer starts, checked before any
-        public-key work: RFC 5746, policy, rate limit, then the application.
-        A refusal is a warning no_renegotiation; past the rate limit the
-        policy may close the connection instead.
-        """
-        assert self.session is not None
-        if self._renegotiationFilter is not None and self._events:
-            # Checked first, so that nothing (the rate limit) counts twice.
-            raise _AskApplicationLater()
-        if self._closeSent:
-            # We are closing (maybe decided on the events delivered before
-            # this request): nothing may follow our close_notify.
-            return False
-        policy = self.config.renegotiation
-        reason = None
-        if not self.session.secureRenegotiation:
-            reason = "peer does not support secure renegotiation"
-        elif not policy.peerMayRenegotiate(self.isClient):
-            reason = "renegotiation by the peer is disabled"
-        elif not self._withinRateLimit():
-            if policy.closeOnLimit:
-                raise PeerError(A.handshake_failure, "renegotiation rate limit exceeded")
-            reason = "renegotiation rate limit exceeded"
-        elif self._renegotiationFilter is not None and not self._renegotiationFilter():
-            reason = "renegotiation refused by the application"
-        if reason is None:
-            self._events.append(RenegotiationRequested())
-            return True
-        self._sendAlert(AlertLevel.WARNING, A.no_renegotiation)
-        self._events.append(RenegotiationRefused(byPeer=False, reason=reason))
-        return False
-
-    def _withinRateLimit(self) -> bool:
-        """
-        Count this request against C{maxPeerInitiated} per C{windowSeconds}.
-        """
-        policy = self.config.renegotiation
-        now = self._now().timestamp()
-        times = self._peerRenegotiationTimes
-        while times and now - times[0] >= policy.windowSeconds:
-            times.popleft()
-        if len(times) >= policy.maxPeerInitiated:
-            return False
-        times.append(now)
-        return True
-
     def _handshakeFinished(self, result: HandshakeResult | HandshakeResult13) -> None:
         if isinstance(result, HandshakeResult13):
             self._suite13 = result.suite
+            secrets = result.applicationSecrets
+            self._keys13 = KeyUpdates13(
+                result.suite, secrets.client, secrets.server, self.isClient
+            )
             self._postAuthTranscript = result.postHandshakeTranscript
             self._resumptionMaster = result.resumptionMasterSecret
-            secrets = result.applicationSecrets
-            self._secrets13 = [secrets.client, secrets.server]
             self.session = _sessionFrom13(result)
             self._events.append(HandshakeCompleted(self.session))
             if not self.isClient and self.config.ticketKeys is not None:
@@ -730,10 +676,10 @@ class TLSConnection:
             return
         renegotiation = self.session is not None
         if renegotiation:
-            self._renegotiations += 1
-        self._renegotiationOurs = False
+            self._renegotiation.count += 1
+        self._renegotiation.ours = False
         self._previous = result.carryOver(self.isClient)
-        self.session = _sessionFrom(result, self._renegotiations)
+        self.session = _sessionFrom(result, self._renegotiation.count)
         self._events.append(HandshakeCompleted(self.session, renegotiation=renegotiation))
         if self._pendingAppData:
             self._sendPendingAppData()
@@ -744,71 +690,141 @@ class TLSConnection:
         for chunk in pending:
             self._writeApplicationData(chunk)
 
-    # --- TLS 1.3 post-handshake ---------------------------------------------
+    # --- TLS 1.2 between handshakes (renegotiation12) -----------------------
+
+    def _receiveHelloRequest(self, body: bytes) -> None:
+        """
+        RFC 5246 7.4.1.1: a HelloRequest is not part of any transcript; a
+        client ignores it while a handshake is running.
+        """
+        self._renegotiation.checkHelloRequest(self.isClient, body)
+        if self._handshake is not None or not self._admitPeerRenegotiation():
+            return
+        self._renegotiation.ours = False
+        self._handshake = Handshake12(self.config, self, self._previous)
+        self._handshake.start()
+
+    def _startPeerRenegotiation(self, msgType: int) -> None:
+        """
+        A server received a ClientHello on an established connection.
+        """
+        self._renegotiation.checkPeerStart(self.isClient, msgType)
+        if not self._admitPeerRenegotiation():
+            return
+        self._renegotiation.ours = False
+        self._handshake = Handshake12(self.config, self, self._previous)
+
+    def _admitPeerRenegotiation(self) -> bool:
+        """
+        Put a peer's request through the gate; a refusal is a warning
+        no_renegotiation.
+        """
+        assert self.session is not None
+        if self._renegotiationFilter is not None and self._events:
+            # Checked first, so that nothing (the rate limit) counts twice.
+            raise AskApplicationLater()
+        if self._closeSent:
+            # We are closing (maybe decided on the events delivered before
+            # this request): nothing may follow our close_notify.
+            return False
+        reason = self._renegotiation.refusal(
+            self.session, self.isClient, self._now(), self._renegotiationFilter
+        )
+        if reason is None:
+            self._events.append(RenegotiationRequested())
+            return True
+        self._sendAlert(AlertLevel.WARNING, A.no_renegotiation)
+        self._events.append(RenegotiationRefused(byPeer=False, reason=reason))
+        return False
+
+    # --- TLS 1.3 after the handshake ----------------------------------------
+
+    def _receiveTicket(self, msgType: int, body: bytes, raw: bytes) -> None:
+        if not self.isClient:
+            self._unexpected13(msgType, body, raw)
+        assert self._suite13 is not None and self.session is not None
+        ticket = receivedTicket(
+            body,
+            self._suite13,
+            self._resumptionMaster,
+            self.session,
+            self.config.serverName,
+            self._now().timestamp(),
+        )
+        if ticket is not None:
+            self._events.append(SessionTicketReceived(ticket))
 
     def _sendTickets(self, keys: TicketKeys) -> None:
         """
-        RFC 8446 4.6.1: tickets for resuming this session, each sealing its
-        own PSK (told apart by the nonce) and what the session proved.
+        RFC 8446 4.6.1: tickets for resuming this session.
         """
-        suite, session = self._suite13, self.session
-        assert suite is not None and session is not None
-        now = self._now().timestamp()
-        for _ in range(TICKETS_PER_HANDSHAKE):
-            nonce = self._ticketsSent.to_bytes(8, "big")
-            self._ticketsSent += 1
-            state = TicketState13(
-                suite,
-                resumptionPsk13(suite.hashName, self._resumptionMaster, nonce),
-                now,
-                keys.lifetime,
-                session.serverName,
-                session.peerCertificates,
-            )
-            ticket = NewSessionTicket13(
-                lifetime=keys.lifetime,
-                ageAdd=int.from_bytes(os.urandom(4), "big"),
-                nonce=nonce,
-                ticket=keys.seal(state.toBytes()),
-            )
-            self.sendHandshake(ticket.toBytes())
+        assert self._suite13 is not None and self.session is not None
+        for ticket in newSessionTickets(
+            keys,
+            self._suite13,
+            self._resumptionMaster,
+            self.session,
+            self._now().timestamp(),
+            self._ticketsSent,
+            TICKETS_PER_HANDSHAKE,
+        ):
+            self.sendHandshake(ticket)
+        self._ticketsSent += TICKETS_PER_HANDSHAKE
         self._flushHandshake()
 
-    def _receiveTicket(self, body: bytes) -> None:
-        message = NewSessionTicket13.parse(body)
-        suite, session = self._suite13, self.session
-        assert suite is not None and session is not None
-        if message.lifetime > 7 * 24 * 3600:
-            raise PeerError(A.illegal_parameter, "ticket lifetime over 7 days")
-        if message.lifetime == 0:
-            return  # RFC 8446 4.6.1: to be discarded at once
-        ticket = ClientTicket13(
-            ticket=message.ticket,
-            psk=resumptionPsk13(suite.hashName, self._resumptionMaster, message.nonce),
-            suite=suite,
-            receivedAt=self._now().timestamp(),
-            lifetime=message.lifetime,
-            ageAdd=message.ageAdd,
-            serverName=self.config.serverName,
-            peerChain=session.peerCertificates,
-        )
-        self._events.append(SessionTicketReceived(ticket))
+    def _receiveKeyUpdate(self, msgType: int, body: bytes, raw: bytes) -> None:
+        keys = self._keys13
+        assert keys is not None and self.session is not None
+        if self._postAuth is not None and self._postAuth.answerStarted:
+            # The client's Certificate ... Finished come in a row.
+            raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
+        requestedByPeer = keys.receive(body)
+        if self._handshakeIn.hasPartial():
+            raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
+        self._reader.changeProtection(keys.nextProtection(read=True))
+        if requestedByPeer and not self._closeSent:
+            # RFC 8446 4.6.3: answer before our next record, even when a
+            # request of ours crossed this one (each side then moves on two
+            # generations); the peer answers ours separately.  After our
+            # close_notify there is no next record (RFC 8446 6.1).
+            self._sendKeyUpdate(requested=False)
+        self.session = replace(self.session, keyUpdates=keys.count)
+        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer))
 
-    def _receivePostHandshake13(self, msgType: int, body: bytes, raw: bytes) -> None:
-        if msgType == HandshakeType.new_session_ticket and self.isClient:
-            self._receiveTicket(body)
-        elif msgType == HandshakeType.key_update:
-            self._receiveKeyUpdate(body)
-        elif (
-            msgType == HandshakeType.certificate_request
-            and self.isClient
-            and self._postAuthTranscript is not None
-        ):
-            self._answerPostHandshakeAuth(body, raw)
-        elif msgType in CLIENT_AUTH_MESSAGES and self._postAuth is not None:
-            self._receivePostHandshakeAuth(msgType, body, raw)
-        else:
-            raise UnexpectedMessage(("key_update",), messageName(msgType))
+    def _requestKeyUpdate(self) -> None:
+        self._refuseIfClosed()
+        assert self._keys13 is not None
+        self._keys13.requested()
+        self._sendKeyUpdate(requested=True)
+
+    def _sendKeyUpdate(self, requested: bool) -> None:
+        assert self._keys13 is not None
+        self._flushHandshake()
+        self._out.extend(
+            self._writer.writeRecords(ContentType.handshake, KeyUpdate(int(requested)).toBytes())
+        )
+        self._writer.changeProtection(self._keys13.nextProtection(read=False))
+
+    def _receiveCertificateRequest(self, msgType: int, body: bytes, raw: bytes) -> None:
+        """
+        Client: a post-handshake CertificateRequest, answered at once.
+        """
+        transcript = self._postAuthTranscript
+        if not self.isClient or transcript is None:
+            self._unexpected13(msgType, body, raw)
+        assert transcript is not None and self._keys13 is not None and self.session is not None
+        if self._closeSent:
+            return  # nothing may follow our close_notify (RFC 8446 6.1)
+        answerCertificateRequest(
+            self.config,
+            self._keys13.suite.hashName,
+            transcript.fork(),
+            body,
+            raw,
+            self._keys13.clientSecret,
+            self.sendHandshake,
+        )
+        self._events.append(PostHandshakeAuthCompleted(self.session))
 
     def _requestPostHandshakeAuth(self) -> None:
         self._refuseIfClosed()
@@ -816,32 +832,23 @@ class TLSConnection:
             raise LocalUsageError("the client did not offer TLS 1.3 post-handshake authentication")
         if self._postAuth is not None:
             raise LocalUsageError("a client certificate request is already running")
-        suite = self._suite13
-        assert suite is not None
+        assert self._keys13 is not None
         self._postAuth = ServerCertificateRequest(
-            self.config, self, suite.hashName, self._postAuthTranscript.fork()
+            self.config, self, self._keys13.suite.hashName, self._postAuthTranscript.fork()
         )
         self._postAuth.send()
         self._flushHandshake()
 
-    def _answerPostHandshakeAuth(self, body: bytes, raw: bytes) -> None:
-        assert self._suite13 is not None and self._postAuthTranscript is not None
-        assert self.session is not None
-        answerCertificateRequest(
-            self.config,
-            self._suite13.hashName,
-            self._postAuthTranscript.fork(),
-            body,
-            raw,
-            self._secrets13[0],
-            self.sendHandshake,
-        )
-        self._events.append(PostHandshakeAuthCompleted(self.session))
-
-    def _receivePostHandshakeAuth(self, msgType: int, body: bytes, raw: bytes) -> None:
+    def _receiveClientAuthMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
+        """
+        Server: the client's Certificate, CertificateVerify or Finished in
+        answer to our post-handshake CertificateRequest.
+        """
         exchange = self._postAuth
-        assert exchange is not None and self.session is not None
-        exchange.receive(msgType, body, raw, self._secrets13[0])
+        if exchange is None:
+            self._unexpected13(msgType, body, raw)
+        assert exchange is not None and self._keys13 is not None and self.session is not None
+        exchange.receive(msgType, body, raw, self._keys13.clientSecret)
         if exchange.complete:
             self._postAuth = None
             self.session = replace(
@@ -851,64 +858,24 @@ class TLSConnection:
             )
             self._events.append(PostHandshakeAuthCompleted(self.session))
 
-    def _receiveKeyUpdate(self, body: bytes) -> None:
-        if self._postAuth is not None and self._postAuth.answerStarted:
-            # The client's Certificate ... Finished come in a row.
-            raise UnexpectedMessage(("certificate_verify", "finished"), "key_update")
-        update = KeyUpdate.parse(body)
-        requestedByPeer = update.updateRequested
-        if not requestedByPeer and self._keyUpdatesUnanswered:
-            # Presumably the answer to one of ours (an answer and an
-            # unsolicited update look the same): not the peer's doing.
-            self._keyUpdatesUnanswered -= 1
-        else:
-            self._keyUpdatesWithoutData += 1
-        if self._keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA:
-            raise PeerError(A.unexpected_message, "too many KeyUpdates without application data")
-        if self._handshakeIn.hasPartial():
-            raise PeerError(A.unexpected_message, "KeyUpdate not at a record boundary")
-        self._rotate(read=True)
-        if requestedByPeer:
-            # RFC 8446 4.6.3: answer before our next record, even when a
-            # request of ours crossed this one (each side then moves on two
-            # generations); the peer answers ours separately.
-            self._sendKeyUpdate(requested=False)
-        self._keyUpdates += 1
-        assert self.session is not None
-        self.session = replace(self.session, keyUpdates=self._keyUpdates)
-        self._events.append(KeysUpdated(requestedByPeer=requestedByPeer))
+    def _unexpected13(self, msgType: int, body: bytes, raw: bytes) -> NoReturn:
+        raise UnexpectedMessage(("key_update",), messageName(msgType))
 
-    def _requestKeyUpdate(self) -> None:
-        self._refuseIfClosed()
-        self._keyUpdatesUnanswered += 1
-        self._sendKeyUpdate(requested=True)
-
-    def _sendKeyUpdate(self, requested: bool) -> None:
-        self._flushHandshake()
-        self._out.extend(
-            self._writer.writeRecords(ContentType.handshake, KeyUpdate(requested).toBytes())
-        )
-        self._rotate(read=False)
-
-    def _rotate(self, read: bool) -> None:
-        """
-        Move one direction to the next application traffic secret.
-        """
-        suite = self._suite13
-        assert suite is not None
-        index = 1 if read == self.isClient else 0  # 0: client's secret, 1: server's
-        secret = nextTrafficSecret13(suite.hashName, self._secrets13[index])
-        self._secrets13[index] = secret
-        key, iv = trafficKeys13(suite.hashName, secret, suite.keyLength)
-        protection = tls13Protection(suite.aead, key, iv)
-        if read:
-            self._reader.changeProtection(protection)
-        else:
-            self._writer.changeProtection(protection)
+    #: TLS 1.3 post-handshake message type -> handler; each refuses the
+    #: message when our role or state does not expect it.
+    _POST_HANDSHAKE13: ClassVar[dict[int, Callable[[TLSConnection, int, bytes, bytes], None]]] = {
+        H.new_session_ticket: _receiveTicket,
+        H.key_update: _receiveKeyUpdate,
+        H.certificate_request: _receiveCertificateRequest,
+        H.certificate: _receiveClientAuthMessage,
+        H.certificate_verify: _receiveClientAuthMessage,
+        H.finished: _receiveClientAuthMessage,
+    }
 
     # --- output -------------------------------------------------------------
 
     def _flushHandshake(self) -> None:
+        self._completeOutput = 0
         if self._handshakeOut:
             data = bytes(self._handshakeOut)
             self._handshakeOut.clear()
@@ -922,12 +889,15 @@ class TLSConnection:
         """
         The one exit on a peer fault: queue the fatal alert, report, stop.
         """
-        # A half-built flight must not go out ahead of the alert.
-        self._handshakeOut.clear()
+        # What earlier messages made us send goes out before the alert (the
+        # peer then sees the same whatever TCP did to its bytes); a flight
+        # half built by the message that failed does not.
+        del self._handshakeOut[self._completeOutput :]
         error = TLSAlertError(alert, sentByUs=True, reason=reason)
         self._failure = error
         self._handshake = None
         try:
+            self._flushHandshake()
             self._out.extend(
                 self._writer.writeRecords(ContentType.alert, bytes((AlertLevel.FATAL, alert)))
             )

@@ -23,6 +23,7 @@ from .client12 import (
     tls12HelloExtensions,
 )
 from .config import ClientAuth, TLSConfig
+from .messages import HandshakeType
 from .server12 import ServerExpectClientHello12
 from .state12 import (
     DOWNGRADE_TLS11,
@@ -103,6 +104,14 @@ class Handshake12:
         Whether any message of this handshake has been sent or received.
         """
         return not isinstance(self._state, ClientStart12 | ServerExpectClientHello12)
+
+    @property
+    def awaitsFinished(self) -> bool:
+        """
+        Whether the peer's ChangeCipherSpec is in and its Finished is next:
+        RFC 5246 7.4.9 wants nothing between the two.
+        """
+        return self._state.expected == (HandshakeType.finished,)
 
     @classmethod
     def afterClientHello(

@@ -715,19 +715,26 @@ class Certificate13(HandshakeMessage):
 
 @dataclass(frozen=True)
 class KeyUpdate(HandshakeMessage):
+    """
+    RFC 8446 4.6.3.  C{requestUpdate} is the byte as sent: values other
+    than 0 and 1 decode (the field is a one-byte enum) and are the
+    receiver's to refuse, with illegal_parameter.
+    """
+
     msgType: ClassVar[HandshakeType] = HandshakeType.key_update
 
-    updateRequested: bool
+    requestUpdate: int
+
+    @property
+    def updateRequested(self) -> bool:
+        return self.requestUpdate == 1
 
     @classmethod
     def _read(cls, reader: Reader) -> KeyUpdate:
-        value = reader.readUint8()
-        if value > 1:
-            raise DecodeError(f"KeyUpdate request_update {value}")
-        return cls(bool(value))
+        return cls(reader.readUint8())
 
     def _write(self, writer: Writer) -> None:
-        writer.writeUint8(int(self.updateRequested))
+        writer.writeUint8(int(self.requestUpdate))
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,12 @@ class RecordProtection(ABC):
     hidesContentType: bool = False
 
     @abstractmethod
-    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+    def seal(
+        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
+    ) -> bytes:
         """
+        @param padding: TLS 1.3 only: zero bytes to add after the content
+            type (RFC 8446 5.4); TLS 1.2 has no place for them.
         @return: the record fragment (explicit nonce, ciphertext, tag).
         """
 
@@ -68,6 +72,11 @@ class RecordProtection(ABC):
         @return: the plaintext.
         @raise PeerError: C{bad_record_mac} if the fragment does not verify.
         """
+
+
+def _noPadding(padding: int) -> None:
+    if padding:
+        raise ValueError("TLS 1.2 records cannot be padded")
 
 
 def _badMac() -> PeerError:
@@ -89,7 +98,10 @@ class _AESGCM12(RecordProtection):
         self._aead = AESGCM(key)
         self._salt = salt
 
-    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+    def seal(
+        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
+    ) -> bytes:
+        _noPadding(padding)
         explicit = _seq.pack(seq)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
         return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
@@ -121,7 +133,10 @@ class _ChaCha12(RecordProtection):
     def _nonce(self, seq: int) -> bytes:
         return (self._iv ^ seq).to_bytes(12, "big")
 
-    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
+    def seal(
+        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
+    ) -> bytes:
+        _noPadding(padding)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
         return self._aead.encrypt(self._nonce(seq), plaintext, aad)
 
@@ -154,8 +169,10 @@ class _TLS13Protection(RecordProtection):
     def _nonce(self, seq: int) -> bytes:
         return (self._iv ^ seq).to_bytes(12, "big")
 
-    def seal(self, contentType: int, seq: int, plaintext: bytes | memoryview) -> bytes:
-        inner = bytes(plaintext) + bytes((contentType,))
+    def seal(
+        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
+    ) -> bytes:
+        inner = bytes(plaintext) + bytes((contentType,)) + bytes(padding)
         aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
         return self._aead.encrypt(self._nonce(seq), inner, aad)
 
@@ -251,7 +268,21 @@ class RecordWriter:
             for i in range(0, len(data), maxFragment)
         ]
 
-    def _record(self, contentType: int, fragment: bytes | memoryview) -> bytes:
+    def writeRecord(
+        self, contentType: int, fragment: bytes | memoryview, padding: int = 0
+    ) -> bytes:
+        """
+        Protect exactly one record as asked, empty or padded (RFC 8446 5.4),
+        without fragmenting: the caller keeps C{fragment} within the limits.
+
+        @param padding: TLS 1.3 only, zero bytes after the content type.
+        @raise ValueError: for padding without TLS 1.3 protection.
+        """
+        if padding and (self._protection is None or not self._protection.hidesContentType):
+            raise ValueError("only TLS 1.3 protected records can be padded")
+        return self._record(contentType, fragment, padding)
+
+    def _record(self, contentType: int, fragment: bytes | memoryview, padding: int = 0) -> bytes:
         protection = self._protection
         if protection is None:
             body = bytes(fragment)
@@ -260,7 +291,7 @@ class RecordWriter:
                 # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
                 # (or rekey in 1.3) long before this.
                 raise LocalUsageError("record sequence number exhausted")
-            body = protection.seal(contentType, self._seq, fragment)
+            body = protection.seal(contentType, self._seq, fragment, padding)
             self._seq += 1
             if protection.hidesContentType:
                 contentType = ContentType.application_data
@@ -286,12 +317,22 @@ class RecordReader:
         self._protection: RecordProtection | None = None
         self._seq = 0
         self._buf = bytearray()
-        self._skipBudget = 0
+        #: Bytes of 0-RTT data still to skip; C{None} when not skipping.
+        self._skipBudget: int | None = None
         self._pos = 0
+        self._plaintextAlerts = False
+        self._decrypted = False
 
     @property
     def seq(self) -> int:
         return self._seq
+
+    @property
+    def protected13(self) -> bool:
+        """
+        Whether records are read under TLS 1.3 protection.
+        """
+        return self._protection is not None and self._protection.hidesContentType
 
     def changeProtection(self, protection: RecordProtection | None) -> None:
         self._protection = protection
@@ -310,11 +351,23 @@ class RecordReader:
 
     def skipEarlyData(self, budget: int) -> None:
         """
-        Drop records that do not decrypt under the current keys, up to
-        C{budget} bytes, until one does: a TLS 1.3 server refusing 0-RTT
-        this way skips the client's early data (RFC 8446 4.2.10).
+        Drop a TLS 1.3 client's refused 0-RTT records, up to C{budget}
+        bytes (RFC 8446 4.2.10): with handshake keys in place, records that
+        do not decrypt under them, until one does; with no keys (after a
+        HelloRetryRequest), every application_data record, until the
+        second ClientHello's handshake record.
         """
         self._skipBudget = budget
+
+    def allowPlaintextAlerts(self) -> None:
+        """
+        TLS 1.3 server, from its ServerHello on: a client that failed on
+        that ServerHello has no handshake keys and alerts in plaintext
+        (RFC 8446 6 wants alerts read whatever the keys).  Such an alert is
+        read as it is, until the first protected record from the client
+        decrypts, as OpenSSL and rustls do.
+        """
+        self._plaintextAlerts = True
 
     def nextRecord(self) -> tuple[int, bytes] | None:
         """
@@ -345,6 +398,8 @@ class RecordReader:
         if protection is not None and protection.hidesContentType:
             if contentType == ContentType.change_cipher_spec:
                 protection = None
+            elif self._readsPlaintextAlert(contentType, length):
+                protection = None
             elif contentType != ContentType.application_data:
                 raise PeerError(
                     AlertDescription.unexpected_message,
@@ -361,6 +416,9 @@ class RecordReader:
         if len(buf) < end:
             return None
         if protection is None:
+            if self._skipBudget is not None and self._skipsPlaintext(contentType, length):
+                self._pos = end
+                return _SKIPPED
             plaintext = bytes(buf[pos + HEADER_LENGTH : end])
         else:
             if self._seq >= MAX_SEQUENCE:
@@ -371,30 +429,72 @@ class RecordReader:
                 with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
                     plaintext = protection.open(contentType, self._seq, fragment)
             except PeerError:
-                if not self._skipBudget or contentType != ContentType.application_data:
+                if self._skipBudget is None or contentType != ContentType.application_data:
                     raise
-                if length > self._skipBudget:
-                    raise PeerError(
-                        AlertDescription.unexpected_message, "too much early data"
-                    ) from None
-                self._skipBudget -= length
+                self._spendSkipBudget(length)
                 self._pos = end
                 return _SKIPPED
-            self._skipBudget = 0
+            self._skipBudget = None
+            self._decrypted = True
             self._seq += 1
             if protection.hidesContentType:
+                # RFC 8446 5.4: the limit covers TLSInnerPlaintext whole,
+                # content type and padding included.
+                if len(plaintext) > MAX_PLAINTEXT + 1:
+                    raise PeerError(
+                        AlertDescription.record_overflow,
+                        f"TLSInnerPlaintext of {len(plaintext)} bytes",
+                    )
                 contentType, plaintext = _innerPlaintext(plaintext)
-            if len(plaintext) > MAX_PLAINTEXT:
+            elif len(plaintext) > MAX_PLAINTEXT:
                 raise PeerError(
                     AlertDescription.record_overflow, f"plaintext of {len(plaintext)} bytes"
                 )
         self._pos = end
         if not plaintext and contentType != ContentType.application_data:
-            raise DecodeError(f"empty {ContentType(contentType).name} record")
+            # RFC 8446 5.4 names the alert for TLS 1.3 Handshake and Alert
+            # records; RFC 5246 6.2.1 and RFC 8446 5.1 forbid sending any
+            # such empty fragment (ChangeCipherSpec too, in 1.2) without
+            # naming one, and we answer them all alike.
+            raise PeerError(
+                AlertDescription.unexpected_message,
+                f"empty {ContentType(contentType).name} record",
+            )
         if end >= self._COMPACT_AT:
             del buf[:end]
             self._pos = 0
         return contentType, plaintext
+
+    def _readsPlaintextAlert(self, contentType: int, length: int) -> bool:
+        """
+        Whether an unprotected record after the key change is a client's
+        alert sent without keys (L{allowPlaintextAlerts}).
+        """
+        return (
+            self._plaintextAlerts
+            and not self._decrypted
+            and contentType == ContentType.alert
+            and length == 2
+        )
+
+    def _skipsPlaintext(self, contentType: int, length: int) -> bool:
+        """
+        After a HelloRetryRequest: whether this unprotected record is 0-RTT
+        data to skip.  The second ClientHello ends the skipping.
+        """
+        if contentType == ContentType.application_data:
+            self._spendSkipBudget(length)
+            return True
+        if contentType == ContentType.handshake:
+            self._skipBudget = None
+        return False
+
+    def _spendSkipBudget(self, length: int) -> None:
+        assert self._skipBudget is not None
+        if length > self._skipBudget:
+            # RFC 8446 4.2.10: early data past max_early_data_size.
+            raise PeerError(AlertDescription.unexpected_message, "too much early data")
+        self._skipBudget -= length
 
     def _release(self) -> None:
         """

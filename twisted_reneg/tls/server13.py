@@ -268,6 +268,10 @@ class ServerExpectClientHello13(State13):
         """
         hs = self.hs
         hs.suite = suite
+        if hello.extensions.get(ExtensionType.early_data) is not None:
+            # RFC 8446 4.2.10: the client's 0-RTT records, until its second
+            # ClientHello, are skipped.
+            hs.io.skipEarlyData()
         hs.restartTranscriptForRetry(raw)
         # RFC 8446 4.2.2: a cookie the client must echo.  We keep our state
         # on the connection, so it only proves the second hello answers

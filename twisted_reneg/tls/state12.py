@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .config import ClientAuth, TLSConfig
 from .credentials import Credential, KeyType
-from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .errors import AlertDescription, DecodeError, PeerError, UnexpectedMessage
 from .events import Event, SessionTicketReceived
 from .keyexchange import KeyShare
 from .keyschedule import (
@@ -246,9 +246,14 @@ class HandshakeState12:
         its verify_data is kept for RFC 5746.
         """
         peerIsClient = not self.config.isClient
+        who = "client" if peerIsClient else "server"
         finished = Finished.parse(body)
-        if not hmac.compare_digest(finished.verifyData, self.verifyData(peerIsClient)):
-            who = "client" if peerIsClient else "server"
+        expected = self.verifyData(peerIsClient)
+        if len(finished.verifyData) != len(expected):
+            # RFC 5246 7.4.9: verify_data is 12 bytes; any other length
+            # does not decode, whatever its contents.
+            raise DecodeError(f"{who} Finished of {len(finished.verifyData)} bytes")
+        if not hmac.compare_digest(finished.verifyData, expected):
             raise PeerError(A.decrypt_error, f"{who} Finished does not verify")
         self.transcript.update(raw)
         if peerIsClient:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from .config import TLS13, TLSConfig
 from .credentials import Credential, verifySignature
-from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .errors import AlertDescription, DecodeError, PeerError, UnexpectedMessage
 from .handshake12 import HandshakeIO
 from .keyexchange import KeyShare
 from .keyschedule import (
@@ -255,5 +255,9 @@ def checkFinished13(
     """
     verifyData = Finished.parse(body).verifyData
     expected = finishedVerifyData13(hashName, baseKey, transcriptHash)
+    if len(verifyData) != len(expected):
+        # RFC 8446 4.4.4: verify_data is Hash.length bytes; any other
+        # length does not decode.
+        raise DecodeError(f"{who} Finished of {len(verifyData)} bytes")
     if not hmac.compare_digest(verifyData, expected):
         raise PeerError(A.decrypt_error, f"{who} Finished does not verify")

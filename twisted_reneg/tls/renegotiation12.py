@@ -1,0 +1,121 @@
+# -*- test-case-name: tests.test_renegotiation -*-
+"""
+TLS 1.2 renegotiation as the connection sees it between handshakes: who
+asked for the next one, the gate a peer's request must pass (RFC 5746,
+policy, rate limit, the application), HelloRequest (RFC 5246 7.4.1.1) and
+the warning no_renegotiation that refuses or answers a request.
+
+The handshakes themselves are L{handshake12}'s; this module only decides
+whether one starts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from .config import RenegotiationPolicy
+from .errors import AlertDescription, PeerError, UnexpectedMessage
+from .messages import HandshakeType, messageName
+from .session import TLSSession
+
+A = AlertDescription
+
+
+class AskApplicationLater(Exception):
+    """
+    A peer's renegotiation request is to be put to the application (the
+    renegotiation filter), and events of this batch came before it.  The
+    batch ends there, so that the application has heard them before it is
+    asked; the next L{TLSConnection.receiveData} goes on.
+    """
+
+
+class Renegotiation12:
+    """
+    The renegotiation state that outlives each handshake.
+
+    @ivar ours: whether the renegotiation asked for or running is one we
+        started (so a no_renegotiation warning answers it).
+    @ivar count: renegotiations completed on the connection.
+    """
+
+    def __init__(self, policy: RenegotiationPolicy) -> None:
+        self._policy = policy
+        self._peerTimes: deque[float] = deque()
+        self.ours = False
+        self.count = 0
+
+    def checkHelloRequest(self, isClient: bool, body: bytes) -> None:
+        """
+        RFC 5246 7.4.1.1: only a server sends HelloRequest, and it is empty.
+        """
+        if not isClient:
+            raise UnexpectedMessage(("client_hello",), messageName(HandshakeType.hello_request))
+        if body:
+            raise PeerError(A.decode_error, "HelloRequest with a body")
+
+    def checkPeerStart(self, isClient: bool, msgType: int) -> None:
+        """
+        Between handshakes a peer may start one only with a ClientHello
+        (from a client) or a HelloRequest (from a server, handled apart).
+        """
+        if isClient or msgType != HandshakeType.client_hello:
+            raise UnexpectedMessage(
+                ("hello_request",) if isClient else ("client_hello",), messageName(msgType)
+            )
+
+    def refusal(
+        self,
+        session: TLSSession,
+        isClient: bool,
+        now: datetime,
+        application: Callable[[], bool] | None,
+    ) -> str | None:
+        """
+        The gate for renegotiations the peer starts, checked before any
+        public-key work: RFC 5746, policy, rate limit, then the application.
+
+        @return: why the request is refused (with a warning
+            no_renegotiation), or C{None} to go on.
+        @raise PeerError: past the rate limit, when the policy closes the
+            connection instead of refusing.
+        """
+        if not session.secureRenegotiation:
+            return "peer does not support secure renegotiation"
+        if not self._policy.peerMayRenegotiate(isClient):
+            return "renegotiation by the peer is disabled"
+        if not self._withinRateLimit(now.timestamp()):
+            if self._policy.closeOnLimit:
+                raise PeerError(A.handshake_failure, "renegotiation rate limit exceeded")
+            return "renegotiation rate limit exceeded"
+        if application is not None and not application():
+            return "renegotiation refused by the application"
+        return None
+
+    def _withinRateLimit(self, now: float) -> bool:
+        """
+        Count this request against C{maxPeerInitiated} per C{windowSeconds}.
+        """
+        policy = self._policy
+        times = self._peerTimes
+        while times and now - times[0] >= policy.windowSeconds:
+            times.popleft()
+        if len(times) >= policy.maxPeerInitiated:
+            return False
+        times.append(now)
+        return True
+
+    def refusedByPeer(self, isClient: bool, handshakeStarted: bool | None) -> bool:
+        """
+        Whether a no_renegotiation warning answers a renegotiation of ours
+        not started yet: a client's ClientHello is out; a server's
+        HelloRequest is answered by a ClientHello or by this alert.
+
+        @param handshakeStarted: the pending handshake's C{started}, or
+            C{None} without one.
+        """
+        if handshakeStarted is None or not self.ours:
+            return False
+        return isClient or not handshakeStarted
