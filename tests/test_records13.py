@@ -42,16 +42,26 @@ def drain(reader: RecordReader) -> list[tuple[int, bytes]]:
     return out
 
 
-def sealByHand(inner: bytes, seq: int = 0) -> bytes:
+def sealByHand(inner: bytes, seq: int = 0, recordVersion: int = 0x0303) -> bytes:
     """
     A record built straight from RFC 8446, with cryptography's AESGCM.
     """
     nonce = (int.from_bytes(IV, "big") ^ seq).to_bytes(12, "big")
-    header = struct.pack(">BHH", 23, 0x0303, len(inner) + 16)
+    header = struct.pack(">BHH", 23, recordVersion, len(inner) + 16)
     return header + AESGCM(KEY).encrypt(nonce, inner, header)
 
 
 class ProtectionTests(SynchronousTestCase):
+    def test_legacyRecordVersionIgnored(self) -> None:
+        """
+        RFC 8446 5.1: legacy_record_version is ignored for all purposes;
+        5.2: the additional data is the header as sent.  A peer that writes
+        0x0301 there is still read.
+        """
+        _, reader = pair()
+        reader.feed(sealByHand(b"hello" + bytes((ContentType.application_data,)), 0, 0x0301))
+        self.assertEqual(drain(reader), [(ContentType.application_data, b"hello")])
+
     def test_contentTypeHidden(self) -> None:
         for aead in ("AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305"):
             writer, reader = pair(aead)

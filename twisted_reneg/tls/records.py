@@ -67,8 +67,16 @@ class RecordProtection(ABC):
         """
 
     @abstractmethod
-    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+    def open(
+        self,
+        contentType: int,
+        seq: int,
+        fragment: bytes | memoryview,
+        recordVersion: int = TLS12_VERSION,
+    ) -> bytes:
         """
+        @param recordVersion: the version field of the record's header, as
+            received (TLS 1.3 authenticates the header as it came).
         @return: the plaintext.
         @raise PeerError: C{bad_record_mac} if the fragment does not verify.
         """
@@ -106,7 +114,15 @@ class _AESGCM12(RecordProtection):
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
         return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
 
-    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+    def open(
+        self,
+        contentType: int,
+        seq: int,
+        fragment: bytes | memoryview,
+        recordVersion: int = TLS12_VERSION,
+    ) -> bytes:
+        # TLS 1.2's additional data has the protocol version (RFC 5246
+        # 6.2.3.3), not whatever the header carried.
         length = len(fragment) - 8 - 16
         if length < 0:
             raise _badMac()
@@ -140,7 +156,13 @@ class _ChaCha12(RecordProtection):
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
         return self._aead.encrypt(self._nonce(seq), plaintext, aad)
 
-    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+    def open(
+        self,
+        contentType: int,
+        seq: int,
+        fragment: bytes | memoryview,
+        recordVersion: int = TLS12_VERSION,
+    ) -> bytes:
         length = len(fragment) - 16
         if length < 0:
             raise _badMac()
@@ -176,14 +198,22 @@ class _TLS13Protection(RecordProtection):
         aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
         return self._aead.encrypt(self._nonce(seq), inner, aad)
 
-    def open(self, contentType: int, seq: int, fragment: bytes | memoryview) -> bytes:
+    def open(
+        self,
+        contentType: int,
+        seq: int,
+        fragment: bytes | memoryview,
+        recordVersion: int = TLS12_VERSION,
+    ) -> bytes:
         """
         @return: the inner plaintext, content type and padding included
             (L{RecordReader} takes them apart).
         """
         if len(fragment) < 17:
             raise _badMac()
-        aad = _header.pack(contentType, TLS12_VERSION, len(fragment))
+        # RFC 8446 5.2: the additional data is the header as it came;
+        # legacy_record_version is otherwise ignored (5.1).
+        aad = _header.pack(contentType, recordVersion, len(fragment))
         try:
             return self._aead.decrypt(self._nonce(seq), fragment, aad)
         except InvalidTag:
@@ -427,7 +457,7 @@ class RecordReader:
             # buffer may be resized below.
             try:
                 with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
-                    plaintext = protection.open(contentType, self._seq, fragment)
+                    plaintext = protection.open(contentType, self._seq, fragment, version)
             except PeerError:
                 if self._skipBudget is None or contentType != ContentType.application_data:
                     raise
