@@ -8,7 +8,7 @@ stops the clock; the limit is configurable and can be turned off.
 
 from __future__ import annotations
 
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
@@ -126,6 +126,23 @@ class HandshakeTimeoutTests(SynchronousTestCase):
         self.assertEqual(plaintextAlerts(tcp.value()[len(hello) :]), CANCELLED)
         client.connectionLost(Failure(ConnectionDone()))
         self.assertTimedOut(app, 2.5)
+
+    def test_peerCancelsIsNoCleanClose(self) -> None:
+        """
+        The other side of a timeout: a server that cancels our handshake
+        (user_canceled, close_notify) did not let us connect, so the
+        application hears ConnectionLost, not ConnectionDone.
+        """
+        client, app, tcp, clock = connect(clientOptions())
+        cancel = bytes((21, 3, 3, 0, 2, 1, AlertDescription.user_canceled))
+        cancel += bytes((21, 3, 3, 0, 2, 1, AlertDescription.close_notify))
+        client.dataReceived(cancel)
+        client.connectionLost(Failure(ConnectionDone()))
+        reason = app.lostReason
+        assert reason is not None
+        reason.trap(ConnectionLost)
+        self.assertIn("during the TLS handshake", str(reason.value))
+        self.assertNotIn("handshakeCompleted", app.calls)
 
     def test_closeWaitingForTheHandshake(self) -> None:
         """

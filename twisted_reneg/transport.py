@@ -407,6 +407,13 @@ class TLSProtocol(ProtocolWrapper):
         elif isinstance(event, HandshakeCompleted):
             self._handshakeCompleted(event)
         elif isinstance(event, CloseNotifyReceived):
+            if not self._handshakeDone and self._reason is None:
+                # A clean close is only clean once there was a connection:
+                # a peer that gives up mid-handshake (user_canceled and
+                # close_notify, say) did not let us connect.
+                self._reason = Failure(
+                    ConnectionLost("the peer closed the connection during the TLS handshake")
+                )
             # The peer will send nothing more: a half-close-aware protocol
             # hears that first, as it would for a TCP FIN.  (TLS 1.2 then
             # requires our close_notify at once, which the engine queued.)
