@@ -413,9 +413,44 @@ class HalfCloseTests(SynchronousTestCase):
             def writeConnectionLost(self) -> None:
                 self.calls.append("writeConnectionLost")
 
-        c = Connected(serverProtocol=HalfCloser())
+        # TLS 1.2: close_notify is answered at once and the connection ends.
+        c = Connected(serverProtocol=HalfCloser(), client=clientOptions(maxVersion="1.2"))
         c.flush()
         c.client.loseConnection()
         c.flush()
         calls = c.serverApp.calls  # type: ignore[attr-defined]
         self.assertEqual(calls[-2:], ["readConnectionLost", "connectionLost"])
+
+    def test_tls13HalfClose(self) -> None:
+        """
+        TLS 1.3 (RFC 8446 6.1): a client's loseWriteConnection() sends
+        close_notify and a FIN; a half-close-aware server hears
+        readConnectionLost and may still answer, which the client reads;
+        the connection ends when the server closes too.  Without a
+        half-close-aware application the server closes at once.
+        """
+        from twisted.internet.interfaces import IHalfCloseableProtocol
+
+        @implementer(IHalfCloseableProtocol)
+        class Answerer(Recorder):
+            def readConnectionLost(self) -> None:
+                self.calls.append("readConnectionLost")
+                self.transport.write(b"answer to " + self.data)  # type: ignore[union-attr]
+                self.transport.loseConnection()  # type: ignore[union-attr]
+
+            def writeConnectionLost(self) -> None:
+                self.calls.append("writeConnectionLost")
+
+        c = Connected(serverProtocol=Answerer())
+        c.flush()
+        self.assertEqual(c.client.session.version, "TLSv1.3")  # type: ignore[attr-defined]
+        c.client.write(b"question")
+        c.client.loseWriteConnection()  # type: ignore[attr-defined]
+        c.client.write(b"dropped: after the half-close")
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"question")  # type: ignore[attr-defined]
+        self.assertEqual(c.clientApp.data, b"answer to question")  # type: ignore[attr-defined]
+        self.assertEqual(c.serverApp.calls[-2:], ["readConnectionLost", "connectionLost"])  # type: ignore[attr-defined]
+        reason = c.clientApp.lostReason  # type: ignore[attr-defined]
+        assert reason is not None
+        reason.trap(ConnectionDone)

@@ -250,6 +250,8 @@ class TLSProtocol(ProtocolWrapper):
         self._handshakeDone = False
         self._reason: Failure | None = None
         self._closeWanted = False
+        self._halfCloseWanted = False
+        self._writeClosed = False
         self._closeTimer: IDelayedCall | None = None
         self._producer: _ProducerMembrane | None = None
         self._aborted = False
@@ -417,8 +419,19 @@ class TLSProtocol(ProtocolWrapper):
             # The peer will send nothing more: a half-close-aware protocol
             # hears that first, as it would for a TCP FIN.  (TLS 1.2 then
             # requires our close_notify at once, which the engine queued.)
-            if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
-                self.wrappedProtocol.readConnectionLost()
+            tls = self._tls
+            assert tls is not None
+            halfCloseable = IHalfCloseableProtocol.providedBy(self.wrappedProtocol)
+            if halfCloseable:
+                self.wrappedProtocol.readConnectionLost()  # type: ignore[attr-defined]
+            if not tls.closeSent and halfCloseable and not self.disconnecting and not self._lost:
+                # TLS 1.3 half-close (RFC 8446 6.1): the application may
+                # go on writing, and closes when it is done.
+                return
+            if not tls.closeSent:
+                self._closeWanted = False
+                self._flush()
+                tls.close()
             self._flush()
             self._cancelCloseTimer()
             self._loseTCP()
@@ -505,6 +518,9 @@ class TLSProtocol(ProtocolWrapper):
             self.wrappedProtocol.handshakeCompleted()
         if self._closeWanted and self._producer is None:
             self._sendCloseNotify()
+        elif self._halfCloseWanted and not event.renegotiation:
+            self._halfCloseWanted = False
+            self._halfClose()
         self._startNext()
 
     # --- bytes out ----------------------------------------------------------
@@ -618,6 +634,36 @@ class TLSProtocol(ProtocolWrapper):
             return
         if self._producer is None:
             self._sendCloseNotify()
+
+    def loseWriteConnection(self) -> None:
+        """
+        Half-close: what was written so far, then close_notify, then a TCP
+        FIN where TCP can; the peer's data is still read and delivered
+        until it closes too.  A TLS 1.3 peer may go on sending (RFC 8446
+        6.1); a TLS 1.2 peer answers with its own close_notify at once (RFC
+        5246 7.2.1).  Writes after it are dropped, as after TCP's own.
+        (Without this, Twisted's wrapper would half-close TCP under the TLS
+        layer, with no close_notify: a truncation to the peer.)
+        """
+        if self.disconnecting or self._lost or self._writeClosed:
+            return
+        self._writeClosed = True
+        tls = self._tls
+        if tls is None:
+            return
+        if not tls.handshakeComplete:
+            self._halfCloseWanted = True  # once the handshake completes
+            return
+        self._halfClose()
+
+    def _halfClose(self) -> None:
+        tls = self._tls
+        assert tls is not None
+        self._flush()
+        tls.close()
+        self._flush()
+        if ITCPTransport.providedBy(self.transport) and not tls.closeReceived:
+            self.transport.loseWriteConnection()
 
     def _sendCloseNotify(self) -> None:
         tls = self._tls

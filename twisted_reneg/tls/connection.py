@@ -545,7 +545,12 @@ class TLSConnection:
         if description == A.close_notify:
             self._closeReceived = True
             self._events.append(CloseNotifyReceived())
-            if not self._closeSent and self._failure is None:
+            # TLS 1.2 (RFC 5246 7.2.1): answer at once and close.  TLS 1.3
+            # (RFC 8446 6.1) closes only the peer's write side: ours stays
+            # open until our caller calls close() (a half-closed
+            # connection); before the handshake there is nothing to keep.
+            halfClose = self.session is not None and self.session.version == "TLSv1.3"
+            if not halfClose and not self._closeSent and self._failure is None:
                 self._closeSent = True
                 self._sendAlert(AlertLevel.WARNING, A.close_notify)
             return
