@@ -23,6 +23,7 @@ from .keyschedule import (
     pskBinder13,
 )
 from .messages import (
+    MAX_PSK_IDENTITIES,
     PSK_DHE_KE,
     Certificate13,
     CertificateVerify,
@@ -243,7 +244,11 @@ class ServerExpectClientHello13(State13):
         if keys is None or PSK_DHE_KE not in decodePskModes(modes):
             return None
         now = hs.io.now().timestamp()
-        for index, (identity, _age) in enumerate(offered.identities):
+        # Each identity tried costs a ticket decryption; past the first few
+        # the offer is legal but not worth the work (RFC 8446 4.2.11 lets
+        # us pick any identity, or none).
+        tried = offered.identities[:MAX_PSK_IDENTITIES]
+        for index, (identity, _age) in enumerate(tried):
             state = TicketState13.parse(keys.open(identity) or b"")
             if (
                 state is None
