@@ -184,6 +184,9 @@ class HandshakeState12:
         self.resumed = False
         self.ticketOffered = False
         self.ticketPromised = False
+        #: server: whether the ClientHello carried ec_point_formats, which
+        #: our ServerHello then answers (and otherwise must not carry).
+        self.pointFormatsOffered = False
         self.newTicket: NewSessionTicket12 | None = None
         self.result: HandshakeResult | None = None
 
