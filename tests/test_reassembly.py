@@ -45,21 +45,61 @@ class ReassemblyTests(SynchronousTestCase):
         self.assertIsNone(buffer.nextMessage())
         self.assertTrue(buffer.hasPartial())
 
-    def test_oversizedRejectedFromHeader(self) -> None:
-        buffer = HandshakeBuffer(maxMessageLength=100, maxCertificateLength=1000)
-        buffer.feed(b"\x01\x00\x00\x65")
+    def assertRefusedFromHeader(
+        self, header: bytes, alert: AlertDescription, buffer: HandshakeBuffer | None = None
+    ) -> None:
+        buffer = buffer or HandshakeBuffer()
+        buffer.feed(header)
         with self.assertRaises(PeerError) as caught:
             buffer.nextMessage()
-        self.assertEqual(caught.exception.alert, AlertDescription.illegal_parameter)
-        certificates = HandshakeBuffer(maxMessageLength=100, maxCertificateLength=1000)
-        certificates.feed(b"\x0b\x00\x03\xe8")
-        self.assertIsNone(certificates.nextMessage())
+        self.assertEqual(caught.exception.alert, alert)
+
+    def test_longerThanItsSyntaxAllows(self) -> None:
+        """
+        A ClientHello can legally be 131396 bytes (RFC 5246 7.4.1.2 at its
+        vectors' maxima); one byte more cannot conform to the syntax:
+        decode_error (RFC 8446 6.2), from the header alone.
+        """
+        buffer = HandshakeBuffer()
+        buffer.feed(b"\x01" + (131396).to_bytes(3, "big"))
+        self.assertIsNone(buffer.nextMessage())
+        self.assertRefusedFromHeader(
+            b"\x01" + (131397).to_bytes(3, "big"), AlertDescription.decode_error
+        )
+        self.assertRefusedFromHeader(b"\x01\xff\xff\xff", AlertDescription.decode_error)
+        self.assertRefusedFromHeader(b"\x14\x00\x00\x41", AlertDescription.decode_error)
+        self.assertRefusedFromHeader(b"\x0e\x00\x00\x01", AlertDescription.decode_error)
+
+    def test_certificateBeyondOurLimit(self) -> None:
+        """
+        A Certificate may be 2^24-1 bytes by its syntax; past our limit it
+        is legal but too much to hold: illegal_parameter.
+        """
+        buffer = HandshakeBuffer(maxCertificateLength=1000)
+        buffer.feed(b"\x0b\x00\x03\xe8")
+        self.assertIsNone(buffer.nextMessage())
+        self.assertRefusedFromHeader(
+            b"\x0b\x00\x03\xe9",
+            AlertDescription.illegal_parameter,
+            HandshakeBuffer(maxCertificateLength=1000),
+        )
+
+    def test_unknownTypeFromHeader(self) -> None:
+        """
+        A type that never travels is unexpected whatever its length, so a
+        peer cannot make us buffer it.
+        """
+        self.assertRefusedFromHeader(b"\x03\xff\xff\xff", AlertDescription.unexpected_message)
+        self.assertRefusedFromHeader(b"\xfe\x00\x00\x20", AlertDescription.unexpected_message)
 
 
 class PropertyTests(SynchronousTestCase):
     @settings(max_examples=150, deadline=None)
     @given(
-        st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=500)), max_size=6),
+        st.lists(
+            st.tuples(st.sampled_from([1, 2, 4, 8, 11, 13, 15]), st.binary(max_size=500)),
+            max_size=6,
+        ),
         st.integers(1, 700),
     )
     def test_chunking(self, messages: list[tuple[int, bytes]], size: int) -> None:
@@ -74,7 +114,7 @@ class PropertyTests(SynchronousTestCase):
     @settings(max_examples=200, deadline=None)
     @given(st.binary(max_size=3000))
     def test_randomBytesOnlyPeerError(self, data: bytes) -> None:
-        buffer = HandshakeBuffer(maxMessageLength=1000)
+        buffer = HandshakeBuffer(maxCertificateLength=1000)
         buffer.feed(data)
         try:
             drain(buffer)

@@ -107,7 +107,11 @@ class OurServerBadInputTests(TestCase):
         await self.assertAlert(struct.pack(">BHH", 22, 0x0303, (1 << 14) + 1), A.record_overflow)
 
     async def test_oversizedHandshakeMessage(self) -> None:
-        await self.assertAlert(record(22, b"\x01\xff\xff\xff"), A.illegal_parameter)
+        """
+        A ClientHello header longer than the ClientHello syntax allows
+        cannot be a ClientHello: decode_error (RFC 8446 6.2).
+        """
+        await self.assertAlert(record(22, b"\x01\xff\xff\xff"), A.decode_error)
 
     async def test_truncatedClientHello(self) -> None:
         """
@@ -149,7 +153,8 @@ class OurServerBadInputTests(TestCase):
             compressionMethods=b"\x00",
             extensions=Extensions(((23, b""), (23, b""))),
         ).toBytes()
-        await self.assertAlert(record(22, hello), A.decode_error)
+        # Well-formed but against RFC 8446 4.2: illegal_parameter (6.2).
+        await self.assertAlert(record(22, hello), A.illegal_parameter)
 
 
 class RawServer(protocol.Protocol):

@@ -69,6 +69,20 @@ from .tickets import ClientSession12, SessionState12
 _DER = Encoding.DER
 
 
+#: The extensions of ours a TLS 1.2 ServerHello may answer.
+_SERVER_HELLO_12 = frozenset(
+    int(t)
+    for t in (
+        ExtensionType.server_name,
+        ExtensionType.ec_point_formats,
+        ExtensionType.application_layer_protocol_negotiation,
+        ExtensionType.extended_master_secret,
+        ExtensionType.renegotiation_info,
+        ExtensionType.session_ticket,
+    )
+)
+
+
 def tls12HelloExtensions(
     config: TLSConfig, riValue: bytes, ticket: bytes | None
 ) -> list[tuple[int, bytes]]:
@@ -138,6 +152,7 @@ class ClientStart12(State12):
             compressionMethods=b"\x00",
             extensions=Extensions(tuple((int(t), d) for t, d in exts)),
         )
+        hs.offeredExtensions = frozenset(hello.extensions.types())
         hs.send(hello.toBytes())
         return ClientExpectServerHello12(hs)
 
@@ -156,17 +171,13 @@ class ClientExpectServerHello12(State12):
             raise PeerError(A.illegal_parameter, f"server chose suite {hello.cipherSuite:#06x}")
         if hello.compressionMethod != 0:
             raise PeerError(A.illegal_parameter, "server chose compression")
-        offered = {
-            ExtensionType.server_name,
-            ExtensionType.ec_point_formats,
-            ExtensionType.application_layer_protocol_negotiation,
-            ExtensionType.extended_master_secret,
-            ExtensionType.renegotiation_info,
-        }
-        if hs.ticketOffered:
-            offered.add(ExtensionType.session_ticket)
+        # RFC 5246 7.4.1.4: "If a client receives an extension type in
+        # ServerHello that it did not request in the associated ClientHello,
+        # it MUST abort the handshake with an unsupported_extension fatal
+        # alert."  Of those we requested, only these have a TLS 1.2 answer.
+        answerable = hs.offeredExtensions & _SERVER_HELLO_12
         for extType in hello.extensions.types():
-            if extType not in offered:
+            if extType not in answerable:
                 raise PeerError(A.unsupported_extension, f"server sent extension {extType}")
         exts = hello.extensions
         hs.serverRandom = hello.random
@@ -191,8 +202,6 @@ class ClientExpectServerHello12(State12):
 
         ems = extensionData(exts, ExtensionType.extended_master_secret)
         if ems is not None:
-            if not config.offerExtendedMasterSecret:
-                raise PeerError(A.unsupported_extension, "server sent extended_master_secret")
             decodeEmpty(ems, "extended_master_secret")
             hs.extendedMasterSecret = True
         elif config.requireExtendedMasterSecret:

@@ -26,6 +26,12 @@ from .handshake12 import (
     tls12HelloExtensions,
     verifiedServerChain,
 )
+from .hellorules import (
+    ENCRYPTED_EXTENSIONS,
+    HELLO_RETRY_REQUEST,
+    SERVER_HELLO_13,
+    checkResponseExtensions,
+)
 from .keyexchange import KeyShare
 from .keyschedule import (
     Transcript,
@@ -46,6 +52,7 @@ from .messages import (
     decodeAlpn,
     decodeCookie,
     decodeKeyShareServer,
+    decodeSelectedGroup,
     decodeSelectedIdentity,
     decodeSupportedVersionServer,
     encodeAlpn,
@@ -105,7 +112,9 @@ class ClientStart13(State13):
         # A TLS 1.2 session ID to resume goes where 1.3 wants random bytes
         # (RFC 8446 4.1.2).
         sessionId = sessionIdToOffer(hs.offeredSession12) or os.urandom(32)
-        hello = _clientHello(config, groups, hs, os.urandom(32), sessionId)
+        hs.keyShares = {g: KeyShare.generate(g) for g in groups}
+        hello = _clientHello(config, hs, os.urandom(32), sessionId)
+        hs.offeredExtensions = frozenset(hello.extensions.types())
         hs.send(hello.toBytes())
         return _ClientExpectServerHello(hs, hello)
 
@@ -125,17 +134,16 @@ def initialShareGroups(groups: tuple[NamedGroup, ...]) -> tuple[NamedGroup, ...]
 
 def _clientHello(
     config: TLSConfig,
-    groups: tuple[NamedGroup, ...],
     hs: HandshakeState13,
     random: bytes,
     sessionId: bytes,
     cookie: bytes | None = None,
 ) -> ClientHello:
     """
-    Our ClientHello, with key shares for C{groups}; after a
-    HelloRetryRequest the same hello with the share asked for and the cookie.
+    Our ClientHello, with the key shares in C{hs.keyShares}; after a
+    HelloRetryRequest the same hello with the share asked for (if it asked
+    for one) and the cookie (if it sent one).
     """
-    hs.keyShares = {g: KeyShare.generate(g) for g in groups}
     exts = serverNameExtension(config)
     alsoTLS12 = config.minVersion <= TLS12
     versions = [TLS13, TLS12] if alsoTLS12 else [TLS13]
@@ -230,8 +238,13 @@ class _ClientExpectServerHello(State13):
         versionRaw = hello.extensions.get(ExtensionType.supported_versions)
         if versionRaw is None and hs.config.minVersion <= TLS12 and not self.retried:
             return self.fallBack(hello, body, raw)
-        if versionRaw is None or decodeSupportedVersionServer(versionRaw) != TLS13:
+        if versionRaw is None:
+            # RFC 5246 E.1: a version we do not accept is protocol_version.
             raise PeerError(A.protocol_version, "server did not choose TLS 1.3")
+        if decodeSupportedVersionServer(versionRaw) != TLS13:
+            # RFC 8446 4.2.1: "a version not offered by the client or ... a
+            # version prior to TLS 1.3": illegal_parameter.
+            raise PeerError(A.illegal_parameter, "supported_versions does not select TLS 1.3")
         if hello.sessionId != self.hello.sessionId:
             raise PeerError(A.illegal_parameter, "legacy_session_id_echo does not match")
         suite = SUITES13_BY_CODE.get(hello.cipherSuite)
@@ -241,12 +254,9 @@ class _ClientExpectServerHello(State13):
             raise PeerError(A.illegal_parameter, "suite changed after HelloRetryRequest")
         if hello.random == HRR_RANDOM:
             return self.retry(hello, suite, raw)
-        allowed = {ExtensionType.supported_versions, ExtensionType.key_share}
-        if hs.offeredTicket is not None:
-            allowed.add(ExtensionType.pre_shared_key)
-        for extType in hello.extensions.types():
-            if extType not in allowed:
-                raise PeerError(A.unsupported_extension, f"extension {extType} in ServerHello")
+        checkResponseExtensions(
+            hello.extensions.types(), hs.offeredExtensions, SERVER_HELLO_13, "ServerHello"
+        )
         shareRaw = hello.extensions.get(ExtensionType.key_share)
         if shareRaw is None:
             raise PeerError(A.missing_extension, "no key_share in ServerHello")
@@ -296,6 +306,7 @@ class _ClientExpectServerHello(State13):
             self.hello.toBytes(),
             hs.offeredSession12,
             self.hello.sessionId,
+            frozenset(self.hello.extensions.types()),
         )
         handshake.receiveMessage(HandshakeType.server_hello, body, raw)
         return FellBackToTLS12(hs, handshake)
@@ -308,33 +319,37 @@ class _ClientExpectServerHello(State13):
         hs = self.hs
         if self.retried:
             raise UnexpectedMessage(("server_hello",), "a second HelloRetryRequest")
-        allowed = {ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie}
-        for extType in retry.extensions.types():
-            if extType not in allowed:
-                raise PeerError(A.unsupported_extension, f"extension {extType} in HRR")
+        # RFC 8446 4.2: cookie is the one extension a server may send unasked.
+        checkResponseExtensions(
+            retry.extensions.types(),
+            hs.offeredExtensions | {int(ExtensionType.cookie)},
+            HELLO_RETRY_REQUEST,
+            "HelloRetryRequest",
+        )
         selected = retry.extensions.get(ExtensionType.key_share)
-        if selected is None or len(selected) != 2:
-            raise PeerError(A.illegal_parameter, "HelloRetryRequest without a selected group")
-        group = int.from_bytes(selected, "big")
-        if group not in hs.config.groups or group in hs.keyShares:
-            raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
         cookie = retry.extensions.get(ExtensionType.cookie)
+        if selected is None and cookie is None:
+            # RFC 8446 4.1.4: "if the HelloRetryRequest would not result in
+            # any change in the ClientHello": illegal_parameter.
+            raise PeerError(A.illegal_parameter, "HelloRetryRequest that asks for nothing")
         if cookie is not None:
             decodeCookie(cookie)  # well formed, or decode_error
+        if selected is not None:
+            group = decodeSelectedGroup(selected)
+            # RFC 8446 4.2.8: a group we offered and did not share yet.
+            if group not in hs.config.groups or group in hs.keyShares:
+                raise PeerError(A.illegal_parameter, f"HelloRetryRequest for group {group:#06x}")
+            hs.keyShares = {group: KeyShare.generate(NamedGroup(group))}
         hs.suite = suite
         hs.retried = True
         hs.restartTranscriptForRetry(self.hello.toBytes())
         hs.transcript.update(raw)
         if hs.offeredTicket is not None and hs.offeredTicket.suite.hashName != suite.hashName:
             hs.offeredTicket = None  # its binder could not cover this transcript
-        second = _clientHello(
-            hs.config,
-            (NamedGroup(group),),
-            hs,
-            self.hello.random,
-            self.hello.sessionId,
-            cookie,
-        )
+        # Without a group asked for, the same shares go again (RFC 8446
+        # 4.1.2: the second hello changes only what the retry asks).
+        second = _clientHello(hs.config, hs, self.hello.random, self.hello.sessionId, cookie)
+        hs.offeredExtensions = frozenset(second.extensions.types())
         hs.send(second.toBytes())
         return _ClientExpectServerHello(hs, second, retried=True)
 
@@ -346,14 +361,16 @@ class _ClientExpectEncryptedExtensions(State13):
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
         ee = EncryptedExtensions.parse(body)
-        allowed = {
-            ExtensionType.server_name,
-            ExtensionType.application_layer_protocol_negotiation,
-            ExtensionType.supported_groups,
-        }
-        for extType in ee.extensions.types():
-            if extType not in allowed:
-                raise PeerError(A.unsupported_extension, f"extension {extType} in EE")
+        checkResponseExtensions(
+            ee.extensions.types(),
+            hs.offeredExtensions,
+            ENCRYPTED_EXTENSIONS,
+            "EncryptedExtensions",
+        )
+        sni = ee.extensions.get(ExtensionType.server_name)
+        if sni is not None and sni != b"":
+            # RFC 6066 3: the server's "extension_data" field "SHALL be empty".
+            raise PeerError(A.decode_error, "server_name in EncryptedExtensions must be empty")
         alpn = ee.extensions.get(ExtensionType.application_layer_protocol_negotiation)
         if alpn is not None:
             chosen = decodeAlpn(alpn)

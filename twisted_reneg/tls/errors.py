@@ -94,6 +94,24 @@ class DecodeError(PeerError):
         super().__init__(AlertDescription.decode_error, reason)
 
 
+class IllegalParameter(DecodeError):
+    """
+    A message that parses but breaks a rule its syntax cannot express: two
+    extensions of one type, two key shares for one group, two host names in
+    server_name.  RFC 8446 section 6.2 keeps decode_error for "errors where
+    the message does not conform to the formal protocol syntax" and gives
+    illegal_parameter to "errors which conform to the formal protocol syntax
+    but are otherwise incorrect"; these are the second kind.
+
+    A L{DecodeError} subclass only so that parsers still raise one family
+    of exceptions (what the property tests pin); its alert is
+    illegal_parameter.
+    """
+
+    def __init__(self, reason: str) -> None:
+        PeerError.__init__(self, AlertDescription.illegal_parameter, reason)
+
+
 class UnexpectedMessage(PeerError):
     """
     A message arrived in a state that does not expect it.

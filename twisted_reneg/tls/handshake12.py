@@ -122,12 +122,14 @@ class Handshake12:
         helloRaw: bytes,
         session: ClientSession12 | None,
         sessionIdSent: bytes,
+        offeredExtensions: frozenset[int],
     ) -> Handshake12:
         """
         Client: a TLS 1.2 handshake that takes over after a ClientHello
         offering TLS 1.3 and 1.2 was answered with TLS 1.2.
 
         @param session: the TLS 1.2 session that hello offered, if any.
+        @param offeredExtensions: the extension types that hello carried.
         """
         handshake = cls(config, io)
         hs = handshake._hs
@@ -135,6 +137,7 @@ class Handshake12:
         hs.resumeSession = session
         hs.sessionIdSent = sessionIdSent
         hs.ticketOffered = True
+        hs.offeredExtensions = offeredExtensions
         hs.transcript.update(helloRaw)
         handshake._state = ClientExpectServerHello12(hs)
         return handshake

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import ClassVar, TypeVar
 
-from .errors import DecodeError
+from .errors import DecodeError, IllegalParameter
 from .wire import Reader, Writer
 
 
@@ -44,6 +44,45 @@ def messageName(msgType: int) -> str:
         return f"handshake_{msgType}"
 
 
+#: The longest body each message's syntax allows, for the versions and key
+#: exchanges we implement (RFC 8446 4, RFC 5246 7.4, RFC 8422 5.4 and 5.7,
+#: RFC 5077 3.3); the larger of the TLS 1.2 and 1.3 forms where both exist.
+#: A longer message "does not conform to the formal protocol syntax", which
+#: RFC 8446 6.2 answers with decode_error.  message_hash never travels.
+_MAX_BODY_LENGTH: dict[int, int] = {
+    HandshakeType.hello_request: 0,
+    # version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
+    # compression_methods<1..2^8-1>, extensions<0..2^16-1>
+    HandshakeType.client_hello: 2 + 32 + (1 + 32) + (2 + 0xFFFE) + (1 + 0xFF) + (2 + 0xFFFF),
+    # version, random, session_id, suite, compression, extensions
+    HandshakeType.server_hello: 2 + 32 + (1 + 32) + 2 + 1 + (2 + 0xFFFF),
+    # TLS 1.3: lifetime, age_add, nonce<0..255>, ticket<1..2^16-1>, extensions
+    HandshakeType.new_session_ticket: 4 + 4 + (1 + 0xFF) + (2 + 0xFFFF) + (2 + 0xFFFF),
+    HandshakeType.end_of_early_data: 0,
+    HandshakeType.encrypted_extensions: 2 + 0xFFFF,
+    HandshakeType.certificate: 0xFFFFFF,
+    # named curve: type, group, point<1..2^8-1>, scheme, signature<0..2^16-1>
+    HandshakeType.server_key_exchange: 1 + 2 + (1 + 0xFF) + 2 + (2 + 0xFFFF),
+    # TLS 1.2: types<1..2^8-1>, schemes<2..2^16-2>, authorities<0..2^16-1>
+    HandshakeType.certificate_request: (1 + 0xFF) + (2 + 0xFFFE) + (2 + 0xFFFF),
+    HandshakeType.server_hello_done: 0,
+    HandshakeType.certificate_verify: 2 + (2 + 0xFFFF),
+    # ECDHE: ecdh_Yc<1..2^8-1>
+    HandshakeType.client_key_exchange: 1 + 0xFF,
+    # verify_data: 12 bytes in TLS 1.2, the hash length in TLS 1.3
+    HandshakeType.finished: 64,
+    HandshakeType.key_update: 1,
+}
+
+
+def maxBodyLength(msgType: int) -> int | None:
+    """
+    @return: the longest legal body of a message of this type, or C{None}
+        for a type that is never legal on the wire for us.
+    """
+    return _MAX_BODY_LENGTH.get(msgType)
+
+
 class ExtensionType(IntEnum):
     server_name = 0
     supported_groups = 10
@@ -63,13 +102,20 @@ class ExtensionType(IntEnum):
     renegotiation_info = 0xFF01
 
 
-#: Hard caps on things a peer can make us hold: no honest peer comes near
-#: them, and they keep parsing costs bounded.
-MAX_EXTENSIONS = 64
-MAX_CIPHER_SUITES = 512
-MAX_ALPN_PROTOCOLS = 32
+#: Certificates a peer's chain may hold: a security bound (DESIGN.md: the
+#: chain length is bounded before it is trusted), far above real chains.
 MAX_CERTIFICATES = 16
+
+#: CA names we put in a CertificateRequest at most (L{clientauth}); what a
+#: peer sends us is bounded by the bytes of its message instead, because
+#: servers naming hundreds of CAs are real and legal.
 MAX_CERTIFICATE_AUTHORITIES = 256
+
+# Lists a peer sends (cipher suites, extensions, ALPN names, key shares, PSK
+# identities) have no count caps: RFC 8446 9.3 and RFC 5246 7.4.1.2 make
+# unknown entries something to ignore, and legal hellos carry thousands of
+# them.  Memory and work are bounded by the message size instead
+# (L{maxBodyLength}), and every check over a list is linear in it.
 
 EC_POINT_FORMAT_UNCOMPRESSED = 0
 EC_CURVE_TYPE_NAMED = 3
@@ -113,9 +159,10 @@ class Extensions:
                 extType = block.readUint16()
                 data = block.readVector(2, 0xFFFF)
                 if extType in seen:
-                    raise DecodeError(f"duplicate extension {extType}")
-                if len(items) >= MAX_EXTENSIONS:
-                    raise DecodeError("too many extensions")
+                    # RFC 8446 4.2 / RFC 5246 7.4.1.4: "MUST NOT be more than
+                    # one extension of the same type"; well-formed bytes, so
+                    # illegal_parameter (RFC 8446 6.2), as OpenSSL answers.
+                    raise IllegalParameter(f"duplicate extension {extType}")
                 seen.add(extType)
                 items.append((extType, data))
         return cls(tuple(items))
@@ -151,11 +198,17 @@ def _parseWhole(data: bytes) -> Reader:
 
 def decodeServerName(data: bytes) -> str | None:
     """
-    RFC 6066 server_name: return the host_name entry (there may be only one
-    of each type), or C{None} for an empty list (the server's echo).
+    A ClientHello's RFC 6066 server_name: its host_name entry, or C{None}
+    when it names only types we do not know (which RFC 6066 3 lets us skip:
+    every name type begins with a 16-bit length).
+
+    An empty extension or list, an empty name (C{server_name_list<1..2^16-1>},
+    C{HostName<1..2^16-1>}) is a decode_error.  Two host names (RFC 6066 3:
+    "MUST NOT contain more than one name of the same name_type") and a name
+    that is not printable ASCII (RFC 6066 3: "a byte string using ASCII
+    encoding"; a control character would also reach logs and the SNI map)
+    parse, so they are illegal_parameter (RFC 8446 6.2).
     """
-    if not data:
-        return None
     reader = _parseWhole(data)
     hostName: str | None = None
     with reader.vector(2, 0xFFFF, 1) as names:
@@ -165,11 +218,10 @@ def decodeServerName(data: bytes) -> str | None:
             if nameType != 0:
                 continue
             if hostName is not None:
-                raise DecodeError("two host_name entries in server_name")
-            try:
-                hostName = name.decode("ascii")
-            except UnicodeDecodeError:
-                raise DecodeError("server_name is not ASCII") from None
+                raise IllegalParameter("two host_name entries in server_name")
+            if not all(0x21 <= c <= 0x7E for c in name):
+                raise IllegalParameter("server_name host name is not printable ASCII")
+            hostName = name.decode("ascii")
     reader.expectEnd()
     return hostName
 
@@ -222,8 +274,6 @@ def decodeAlpn(data: bytes) -> tuple[bytes, ...]:
     names: list[bytes] = []
     with reader.vector(2, 0xFFFF, 2) as block:
         while not block.atEnd():
-            if len(names) >= MAX_ALPN_PROTOCOLS:
-                raise DecodeError("too many ALPN protocols")
             names.append(block.readVector(1, 0xFF, 1))
     reader.expectEnd()
     return tuple(names)
@@ -283,8 +333,6 @@ def _readDistinguishedNames(reader: Reader, minLength: int) -> tuple[bytes, ...]
     names: list[bytes] = []
     with reader.vector(2, 0xFFFF, minLength) as block:
         while not block.atEnd():
-            if len(names) >= MAX_CERTIFICATE_AUTHORITIES:
-                raise DecodeError("too many certificate authorities")
             names.append(block.readVector(2, 0xFFFF, 1))
     return tuple(names)
 
@@ -394,7 +442,8 @@ class ClientHello(HandshakeMessage):
         version = reader.readUint16()
         random = _readRandom(reader)
         sessionId = reader.readVector(1, 32)
-        rawSuites = reader.readVector(2, 2 * MAX_CIPHER_SUITES, 2)
+        # RFC 5246 7.4.1.2: CipherSuite cipher_suites<2..2^16-2>.
+        rawSuites = reader.readVector(2, 0xFFFE, 2)
         if len(rawSuites) % 2:
             raise DecodeError("odd cipher_suites length")
         suites = tuple(
@@ -586,7 +635,7 @@ class Finished(HandshakeMessage):
 
     #: verify_data is 12 bytes for every TLS 1.2 suite we implement; TLS 1.3
     #: uses the hash length, so the handshake checks the exact size.
-    MAX_LENGTH: ClassVar[int] = 64
+    MAX_LENGTH: ClassVar[int] = _MAX_BODY_LENGTH[HandshakeType.finished]
 
     @classmethod
     def _read(cls, reader: Reader) -> Finished:
@@ -639,15 +688,29 @@ def decodeKeyShareClient(data: bytes) -> tuple[tuple[int, bytes], ...]:
     """
     reader = _parseWhole(data)
     shares: list[tuple[int, bytes]] = []
+    seen: set[int] = set()
     with reader.vector(2, 0xFFFF) as block:
         while not block.atEnd():
             group = block.readUint16()
             key = block.readVector(2, 0xFFFF, 1)
-            if any(g == group for g, _ in shares):
-                raise DecodeError(f"two key shares for group {group}")
+            if group in seen:
+                # RFC 8446 4.2.8: servers "abort the handshake with an
+                # illegal_parameter alert" for this.
+                raise IllegalParameter(f"two key shares for group {group}")
+            seen.add(group)
             shares.append((group, key))
     reader.expectEnd()
     return tuple(shares)
+
+
+def decodeSelectedGroup(data: bytes) -> int:
+    """
+    RFC 8446 4.2.8: a HelloRetryRequest's key_share, one NamedGroup.
+    """
+    reader = _parseWhole(data)
+    group = reader.readUint16()
+    reader.expectEnd()
+    return group
 
 
 def encodeKeyShareServer(group: int, key: bytes) -> bytes:
@@ -797,7 +860,9 @@ class NewSessionTicket13(HandshakeMessage):
 #: RFC 8446 4.2.9: the only PSK mode we use, PSK with (EC)DHE.
 PSK_DHE_KE = 1
 
-#: Identities a server looks at in one pre_shared_key extension.
+#: Identities a server tries in one pre_shared_key extension (each costs a
+#: ticket decryption); the others are parsed and passed over, as RFC 8446
+#: 4.2.11 lets a server pick any of them.
 MAX_PSK_IDENTITIES = 8
 
 
@@ -816,17 +881,13 @@ class OfferedPsks:
         reader = _parseWhole(data)
         identities: list[tuple[bytes, int]] = []
         with reader.vector(2, 0xFFFF, minLength=7) as block:
-            while not block.atEnd() and len(identities) < MAX_PSK_IDENTITIES:
+            while not block.atEnd():
                 identity = block.readVector(2, 0xFFFF, minLength=1)
                 identities.append((identity, block.readUint(4)))
-            if not block.atEnd():
-                raise DecodeError("too many PSK identities")
         binders: list[bytes] = []
         with reader.vector(2, 0xFFFF, minLength=33) as block:
-            while not block.atEnd() and len(binders) < MAX_PSK_IDENTITIES:
+            while not block.atEnd():
                 binders.append(block.readVector(1, 0xFF, minLength=32))
-            if not block.atEnd():
-                raise DecodeError("too many PSK binders")
         reader.expectEnd()
         if len(identities) != len(binders):
             raise DecodeError("pre_shared_key identities and binders differ in number")

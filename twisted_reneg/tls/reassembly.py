@@ -7,8 +7,11 @@ record may carry many messages (RFC 5246 section 6.2.1).
 from __future__ import annotations
 
 from .errors import AlertDescription, PeerError
+from .messages import HandshakeType, maxBodyLength, messageName
 
-_CERTIFICATE = 11
+#: What we accept of a Certificate message, whose syntax allows 2^24-1
+#: bytes: sixteen certificates of 16 KiB, beyond any real chain.
+MAX_CERTIFICATE_LENGTH = 262144
 
 
 class HandshakeBuffer:
@@ -16,11 +19,20 @@ class HandshakeBuffer:
     Collects handshake-record payloads and yields whole messages.
 
     The declared length of a message is checked as soon as its 4-byte header
-    is in, so a peer cannot make us buffer more than the limit.
+    is in, so a peer cannot make us buffer more than its type allows:
+
+      - a type that never travels (unknown to us, or message_hash) is an
+        unexpected_message at once, whatever its length;
+      - a length beyond what the type's syntax allows
+        (L{messages.maxBodyLength}) is a decode_error: the message cannot
+        conform to the formal syntax (RFC 8446 6.2);
+      - a Certificate within the syntax but beyond C{maxCertificateLength}
+        is an illegal_parameter: legal, but more than we hold.  That is a
+        limit of ours, not a fault in the encoding, and the alert OpenSSL
+        and BoringSSL send for their own limits.
     """
 
-    def __init__(self, maxMessageLength: int = 65536, maxCertificateLength: int = 262144) -> None:
-        self._maxMessage = maxMessageLength
+    def __init__(self, maxCertificateLength: int = MAX_CERTIFICATE_LENGTH) -> None:
         self._maxCertificate = maxCertificateLength
         self._buf = bytearray()
 
@@ -40,15 +52,28 @@ class HandshakeBuffer:
             return None
         msgType = buf[0]
         length = int.from_bytes(buf[1:4], "big")
-        limit = self._maxCertificate if msgType == _CERTIFICATE else self._maxMessage
-        if length > limit:
-            raise PeerError(
-                AlertDescription.illegal_parameter,
-                f"handshake message of {length} bytes exceeds limit {limit}",
-            )
+        self._checkLength(msgType, length)
         end = 4 + length
         if len(buf) < end:
             return None
         raw = bytes(buf[:end])
         del buf[:end]
         return msgType, raw[4:], raw
+
+    def _checkLength(self, msgType: int, length: int) -> None:
+        limit = maxBodyLength(msgType)
+        if limit is None:
+            raise PeerError(
+                AlertDescription.unexpected_message,
+                f"handshake message of unknown type {msgType}",
+            )
+        if length > limit:
+            raise PeerError(
+                AlertDescription.decode_error,
+                f"{messageName(msgType)} of {length} bytes, longer than its syntax allows",
+            )
+        if msgType == HandshakeType.certificate and length > self._maxCertificate:
+            raise PeerError(
+                AlertDescription.illegal_parameter,
+                f"certificate message of {length} bytes exceeds our limit {self._maxCertificate}",
+            )

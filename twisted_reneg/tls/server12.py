@@ -16,6 +16,7 @@ from .config import TLS12, TLS13, ClientAuth
 from .credentials import verifySignature
 from .errors import PeerError
 from .events import PeerCertificateReceived
+from .hellorules import checkNoFallback, checkTLS12Offered
 from .keyexchange import KeyShare
 from .messages import (
     EC_POINT_FORMAT_UNCOMPRESSED,
@@ -73,11 +74,11 @@ class ServerExpectClientHello12(State12):
         config = hs.config
         hello = ClientHello.parse(body)
         exts = hello.extensions
-        if hello.legacyVersion < TLS12:
-            raise PeerError(
-                A.protocol_version, f"client offers at most {hello.legacyVersion:#06x}"
-            )
+        checkTLS12Offered(hello, config.minVersion)
+        checkNoFallback(hello, config.maxVersion, TLS12)
         if 0 not in hello.compressionMethods:
+            # RFC 5246 7.4.1.2: the list "MUST contain ... CompressionMethod.null";
+            # it parses, so illegal_parameter (what tlsfuzzer expects too).
             raise PeerError(A.illegal_parameter, "client does not offer null compression")
         hs.clientRandom = hello.random
 
@@ -137,12 +138,13 @@ class ServerExpectClientHello12(State12):
             raise PeerError(A.handshake_failure, "client does not support extended master secret")
         checkExtendedMasterSecretKept(hs)
 
+        hs.pointFormatsOffered = points is not None
         ticket = extensionData(exts, ExtensionType.session_ticket)
         hs.ticketOffered = ticket is not None
         if not hs.isRenegotiation:
             session = self.findSession(hello, ticket)
             if session is not None:
-                return self.resume(hello, session, sni is not None)
+                return self.resume(hello, session)
         hs.suite = suite
         hs.group = group
         hs.serverScheme = scheme
@@ -154,8 +156,14 @@ class ServerExpectClientHello12(State12):
         """
         The session the client offers to resume, by ticket (RFC 5077) or
         session ID, if we still have it and it fits this hello: same suite
-        offered, same extended-master-secret use (RFC 7627 5.3), same
-        server name, a client certificate if we require one.
+        offered, same server name, a client certificate if we require one,
+        and the same extended-master-secret use (RFC 7627 5.3).
+
+        @raise PeerError: handshake_failure for a session that had the
+            extended master secret offered by a hello without it: RFC 7627
+            5.3, "the server MUST abort the abbreviated handshake".  (The
+            reverse, a session without it and a hello with it, "MUST NOT"
+            be resumed and goes on as a full handshake.)
         """
         hs = self.hs
         config = hs.config
@@ -169,18 +177,25 @@ class ServerExpectClientHello12(State12):
             or not state.validAt(hs.io.now().timestamp())
             or state.suite not in config.cipherSuites
             or state.suite.code not in hello.cipherSuites
-            or state.extendedMasterSecret != hs.extendedMasterSecret
             or state.serverName != hs.serverName
             or (hs.clientAuth is ClientAuth.REQUIRE and not state.peerChain)
         ):
             return None
+        if state.extendedMasterSecret and not hs.extendedMasterSecret:
+            raise PeerError(
+                A.handshake_failure, "resumption without extended master secret (RFC 7627 5.3)"
+            )
+        if state.extendedMasterSecret != hs.extendedMasterSecret:
+            return None
         return state
 
-    def resume(self, hello: ClientHello, state: SessionState12, echoSni: bool) -> State12:
+    def resume(self, hello: ClientHello, state: SessionState12) -> State12:
         """
         The abbreviated handshake: ServerHello echoing the client's session
         ID, a renewed ticket if tickets are in use, then our ChangeCipherSpec
-        and Finished first.
+        and Finished first.  No server_name in it: RFC 6066 3, "When
+        resuming a session, the server MUST NOT include a server_name
+        extension in the server hello".
         """
         hs = self.hs
         hs.resumed = True
@@ -188,7 +203,7 @@ class ServerExpectClientHello12(State12):
         hs.masterSecret, hs.peerChain = state.masterSecret, state.peerChain
         hs.transcript.chooseHash(state.suite.hashName)
         hs.sessionId = hello.sessionId
-        self.sendServerHello(echoSni)
+        self.sendServerHello(echoSni=False)
         if hs.ticketPromised:
             sendTicket12(hs, state)
         clientWrite, serverWrite = hs.protections()
@@ -245,7 +260,10 @@ class ServerExpectClientHello12(State12):
             exts.append((ExtensionType.extended_master_secret, b""))
         if echoSni and hs.serverName is not None:
             exts.append((ExtensionType.server_name, b""))
-        exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
+        if hs.pointFormatsOffered:
+            # RFC 8422 5.2 and RFC 5246 7.4.1.4: only in answer to the
+            # client's own; a strict client aborts on an unsolicited one.
+            exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
         if hs.alpnProtocol is not None:
             exts.append(
                 (

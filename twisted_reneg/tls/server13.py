@@ -13,16 +13,19 @@ import os
 
 from .clientauth import certificateRequest13
 from .config import TLS12, TLS13, ClientAuth
+from .credentials import Credential
 from .errors import PeerError
 from .events import PeerCertificateReceived
 from .handshake12 import (
     verifiedClientChain,
 )
+from .hellorules import checkLegacyVersion
 from .keyexchange import respond
 from .keyschedule import (
     pskBinder13,
 )
 from .messages import (
+    MAX_PSK_IDENTITIES,
     PSK_DHE_KE,
     Certificate13,
     CertificateVerify,
@@ -59,6 +62,7 @@ from .state13 import (
 from .suites import (
     CipherSuite13,
     NamedGroup,
+    SignatureScheme,
 )
 from .tickets import TicketState13
 
@@ -86,12 +90,15 @@ class ServerExpectClientHello13(State13):
         config = hs.config
         hello = ClientHello.parse(body)
         exts = hello.extensions
-        if hello.legacyVersion != TLS12:
-            raise PeerError(A.protocol_version, "TLS 1.3 ClientHello must say 0x0303")
+        # RFC 8446 4.2.1: with supported_versions, legacy_version plays no
+        # part in the choice; only SSL 3.0 and below are refused (D.5).
+        checkLegacyVersion(hello)
         if hello.compressionMethods != b"\x00":
+            # RFC 8446 4.1.2: exactly one byte, zero, else illegal_parameter.
             raise PeerError(A.illegal_parameter, "TLS 1.3 forbids compression")
         if not offersTLS13(hello):
             raise PeerError(A.protocol_version, "client does not offer TLS 1.3")
+        checkPskOfferShape(exts)
         sni = exts.get(ExtensionType.server_name)
         hs.serverName = decodeServerName(sni) if sni is not None else None
         pha = exts.get(ExtensionType.post_handshake_auth)
@@ -101,11 +108,10 @@ class ServerExpectClientHello13(State13):
         credential = config.credentialFor(hs.serverName)
         assert credential is not None
         schemesRaw = exts.get(ExtensionType.signature_algorithms)
-        if schemesRaw is None:
-            raise PeerError(A.missing_extension, "no signature_algorithms")
-        scheme = credential.chooseScheme(decodeUint16List(schemesRaw), tls13=True)
-        if scheme is None:
-            raise PeerError(A.handshake_failure, "no signature scheme in common")
+        clientSchemes = decodeUint16List(schemesRaw) if schemesRaw is not None else None
+        if exts.get(ExtensionType.pre_shared_key) is None or config.ticketKeys is None:
+            # Certain to be certificate-based: fail now, not after a retry.
+            chooseCertificateScheme(credential, clientSchemes)
         suite = next((s for s in config.tls13Suites if s.code in hello.cipherSuites), None)
         if suite is None:
             raise PeerError(A.handshake_failure, "no TLS 1.3 cipher suite in common")
@@ -115,7 +121,8 @@ class ServerExpectClientHello13(State13):
             raise PeerError(A.missing_extension, "no key_share or supported_groups")
         shares = dict(decodeKeyShareClient(sharesRaw))
         clientGroups = decodeUint16List(groupsRaw)
-        if any(g not in clientGroups for g in shares):
+        # A set: both lists may hold thousands of entries (RFC 8446 4.2.8).
+        if not set(shares) <= set(clientGroups):
             raise PeerError(A.illegal_parameter, "key share for a group not in supported_groups")
         if self.retryGroup is not None:
             # RFC 8446 4.1.2: the second ClientHello carries exactly the
@@ -147,7 +154,8 @@ class ServerExpectClientHello13(State13):
             hs.transcript.chooseHash(suite.hashName)
         accepted = self.acceptTicket(hello, raw, suite)
         if accepted is None:
-            hs.scheme, hs.credential = scheme, credential
+            hs.scheme = chooseCertificateScheme(credential, clientSchemes)
+            hs.credential = credential
         else:
             hs.psk, hs.peerChain = accepted[1].psk, accepted[1].peerChain
         if exts.get(ExtensionType.early_data) is not None:
@@ -203,8 +211,9 @@ class ServerExpectClientHello13(State13):
             hs.requestedSchemes = tuple(config.signatureSchemes)
             hs.send(certificateRequest13(config, b"").toBytes())
         hs.send(certificateMessage13(credential))
-        signature = credential.sign(scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
-        hs.send(CertificateVerify(scheme, signature).toBytes())
+        assert hs.scheme is not None
+        signature = credential.sign(hs.scheme, SERVER_SIGNATURE_CONTEXT + hs.transcript.digest())
+        hs.send(CertificateVerify(hs.scheme, signature).toBytes())
         return self.sendFinished()
 
     def sendFinished(self) -> State13:
@@ -231,19 +240,19 @@ class ServerExpectClientHello13(State13):
         hs = self.hs
         exts = hello.extensions
         offer = exts.get(ExtensionType.pre_shared_key)
-        if offer is None:
-            return None
-        if exts.types()[-1] != ExtensionType.pre_shared_key:
-            raise PeerError(A.illegal_parameter, "pre_shared_key is not the last extension")
         modes = exts.get(ExtensionType.psk_key_exchange_modes)
-        if modes is None:
-            raise PeerError(A.missing_extension, "pre_shared_key without psk_key_exchange_modes")
+        if offer is None or modes is None:  # checkPskOfferShape saw to the rest
+            return None
         keys = hs.config.ticketKeys
         offered = OfferedPsks.parse(offer)
         if keys is None or PSK_DHE_KE not in decodePskModes(modes):
             return None
         now = hs.io.now().timestamp()
-        for index, (identity, _age) in enumerate(offered.identities):
+        # Each identity tried costs a ticket decryption; past the first few
+        # the offer is legal but not worth the work (RFC 8446 4.2.11 lets
+        # us pick any identity, or none).
+        tried = offered.identities[:MAX_PSK_IDENTITIES]
+        for index, (identity, _age) in enumerate(tried):
             state = TicketState13.parse(keys.open(identity) or b"")
             if (
                 state is None
@@ -296,6 +305,42 @@ class ServerExpectClientHello13(State13):
             hs.io.sendChangeCipherSpec()  # middlebox compatibility (D.4)
         hs.retried = True
         return ServerExpectClientHello13(hs, retryGroup=group, cookie=cookie)
+
+
+def checkPskOfferShape(exts: Extensions) -> None:
+    """
+    The rules of a pre_shared_key offer that hold whatever we do with it,
+    checked on every ClientHello (a HelloRetryRequest does not excuse
+    them): RFC 8446 4.2.11, "Servers MUST check that it is the last
+    extension and otherwise fail the handshake with an illegal_parameter
+    alert"; RFC 8446 4.2.9 and 9.2, without psk_key_exchange_modes the
+    server "MUST abort the handshake" with missing_extension.
+    """
+    if exts.get(ExtensionType.pre_shared_key) is None:
+        return
+    if exts.types()[-1] != ExtensionType.pre_shared_key:
+        raise PeerError(A.illegal_parameter, "pre_shared_key is not the last extension")
+    if exts.get(ExtensionType.psk_key_exchange_modes) is None:
+        raise PeerError(A.missing_extension, "pre_shared_key without psk_key_exchange_modes")
+
+
+def chooseCertificateScheme(
+    credential: Credential, clientSchemes: tuple[int, ...] | None
+) -> SignatureScheme:
+    """
+    The scheme to sign our CertificateVerify with, once we know the
+    handshake is certificate-based.  RFC 8446 4.2.3: "If a server is
+    authenticating via a certificate and the client has not sent a
+    signature_algorithms extension, then the server MUST abort the handshake
+    with a missing_extension alert"; a client resuming with a PSK may leave
+    it out (RFC 8446 9.2).
+    """
+    if clientSchemes is None:
+        raise PeerError(A.missing_extension, "no signature_algorithms")
+    scheme = credential.chooseScheme(clientSchemes, tls13=True)
+    if scheme is None:
+        raise PeerError(A.handshake_failure, "no signature scheme in common")
+    return scheme
 
 
 class _ServerExpectCertificate(State13):

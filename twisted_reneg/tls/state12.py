@@ -184,6 +184,12 @@ class HandshakeState12:
         self.resumed = False
         self.ticketOffered = False
         self.ticketPromised = False
+        #: client: the extension types of our ClientHello, the only ones the
+        #: ServerHello may carry (RFC 5246 7.4.1.4).
+        self.offeredExtensions: frozenset[int] = frozenset()
+        #: server: whether the ClientHello carried ec_point_formats, which
+        #: our ServerHello then answers (and otherwise must not carry).
+        self.pointFormatsOffered = False
         self.newTicket: NewSessionTicket12 | None = None
         self.result: HandshakeResult | None = None
 

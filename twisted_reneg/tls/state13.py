@@ -84,6 +84,9 @@ class HandshakeState13:
         self.group: NamedGroup | None = None
         #: client: the key shares we offered, by group.
         self.keyShares: dict[int, KeyShare] = {}
+        #: client: the extension types of our last ClientHello; the server
+        #: may answer only these (RFC 8446 4.2).
+        self.offeredExtensions: frozenset[int] = frozenset()
         self.scheme: SignatureScheme | None = None
         self.serverName: str | None = None
         self.alpnProtocol: bytes | None = None
