@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_conformance_hello -*-
+# -*- test-case-name: tests.conformance.test_hello -*-
 """
 Rules of the hello exchange that several handshake states share: which
 version a ClientHello lets a server pick (RFC 8446 4.2.1, RFC 5246 E.1,

@@ -1,11 +1,11 @@
-# -*- test-case-name: tests.test_conformance_hello -*-
+# -*- test-case-name: tests.conformance.test_hello -*-
 """
 Conformance of the hello exchange, over real sockets on 127.0.0.1: a raw
 client sends our server crafted ClientHellos, a raw server answers our
 client's ClientHello with crafted messages, and each case is held to the
 alert the RFC names (or to the handshake the RFC says must happen).  The
 expectations come from the RFC text quoted in each docstring, and are
-listed in docs/conformance-hello.md.
+listed in docs/conformance.md ("ClientHello and extensions").
 
 The hellos are built with our own codec (L{twisted_reneg.tls.messages}),
 which writes whatever it is given, so it can say what a broken or unusual
@@ -60,8 +60,8 @@ from twisted_reneg.tls.suites import SUITES13_BY_CODE, SUITES_BY_CODE, NamedGrou
 from twisted_reneg.tls.tickets import ClientSession12, SessionState12
 from twisted_reneg.tls.wire import Reader
 
-from .interop.peers import Collector, OurServer, connectOurClient
-from .interop.test_openssl import ourClientOptions, ourServerOptions
+from ..interop.peers import Collector, OurServer, connectOurClient
+from ..interop.test_openssl import ourClientOptions, ourServerOptions
 
 A = AlertDescription
 E = ExtensionType
