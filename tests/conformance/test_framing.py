@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from twisted_reneg import RenegotiationPolicy
 from twisted_reneg.tls.config import TLS12, TLS13
+from twisted_reneg.tls.connection import MAX_USELESS_RECORDS
 from twisted_reneg.tls.errors import AlertDescription, AlertLevel
 from twisted_reneg.tls.events import ApplicationData, HandshakeCompleted
 from twisted_reneg.tls.messages import HandshakeType, frameHandshake
@@ -389,3 +390,47 @@ class InnerPlaintextTests(ConformanceCase):
 
     async def test_clientEmptyAlert(self) -> None:
         await self.clientAnswer(Record(ContentType.alert, b"", padding=3), A.unexpected_message)
+
+
+class CompatibilityChangeCipherSpecTests(ConformanceCase):
+    """
+    RFC 8446 5: an unprotected change_cipher_spec of 0x01 received after the
+    first ClientHello and before the peer's Finished "MUST simply" be
+    dropped: not just one.  A peer looping on them makes no progress and is
+    cut off as for empty records (our budget, MAX_USELESS_RECORDS).
+    """
+
+    async def test_server13DropsSeveral(self) -> None:
+        server = self.ourServer()
+        ccs = Record(ContentType.change_cipher_spec, b"\x01")
+        crafter = await self.crafterTo(
+            server,
+            crafterClient(maxVersion=TLS13),
+            on(ContentType.change_cipher_spec, ORIGINAL, ccs, ccs),
+        )
+        await crafter.handshakeDone()
+        # Our client is done at the server's Finished; the server is done at
+        # ours, after the three CCSs: its echo says it got there.
+        ping = Record(ContentType.application_data, b"ping")
+        crafter.inject(ping)
+        await crafter.when(lambda: echoed(crafter) == ping.payload, "the echo")
+        self.assertEqual(crafter.alerts(), [])
+
+    async def test_client13DropsSeveral(self) -> None:
+        ccs = Record(ContentType.change_cipher_spec, b"\x01")
+        crafter, ours = await self.ourClientTo(
+            crafterServer(maxVersion=TLS13),
+            on(ContentType.change_cipher_spec, ORIGINAL, ccs, ccs),
+        )
+        await crafter.handshakeDone()
+        self.assertEqual(crafter.alerts(), [])
+
+    async def test_server13Flood(self) -> None:
+        server = self.ourServer()
+        ccs = Record(ContentType.change_cipher_spec, b"\x01")
+        crafter = await self.crafterTo(
+            server,
+            crafterClient(maxVersion=TLS13),
+            on(ContentType.change_cipher_spec, *([ccs] * (MAX_USELESS_RECORDS + 2))),
+        )
+        await self.assertRefused(crafter, A.unexpected_message, server)

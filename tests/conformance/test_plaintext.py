@@ -90,6 +90,17 @@ def withEarlyData(message: Outgoing) -> Sequence[Item] | None:
     return [replace(hello, extensions=Extensions(items)).toBytes()]
 
 
+def withEarlyDataTwice(message: Outgoing) -> Sequence[Item] | None:
+    """
+    Both ClientHellos offering 0-RTT: the second MUST NOT (RFC 8446 4.2.10).
+    """
+    if message.what != H.client_hello:
+        return None
+    hello = ClientHello.parse(message.raw[4:])
+    items = hello.extensions.items + ((int(ExtensionType.early_data), b""),)
+    return [replace(hello, extensions=Extensions(items)).toBytes()]
+
+
 def earlyData(*sizes: int) -> list[Item]:
     """
     0-RTT records as a server without the early keys sees them: opaque
@@ -153,3 +164,12 @@ class EarlyDataAfterRetryTests(ConformanceCase):
             ),
         )
         await self.assertRefused(crafter, A.unexpected_message, server)
+
+    async def test_secondHelloWithEarlyData(self) -> None:
+        """
+        RFC 8446 4.2.10: "A client MUST NOT include the early_data
+        extension in its followup ClientHello": illegal_parameter.
+        """
+        server = self.retryingServer()
+        crafter = await self.crafterTo(server, self.retryingClient(), withEarlyDataTwice)
+        await self.assertRefused(crafter, A.illegal_parameter, server)

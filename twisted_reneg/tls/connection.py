@@ -535,6 +535,10 @@ class TLSConnection:
             raise PeerError(A.unexpected_message, "change_cipher_spec other than 0x01")
         if self._handshake is None:
             raise UnexpectedMessage(("application data",), "change_cipher_spec")
+        if isinstance(self._handshake, Handshake13):
+            # Dropped (RFC 8446 5), so it makes no progress: a peer sending
+            # them in a loop is cut off like one sending empty records.
+            self._countUseless()
         self._handshake.receiveChangeCipherSpec()
 
     def _receiveAlert(self, contentType: int, payload: bytes) -> None:

@@ -158,6 +158,11 @@ class ServerExpectClientHello13(State13):
             hs.credential = credential
         else:
             hs.psk, hs.peerChain = accepted[1].psk, accepted[1].peerChain
+        if exts.get(ExtensionType.early_data) is not None and self.retryGroup is not None:
+            # RFC 8446 4.2.10: the client MUST NOT include it in the
+            # ClientHello that answers a HelloRetryRequest (0-RTT died with
+            # the first one; 4.1.2 lists it among what must go).
+            raise PeerError(A.illegal_parameter, "early_data in the second ClientHello")
         if exts.get(ExtensionType.early_data) is not None:
             # We never accept 0-RTT: the client's early records, under keys
             # we will not derive, are skipped (RFC 8446 4.2.10).

@@ -100,7 +100,6 @@ class HandshakeState13:
         #: client: the CA names of the server's CertificateRequest.
         self.requestedCANames: tuple[bytes, ...] = ()
         self.requestContext = b""
-        self.ccsSeen = False
         self.retried = False
         #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
         self.postHandshakeAuth = False
@@ -186,8 +185,10 @@ class HandshakeState13:
 class State13:
     expected: ClassVar[tuple[HandshakeType, ...]] = ()
     transcriptFirst: ClassVar[bool] = True
-    #: RFC 8446 D.4: one ChangeCipherSpec may appear while the peer's
-    #: handshake is in flight; it is ignored.
+    #: RFC 8446 5: a ChangeCipherSpec (0x01, unprotected) arriving after
+    #: the first ClientHello and before the peer's Finished MUST simply be
+    #: dropped, however many (D.4: middlebox compatibility); the connection
+    #: counts them against its budget of records without progress.
     ccsAllowed: ClassVar[bool] = False
 
     def __init__(self, hs: HandshakeState13) -> None:
@@ -204,9 +205,8 @@ class State13:
         raise NotImplementedError
 
     def receiveChangeCipherSpec(self) -> State13:
-        if not self.ccsAllowed or self.hs.ccsSeen:
+        if not self.ccsAllowed:
             raise UnexpectedMessage(tuple(t.name for t in self.expected), "change_cipher_spec")
-        self.hs.ccsSeen = True
         return self
 
 
