@@ -10,7 +10,6 @@ chains, the renegotiation identity rule).
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -47,6 +46,7 @@ from .suites import (
     SignatureScheme,
 )
 from .tickets import DEFAULT_TICKET_LIFETIME, ClientSession12, SessionState12
+from .verification import addressLiteral
 
 A = AlertDescription
 
@@ -568,8 +568,6 @@ def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
     name = config.serverName
     if name is None:
         return []
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
+    if addressLiteral(name) is None:
         return [(int(ExtensionType.server_name), encodeServerName(name))]
     return []

@@ -35,6 +35,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -233,11 +234,25 @@ def _checkKeySizes(chain: Sequence[x509.Certificate], purpose: Purpose) -> None:
 # --- the verifier ------------------------------------------------------------
 
 
-def _subjectFor(name: str) -> DNSName | IPAddress:
+@lru_cache(maxsize=256)
+def addressLiteral(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """
+    The IP address C{name} spells, or C{None} for a host name.
+
+    Cached because a client asks about the same few names on every
+    handshake (its server_name extension, then the name it verifies), and
+    for a host name C{ip_address} fails twice (IPv4, then IPv6) by raising:
+    tens of microseconds each time, a visible share of a handshake.
+    """
     try:
-        return IPAddress(ipaddress.ip_address(name))
+        return ipaddress.ip_address(name)
     except ValueError:
-        return DNSName(name)
+        return None
+
+
+def _subjectFor(name: str) -> DNSName | IPAddress:
+    address = addressLiteral(name)
+    return DNSName(name) if address is None else IPAddress(address)
 
 
 class PeerVerifier:
