@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from .clientauth import chooseClientCredential
 from .config import TLS12, TLSConfig
 from .credentials import Credential, KeyType, verifySignature
@@ -48,6 +46,7 @@ from .state12 import (
     ExpectChangeCipherSpec,
     HandshakeState12,
     State12,
+    certificateMessage12,
     checkExtendedMasterSecretKept,
     checkSecureRenegotiation,
     checkServerIdentityUnchanged,
@@ -65,9 +64,6 @@ from .suites import (
     groupsForTLS12,
 )
 from .tickets import ClientSession12, SessionState12
-
-_DER = Encoding.DER
-
 
 #: The extensions of ours a TLS 1.2 ServerHello may answer.
 _SERVER_HELLO_12 = frozenset(
@@ -342,8 +338,7 @@ def _clientSendFlight(hs: HandshakeState12, doneBody: bytes, serverPublic: bytes
     """
     ServerHelloDone.parse(doneBody)
     if hs.certificateRequested:
-        chain = hs.credential.chain if hs.credential is not None else ()
-        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in chain)).toBytes())
+        hs.send(certificateMessage12(hs.credential))
     assert hs.keyShare is not None
     preMasterSecret = hs.keyShare.exchange(serverPublic)
     hs.send(ClientKeyExchangeECDHE(hs.keyShare.publicBytes()).toBytes())

@@ -91,10 +91,22 @@ class Credential:
     chain: tuple[x509.Certificate, ...] = field(repr=False)
     privateKey: PrivateKey = field(repr=False)
     keyType: KeyType = field(init=False)
+    #: The chain in DER, leaf first: encoded once, since every handshake
+    #: that uses this credential sends it.
+    derChain: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    #: Handshake messages made from this credential alone, memoised by the
+    #: handshake code that sends them (the Certificate message is the same
+    #: on every connection), keyed by message name.
+    encodedMessages: dict[str, bytes] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         chain = tuple(self.chain)
         object.__setattr__(self, "chain", chain)
+        object.__setattr__(
+            self, "derChain", tuple(c.public_bytes(serialization.Encoding.DER) for c in chain)
+        )
         if not chain:
             raise ValueError("a credential needs at least one certificate")
         keyType = keyTypeOf(self.privateKey)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from .config import TLS12, TLS13, ClientAuth
 from .credentials import verifySignature
 from .errors import PeerError
@@ -51,6 +49,7 @@ from .state12 import (
     HandshakeState12,
     State12,
     certificateCurveAccepted,
+    certificateMessage12,
     checkExtendedMasterSecretKept,
     checkSecureRenegotiation,
     extensionData,
@@ -62,8 +61,6 @@ from .suites import (
     groupsForTLS12,
 )
 from .tickets import DEFAULT_TICKET_LIFETIME, SessionState12
-
-_DER = Encoding.DER
 
 
 class ServerExpectClientHello12(State12):
@@ -295,7 +292,7 @@ class ServerExpectClientHello12(State12):
         if not hs.isRenegotiation and config.sessionCache is not None:
             hs.sessionId = os.urandom(32)
         self.sendServerHello(echoSni)
-        hs.send(Certificate12(tuple(c.public_bytes(_DER) for c in hs.credential.chain)).toBytes())
+        hs.send(certificateMessage12(hs.credential))
         hs.keyShare = KeyShare.generate(hs.group)
         unsigned = ServerKeyExchangeECDHE(
             hs.group, hs.keyShare.publicBytes(), hs.serverScheme, b""

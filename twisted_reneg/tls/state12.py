@@ -30,6 +30,7 @@ from .keyschedule import (
     verifyData12,
 )
 from .messages import (
+    Certificate12,
     Extensions,
     ExtensionType,
     Finished,
@@ -558,6 +559,20 @@ def keyTypeFits(keyType: KeyType | None, keyExchange: KeyExchange) -> bool:
     if keyExchange is KeyExchange.ECDHE_RSA:
         return keyType is KeyType.RSA
     return keyType is not KeyType.RSA
+
+
+def certificateMessage12(credential: Credential | None) -> bytes:
+    """
+    Our Certificate message; for a credential, built once and reused, as
+    it is the same bytes on every handshake.
+    """
+    if credential is None:
+        return Certificate12(()).toBytes()
+    message = credential.encodedMessages.get("certificate12")
+    if message is None:
+        message = Certificate12(credential.derChain).toBytes()
+        credential.encodedMessages["certificate12"] = message
+    return message
 
 
 def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:

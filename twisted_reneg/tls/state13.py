@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from .config import TLS13, TLSConfig
 from .credentials import Credential, verifySignature
@@ -47,7 +46,6 @@ from .suites import (
 from .tickets import ClientSession12, ClientTicket13
 
 A = AlertDescription
-_DER = Encoding.DER
 
 #: RFC 8446 4.1.3: the ServerHello.random that makes it a HelloRetryRequest.
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
@@ -215,8 +213,16 @@ class Complete13(State13):
 
 
 def certificateMessage13(credential: Credential | None, context: bytes = b"") -> bytes:
-    chain = credential.chain if credential is not None else ()
-    return Certificate13(context, tuple(c.public_bytes(_DER) for c in chain)).toBytes()
+    if credential is None:
+        return Certificate13(context, ()).toBytes()
+    if context:  # post-handshake authentication: a fresh context each time
+        return Certificate13(context, credential.derChain).toBytes()
+    # A server's Certificate: the same bytes on every handshake.
+    message = credential.encodedMessages.get("certificate13")
+    if message is None:
+        message = Certificate13(b"", credential.derChain).toBytes()
+        credential.encodedMessages["certificate13"] = message
+    return message
 
 
 def offersTLS13(hello: ClientHello) -> bool:
