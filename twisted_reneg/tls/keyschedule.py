@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
@@ -160,6 +161,14 @@ def hkdfExtract(hashName: str, salt: bytes, ikm: bytes) -> bytes:
     return hmac.digest(salt or bytes(size), ikm or bytes(size), hashName)
 
 
+@lru_cache(maxsize=64)
+def _labelPrefix(length: int, label: bytes) -> bytes:
+    # HkdfLabel up to its context: the handful of (length, label) pairs
+    # TLS 1.3 uses recur on every handshake (about twenty expansions a side).
+    fullLabel = b"tls13 " + label
+    return length.to_bytes(2, "big") + bytes((len(fullLabel),)) + fullLabel
+
+
 def hkdfExpandLabel(
     hashName: str, secret: bytes, label: bytes, context: bytes, length: int
 ) -> bytes:
@@ -167,14 +176,7 @@ def hkdfExpandLabel(
     HKDF-Expand-Label: HKDF-Expand with the C{HkdfLabel} structure, whose
     label is prefixed with C{"tls13 "}.
     """
-    fullLabel = b"tls13 " + label
-    info = (
-        length.to_bytes(2, "big")
-        + bytes((len(fullLabel),))
-        + fullLabel
-        + bytes((len(context),))
-        + context
-    )
+    info = _labelPrefix(length, label) + bytes((len(context),)) + context
     if length <= _HASH_SIZES[hashName]:
         # Every TLS 1.3 use: one block (T(1) = HMAC(secret, info || 0x01)).
         return hmac.digest(secret, info + b"\x01", hashName)[:length]
@@ -195,6 +197,7 @@ def deriveSecret(hashName: str, secret: bytes, label: bytes, transcriptHash: byt
     return hkdfExpandLabel(hashName, secret, label, transcriptHash, _HASH_SIZES[hashName])
 
 
+@lru_cache(maxsize=4)
 def _emptyHash(hashName: str) -> bytes:
     return bytes(_hashFactory(hashName)(b"").digest())
 
@@ -218,6 +221,7 @@ class EarlySecret13:
 
     def __init__(self, hashName: str, psk: bytes | None = None) -> None:
         self.hashName = hashName
+        self._withPsk = bool(psk)
         self._secret = hkdfExtract(hashName, b"", psk or b"")
 
     def binderKey(self) -> bytes:
@@ -227,8 +231,24 @@ class EarlySecret13:
         return deriveSecret(self.hashName, self._secret, b"res binder", _emptyHash(self.hashName))
 
     def intoHandshake(self, sharedSecret: bytes) -> HandshakeSecret13:
-        derived = deriveSecret(self.hashName, self._secret, b"derived", _emptyHash(self.hashName))
+        if self._withPsk:
+            derived = deriveSecret(
+                self.hashName, self._secret, b"derived", _emptyHash(self.hashName)
+            )
+        else:
+            derived = _derivedWithoutPsk(self.hashName)
         return HandshakeSecret13(self.hashName, hkdfExtract(self.hashName, derived, sharedSecret))
+
+
+@lru_cache(maxsize=4)
+def _derivedWithoutPsk(hashName: str) -> bytes:
+    """
+    Derive-Secret(Early Secret, "derived", "") when there is no PSK: the
+    early secret is then HKDF-Extract(0, 0), a constant of the hash, and so
+    is this; every full handshake would otherwise recompute it.
+    """
+    early = hkdfExtract(hashName, b"", b"")
+    return deriveSecret(hashName, early, b"derived", _emptyHash(hashName))
 
 
 class HandshakeSecret13:
