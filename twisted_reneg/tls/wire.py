@@ -35,18 +35,34 @@ class Reader:
     def atEnd(self) -> bool:
         return self._pos == self._end
 
+    # The readers below each do their own bounds check and slice rather
+    # than call one another: a handshake makes a few hundred of these calls
+    # (a ClientHello alone is dozens), and Python function calls were a
+    # measurable share of a handshake's cost.  Every one still checks
+    # against the end before it moves.
+
     def readBytes(self, n: int) -> bytes:
-        if n < 0 or self._pos + n > self._end:
-            raise DecodeError(f"need {n} bytes, have {self.remaining}")
         start = self._pos
-        self._pos += n
-        return self._data[start : self._pos]
+        end = start + n
+        if n < 0 or end > self._end:
+            raise DecodeError(f"need {n} bytes, have {self.remaining}")
+        self._pos = end
+        return self._data[start:end]
 
     def readUint(self, size: int) -> int:
-        return int.from_bytes(self.readBytes(size), "big")
+        start = self._pos
+        end = start + size
+        if size < 0 or end > self._end:
+            raise DecodeError(f"need {size} bytes, have {self.remaining}")
+        self._pos = end
+        return int.from_bytes(self._data[start:end], "big")
 
     def readUint8(self) -> int:
-        return self.readUint(1)
+        start = self._pos
+        if start >= self._end:
+            raise DecodeError(f"need 1 bytes, have {self.remaining}")
+        self._pos = start + 1
+        return self._data[start]
 
     def readUint16(self) -> int:
         return self.readUint(2)
@@ -65,7 +81,12 @@ class Reader:
         length = self.readUint(lengthBytes)
         if not minLength <= length <= maxLength:
             raise DecodeError(f"vector length {length} outside [{minLength}, {maxLength}]")
-        return self.readBytes(length)
+        start = self._pos
+        end = start + length
+        if end > self._end:
+            raise DecodeError(f"need {length} bytes, have {self.remaining}")
+        self._pos = end
+        return self._data[start:end]
 
     def readRest(self) -> bytes:
         return self.readBytes(self.remaining)
