@@ -10,9 +10,6 @@ one L{DecodeError}.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .errors import DecodeError
 
 
@@ -65,7 +62,12 @@ class Reader:
         return self._data[start]
 
     def readUint16(self) -> int:
-        return self.readUint(2)
+        start = self._pos
+        end = start + 2
+        if end > self._end:
+            raise DecodeError(f"need 2 bytes, have {self.remaining}")
+        self._pos = end
+        return int.from_bytes(self._data[start:end], "big")
 
     def readUint24(self) -> int:
         return self.readUint(3)
@@ -91,11 +93,10 @@ class Reader:
     def readRest(self) -> bytes:
         return self.readBytes(self.remaining)
 
-    @contextmanager
-    def vector(self, lengthBytes: int, maxLength: int, minLength: int = 0) -> Iterator[Reader]:
+    def vector(self, lengthBytes: int, maxLength: int, minLength: int = 0) -> _Block:
         """
-        Yield a sub-reader over a length-prefixed block; the block must be
-        consumed exactly by the time the C{with} body ends.
+        A sub-reader over a length-prefixed block, for a C{with} statement;
+        the block must be consumed exactly by the time the C{with} body ends.
         """
         length = self.readUint(lengthBytes)
         if not minLength <= length <= maxLength:
@@ -104,12 +105,32 @@ class Reader:
             raise DecodeError(f"block of {length} bytes, have {self.remaining}")
         sub = Reader(self._data, self._pos, self._pos + length)
         self._pos += length
-        yield sub
-        sub.expectEnd()
+        return _Block(sub)
 
     def expectEnd(self) -> None:
         if self._pos != self._end:
             raise DecodeError(f"{self.remaining} trailing bytes")
+
+
+class _Block:
+    """
+    The C{with} of L{Reader.vector}: yields the sub-reader, and on a normal
+    exit insists that it was used up.  A class rather than
+    C{@contextmanager}, whose generator machinery cost several calls per
+    block, a dozen blocks a handshake.
+    """
+
+    __slots__ = ("_reader",)
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+
+    def __enter__(self) -> Reader:
+        return self._reader
+
+    def __exit__(self, excType: object, exc: object, tb: object) -> None:
+        if excType is None:
+            self._reader.expectEnd()
 
 
 class Writer:
@@ -131,31 +152,56 @@ class Writer:
     def writeUint(self, value: int, size: int) -> None:
         self._buf += value.to_bytes(size, "big")
 
+    # As in Reader: each writes its bytes itself rather than through
+    # writeUint, to save a Python call on a path taken dozens of times a
+    # handshake.
+
     def writeUint8(self, value: int) -> None:
-        self.writeUint(value, 1)
+        self._buf += value.to_bytes(1, "big")
 
     def writeUint16(self, value: int) -> None:
-        self.writeUint(value, 2)
+        self._buf += value.to_bytes(2, "big")
 
     def writeUint24(self, value: int) -> None:
-        self.writeUint(value, 3)
+        self._buf += value.to_bytes(3, "big")
 
     def writeVector(self, lengthBytes: int, data: bytes) -> None:
         if len(data) >= 1 << (8 * lengthBytes):
             raise ValueError(f"{len(data)} bytes do not fit a {lengthBytes}-byte length")
-        self.writeUint(len(data), lengthBytes)
+        self._buf += len(data).to_bytes(lengthBytes, "big")
         self._buf += data
 
-    @contextmanager
-    def lengthPrefixed(self, lengthBytes: int) -> Iterator[Writer]:
+    def lengthPrefixed(self, lengthBytes: int) -> _Prefixed:
         """
-        Reserve a length prefix, let the C{with} body write the block, then
-        back-fill the prefix with the block's length.
+        For a C{with} statement: reserve a length prefix, let the body write
+        the block, then back-fill the prefix with the block's length.
         """
         at = len(self._buf)
         self._buf += bytes(lengthBytes)
-        yield self
-        length = len(self._buf) - at - lengthBytes
+        return _Prefixed(self, at, lengthBytes)
+
+
+class _Prefixed:
+    """
+    The C{with} of L{Writer.lengthPrefixed} (a class for the reason
+    L{_Block} is one): on a normal exit, back-fills the length.
+    """
+
+    __slots__ = ("_writer", "_at", "_lengthBytes")
+
+    def __init__(self, writer: Writer, at: int, lengthBytes: int) -> None:
+        self._writer = writer
+        self._at = at
+        self._lengthBytes = lengthBytes
+
+    def __enter__(self) -> Writer:
+        return self._writer
+
+    def __exit__(self, excType: object, exc: object, tb: object) -> None:
+        if excType is not None:
+            return
+        buf, at, lengthBytes = self._writer._buf, self._at, self._lengthBytes
+        length = len(buf) - at - lengthBytes
         if length >= 1 << (8 * lengthBytes):
             raise ValueError(f"{length} bytes do not fit a {lengthBytes}-byte length")
-        self._buf[at : at + lengthBytes] = length.to_bytes(lengthBytes, "big")
+        buf[at : at + lengthBytes] = length.to_bytes(lengthBytes, "big")
