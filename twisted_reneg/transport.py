@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
@@ -294,7 +293,7 @@ class TLSProtocol(ProtocolWrapper):
             self._sessionCacheKey = (config.serverName or "", port)
             ticket = self._sessionCache.take(self._sessionCacheKey, time.time())
             if ticket is not None:
-                config = replace(config, resumeTicket=ticket)
+                config = config.withResumeTicket(ticket)
         self._tls = TLSConnection(config, renegotiationFilter=self._applicationAllowsRenegotiation)
         if self._connectWrapped:
             # ProtocolWrapper.makeConnection makes us provide what the TCP

@@ -9,6 +9,7 @@ the L{session.TLSSession} it produces.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -194,6 +195,18 @@ class TLSConfig:
             raise ValueError("a CA name must be 1 to 65535 bytes of DER")
         if sum(2 + len(name) for name in self.clientCANames) > 0xFFFF:
             raise ValueError("clientCANames do not fit a CertificateRequest")
+
+    def withResumeTicket(self, ticket: ClientTicket13 | ClientSession12) -> TLSConfig:
+        """
+        This configuration, offering C{ticket}: what a client does on every
+        connection it resumes.  A shallow copy with the one field set, not
+        C{dataclasses.replace}, which rebuilds and re-checks all the other
+        fields (tens of microseconds a connection); nothing checked or
+        derived in L{__post_init__} depends on C{resumeTicket}.
+        """
+        clone = copy.copy(self)
+        object.__setattr__(clone, "resumeTicket", ticket)
+        return clone
 
     @property
     def clientCredentialCandidates(self) -> tuple[Credential, ...]:
