@@ -45,7 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from bulk import (  # noqa: E402
+from _common import (  # noqa: E402
     GROUP,
     IMPLS,
     TLS13_AES128,

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from bulk import clientFactory, serverFactory  # noqa: E402
+from _common import clientFactory, serverFactory  # noqa: E402
 from twisted.internet import defer, protocol, reactor, task  # noqa: E402
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint  # noqa: E402
 from twisted.internet.interfaces import IHandshakeListener  # noqa: E402
