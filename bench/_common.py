@@ -76,7 +76,21 @@ TLS13_AES128 = Suite("tls13-aes128-gcm", "1.3", "TLS_AES_128_GCM_SHA256", "TLS_A
 TLS13_CHACHA20 = Suite(
     "tls13-chacha20", "1.3", "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"
 )
-SUITES = {s.key: s for s in (TLS12_AES128, TLS13_AES128, TLS13_CHACHA20)}
+TLS12_CHACHA20 = Suite(
+    "tls12-chacha20",
+    "1.2",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+)
+#: For an RSA server certificate (handshakes only).
+TLS12_RSA_AES128 = Suite(
+    "tls12-rsa-aes128-gcm",
+    "1.2",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+)
+#: The bulk suites, in table order.
+SUITES = {s.key: s for s in (TLS13_AES128, TLS13_CHACHA20, TLS12_AES128, TLS12_CHACHA20)}
 
 
 def _openSSLVersion(version: str) -> Any:
