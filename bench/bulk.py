@@ -95,7 +95,9 @@ def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
     reactor.run()
 
 
-def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> None:
+def runSender(
+    impl: str, pkiDir: str, port: int, total: int, suite: Suite, chunk: int = CHUNK
+) -> None:
     """
     Child process: connect and push C{total} bytes honouring back-pressure;
     print what was negotiated.
@@ -104,7 +106,7 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
     from twisted.internet.interfaces import IHandshakeListener, IPushProducer
     from zope.interface import implementer
 
-    block = os.urandom(CHUNK)
+    block = os.urandom(chunk)
 
     @implementer(IPushProducer, IHandshakeListener)
     class Pusher(protocol.Protocol):
@@ -126,8 +128,8 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
         def resumeProducing(self) -> None:
             self.paused = False
             while not self.paused and self.sent < total:
-                n = min(CHUNK, total - self.sent)
-                self.transport.write(block[:n] if n < CHUNK else block)
+                n = min(chunk, total - self.sent)
+                self.transport.write(block[:n] if n < chunk else block)
                 self.sent += n
             if self.sent >= total and not self.paused:
                 self.transport.unregisterProducer()
@@ -146,13 +148,16 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
     reactor.run()
 
 
-def oneRun(impl: str, pkiDir: str, total: int, suite: Suite) -> tuple[float, dict[str, Any]]:
+def oneRun(
+    impl: str, pkiDir: str, total: int, suite: Suite, chunk: int = CHUNK
+) -> tuple[float, dict[str, Any]]:
     """
     One transfer in fresh processes.
 
     @return: MiB/s and what the receiver negotiated (both ends checked).
     """
     common = ["--impl", impl, "--pki", pkiDir, "--bytes", str(total), "--suite", suite.key]
+    common += ["--write-size", str(chunk)]
     me = os.path.abspath(__file__)
     receiver = subprocess.Popen(
         [sys.executable, me, "--role", "receiver", *common], stdout=subprocess.PIPE, text=True
@@ -189,6 +194,12 @@ def main() -> None:
         choices=["all", *SUITES],
         help="suite to measure; repeat for several (default: all)",
     )
+    parser.add_argument(
+        "--write-size",
+        type=int,
+        default=CHUNK,
+        help=f"bytes per write() on the sender (default {CHUNK}; 100 for small writes)",
+    )
     parser.add_argument("--role", choices=["receiver", "sender"], help=argparse.SUPPRESS)
     parser.add_argument("--pki", help=argparse.SUPPRESS)
     parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)
@@ -198,31 +209,49 @@ def main() -> None:
     if args.role == "receiver":
         return runReceiver(args.impl, args.pki, args.bytes, suites[0])
     if args.role == "sender":
-        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0])
+        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0], args.write_size)
 
     from twisted_reneg.testing.pki import makePKI
 
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     total = args.mib << 20
-    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
         print(
-            f"bulk: {args.mib} MiB one way, ECDSA P-256 certificate, {GROUP}, "
-            f"{args.runs} runs per suite and implementation"
+            f"bulk: {args.mib} MiB one way in {args.write_size}-byte writes, ECDSA P-256"
+            f" certificate, {GROUP}, {args.runs} runs per suite and implementation"
         )
-        for run in range(args.runs):
-            for suite in suites:
-                for impl in impls:
-                    mbps, info = oneRun(impl, pkiDir, total, suite)
-                    results[suite.key][impl].append(mbps)
-                    print(
-                        f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
-                        f"  [{describe(info)}]",
-                        flush=True,
-                    )
+        results = measure(pkiDir, suites, impls, total, args.runs, args.write_size)
     print()
     printTable("median MiB/s", [(s.label, results[s.key]) for s in suites])
+
+
+def measure(
+    pkiDir: str,
+    suites: list[Suite],
+    impls: list[str],
+    total: int,
+    runs: int,
+    chunk: int = CHUNK,
+    log: Any = print,
+) -> dict[str, dict[str, list[float]]]:
+    """
+    Run every suite C{runs} times for each implementation, interleaved.
+
+    @param chunk: bytes per C{write()} on the sender.
+    @return: MiB/s by suite key and implementation.
+    """
+    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
+    for run in range(runs):
+        for suite in suites:
+            for impl in impls:
+                mbps, info = oneRun(impl, pkiDir, total, suite, chunk)
+                results[suite.key][impl].append(mbps)
+                log(
+                    f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
+                    f"  [{describe(info)}]"
+                )
+    return results
 
 
 if __name__ == "__main__":
