@@ -188,7 +188,12 @@ def serverFactory(
 
 
 def clientFactory(
-    impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128, resume: bool = False
+    impl: str,
+    pkiDir: str,
+    wrapped: Any,
+    suite: Suite = TLS12_AES128,
+    resume: bool = False,
+    renegotiations: int = 0,
 ) -> Any:
     """
     A client-side TLS factory wrapping C{wrapped}, verifying the server as
@@ -201,13 +206,21 @@ def clientFactory(
     @param resume: resume sessions: ours from its session cache; for
         pyOpenSSL the factory gets a C{resumer} whose C{session} (set by the
         caller from a finished connection) every new connection offers.
+    @param renegotiations: how many server-started TLS 1.2 renegotiations
+        ours accepts (its default policy allows 3 a minute); OpenSSL's
+        client has no limit.
     """
     caPath = os.path.join(pkiDir, "ca.pem")
     if impl == "ours":
         from cryptography import x509
 
-        from twisted_reneg import ClientOptions, TLSFactory
+        from twisted_reneg import ClientOptions, RenegotiationPolicy, TLSFactory
 
+        extra: dict[str, Any] = {}
+        if renegotiations:
+            extra["renegotiation"] = RenegotiationPolicy(
+                allowPeerInitiated=True, maxPeerInitiated=renegotiations
+            )
         with open(caPath, "rb") as f:
             caCertificate = x509.load_pem_x509_certificate(f.read())
         options = ClientOptions(
@@ -218,6 +231,7 @@ def clientFactory(
             cipherSuites=[suite.iana],
             groups=suite.groups,
             resumeSessions=resume,
+            **extra,
         )
         return TLSFactory(options, True, wrapped)
     from twisted.internet._sslverify import ClientTLSOptions
@@ -351,3 +365,16 @@ def selectSuites(names: list[str] | None) -> list[Suite]:
     if not names or "all" in names:
         return list(SUITES.values())
     return [SUITES[n] for n in dict.fromkeys(names)]
+
+
+def residentKiB() -> float:
+    """
+    This process's resident set size in KiB (Linux: C{/proc/self/statm}),
+    after a full garbage collection so that only live objects count.
+    """
+    import gc
+
+    gc.collect()
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
