@@ -26,313 +26,31 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from _common import (  # noqa: E402
+    GROUP,
+    IMPLS,
+    SUITES,
+    Suite,
+    checkNegotiated,
+    clientFactory,
+    describe,
+    negotiated,
+    printTable,
+    selectSuites,
+    serverFactory,
+)
 
 CHUNK = 256 * 1024
-IMPLS = ("ours", "pyopenssl")
-
-#: The key-exchange group both implementations must negotiate.  It is pinned
-#: so that neither picks something else by default (OpenSSL 3.5+ prefers the
-#: X25519MLKEM768 hybrid in TLS 1.3, which we do not implement).
-GROUP = "x25519"
-#: Our group names to OpenSSL's.
-OPENSSL_GROUPS = {"x25519": "X25519", "secp256r1": "P-256"}
-
-
-@dataclass(frozen=True)
-class Suite:
-    """
-    One version and cipher suite to measure.
-
-    @ivar key: the C{--suite} name.
-    @ivar version: C{"1.2"} or C{"1.3"}.
-    @ivar iana: the IANA name: what ours is configured with and reports in
-        C{session.cipherSuite}.
-    @ivar openssl: OpenSSL's name: what pyOpenSSL is configured with and
-        reports from C{get_cipher_name()}.
-    """
-
-    key: str
-    version: str
-    iana: str
-    openssl: str
-
-    @property
-    def groups(self) -> list[str]:
-        """
-        The groups both ends offer, L{GROUP} first so that it is picked.
-        TLS 1.2 also needs secp256r1: there the peer's supported_groups
-        list governs which ECDSA certificates may be used (RFC 8422 5.1),
-        and without P-256 in it the server has no usable certificate.
-        """
-        return [GROUP] if self.version == "1.3" else [GROUP, "secp256r1"]
-
-    @property
-    def versionName(self) -> str:
-        """
-        The version as both implementations report it (C{"TLSv1.3"}).
-        """
-        return "TLSv" + self.version
-
-    @property
-    def label(self) -> str:
-        return f"TLS {self.version} {self.openssl}"
-
-
-TLS12_AES128 = Suite(
-    "tls12-aes128-gcm",
-    "1.2",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-)
-TLS13_AES128 = Suite("tls13-aes128-gcm", "1.3", "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256")
-TLS13_CHACHA20 = Suite(
-    "tls13-chacha20", "1.3", "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"
-)
-SUITES = {s.key: s for s in (TLS12_AES128, TLS13_AES128, TLS13_CHACHA20)}
-
-
-def _openSSLVersion(version: str) -> Any:
-    from twisted.internet.ssl import TLSVersion
-
-    return {"1.2": TLSVersion.TLSv1_2, "1.3": TLSVersion.TLSv1_3}[version]
-
-
-def _pinOpenSSLContext(ctx: Any, suite: Suite) -> None:
-    """
-    Restrict a pyOpenSSL context to C{suite}'s TLS 1.3 suite (Twisted's
-    C{AcceptableCiphers} only reaches the TLS 1.2 cipher list) and groups.
-    Must run before the context makes its first C{Connection}: pyOpenSSL
-    refuses to change a context after that.
-    """
-    from OpenSSL import SSL
-
-    if suite.version == "1.3":
-        if hasattr(SSL.Context, "set_tls13_ciphersuites"):  # pyOpenSSL >= 25.2
-            ctx.set_tls13_ciphersuites(suite.openssl.encode("ascii"))
-        else:
-            # Older pyOpenSSL: the same OpenSSL call through the binding.
-            if SSL._lib.SSL_CTX_set_ciphersuites(ctx._context, suite.openssl.encode("ascii")) != 1:
-                raise RuntimeError(f"OpenSSL refused TLS 1.3 suite {suite.openssl}")
-    # pyOpenSSL has no public call for the group list; SSL_CTX_set1_curves_list
-    # is OpenSSL's older name for SSL_CTX_set1_groups_list (same function).
-    groups = ":".join(OPENSSL_GROUPS[g] for g in suite.groups).encode("ascii")
-    if hasattr(ctx, "set1_groups_list"):
-        ctx.set1_groups_list(groups)
-    elif SSL._lib.SSL_CTX_set1_curves_list(ctx._context, groups) != 1:
-        raise RuntimeError(f"OpenSSL refused group list {groups!r}")
-
-
-def serverFactory(
-    impl: str,
-    pkiDir: str,
-    wrapped: Any,
-    suite: Suite = TLS12_AES128,
-    key: str = "ecdsa",
-    resumption: bool = False,
-) -> Any:
-    """
-    A server-side TLS factory wrapping C{wrapped}.
-
-    Both servers send the same flights: with Twisted's defaults (C{OP_NO_TICKET},
-    session cache off) OpenSSL still sends two TLS 1.3 NewSessionTickets
-    (stateful ones, never resumable as nothing is cached), and pyOpenSSL
-    cannot set C{SSL_CTX_set_num_tickets}; so ours issues its two TLS 1.3
-    tickets too, and none in TLS 1.2, where OpenSSL sends none.  Neither
-    client resumes (see L{clientFactory}), so every handshake is a full one.
-
-    @param impl: C{"ours"} or C{"pyopenssl"}.
-    @param pkiDir: where L{makePKI} wrote the test PKI.
-    @param suite: the only version and suite the server accepts.
-    @param key: C{"ecdsa"} (P-256) or C{"rsa"} (2048): the server certificate.
-    @param resumption: let clients resume (pyOpenSSL: its session cache and
-        tickets on; ours always can).
-    """
-    certPath = os.path.join(pkiDir, f"{key}-server.pem")
-    keyPath = os.path.join(pkiDir, f"{key}-server-key.pem")
-    if impl == "ours":
-        from twisted_reneg import ServerOptions, TLSFactory
-
-        options = ServerOptions.fromPEM(
-            certPath,
-            keyPath,
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            sessionTickets=suite.version == "1.3",
-        )
-        return TLSFactory(options, False, wrapped)
-    from twisted.internet.ssl import AcceptableCiphers, CertificateOptions, PrivateCertificate
-    from twisted.protocols.tls import TLSMemoryBIOFactory
-
-    with open(certPath) as c, open(keyPath) as k:
-        cert = PrivateCertificate.loadPEM(c.read() + k.read())
-    extra: dict[str, Any] = {}
-    if suite.version == "1.2":
-        extra["acceptableCiphers"] = AcceptableCiphers.fromOpenSSLCipherString(suite.openssl)
-    if resumption:
-        extra["enableSessions"] = True
-        extra["enableSessionTickets"] = True
-    contextFactory = CertificateOptions(
-        privateKey=cert.privateKey.original,
-        certificate=cert.original,
-        raiseMinimumTo=_openSSLVersion(suite.version),
-        lowerMaximumSecurityTo=_openSSLVersion(suite.version),
-        **extra,
-    )
-    # getContext() builds and caches the one context every connection uses.
-    _pinOpenSSLContext(contextFactory.getContext(), suite)
-    return TLSMemoryBIOFactory(contextFactory, False, wrapped)
-
-
-def clientFactory(
-    impl: str, pkiDir: str, wrapped: Any, suite: Suite = TLS12_AES128, resume: bool = False
-) -> Any:
-    """
-    A client-side TLS factory wrapping C{wrapped}, verifying the server as
-    C{localhost} against the test CA.  Unless C{resume}, it never resumes a
-    session: ours is told not to, Twisted's C{CertificateOptions} does not
-    by default.
-
-    @param impl: C{"ours"} or C{"pyopenssl"}.
-    @param suite: the only version and suite the client offers.
-    @param resume: resume sessions: ours from its session cache; for
-        pyOpenSSL the factory gets a C{resumer} whose C{session} (set by the
-        caller from a finished connection) every new connection offers.
-    """
-    caPath = os.path.join(pkiDir, "ca.pem")
-    if impl == "ours":
-        from cryptography import x509
-
-        from twisted_reneg import ClientOptions, TLSFactory
-
-        with open(caPath, "rb") as f:
-            caCertificate = x509.load_pem_x509_certificate(f.read())
-        options = ClientOptions(
-            "localhost",
-            trustRoots=[caCertificate],
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            resumeSessions=resume,
-        )
-        return TLSFactory(options, True, wrapped)
-    from twisted.internet._sslverify import ClientTLSOptions
-    from twisted.internet.ssl import AcceptableCiphers, Certificate, CertificateOptions
-    from twisted.protocols.tls import TLSMemoryBIOFactory
-
-    with open(caPath, "rb") as f:
-        ca = Certificate.loadPEM(f.read())
-    extra: dict[str, Any] = {}
-    if suite.version == "1.2":
-        extra["acceptableCiphers"] = AcceptableCiphers.fromOpenSSLCipherString(suite.openssl)
-    # What optionsForClientTLS() does (SNI and service_identity host name
-    # check included), spelt out so that we can reach the context and pin
-    # the TLS 1.3 suite and the group before the first connection.
-    certificateOptions = CertificateOptions(
-        trustRoot=ca,
-        raiseMinimumTo=_openSSLVersion(suite.version),
-        lowerMaximumSecurityTo=_openSSLVersion(suite.version),
-        **extra,
-    )
-    _pinOpenSSLContext(certificateOptions.getContext(), suite)
-    creator = ClientTLSOptions(certificateOptions.clientConnectionForTLS, "localhost")
-    if not resume:
-        return TLSMemoryBIOFactory(creator, True, wrapped)
-    resumer = _Resumer(creator)
-    factory = TLSMemoryBIOFactory(resumer, True, wrapped)
-    factory.resumer = resumer  # type: ignore[attr-defined]
-    return factory
-
-
-class _Resumer:
-    """
-    Twisted's client connection creator, offering a saved pyOpenSSL session
-    on each new connection (Twisted has no hook for client resumption).
-    """
-
-    def __init__(self, creator: Any) -> None:
-        from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
-        from zope.interface import directlyProvides
-
-        directlyProvides(self, IOpenSSLClientConnectionCreator)
-        self.creator = creator
-        self.session: Any = None
-
-    def clientConnectionForTLS(self, tlsProtocol: Any) -> Any:
-        connection = self.creator.clientConnectionForTLS(tlsProtocol)
-        if self.session is not None:
-            connection.set_session(self.session)
-        return connection
-
-
-def negotiated(impl: str, transport: Any) -> dict[str, Any]:
-    """
-    What the handshake on C{transport} (the wrapped protocol's transport)
-    agreed, in one shape for both implementations.
-    """
-    if impl == "ours":
-        session = transport.session
-        return {
-            "version": session.version,
-            "suite": session.cipherSuite,
-            "group": session.group,
-            "resumed": session.resumed,
-        }
-    from OpenSSL import SSL
-
-    connection = transport.getHandle()
-    reused = getattr(SSL._lib, "SSL_session_reused", None)
-    return {
-        "version": connection.get_protocol_version_name(),
-        "suite": connection.get_cipher_name(),
-        "group": (connection.get_group_name() or "").lower(),
-        "resumed": bool(reused(connection._ssl)) if reused is not None else None,
-    }
-
-
-def expected(impl: str, suite: Suite, resumed: bool = False) -> dict[str, Any]:
-    """
-    What L{negotiated} must report for C{suite}.
-    """
-    return {
-        "version": suite.versionName,
-        "suite": suite.iana if impl == "ours" else suite.openssl,
-        "group": GROUP,
-        "resumed": resumed,
-    }
-
-
-def checkNegotiated(
-    what: str, impl: str, got: dict[str, Any] | None, suite: Suite, resumed: bool = False
-) -> None:
-    """
-    Stop the benchmark if C{got} is not what C{suite} asks for, so a figure
-    never silently measures another version, suite or group.
-    """
-    want = expected(impl, suite, resumed)
-    if got is None:
-        raise SystemExit(f"{what} ({impl}): no handshake completed")
-    if got.get("resumed") is None:
-        # An old pyOpenSSL binding cannot say whether it resumed.
-        want = {**want, "resumed": None}
-    if got != want:
-        raise SystemExit(f"{what} ({impl}): negotiated {got}, expected {want}")
-
-
-def describe(info: dict[str, Any]) -> str:
-    return f"{info['version']} {info['suite']} {info['group']}"
 
 
 def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
@@ -377,7 +95,9 @@ def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
     reactor.run()
 
 
-def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> None:
+def runSender(
+    impl: str, pkiDir: str, port: int, total: int, suite: Suite, chunk: int = CHUNK
+) -> None:
     """
     Child process: connect and push C{total} bytes honouring back-pressure;
     print what was negotiated.
@@ -386,7 +106,7 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
     from twisted.internet.interfaces import IHandshakeListener, IPushProducer
     from zope.interface import implementer
 
-    block = os.urandom(CHUNK)
+    block = os.urandom(chunk)
 
     @implementer(IPushProducer, IHandshakeListener)
     class Pusher(protocol.Protocol):
@@ -408,8 +128,8 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
         def resumeProducing(self) -> None:
             self.paused = False
             while not self.paused and self.sent < total:
-                n = min(CHUNK, total - self.sent)
-                self.transport.write(block[:n] if n < CHUNK else block)
+                n = min(chunk, total - self.sent)
+                self.transport.write(block[:n] if n < chunk else block)
                 self.sent += n
             if self.sent >= total and not self.paused:
                 self.transport.unregisterProducer()
@@ -428,13 +148,16 @@ def runSender(impl: str, pkiDir: str, port: int, total: int, suite: Suite) -> No
     reactor.run()
 
 
-def oneRun(impl: str, pkiDir: str, total: int, suite: Suite) -> tuple[float, dict[str, Any]]:
+def oneRun(
+    impl: str, pkiDir: str, total: int, suite: Suite, chunk: int = CHUNK
+) -> tuple[float, dict[str, Any]]:
     """
     One transfer in fresh processes.
 
     @return: MiB/s and what the receiver negotiated (both ends checked).
     """
     common = ["--impl", impl, "--pki", pkiDir, "--bytes", str(total), "--suite", suite.key]
+    common += ["--write-size", str(chunk)]
     me = os.path.abspath(__file__)
     receiver = subprocess.Popen(
         [sys.executable, me, "--role", "receiver", *common], stdout=subprocess.PIPE, text=True
@@ -460,32 +183,6 @@ def oneRun(impl: str, pkiDir: str, total: int, suite: Suite) -> tuple[float, dic
     return total / result["seconds"] / (1 << 20), result["negotiated"]
 
 
-def printTable(title: str, rows: list[tuple[str, dict[str, list[float]]]]) -> None:
-    """
-    Print the median per implementation and the ratio ours/pyOpenSSL, one
-    line per row (C{-} where an implementation was not run).  Shared with
-    C{handshakes.py}.
-
-    @param title: the heading of the first column, naming the unit.
-    @param rows: a label and the results per implementation for each row.
-    """
-    width = max(len(title), *(len(label) for label, _ in rows))
-    print(f"{title:<{width}}  {'ours':>10}  {'pyOpenSSL':>10}  {'ours/pyOpenSSL':>14}")
-    for label, results in rows:
-        medians = {i: statistics.median(v) for i, v in results.items() if v}
-        cells = [f"{medians[i]:10.1f}" if i in medians else f"{'-':>10}" for i in IMPLS]
-        ratio = "-"
-        if len(medians) == 2 and medians["pyopenssl"] > 0:
-            ratio = f"{medians['ours'] / medians['pyopenssl']:.2f}x"
-        print(f"{label:<{width}}  {cells[0]}  {cells[1]}  {ratio:>14}")
-
-
-def selectSuites(names: list[str] | None) -> list[Suite]:
-    if not names or "all" in names:
-        return list(SUITES.values())
-    return [SUITES[n] for n in dict.fromkeys(names)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--mib", type=int, default=128, help="MiB per transfer (default 128)")
@@ -497,6 +194,12 @@ def main() -> None:
         choices=["all", *SUITES],
         help="suite to measure; repeat for several (default: all)",
     )
+    parser.add_argument(
+        "--write-size",
+        type=int,
+        default=CHUNK,
+        help=f"bytes per write() on the sender (default {CHUNK}; 100 for small writes)",
+    )
     parser.add_argument("--role", choices=["receiver", "sender"], help=argparse.SUPPRESS)
     parser.add_argument("--pki", help=argparse.SUPPRESS)
     parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)
@@ -506,31 +209,49 @@ def main() -> None:
     if args.role == "receiver":
         return runReceiver(args.impl, args.pki, args.bytes, suites[0])
     if args.role == "sender":
-        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0])
+        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0], args.write_size)
 
     from twisted_reneg.testing.pki import makePKI
 
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     total = args.mib << 20
-    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
         print(
-            f"bulk: {args.mib} MiB one way, ECDSA P-256 certificate, {GROUP}, "
-            f"{args.runs} runs per suite and implementation"
+            f"bulk: {args.mib} MiB one way in {args.write_size}-byte writes, ECDSA P-256"
+            f" certificate, {GROUP}, {args.runs} runs per suite and implementation"
         )
-        for run in range(args.runs):
-            for suite in suites:
-                for impl in impls:
-                    mbps, info = oneRun(impl, pkiDir, total, suite)
-                    results[suite.key][impl].append(mbps)
-                    print(
-                        f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
-                        f"  [{describe(info)}]",
-                        flush=True,
-                    )
+        results = measure(pkiDir, suites, impls, total, args.runs, args.write_size)
     print()
     printTable("median MiB/s", [(s.label, results[s.key]) for s in suites])
+
+
+def measure(
+    pkiDir: str,
+    suites: list[Suite],
+    impls: list[str],
+    total: int,
+    runs: int,
+    chunk: int = CHUNK,
+    log: Any = print,
+) -> dict[str, dict[str, list[float]]]:
+    """
+    Run every suite C{runs} times for each implementation, interleaved.
+
+    @param chunk: bytes per C{write()} on the sender.
+    @return: MiB/s by suite key and implementation.
+    """
+    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
+    for run in range(runs):
+        for suite in suites:
+            for impl in impls:
+                mbps, info = oneRun(impl, pkiDir, total, suite, chunk)
+                results[suite.key][impl].append(mbps)
+                log(
+                    f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
+                    f"  [{describe(info)}]"
+                )
+    return results
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
 """
-TLS 1.3 handshakes per second over 127.0.0.1: twisted_reneg against Twisted's
-own TLS (TLSMemoryBIOFactory over pyOpenSSL), same machine, same run.
+TLS 1.2 and 1.3 handshakes per second over 127.0.0.1, and the server's CPU
+per handshake: twisted_reneg against Twisted's own TLS
+(TLSMemoryBIOFactory over pyOpenSSL), same machine, same run.
 
 Each side of a measurement is the same implementation (our client to our
 server, Twisted TLS client to Twisted TLS server), in separate processes:
 the server in one, the client in another, so each has a core of its own.
 The client makes C{--count} connections one after the other; each is a new
-TCP connection that completes a full handshake (TLS_AES_128_GCM_SHA256,
+TCP connection that completes a full handshake (the row's suite pinned,
 x25519, the server certificate verified against the test CA as
 C{localhost}), sends C{ping}, waits for the echo and closes with
 close_notify both ways.  The clock covers connect to connection lost of all
-C{--count} connections, after one untimed warm-up connection.  Every
+C{--count} connections, after one untimed warm-up connection; the server
+process reports its C{time.process_time()} over the same connections.  Every
 connection is checked on both ends for the intended version, suite, group
 and whether it resumed.  Both servers send two NewSessionTickets after each
 handshake (OpenSSL does even with Twisted's resumption-off defaults, see
@@ -45,10 +47,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from bulk import (  # noqa: E402
+from _common import (  # noqa: E402
     GROUP,
     IMPLS,
+    TLS12_AES128,
+    TLS12_RSA_AES128,
     TLS13_AES128,
+    Suite,
     checkNegotiated,
     clientFactory,
     describe,
@@ -57,7 +62,6 @@ from bulk import (  # noqa: E402
     serverFactory,
 )
 
-SUITE = TLS13_AES128
 PING = b"ping"
 
 
@@ -70,21 +74,31 @@ class Row:
     @ivar label: what the table prints.
     @ivar certificate: the server key type, C{"ecdsa"} (P-256) or C{"rsa"}
         (2048 bits): which test PKI identity the server uses.
+    @ivar suite: the only version and suite both ends offer.
     @ivar resumed: whether the timed connections resume a session.
     """
 
     key: str
     label: str
     certificate: str
+    suite: Suite
     resumed: bool = False
 
 
 ROWS = {
     r.key: r
     for r in (
-        Row("ecdsa-full", "full, ECDSA P-256 certificate", "ecdsa"),
-        Row("rsa-full", "full, RSA-2048 certificate", "rsa"),
-        Row("ecdsa-resumed", "resumed (psk_dhe_ke), ECDSA P-256", "ecdsa", resumed=True),
+        Row("ecdsa-full", "full, TLS 1.3, ECDSA P-256", "ecdsa", TLS13_AES128),
+        Row("rsa-full", "full, TLS 1.3, RSA-2048", "rsa", TLS13_AES128),
+        Row("tls12-ecdsa-full", "full, TLS 1.2, ECDSA P-256", "ecdsa", TLS12_AES128),
+        Row("tls12-rsa-full", "full, TLS 1.2, RSA-2048", "rsa", TLS12_RSA_AES128),
+        Row(
+            "ecdsa-resumed",
+            "resumed (psk_dhe_ke), TLS 1.3, ECDSA P-256",
+            "ecdsa",
+            TLS13_AES128,
+            resumed=True,
+        ),
     )
 }
 
@@ -99,6 +113,9 @@ def runServer(impl: str, pkiDir: str, row: Row, connections: int) -> None:
     from zope.interface import implementer
 
     seen: list[dict[str, Any] | None] = []
+    # CPU time of this process when each connection closed: the timed
+    # connections' share is the span from the warm-up's close to the last.
+    cpu: list[float] = []
 
     @implementer(IHandshakeListener)
     class Echo(protocol.Protocol):
@@ -113,15 +130,16 @@ def runServer(impl: str, pkiDir: str, row: Row, connections: int) -> None:
 
         def connectionLost(self, reason: Any = None) -> None:
             seen.append(self.info)
+            cpu.append(time.process_time())
             if len(seen) == connections:
-                print(json.dumps({"negotiated": seen}), flush=True)
+                print(json.dumps({"negotiated": seen, "cpu": cpu[-1] - cpu[0]}), flush=True)
                 reactor.callLater(0, reactor.stop)
 
     factory = serverFactory(
         impl,
         pkiDir,
         protocol.Factory.forProtocol(Echo),
-        SUITE,
+        row.suite,
         key=row.certificate,
         resumption=row.resumed,
     )
@@ -182,7 +200,7 @@ async def clientLoop(impl: str, pkiDir: str, row: Row, port: int, count: int) ->
 
     # One client factory (one set of options) for all connections, as an
     # application would hold it.
-    factory = clientFactory(impl, pkiDir, PingFactory(), SUITE, resume=row.resumed)
+    factory = clientFactory(impl, pkiDir, PingFactory(), row.suite, resume=row.resumed)
 
     async def once() -> dict[str, Any] | None:
         ping = Ping()
@@ -206,12 +224,13 @@ def runClient(impl: str, pkiDir: str, row: Row, port: int, count: int) -> None:
     task.react(lambda _: defer.ensureDeferred(clientLoop(impl, pkiDir, row, port, count)))
 
 
-def oneRun(impl: str, pkiDir: str, row: Row, count: int) -> tuple[float, dict[str, Any]]:
+def oneRun(impl: str, pkiDir: str, row: Row, count: int) -> tuple[float, float, dict[str, Any]]:
     """
     One server process and one client process.
 
-    @return: handshakes/s and what the first timed connection negotiated
-        (every connection is checked on both ends).
+    @return: handshakes/s, server CPU milliseconds per connection, and what
+        the first timed connection negotiated (every connection is checked
+        on both ends).
     """
     common = ["--impl", impl, "--pki", pkiDir, "--row", row.key, "--count", str(count)]
     me = os.path.abspath(__file__)
@@ -237,14 +256,40 @@ def oneRun(impl: str, pkiDir: str, row: Row, count: int) -> tuple[float, dict[st
     result = json.loads(client.stdout.splitlines()[-1])
     clientInfos = result["negotiated"]
     # The server also saw the warm-up connection.
-    serverInfos = json.loads(serverOut.splitlines()[-1])["negotiated"]
+    serverResult = json.loads(serverOut.splitlines()[-1])
+    serverInfos = serverResult["negotiated"]
     if len(clientInfos) != count or len(serverInfos) != count + 1:
         raise SystemExit(f"{row.key} {impl}: wrong number of connections")
     for info in clientInfos:
-        checkNegotiated(f"{row.key} client", impl, info, SUITE, row.resumed)
+        checkNegotiated(f"{row.key} client", impl, info, row.suite, row.resumed)
     for info in serverInfos[1:]:
-        checkNegotiated(f"{row.key} server", impl, info, SUITE, row.resumed)
-    return count / result["seconds"], clientInfos[0]
+        checkNegotiated(f"{row.key} server", impl, info, row.suite, row.resumed)
+    return count / result["seconds"], serverResult["cpu"] * 1000 / count, clientInfos[0]
+
+
+def measure(
+    pkiDir: str, rows: list[Row], impls: list[str], count: int, runs: int, log: Any = print
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]]]:
+    """
+    Run every row C{runs} times for each implementation, interleaved.
+
+    @return: handshakes/s and server CPU ms per connection, each by row key
+        and implementation.
+    """
+    rates: dict[str, dict[str, list[float]]] = {r.key: {i: [] for i in IMPLS} for r in rows}
+    cpus: dict[str, dict[str, list[float]]] = {r.key: {i: [] for i in IMPLS} for r in rows}
+    for run in range(runs):
+        for row in rows:
+            for impl in impls:
+                rate, cpu, info = oneRun(impl, pkiDir, row, count)
+                rates[row.key][impl].append(rate)
+                cpus[row.key][impl].append(cpu)
+                log(
+                    f"  run {run + 1} {row.key:16s} {impl:10s} {rate:8.1f} /s"
+                    f" server {cpu:6.2f} ms CPU"
+                    f"  [{describe(info)}{', resumed' if info['resumed'] else ''}]"
+                )
+    return rates, cpus
 
 
 def main() -> None:
@@ -277,25 +322,16 @@ def main() -> None:
     from twisted_reneg.testing.pki import makePKI
 
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
-    results: dict[str, dict[str, list[float]]] = {r.key: {i: [] for i in IMPLS} for r in rows}
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
         print(
-            f"handshakes: TLS 1.3 {SUITE.openssl}, {GROUP}, {args.count} sequential "
-            f"connections per run, {args.runs} runs per row and implementation"
+            f"handshakes: {GROUP}, {args.count} sequential connections per run,"
+            f" {args.runs} runs per row and implementation"
         )
-        for run in range(args.runs):
-            for row in rows:
-                for impl in impls:
-                    rate, info = oneRun(impl, pkiDir, row, args.count)
-                    results[row.key][impl].append(rate)
-                    print(
-                        f"  run {run + 1} {row.key:12s} {impl:10s} {rate:8.1f} /s"
-                        f"  [{describe(info)}{', resumed' if info['resumed'] else ''}]",
-                        flush=True,
-                    )
+        rates, cpus = measure(pkiDir, rows, impls, args.count, args.runs)
     print()
-    printTable("median handshakes/s", [(r.label, results[r.key]) for r in rows])
+    printTable("median handshakes/s", [(r.label, rates[r.key]) for r in rows])
+    printTable("median server CPU ms per connection", [(r.label, cpus[r.key]) for r in rows])
 
 
 if __name__ == "__main__":
