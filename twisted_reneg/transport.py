@@ -11,7 +11,6 @@ application moves over by changing one line.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -257,7 +256,9 @@ class TLSProtocol(ProtocolWrapper):
         self._aborted = False
         self._lost = False
         self._renegotiation: PendingRenegotiation | None = None
-        self._queue: deque[QueuedRequest] = deque()
+        # A list, not a deque: it holds a request or two at most, and an
+        # empty deque costs some 600 bytes on every idle connection.
+        self._queue: list[QueuedRequest] = []
         self._startingNext = False
         #: client: where sessions to resume are kept, and under which key.
         self._sessionCache: ClientSessionCache | None = None
@@ -800,7 +801,7 @@ class TLSProtocol(ProtocolWrapper):
         if pending is not None:
             self._notifyRenegotiationFailed(reason)
             pending.fail(reason)
-        queued, self._queue = self._queue, deque()
+        queued, self._queue = self._queue, []
         for item in queued:
             item.waiter.fail(reason)
         waiters, self._handshakeWaiters = self._handshakeWaiters, []
@@ -1041,12 +1042,12 @@ class TLSProtocol(ProtocolWrapper):
                 if running is not None:
                     if item.clientCertificate:
                         return
-                    self._queue.popleft()
+                    self._queue.pop(0)
                     running.add(item.waiter)
                 elif self._engineBusy():
                     self._renegotiation = PendingRenegotiation(ours=False)
                 else:
-                    self._queue.popleft()
+                    self._queue.pop(0)
                     self._start(item)
         finally:
             self._startingNext = False
@@ -1094,7 +1095,7 @@ class TLSProtocol(ProtocolWrapper):
 
     def _waiterTimedOut(self, waiter: Waiter) -> None:
         if waiter in (item.waiter for item in self._queue):
-            self._queue = deque(item for item in self._queue if item.waiter is not waiter)
+            self._queue = [item for item in self._queue if item.waiter is not waiter]
             waiter.fail(
                 Failure(RenegotiationTimeout("the renegotiation ahead did not end in time"))
             )
