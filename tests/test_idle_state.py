@@ -80,6 +80,9 @@ class IdleStateTests(SynchronousTestCase):
             self.assertFalse(connection._reader.hasBufferedData())
             self.assertFalse(connection._handshakeIn.hasPartial())
             self.assertFalse(connection.hasDataToSend())
+            # The cipher contexts (kilobytes in OpenSSL) wait for a record.
+            for direction in (connection._reader, connection._writer):
+                self.assertIsNone(direction._protection._aeadObject)
 
     def test_tls12(self) -> None:
         """

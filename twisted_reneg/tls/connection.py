@@ -272,6 +272,7 @@ class TLSConnection:
             self._deliverAppData()
         self._flushHandshake()
         self._events = []
+        self._reader.releaseIdle()
         return events
 
     def _deliverAppData(self) -> None:
@@ -468,6 +469,7 @@ class TLSConnection:
         """
         self._flushHandshake()
         out, self._out = self._out, []
+        self._writer.releaseIdle()
         return [b"".join(out)] if out else []
 
     def hasDataToSend(self) -> bool:

@@ -55,13 +55,37 @@ class RecordProtection(ABC):
     @cvar tagLength: bytes of authentication tag.
     """
 
-    __slots__ = ()
+    # The AEAD object is made from the key when a record needs it and
+    # dropped again by L{release} once the connection is idle: cryptography
+    # keeps OpenSSL contexts of some 2.4 KiB in each, a connection has two,
+    # and remaking one costs about a microsecond per batch of records.
+    __slots__ = ("_aeadType", "_key", "_aeadObject")
+
+    _aeadType: type[AESGCM] | type[ChaCha20Poly1305]
+    _key: bytes
+    _aeadObject: AESGCM | ChaCha20Poly1305 | None
 
     explicitNonceLength: int = 0
     tagLength: int = 16
     #: TLS 1.3: the real content type travels encrypted inside the record,
     #: whose outer type is always application_data (RFC 8446 5.2).
     hidesContentType: bool = False
+
+    def _setKey(self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes) -> None:
+        aeadType(key)  # a bad key fails here, not at the first record
+        self._aeadType, self._key, self._aeadObject = aeadType, key, None
+
+    def _aead(self) -> AESGCM | ChaCha20Poly1305:
+        aead = self._aeadObject
+        if aead is None:
+            aead = self._aeadObject = self._aeadType(self._key)
+        return aead
+
+    def release(self) -> None:
+        """
+        Drop the cipher context until the next record (see C{__slots__}).
+        """
+        self._aeadObject = None
 
     def sealRecord(
         self,
@@ -121,14 +145,14 @@ class _AESGCM12(RecordProtection):
     part, which makes nonce reuse impossible under one key.
     """
 
-    __slots__ = ("_aead", "_salt")
+    __slots__ = ("_salt",)
 
     explicitNonceLength = 8
 
     def __init__(self, key: bytes, salt: bytes) -> None:
         if len(salt) != 4:
             raise ValueError("AES-GCM salt must be 4 bytes")
-        self._aead = AESGCM(key)
+        self._setKey(AESGCM, key)
         self._salt = salt
 
     def seal(
@@ -137,7 +161,7 @@ class _AESGCM12(RecordProtection):
         _noPadding(padding)
         explicit = _seq.pack(seq)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
+        return explicit + self._aead().encrypt(self._salt + explicit, plaintext, aad)
 
     if _SEALS_INTO:
 
@@ -159,7 +183,7 @@ class _AESGCM12(RecordProtection):
             aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
             nonce = self._salt + record[HEADER_LENGTH : HEADER_LENGTH + 8]
             with memoryview(record) as view:
-                self._aead.encrypt_into(nonce, plaintext, aad, view[HEADER_LENGTH + 8 :])
+                self._aead().encrypt_into(nonce, plaintext, aad, view[HEADER_LENGTH + 8 :])
             return record
 
     def open(
@@ -177,7 +201,7 @@ class _AESGCM12(RecordProtection):
         nonce = self._salt + bytes(fragment[:8])
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
-            return self._aead.decrypt(nonce, fragment[8:], aad)
+            return self._aead().decrypt(nonce, fragment[8:], aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -188,12 +212,12 @@ class _ChaCha12(RecordProtection):
     explicit nonce on the wire.
     """
 
-    __slots__ = ("_aead", "_iv")
+    __slots__ = ("_iv",)
 
     def __init__(self, key: bytes, iv: bytes) -> None:
         if len(iv) != 12:
             raise ValueError("ChaCha20-Poly1305 IV must be 12 bytes")
-        self._aead = ChaCha20Poly1305(key)
+        self._setKey(ChaCha20Poly1305, key)
         self._iv = int.from_bytes(iv, "big")
 
     def _nonce(self, seq: int) -> bytes:
@@ -204,7 +228,7 @@ class _ChaCha12(RecordProtection):
     ) -> bytes:
         _noPadding(padding)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return self._aead.encrypt(self._nonce(seq), plaintext, aad)
+        return self._aead().encrypt(self._nonce(seq), plaintext, aad)
 
     if _SEALS_INTO:
 
@@ -224,7 +248,7 @@ class _ChaCha12(RecordProtection):
             _header.pack_into(record, 0, contentType, recordVersion, length + 16)
             aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
             with memoryview(record) as view:
-                self._aead.encrypt_into(self._nonce(seq), plaintext, aad, view[HEADER_LENGTH:])
+                self._aead().encrypt_into(self._nonce(seq), plaintext, aad, view[HEADER_LENGTH:])
             return record
 
     def open(
@@ -239,7 +263,7 @@ class _ChaCha12(RecordProtection):
             raise _badMac()
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
-            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt(self._nonce(seq), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -251,14 +275,16 @@ class _TLS13Protection(RecordProtection):
     content type, then optional zero padding.
     """
 
-    __slots__ = ("_aead", "_iv")
+    __slots__ = ("_iv",)
 
     hidesContentType = True
 
-    def __init__(self, aead: AESGCM | ChaCha20Poly1305, iv: bytes) -> None:
+    def __init__(
+        self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes, iv: bytes
+    ) -> None:
         if len(iv) != 12:
             raise ValueError("TLS 1.3 IV must be 12 bytes")
-        self._aead = aead
+        self._setKey(aeadType, key)
         self._iv = int.from_bytes(iv, "big")
 
     def _nonce(self, seq: int) -> bytes:
@@ -269,7 +295,7 @@ class _TLS13Protection(RecordProtection):
     ) -> bytes:
         inner = bytes(plaintext) + bytes((contentType,)) + bytes(padding)
         aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
-        return self._aead.encrypt(self._nonce(seq), inner, aad)
+        return self._aead().encrypt(self._nonce(seq), inner, aad)
 
     if _SEALS_INTO:
 
@@ -296,7 +322,7 @@ class _TLS13Protection(RecordProtection):
             record[HEADER_LENGTH + length] = contentType
             aad = bytes(record[:HEADER_LENGTH])
             with memoryview(record) as view:
-                self._aead.encrypt_into(
+                self._aead().encrypt_into(
                     self._nonce(seq),
                     view[HEADER_LENGTH : HEADER_LENGTH + innerLength],
                     aad,
@@ -321,7 +347,7 @@ class _TLS13Protection(RecordProtection):
         # legacy_record_version is otherwise ignored (5.1).
         aad = _header.pack(contentType, recordVersion, len(fragment))
         try:
-            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt(self._nonce(seq), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -331,9 +357,9 @@ def tls13Protection(aeadName: str, key: bytes, iv: bytes) -> RecordProtection:
     Record protection for a TLS 1.3 cipher suite.
     """
     if aeadName in ("AES-128-GCM", "AES-256-GCM"):
-        return _TLS13Protection(AESGCM(key), iv)
+        return _TLS13Protection(AESGCM, key, iv)
     if aeadName == "CHACHA20-POLY1305":
-        return _TLS13Protection(ChaCha20Poly1305(key), iv)
+        return _TLS13Protection(ChaCha20Poly1305, key, iv)
     raise ValueError(f"unknown AEAD {aeadName!r}")
 
 
@@ -397,6 +423,14 @@ class RecordWriter:
     def changeProtection(self, protection: RecordProtection | None) -> None:
         self._protection = protection
         self._seq = 0
+
+    def releaseIdle(self) -> None:
+        """
+        Everything written went out: drop the cipher context until the
+        next record (L{RecordProtection.release}).
+        """
+        if self._protection is not None:
+            self._protection.release()
 
     def writeRecords(
         self, contentType: int, data: bytes | memoryview, maxFragment: int = MAX_PLAINTEXT
@@ -509,6 +543,14 @@ class RecordReader:
 
     def hasBufferedData(self) -> bool:
         return self._pos < len(self._buf)
+
+    def releaseIdle(self) -> None:
+        """
+        With no record waiting, drop the cipher context until the next one
+        (L{RecordProtection.release}).
+        """
+        if self._protection is not None and not self.hasBufferedData():
+            self._protection.release()
 
     def skipEarlyData(self, budget: int) -> None:
         """
