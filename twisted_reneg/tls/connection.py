@@ -125,11 +125,11 @@ class TLSConnection:
         #: How much of L{_handshakeOut} earlier messages produced: output
         #: of the message being processed lies beyond it.
         self._completeOutput = 0
-        self._out: list[bytes] = []
+        self._out: list[bytes | bytearray] = []
         self._events: list[Event] = []
         #: Application data of the current batch, delivered as one event
         #: before the next record of another type.
-        self._appData: list[bytes] = []
+        self._appData: list[bytes | memoryview] = []
         # A client that can do TLS 1.3 starts a 1.3 handshake (which hands
         # over to 1.2 if the server picks that); a server starts ready for
         # 1.2 and switches on a ClientHello offering 1.3.
@@ -272,6 +272,7 @@ class TLSConnection:
             self._deliverAppData()
         self._flushHandshake()
         self._events = []
+        self._reader.releaseIdle()
         return events
 
     def _deliverAppData(self) -> None:
@@ -461,11 +462,15 @@ class TLSConnection:
 
     def dataToSendList(self) -> list[bytes]:
         """
-        @return: the waiting records as a list, for C{writeSequence}.
+        @return: the waiting records for C{writeSequence}, joined into one
+            string.  Records are sealed into bytearrays, without a copy per
+            record; Twisted's transports take C{bytes} only, and this one
+            join is the copy their write buffer would otherwise make.
         """
         self._flushHandshake()
         out, self._out = self._out, []
-        return out
+        self._writer.releaseIdle()
+        return [b"".join(out)] if out else []
 
     def hasDataToSend(self) -> bool:
         return bool(self._out or self._handshakeOut)
@@ -506,12 +511,12 @@ class TLSConnection:
 
     # --- record dispatch ----------------------------------------------------
 
-    def _receiveHandshakeRecord(self, contentType: int, payload: bytes) -> None:
+    def _receiveHandshakeRecord(self, contentType: int, payload: bytes | memoryview) -> None:
         self._uselessRecords = 0
         self._handshakeIn.feed(payload)
         self._receiveHandshakeMessages()
 
-    def _receiveApplicationData(self, contentType: int, payload: bytes) -> None:
+    def _receiveApplicationData(self, contentType: int, payload: bytes | memoryview) -> None:
         self._refuseInsideHandshakeMessage(contentType)
         if self.session is None:
             raise PeerError(A.unexpected_message, "application data before the handshake")
@@ -527,7 +532,7 @@ class TLSConnection:
             self._keys13.dataReceived()
         self._appData.append(payload)
 
-    def _receiveChangeCipherSpec(self, contentType: int, payload: bytes) -> None:
+    def _receiveChangeCipherSpec(self, contentType: int, payload: bytes | memoryview) -> None:
         self._refuseInsideHandshakeMessage(contentType)
         if payload != b"\x01":
             # RFC 8446 5 names the alert; RFC 5246 7.1 defines no other
@@ -541,7 +546,7 @@ class TLSConnection:
             self._countUseless()
         self._handshake.receiveChangeCipherSpec()
 
-    def _receiveAlert(self, contentType: int, payload: bytes) -> None:
+    def _receiveAlert(self, contentType: int, payload: bytes | memoryview) -> None:
         self._refuseInsideHandshakeMessage(contentType)
         if len(payload) != 2:
             raise PeerError(A.decode_error, f"alert record of {len(payload)} bytes")
@@ -582,7 +587,7 @@ class TLSConnection:
         self._events.append(AlertReceived(level, description))
 
     #: Content type -> handler (the record layer refuses any other type).
-    _RECORDS: ClassVar[dict[int, Callable[[TLSConnection, int, bytes], None]]] = {
+    _RECORDS: ClassVar[dict[int, Callable[[TLSConnection, int, bytes | memoryview], None]]] = {
         ContentType.handshake: _receiveHandshakeRecord,
         ContentType.application_data: _receiveApplicationData,
         ContentType.change_cipher_spec: _receiveChangeCipherSpec,

@@ -36,7 +36,7 @@ class HandshakeBuffer:
         self._maxCertificate = maxCertificateLength
         self._buf = bytearray()
 
-    def feed(self, fragment: bytes) -> None:
+    def feed(self, fragment: bytes | memoryview) -> None:
         self._buf += fragment
 
     def hasPartial(self) -> bool:

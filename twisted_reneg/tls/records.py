@@ -41,6 +41,11 @@ _header = struct.Struct(">BHH")
 _aad = struct.Struct(">QBHH")
 _seq = struct.Struct(">Q")
 
+#: cryptography 50 seals into a caller's buffer (C{encrypt_into}), which lets
+#: a record be built in one allocation, header and all; older releases take
+#: the path that concatenates.
+_SEALS_INTO = hasattr(AESGCM, "encrypt_into")
+
 
 class RecordProtection(ABC):
     """
@@ -50,11 +55,53 @@ class RecordProtection(ABC):
     @cvar tagLength: bytes of authentication tag.
     """
 
+    # The AEAD object is made from the key when a record needs it and
+    # dropped again by L{release} once the connection is idle: cryptography
+    # keeps OpenSSL contexts of some 2.4 KiB in each, a connection has two,
+    # and remaking one costs about a microsecond per batch of records.
+    __slots__ = ("_aeadType", "_key", "_aeadObject")
+
+    _aeadType: type[AESGCM] | type[ChaCha20Poly1305]
+    _key: bytes
+    _aeadObject: AESGCM | ChaCha20Poly1305 | None
+
     explicitNonceLength: int = 0
     tagLength: int = 16
     #: TLS 1.3: the real content type travels encrypted inside the record,
     #: whose outer type is always application_data (RFC 8446 5.2).
     hidesContentType: bool = False
+
+    def _setKey(self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes) -> None:
+        aeadType(key)  # a bad key fails here, not at the first record
+        self._aeadType, self._key, self._aeadObject = aeadType, key, None
+
+    def _aead(self) -> AESGCM | ChaCha20Poly1305:
+        aead = self._aeadObject
+        if aead is None:
+            aead = self._aeadObject = self._aeadType(self._key)
+        return aead
+
+    def release(self) -> None:
+        """
+        Drop the cipher context until the next record (see C{__slots__}).
+        """
+        self._aeadObject = None
+
+    def sealRecord(
+        self,
+        contentType: int,
+        seq: int,
+        plaintext: bytes | memoryview,
+        padding: int,
+        recordVersion: int,
+    ) -> bytes | bytearray:
+        """
+        Seal one fragment and frame it: the whole record, header included.
+        Subclasses build it in one buffer where C{cryptography} allows.
+        """
+        body = self.seal(contentType, seq, plaintext, padding)
+        outerType = ContentType.application_data if self.hidesContentType else contentType
+        return _header.pack(outerType, recordVersion, len(body)) + body
 
     @abstractmethod
     def seal(
@@ -98,12 +145,14 @@ class _AESGCM12(RecordProtection):
     part, which makes nonce reuse impossible under one key.
     """
 
+    __slots__ = ("_salt",)
+
     explicitNonceLength = 8
 
     def __init__(self, key: bytes, salt: bytes) -> None:
         if len(salt) != 4:
             raise ValueError("AES-GCM salt must be 4 bytes")
-        self._aead = AESGCM(key)
+        self._setKey(AESGCM, key)
         self._salt = salt
 
     def seal(
@@ -112,7 +161,30 @@ class _AESGCM12(RecordProtection):
         _noPadding(padding)
         explicit = _seq.pack(seq)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return explicit + self._aead.encrypt(self._salt + explicit, plaintext, aad)
+        return explicit + self._aead().encrypt(self._salt + explicit, plaintext, aad)
+
+    if _SEALS_INTO:
+
+        def sealRecord(
+            self,
+            contentType: int,
+            seq: int,
+            plaintext: bytes | memoryview,
+            padding: int,
+            recordVersion: int,
+        ) -> bytes | bytearray:
+            # Header, explicit nonce, then the AEAD output written in place:
+            # the application's bytes are read once, by the cipher.
+            _noPadding(padding)
+            length = len(plaintext)
+            record = bytearray(HEADER_LENGTH + 8 + length + 16)
+            _header.pack_into(record, 0, contentType, recordVersion, 8 + length + 16)
+            _seq.pack_into(record, HEADER_LENGTH, seq)
+            aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
+            nonce = self._salt + record[HEADER_LENGTH : HEADER_LENGTH + 8]
+            with memoryview(record) as view:
+                self._aead().encrypt_into(nonce, plaintext, aad, view[HEADER_LENGTH + 8 :])
+            return record
 
     def open(
         self,
@@ -129,7 +201,7 @@ class _AESGCM12(RecordProtection):
         nonce = self._salt + bytes(fragment[:8])
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
-            return self._aead.decrypt(nonce, fragment[8:], aad)
+            return self._aead().decrypt(nonce, fragment[8:], aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -140,10 +212,12 @@ class _ChaCha12(RecordProtection):
     explicit nonce on the wire.
     """
 
+    __slots__ = ("_iv",)
+
     def __init__(self, key: bytes, iv: bytes) -> None:
         if len(iv) != 12:
             raise ValueError("ChaCha20-Poly1305 IV must be 12 bytes")
-        self._aead = ChaCha20Poly1305(key)
+        self._setKey(ChaCha20Poly1305, key)
         self._iv = int.from_bytes(iv, "big")
 
     def _nonce(self, seq: int) -> bytes:
@@ -154,7 +228,28 @@ class _ChaCha12(RecordProtection):
     ) -> bytes:
         _noPadding(padding)
         aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return self._aead.encrypt(self._nonce(seq), plaintext, aad)
+        return self._aead().encrypt(self._nonce(seq), plaintext, aad)
+
+    if _SEALS_INTO:
+
+        def sealRecord(
+            self,
+            contentType: int,
+            seq: int,
+            plaintext: bytes | memoryview,
+            padding: int,
+            recordVersion: int,
+        ) -> bytes | bytearray:
+            # As L{_AESGCM12.sealRecord}: one buffer, the cipher writes after
+            # the header.
+            _noPadding(padding)
+            length = len(plaintext)
+            record = bytearray(HEADER_LENGTH + length + 16)
+            _header.pack_into(record, 0, contentType, recordVersion, length + 16)
+            aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
+            with memoryview(record) as view:
+                self._aead().encrypt_into(self._nonce(seq), plaintext, aad, view[HEADER_LENGTH:])
+            return record
 
     def open(
         self,
@@ -168,7 +263,7 @@ class _ChaCha12(RecordProtection):
             raise _badMac()
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
-            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt(self._nonce(seq), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -180,12 +275,16 @@ class _TLS13Protection(RecordProtection):
     content type, then optional zero padding.
     """
 
+    __slots__ = ("_iv",)
+
     hidesContentType = True
 
-    def __init__(self, aead: AESGCM | ChaCha20Poly1305, iv: bytes) -> None:
+    def __init__(
+        self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes, iv: bytes
+    ) -> None:
         if len(iv) != 12:
             raise ValueError("TLS 1.3 IV must be 12 bytes")
-        self._aead = aead
+        self._setKey(aeadType, key)
         self._iv = int.from_bytes(iv, "big")
 
     def _nonce(self, seq: int) -> bytes:
@@ -196,7 +295,40 @@ class _TLS13Protection(RecordProtection):
     ) -> bytes:
         inner = bytes(plaintext) + bytes((contentType,)) + bytes(padding)
         aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
-        return self._aead.encrypt(self._nonce(seq), inner, aad)
+        return self._aead().encrypt(self._nonce(seq), inner, aad)
+
+    if _SEALS_INTO:
+
+        def sealRecord(
+            self,
+            contentType: int,
+            seq: int,
+            plaintext: bytes | memoryview,
+            padding: int,
+            recordVersion: int,
+        ) -> bytes | bytearray:
+            # TLSInnerPlaintext is laid out in the record buffer itself (the
+            # content, its type, the zero padding bytearray() gives for
+            # free) and sealed in place: the one copy of the content is the
+            # one the type byte after it forces, where concatenating would
+            # make three and a fourth for the header.
+            length = len(plaintext)
+            innerLength = length + 1 + padding
+            record = bytearray(HEADER_LENGTH + innerLength + 16)
+            _header.pack_into(
+                record, 0, ContentType.application_data, recordVersion, innerLength + 16
+            )
+            record[HEADER_LENGTH : HEADER_LENGTH + length] = plaintext
+            record[HEADER_LENGTH + length] = contentType
+            aad = bytes(record[:HEADER_LENGTH])
+            with memoryview(record) as view:
+                self._aead().encrypt_into(
+                    self._nonce(seq),
+                    view[HEADER_LENGTH : HEADER_LENGTH + innerLength],
+                    aad,
+                    view[HEADER_LENGTH:],
+                )
+            return record
 
     def open(
         self,
@@ -215,7 +347,7 @@ class _TLS13Protection(RecordProtection):
         # legacy_record_version is otherwise ignored (5.1).
         aad = _header.pack(contentType, recordVersion, len(fragment))
         try:
-            return self._aead.decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt(self._nonce(seq), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -225,9 +357,9 @@ def tls13Protection(aeadName: str, key: bytes, iv: bytes) -> RecordProtection:
     Record protection for a TLS 1.3 cipher suite.
     """
     if aeadName in ("AES-128-GCM", "AES-256-GCM"):
-        return _TLS13Protection(AESGCM(key), iv)
+        return _TLS13Protection(AESGCM, key, iv)
     if aeadName == "CHACHA20-POLY1305":
-        return _TLS13Protection(ChaCha20Poly1305(key), iv)
+        return _TLS13Protection(ChaCha20Poly1305, key, iv)
     raise ValueError(f"unknown AEAD {aeadName!r}")
 
 
@@ -244,17 +376,28 @@ def tls12Protection(aeadName: str, key: bytes, fixedIv: bytes) -> RecordProtecti
     raise ValueError(f"unknown AEAD {aeadName!r}")
 
 
-def _innerPlaintext(inner: bytes) -> tuple[int, bytes]:
+def _innerPlaintext(inner: bytes) -> tuple[int, bytes | memoryview]:
     """
     Split C{TLSInnerPlaintext}: strip the zero padding; the last non-zero
     byte is the content type (RFC 8446 5.4).
+
+    @return: the content type and the content.  Application data comes as a
+        view of C{inner}: the connection joins a batch of records into one
+        string anyway, so slicing each record to bytes first would copy
+        every byte twice.
     """
+    contentType = inner[-1] if inner else 0
+    if contentType == ContentType.application_data:
+        # Unpadded, the common case: no scan for the padding.
+        return contentType, memoryview(inner)[:-1]
     end = len(inner.rstrip(b"\x00"))
     if end == 0:
         raise PeerError(AlertDescription.unexpected_message, "record without a content type")
     contentType = inner[end - 1]
     if contentType not in _VALID_TYPES or contentType == ContentType.change_cipher_spec:
         raise PeerError(AlertDescription.unexpected_message, f"inner content type {contentType}")
+    if contentType == ContentType.application_data:
+        return contentType, memoryview(inner)[: end - 1]
     return contentType, inner[: end - 1]
 
 
@@ -264,6 +407,9 @@ class RecordWriter:
 
     @ivar recordVersion: the version field written in record headers.
     """
+
+    # Slots: one reader and one writer live as long as each connection.
+    __slots__ = ("_protection", "_seq", "recordVersion")
 
     def __init__(self) -> None:
         self._protection: RecordProtection | None = None
@@ -278,9 +424,17 @@ class RecordWriter:
         self._protection = protection
         self._seq = 0
 
+    def releaseIdle(self) -> None:
+        """
+        Everything written went out: drop the cipher context until the
+        next record (L{RecordProtection.release}).
+        """
+        if self._protection is not None:
+            self._protection.release()
+
     def writeRecords(
         self, contentType: int, data: bytes | memoryview, maxFragment: int = MAX_PLAINTEXT
-    ) -> list[bytes]:
+    ) -> list[bytes | bytearray]:
         """
         Fragment C{data} and protect each fragment.
 
@@ -300,7 +454,7 @@ class RecordWriter:
 
     def writeRecord(
         self, contentType: int, fragment: bytes | memoryview, padding: int = 0
-    ) -> bytes:
+    ) -> bytes | bytearray:
         """
         Protect exactly one record as asked, empty or padded (RFC 8446 5.4),
         without fragmenting: the caller keeps C{fragment} within the limits.
@@ -312,20 +466,21 @@ class RecordWriter:
             raise ValueError("only TLS 1.3 protected records can be padded")
         return self._record(contentType, fragment, padding)
 
-    def _record(self, contentType: int, fragment: bytes | memoryview, padding: int = 0) -> bytes:
+    def _record(
+        self, contentType: int, fragment: bytes | memoryview, padding: int = 0
+    ) -> bytes | bytearray:
         protection = self._protection
         if protection is None:
-            body = bytes(fragment)
-        else:
-            if self._seq >= MAX_SEQUENCE:
-                # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
-                # (or rekey in 1.3) long before this.
-                raise LocalUsageError("record sequence number exhausted")
-            body = protection.seal(contentType, self._seq, fragment, padding)
-            self._seq += 1
-            if protection.hidesContentType:
-                contentType = ContentType.application_data
-        return _header.pack(contentType, self.recordVersion, len(body)) + body
+            return _header.pack(contentType, self.recordVersion, len(fragment)) + fragment
+        if self._seq >= MAX_SEQUENCE:
+            # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
+            # (or rekey in 1.3) long before this.
+            raise LocalUsageError("record sequence number exhausted")
+        record = protection.sealRecord(
+            contentType, self._seq, fragment, padding, self.recordVersion
+        )
+        self._seq += 1
+        return record
 
 
 #: L{RecordReader._nextRecord}: a record was dropped, look at the next one.
@@ -342,6 +497,16 @@ class RecordReader:
 
     #: Compact the buffer once this much of it has been consumed.
     _COMPACT_AT = 1 << 16
+
+    __slots__ = (
+        "_protection",
+        "_seq",
+        "_buf",
+        "_skipBudget",
+        "_pos",
+        "_plaintextAlerts",
+        "_decrypted",
+    )
 
     def __init__(self) -> None:
         self._protection: RecordProtection | None = None
@@ -379,6 +544,14 @@ class RecordReader:
     def hasBufferedData(self) -> bool:
         return self._pos < len(self._buf)
 
+    def releaseIdle(self) -> None:
+        """
+        With no record waiting, drop the cipher context until the next one
+        (L{RecordProtection.release}).
+        """
+        if self._protection is not None and not self.hasBufferedData():
+            self._protection.release()
+
     def skipEarlyData(self, budget: int) -> None:
         """
         Drop a TLS 1.3 client's refused 0-RTT records, up to C{budget}
@@ -399,7 +572,7 @@ class RecordReader:
         """
         self._plaintextAlerts = True
 
-    def nextRecord(self) -> tuple[int, bytes] | None:
+    def nextRecord(self) -> tuple[int, bytes | memoryview] | None:
         """
         @return: C{(contentType, plaintext)} of the next complete record, or
             C{None} if none is buffered yet.
@@ -409,7 +582,7 @@ class RecordReader:
             pass
         return record  # type: ignore[return-value]
 
-    def _nextRecord(self) -> tuple[int, bytes] | None | object:
+    def _nextRecord(self) -> tuple[int, bytes | memoryview] | None | object:
         buf, pos = self._buf, self._pos
         available = len(buf) - pos
         if available < HEADER_LENGTH:
@@ -449,7 +622,7 @@ class RecordReader:
             if self._skipBudget is not None and self._skipsPlaintext(contentType, length):
                 self._pos = end
                 return _SKIPPED
-            plaintext = bytes(buf[pos + HEADER_LENGTH : end])
+            plaintext: bytes | memoryview = bytes(buf[pos + HEADER_LENGTH : end])
         else:
             if self._seq >= MAX_SEQUENCE:
                 raise PeerError(AlertDescription.unexpected_message, "sequence number exhausted")

@@ -41,9 +41,13 @@ class Renegotiation12:
     @ivar count: renegotiations completed on the connection.
     """
 
+    __slots__ = ("_policy", "_peerTimes", "ours", "count")
+
     def __init__(self, policy: RenegotiationPolicy) -> None:
         self._policy = policy
-        self._peerTimes: deque[float] = deque()
+        #: Created at the first request of the peer's: an empty deque is
+        #: some 600 bytes, on every connection, most of which never see one.
+        self._peerTimes: deque[float] | None = None
         self.ours = False
         self.count = 0
 
@@ -100,6 +104,8 @@ class Renegotiation12:
         """
         policy = self._policy
         times = self._peerTimes
+        if times is None:
+            times = self._peerTimes = deque()
         while times and now - times[0] >= policy.windowSeconds:
             times.popleft()
         if len(times) >= policy.maxPeerInitiated:

@@ -1,0 +1,116 @@
+"""
+Once a handshake is over, an established connection keeps only what it
+still needs: no handshake object, transcript, key share or ephemeral
+private key, and no buffered bytes.  Idle connections are what a busy
+server holds by the thousand, so what each one keeps matters.
+"""
+
+from __future__ import annotations
+
+import gc
+import types
+
+from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_reneg.tls.config import TLS12, TLS13
+from twisted_reneg.tls.connection import TLSConnection
+from twisted_reneg.tls.handshake12 import Handshake12
+from twisted_reneg.tls.handshake13 import Handshake13
+from twisted_reneg.tls.keyexchange import KeyShare
+from twisted_reneg.tls.keyschedule import (
+    EarlySecret13,
+    HandshakeSecret13,
+    MasterSecret13,
+    Transcript,
+)
+from twisted_reneg.tls.state12 import HandshakeState12
+from twisted_reneg.tls.state13 import HandshakeState13
+
+from .enginepair import EnginePair, clientConfig, serverConfig
+
+#: What only a running handshake needs.
+_HANDSHAKE_ONLY: tuple[type, ...] = (
+    Handshake12,
+    Handshake13,
+    HandshakeState12,
+    HandshakeState13,
+    Transcript,
+    KeyShare,
+    EarlySecret13,
+    HandshakeSecret13,
+    MasterSecret13,
+    x25519.X25519PrivateKey,
+    x448.X448PrivateKey,
+    ec.EllipticCurvePrivateKey,
+)
+
+
+def reachable(connection: TLSConnection) -> list[object]:
+    """
+    Everything the connection refers to, directly or not, leaving out its
+    configuration (shared by all connections, and holding the long-term
+    key) and code objects.
+    """
+    seen = {id(connection.config)}
+    found: list[object] = []
+    todo: list[object] = [connection]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(
+            obj, (type, types.ModuleType, types.FunctionType, types.CodeType)
+        ):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        todo.extend(gc.get_referents(obj))
+    return found
+
+
+class IdleStateTests(SynchronousTestCase):
+    def assertHandshakeStateReleased(self, version: int) -> None:
+        pair = EnginePair(clientConfig(maxVersion=version), serverConfig(maxVersion=version))
+        pair.handshake()
+        for side in (pair.client, pair.server):
+            connection = side.connection
+            self.assertIsNotNone(connection.session)
+            self.assertFalse(connection.handshakeInProgress)
+            left = [o for o in reachable(connection) if isinstance(o, _HANDSHAKE_ONLY)]
+            self.assertEqual(left, [], f"client={connection.isClient}")
+            self.assertFalse(connection._reader.hasBufferedData())
+            self.assertFalse(connection._handshakeIn.hasPartial())
+            self.assertFalse(connection.hasDataToSend())
+            # The cipher contexts (kilobytes in OpenSSL) wait for a record.
+            for direction in (connection._reader, connection._writer):
+                self.assertIsNone(direction._protection._aeadObject)
+
+    def test_tls12(self) -> None:
+        """
+        TLS 1.2: the handshake's objects, transcript and ECDHE key are gone
+        once it completes, on both sides.
+        """
+        self.assertHandshakeStateReleased(TLS12)
+
+    def test_tls13(self) -> None:
+        """
+        TLS 1.3: likewise, key schedule stages and key shares included.
+        """
+        self.assertHandshakeStateReleased(TLS13)
+
+    def test_applicationDataLeavesNoBuffer(self) -> None:
+        """
+        After a burst of application data each way, the record reader holds
+        nothing: idle connections keep no large receive buffer.
+        """
+        pair = EnginePair(clientConfig(maxVersion=TLS13), serverConfig(maxVersion=TLS13))
+        pair.handshake()
+        payload = b"x" * 100_000
+        pair.client.connection.sendApplicationData(payload)
+        pair.server.connection.sendApplicationData(payload)
+        pair.pump()
+        self.assertEqual(pair.server.received(), payload)
+        self.assertEqual(pair.client.received(), payload)
+        for side in (pair.client, pair.server):
+            reader = side.connection._reader
+            self.assertFalse(reader.hasBufferedData())
+            self.assertLess(len(reader._buf), 1024)
