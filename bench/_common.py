@@ -6,8 +6,10 @@ negotiated, and the statistics and table code.  Not a benchmark itself.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -378,3 +380,37 @@ def residentKiB() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+def runServerAndClient(
+    script: str, common: list[str], captureClient: bool = True
+) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """
+    Run C{script} as C{--role server} (which prints C{{"port": N}} first),
+    then as C{--role client --port N}, each with the arguments C{common}.
+
+    @param captureClient: keep the client's stdout (otherwise it goes to
+        ours).
+    @return: the server's stdout, or C{""} if the client failed (the server
+        is then stopped rather than waited for), and the client's result.
+    """
+    server = subprocess.Popen(
+        [sys.executable, script, "--role", "server", *common], stdout=subprocess.PIPE, text=True
+    )
+    serverOut = ""
+    try:
+        assert server.stdout is not None
+        port = json.loads(server.stdout.readline())["port"]
+        client = subprocess.run(
+            [sys.executable, script, "--role", "client", "--port", str(port), *common],
+            stdout=subprocess.PIPE if captureClient else None,
+            text=True,
+            timeout=600,
+        )
+        if client.returncode == 0:
+            serverOut, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()  # only our own child, if the client failed
+            server.wait()
+    return serverOut, client

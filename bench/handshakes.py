@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +58,7 @@ from _common import (  # noqa: E402
     describe,
     negotiated,
     printTable,
+    runServerAndClient,
     serverFactory,
 )
 
@@ -233,26 +233,9 @@ def oneRun(impl: str, pkiDir: str, row: Row, count: int) -> tuple[float, float, 
         on both ends).
     """
     common = ["--impl", impl, "--pki", pkiDir, "--row", row.key, "--count", str(count)]
-    me = os.path.abspath(__file__)
-    server = subprocess.Popen(
-        [sys.executable, me, "--role", "server", *common], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        client = subprocess.run(
-            [sys.executable, me, "--role", "client", "--port", str(port), *common],
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=600,
-        )
-        if client.returncode != 0 or not client.stdout:
-            raise SystemExit(f"{row.key} {impl}: client failed (exit {client.returncode})")
-        serverOut, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()  # only our own child, if the client failed
-            server.wait()
+    serverOut, client = runServerAndClient(os.path.abspath(__file__), common)
+    if client.returncode != 0 or not client.stdout:
+        raise SystemExit(f"{row.key} {impl}: client failed (exit {client.returncode})")
     result = json.loads(client.stdout.splitlines()[-1])
     clientInfos = result["negotiated"]
     # The server also saw the warm-up connection.

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 from typing import Any
@@ -43,6 +42,7 @@ from _common import (  # noqa: E402
     negotiated,
     printTable,
     residentKiB,
+    runServerAndClient,
     serverFactory,
 )
 
@@ -185,21 +185,7 @@ def oneRun(impl: str, pkiDir: str, suite: Suite, conns: int) -> float:
     @return: server KiB per idle connection.
     """
     common = ["--impl", impl, "--pki", pkiDir, "--suite", suite.key, "--conns", str(conns)]
-    me = os.path.abspath(__file__)
-    server = subprocess.Popen(
-        [sys.executable, me, "--role", "server", *common], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        client = subprocess.run(
-            [sys.executable, me, "--role", "client", "--port", str(port), *common], timeout=600
-        )
-        serverOut, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()  # only our own child, if the client failed
-            server.wait()
+    serverOut, client = runServerAndClient(os.path.abspath(__file__), common, captureClient=False)
     if client.returncode != 0 or not serverOut.strip():
         raise SystemExit(f"idle {suite.key} {impl}: failed (client exit {client.returncode})")
     result = json.loads(serverOut.splitlines()[-1])

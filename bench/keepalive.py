@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from _common import (  # noqa: E402
     clientFactory,
     negotiated,
     printTable,
+    runServerAndClient,
     serverFactory,
 )
 
@@ -165,24 +165,7 @@ def oneRun(impl: str, pkiDir: str, requests: int) -> float:
     @return: requests per second.
     """
     common = ["--impl", impl, "--pki", pkiDir, "--requests", str(requests)]
-    me = os.path.abspath(__file__)
-    server = subprocess.Popen(
-        [sys.executable, me, "--role", "server", *common], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        client = subprocess.run(
-            [sys.executable, me, "--role", "client", "--port", str(port), *common],
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=600,
-        )
-        serverOut, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()  # only our own child, if the client failed
-            server.wait()
+    serverOut, client = runServerAndClient(os.path.abspath(__file__), common)
     if not client.stdout.strip() or not serverOut.strip():
         raise SystemExit(f"http {impl}: failed (client exit {client.returncode})")
     result = json.loads(client.stdout.splitlines()[-1])

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +53,7 @@ from _common import (  # noqa: E402
     negotiated,
     printTable,
     residentKiB,
+    runServerAndClient,
     serverFactory,
 )
 
@@ -273,24 +273,7 @@ def oneRun(impl: str, pkiDir: str, row: Row, count: int, warmup: int) -> dict[st
     """
     common = ["--impl", impl, "--pki", pkiDir, "--row", row.key]
     common += ["--count", str(count), "--warmup", str(warmup)]
-    me = os.path.abspath(__file__)
-    server = subprocess.Popen(
-        [sys.executable, me, "--role", "server", *common], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        client = subprocess.run(
-            [sys.executable, me, "--role", "client", "--port", str(port), *common],
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=600,
-        )
-        serverOut, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()  # only our own child, if the client failed
-            server.wait()
+    serverOut, client = runServerAndClient(os.path.abspath(__file__), common)
     if not serverOut.strip():
         raise SystemExit(f"{row.key} {impl}: the server reported nothing")
     result = json.loads(serverOut.splitlines()[-1])
