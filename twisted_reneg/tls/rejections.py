@@ -69,7 +69,7 @@ def _altNames(certificate: x509.Certificate) -> list[str]:
     ]
 
 
-def _issuedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool | None:
+def issuedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool | None:
     """
     C{True} if C{issuer} signed C{certificate}, C{False} if its name fits but
     the signature does not verify, C{None} if the names do not fit.
@@ -87,7 +87,7 @@ def _issuedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool |
     return True
 
 
-def _weakSignatureHash(certificate: x509.Certificate) -> str | None:
+def weakSignatureHash(certificate: x509.Certificate) -> str | None:
     """
     C{"SHA-1"} or C{"MD5"} if that is what the certificate was signed with.
     """
@@ -150,7 +150,7 @@ def _buildPath(
         if current in roots:
             path.trusted = True  # pinned, or a root the peer sent too
             return path
-        weak = _weakSignatureHash(current)
+        weak = weakSignatureHash(current)
         if weak is not None:
             path.problem = PeerError(
                 A.bad_certificate,
@@ -161,7 +161,7 @@ def _buildPath(
             return path
         badSignature = None
         for root in roots:
-            verdict = _issuedBy(current, root)
+            verdict = issuedBy(current, root)
             if verdict:
                 path.certificates.append(root)
                 path.trusted = True
@@ -170,7 +170,7 @@ def _buildPath(
                 badSignature = root
         nextOne = None
         for candidate in spare:
-            verdict = _issuedBy(current, candidate)
+            verdict = issuedBy(current, candidate)
             if verdict:
                 nextOne = candidate
                 break
@@ -253,7 +253,7 @@ def _firstIssuer(path: _Path, test: Callable[[x509.Certificate], bool]) -> int |
     return None
 
 
-def _basicConstraints(certificate: x509.Certificate) -> x509.BasicConstraints | None:
+def basicConstraints(certificate: x509.Certificate) -> x509.BasicConstraints | None:
     try:
         return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except (x509.ExtensionNotFound, ValueError):
@@ -274,10 +274,10 @@ def _explainLibraryMessage(path: _Path, role: str, reason: str, subject: str | N
     if "path length constraint" in reason:
         index = _firstIssuer(
             path,
-            lambda c: (bc := _basicConstraints(c)) is not None and bc.path_length is not None,
+            lambda c: (bc := basicConstraints(c)) is not None and bc.path_length is not None,
         )
         if index is not None:
-            bc = _basicConstraints(path.certificates[index])
+            bc = basicConstraints(path.certificates[index])
             assert bc is not None
             return PeerError(
                 A.bad_certificate,
@@ -311,7 +311,7 @@ def _explainLibraryMessage(path: _Path, role: str, reason: str, subject: str | N
             "(SHA-1 and MD5 signatures are refused)",
         )
     if "no basicConstraints" in reason:
-        index = _firstIssuer(path, lambda c: _basicConstraints(c) is None)
+        index = _firstIssuer(path, lambda c: basicConstraints(c) is None)
         what = path.name(index) if index is not None else where
         return PeerError(
             A.unknown_ca,
@@ -325,9 +325,7 @@ def _explainLibraryMessage(path: _Path, role: str, reason: str, subject: str | N
             f"({reason.split(':')[0]})",
         )
     if "cA must be asserted" in reason:
-        index = _firstIssuer(
-            path, lambda c: (bc := _basicConstraints(c)) is not None and not bc.ca
-        )
+        index = _firstIssuer(path, lambda c: (bc := basicConstraints(c)) is not None and not bc.ca)
         what = path.name(index) if index is not None else "a certificate of the chain"
         reason = f"{what} issued a certificate, but it is not a CA (basicConstraints CA:FALSE)"
     if "issued a certificate, but" in reason:

@@ -38,8 +38,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
@@ -53,7 +51,14 @@ from cryptography.x509.verification import (
 )
 
 from .errors import AlertDescription, PeerError
-from .rejections import Purpose, describeCertificate, explainRejection
+from .rejections import (
+    Purpose,
+    basicConstraints,
+    describeCertificate,
+    explainRejection,
+    issuedBy,
+    weakSignatureHash,
+)
 from .truststore import systemTrustRoots
 
 A = AlertDescription
@@ -170,36 +175,15 @@ def _policies(purpose: Purpose) -> tuple[ExtensionPolicy, ExtensionPolicy]:
 _POLICIES = {purpose: _policies(purpose) for purpose in Purpose}
 
 
-def _signedBy(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if certificate.issuer != issuer.subject:
-        return False
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
-
-
-def _weakHash(certificate: x509.Certificate) -> bool:
-    try:
-        algorithm = certificate.signature_hash_algorithm
-    except Exception:  # noqa: BLE001 - an algorithm cryptography does not know
-        return False
-    return isinstance(algorithm, (hashes.SHA1, hashes.MD5))
-
-
 def _checkPathLengths(chain: Sequence[x509.Certificate], purpose: Purpose) -> None:
     """
     RFC 5280 4.2.1.9 over a whole chain, leaf first: a CA's pathLenConstraint
     bounds the CA certificates between it and the leaf.
     """
     for index in range(1, len(chain)):
-        try:
-            bc = chain[index].extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound:
-            continue
+        bc = basicConstraints(chain[index])
         below = index - 1
-        if bc.path_length is not None and below > bc.path_length:
+        if bc is not None and bc.path_length is not None and below > bc.path_length:
             raise PeerError(
                 A.bad_certificate,
                 f"{purpose.value} certificate chain: {describeCertificate(chain[index])} "
@@ -384,12 +368,12 @@ class PeerVerifier:
             return explainRejection(chain, roots, now, purpose, message)
 
         outOfDate = not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc
-        if outOfDate or _weakHash(leaf) and leaf not in roots:
+        if outOfDate or weakSignatureHash(leaf) is not None and leaf not in roots:
             raise refused("the leaf is refused")
         if leaf in roots:  # pinned: trusted as itself
             _checkKeySizes([leaf], purpose)
             return
-        issuer = next((c for c in rest + roots if _signedBy(leaf, c)), None)
+        issuer = next((c for c in rest + roots if issuedBy(leaf, c)), None)
         if issuer is None:
             raise refused("no issuer")
         ca, _ = _POLICIES[purpose]
