@@ -435,9 +435,10 @@ class TLSProtocol(ProtocolWrapper):
                 # go on writing, and closes when it is done.
                 return
             if not tls.closeSent:
-                self._closeWanted = False
-                self._flush()
-                tls.close()
+                # Our close_notify (TLS 1.3 does not send it for us), then,
+                # as the peer's has arrived, the end of TCP.
+                self._sendCloseNotify()
+                return
             self._flush()
             self._cancelCloseTimer()
             self._loseTCP()
