@@ -20,6 +20,7 @@ from twisted_reneg.tls.records import MAX_PLAINTEXT
 from twisted_reneg.tls.session import TLSSession
 
 from ._records import RecordSplitter
+from ._timers import pendingTimers
 from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
 VERSIONS = ("1.2", "1.3")
@@ -111,7 +112,7 @@ class CoalescingTests(SynchronousTestCase):
             c.flush()
             self.assertEqual(records.dataRecords(), [len(b"one two three four")], version)
             self.assertEqual(c.clientApp.data, b"one two three four")  # type: ignore[attr-defined]
-            self.assertEqual(c.clock.getDelayedCalls(), [], version)
+            self.assertEqual(pendingTimers(c.clock), [], version)
 
     def test_replyInOneRecordWithoutDelay(self) -> None:
         """
@@ -306,4 +307,4 @@ class CoalescingTests(SynchronousTestCase):
         self.assertEqual(c.serverTransport.stream, [])
         c.flush()
         self.assertEqual(c.clientApp.data, b"")  # type: ignore[attr-defined]
-        self.assertEqual(c.clock.getDelayedCalls(), [])
+        self.assertEqual(pendingTimers(c.clock), [])

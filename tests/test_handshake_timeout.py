@@ -25,6 +25,7 @@ from twisted_reneg.options import DEFAULT_HANDSHAKE_TIMEOUT
 from twisted_reneg.tls.errors import AlertDescription
 
 from ._records import plaintextAlerts, splitRecords
+from ._timers import pendingTimers
 from .test_lingering import HalfClosing
 from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
@@ -75,7 +76,7 @@ class HandshakeTimeoutTests(SynchronousTestCase):
         self.assertTrue(tcp.writeClosed)
         server.connectionLost(Failure(ConnectionDone()))
         self.assertTimedOut(app, DEFAULT_HANDSHAKE_TIMEOUT)
-        self.assertEqual(clock.getDelayedCalls(), [])
+        self.assertEqual(pendingTimers(clock), [])
 
     def test_halfAClientHello(self) -> None:
         """
@@ -169,7 +170,7 @@ class HandshakeTimeoutTests(SynchronousTestCase):
         """
         c = Connected(server=serverOptions(handshakeTimeout=1), client=clientOptions())
         c.flush()
-        self.assertEqual(c.clock.getDelayedCalls(), [])
+        self.assertEqual(pendingTimers(c.clock), [])
         c.clock.advance(DEFAULT_HANDSHAKE_TIMEOUT + 1)
         c.client.write(b"still here")
         c.flush()
@@ -181,7 +182,7 @@ class HandshakeTimeoutTests(SynchronousTestCase):
         """
         for off in (0, None):
             server, app, tcp, clock = connect(serverOptions(handshakeTimeout=off))
-            self.assertEqual(clock.getDelayedCalls(), [])
+            self.assertEqual(pendingTimers(clock), [])
             clock.advance(10 * DEFAULT_HANDSHAKE_TIMEOUT)
             self.assertEqual(tcp.value(), b"")
 

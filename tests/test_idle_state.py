@@ -80,7 +80,10 @@ class IdleStateTests(SynchronousTestCase):
             self.assertFalse(connection._reader.hasBufferedData())
             self.assertFalse(connection._handshakeIn.hasPartial())
             self.assertFalse(connection.hasDataToSend())
-            # The cipher contexts (kilobytes in OpenSSL) wait for a record.
+            # The cipher contexts (kilobytes in OpenSSL) go once a period
+            # passed without records (the transport calls this every second).
+            self.assertFalse(connection.releaseIdleCiphers())
+            self.assertTrue(connection.releaseIdleCiphers())
             for direction in (connection._reader, connection._writer):
                 self.assertIsNone(direction._protection._aeadObject)
 
@@ -96,6 +99,35 @@ class IdleStateTests(SynchronousTestCase):
         TLS 1.3: likewise, key schedule stages and key shares included.
         """
         self.assertHandshakeStateReleased(TLS13)
+
+    def test_busyDirectionKeepsItsCipher(self) -> None:
+        """
+        A direction that carried a record since the previous
+        C{releaseIdleCiphers} keeps its cipher context (remaking it for
+        every batch of records is costly); an idle one loses it, and a
+        record after that makes a new one.
+        """
+        pair = EnginePair(clientConfig(maxVersion=TLS13), serverConfig(maxVersion=TLS13))
+        pair.handshake()
+        server = pair.server.connection
+        server.releaseIdleCiphers()
+        server.releaseIdleCiphers()
+        pair.client.connection.sendApplicationData(b"ping")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"ping")
+        reader = server._reader._protection
+        writer = server._writer._protection
+        assert reader is not None and writer is not None
+        busy = reader._aeadObject
+        self.assertIsNotNone(busy)
+        self.assertFalse(server.releaseIdleCiphers())  # the record came
+        self.assertIs(reader._aeadObject, busy)
+        self.assertIsNone(writer._aeadObject)  # sent nothing
+        self.assertTrue(server.releaseIdleCiphers())
+        self.assertIsNone(reader._aeadObject)
+        pair.client.connection.sendApplicationData(b"again")
+        pair.pump()
+        self.assertEqual(pair.server.received(), b"pingagain")
 
     def test_applicationDataLeavesNoBuffer(self) -> None:
         """

@@ -25,6 +25,7 @@ from twisted_reneg import (
 from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._timers import pendingTimers
 from .test_transport import Connected, Recorder
 from .test_transport import clientOptions as anyClientOptions
 from .test_transport import serverOptions as anyServerOptions
@@ -458,7 +459,7 @@ class KeyUpdateTests(SynchronousTestCase):
         d = c.client.rehandshake(timeout=5)
         session = self.successResultOf(d)
         self.assertEqual((session.version, session.keyUpdates), ("TLSv1.3", 0))
-        self.assertEqual(c.clock.getDelayedCalls(), [])  # no timeout left running
+        self.assertEqual(pendingTimers(c.clock), [])  # no timeout left running
         c.flush()
         # The peer's answer arrives later, reported as it always was.
         self.assertEqual(c.clientApp.calls[-1], "keysUpdated unrequested")  # type: ignore[attr-defined]

@@ -1,0 +1,22 @@
+"""
+The pending calls of a test clock, less the one timer every live
+connection may hold while records flow.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.task import Clock
+
+
+def pendingTimers(clock: Clock) -> list[IDelayedCall]:
+    """
+    C{clock.getDelayedCalls()} without L{TLSProtocol._releaseIdleCiphers}
+    (see L{twisted_reneg.transport}): tests that check that a timeout, a
+    flush or a linger timer is gone are not about that one.
+    """
+    return [
+        call
+        for call in clock.getDelayedCalls()
+        if getattr(call.func, "__name__", "") != "_releaseIdleCiphers"  # type: ignore[attr-defined]
+    ]
