@@ -96,7 +96,13 @@ def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
 
 
 def runSender(
-    impl: str, pkiDir: str, port: int, total: int, suite: Suite, chunk: int = CHUNK
+    impl: str,
+    pkiDir: str,
+    port: int,
+    total: int,
+    suite: Suite,
+    chunk: int = CHUNK,
+    perTurn: int = 0,
 ) -> None:
     """
     Child process: connect and push C{total} bytes honouring back-pressure;
@@ -125,8 +131,14 @@ def runSender(
         def pauseProducing(self) -> None:
             self.paused = True
 
+        turnCall: Any = None
+
         def resumeProducing(self) -> None:
             self.paused = False
+            if perTurn:
+                if self.turnCall is None:
+                    self.turnCall = reactor.callLater(0, self.turn)
+                return
             while not self.paused and self.sent < total:
                 n = min(chunk, total - self.sent)
                 self.transport.write(block[:n] if n < chunk else block)
@@ -134,6 +146,21 @@ def runSender(
             if self.sent >= total and not self.paused:
                 self.transport.unregisterProducer()
                 self.transport.loseConnection()
+
+        def turn(self) -> None:
+            self.turnCall = None
+            if self.paused:
+                return
+            for _ in range(perTurn):
+                if self.sent >= total:
+                    break
+                self.transport.write(block[:chunk])
+                self.sent += chunk
+            if self.sent >= total:
+                self.transport.unregisterProducer()
+                self.transport.loseConnection()
+            elif not self.paused:
+                self.turnCall = reactor.callLater(0, self.turn)
 
         def stopProducing(self) -> None:
             self.paused = True
@@ -149,7 +176,7 @@ def runSender(
 
 
 def oneRun(
-    impl: str, pkiDir: str, total: int, suite: Suite, chunk: int = CHUNK
+    impl: str, pkiDir: str, total: int, suite: Suite, chunk: int = CHUNK, perTurn: int = 0
 ) -> tuple[float, dict[str, Any]]:
     """
     One transfer in fresh processes.
@@ -157,7 +184,7 @@ def oneRun(
     @return: MiB/s and what the receiver negotiated (both ends checked).
     """
     common = ["--impl", impl, "--pki", pkiDir, "--bytes", str(total), "--suite", suite.key]
-    common += ["--write-size", str(chunk)]
+    common += ["--write-size", str(chunk), "--per-turn", str(perTurn)]
     me = os.path.abspath(__file__)
     receiver = subprocess.Popen(
         [sys.executable, me, "--role", "receiver", *common], stdout=subprocess.PIPE, text=True
@@ -200,6 +227,13 @@ def main() -> None:
         default=CHUNK,
         help=f"bytes per write() on the sender (default {CHUNK}; 100 for small writes)",
     )
+    parser.add_argument(
+        "--per-turn",
+        type=int,
+        default=0,
+        help="write this many messages per reactor turn (default 0: as many as"
+        " TCP takes before it pauses the sender)",
+    )
     parser.add_argument("--role", choices=["receiver", "sender"], help=argparse.SUPPRESS)
     parser.add_argument("--pki", help=argparse.SUPPRESS)
     parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)
@@ -209,7 +243,9 @@ def main() -> None:
     if args.role == "receiver":
         return runReceiver(args.impl, args.pki, args.bytes, suites[0])
     if args.role == "sender":
-        return runSender(args.impl, args.pki, args.port, args.bytes, suites[0], args.write_size)
+        return runSender(
+            args.impl, args.pki, args.port, args.bytes, suites[0], args.write_size, args.per_turn
+        )
 
     from twisted_reneg.testing.pki import makePKI
 
@@ -221,7 +257,9 @@ def main() -> None:
             f"bulk: {args.mib} MiB one way in {args.write_size}-byte writes, ECDSA P-256"
             f" certificate, {GROUP}, {args.runs} runs per suite and implementation"
         )
-        results = measure(pkiDir, suites, impls, total, args.runs, args.write_size)
+        results = measure(
+            pkiDir, suites, impls, total, args.runs, args.write_size, perTurn=args.per_turn
+        )
     print()
     printTable("median MiB/s", [(s.label, results[s.key]) for s in suites])
 
@@ -234,6 +272,7 @@ def measure(
     runs: int,
     chunk: int = CHUNK,
     log: Any = print,
+    perTurn: int = 0,
 ) -> dict[str, dict[str, list[float]]]:
     """
     Run every suite C{runs} times for each implementation, interleaved.
@@ -245,7 +284,7 @@ def measure(
     for run in range(runs):
         for suite in suites:
             for impl in impls:
-                mbps, info = oneRun(impl, pkiDir, total, suite, chunk)
+                mbps, info = oneRun(impl, pkiDir, total, suite, chunk, perTurn)
                 results[suite.key][impl].append(mbps)
                 log(
                     f"  run {run + 1} {suite.key:17s} {impl:10s} {mbps:8.1f} MiB/s"
