@@ -19,6 +19,26 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 
 IMPLS = ("ours", "pyopenssl")
+#: Not TLS: the same benchmark over plain TCP, where it makes sense (bulk,
+#: small writes, keep-alive).  What Twisted itself costs bounds what any TLS
+#: layer can reach: "tcp / pyOpenSSL" is the best ratio a TLS layer that
+#: cost nothing could show.
+PLAIN = "tcp"
+#: What L{negotiated} reports for L{PLAIN}.
+_PLAIN_INFO = {"version": "plain TCP", "suite": "-", "group": "-", "resumed": False}
+
+
+def implsFor(choice: str) -> list[str]:
+    """
+    The implementations a C{--impl} choice runs: C{both} (ours and
+    pyOpenSSL), C{all} (both and plain TCP), or one of them.
+    """
+    if choice == "both":
+        return list(IMPLS)
+    if choice == "all":
+        return [*IMPLS, PLAIN]
+    return [choice]
+
 
 #: The key-exchange group both implementations must negotiate.  It is pinned
 #: so that neither picks something else by default (OpenSSL 3.5+ prefers the
@@ -151,6 +171,8 @@ def serverFactory(
     @param resumption: let clients resume (pyOpenSSL: its session cache and
         tickets on; ours always can).
     """
+    if impl == PLAIN:
+        return wrapped
     certPath = os.path.join(pkiDir, f"{key}-server.pem")
     keyPath = os.path.join(pkiDir, f"{key}-server-key.pem")
     if impl == "ours":
@@ -212,6 +234,8 @@ def clientFactory(
         ours accepts (its default policy allows 3 a minute); OpenSSL's
         client has no limit.
     """
+    if impl == PLAIN:
+        return wrapped
     caPath = os.path.join(pkiDir, "ca.pem")
     if impl == "ours":
         from cryptography import x509
@@ -290,6 +314,8 @@ def negotiated(impl: str, transport: Any) -> dict[str, Any]:
     What the handshake on C{transport} (the wrapped protocol's transport)
     agreed, in one shape for both implementations.
     """
+    if impl == PLAIN:
+        return dict(_PLAIN_INFO)
     if impl == "ours":
         session = transport.session
         return {
@@ -314,6 +340,8 @@ def expected(impl: str, suite: Suite, resumed: bool = False) -> dict[str, Any]:
     """
     What L{negotiated} must report for C{suite}.
     """
+    if impl == PLAIN:
+        return dict(_PLAIN_INFO)
     return {
         "version": suite.versionName,
         "suite": suite.iana if impl == "ours" else suite.openssl,
@@ -353,14 +381,24 @@ def printTable(title: str, rows: list[tuple[str, dict[str, list[float]]]]) -> No
     @param rows: a label and the results per implementation for each row.
     """
     width = max(len(title), *(len(label) for label, _ in rows))
-    print(f"{title:<{width}}  {'ours':>10}  {'pyOpenSSL':>10}  {'ours/pyOpenSSL':>14}")
+    plain = any(results.get(PLAIN) for _, results in rows)
+    head = f"{title:<{width}}  {'ours':>10}  {'pyOpenSSL':>10}  {'ours/pyOpenSSL':>14}"
+    print(head + (f"  {'plain TCP':>10}  {'TCP/pyOpenSSL':>13}" if plain else ""))
     for label, results in rows:
         medians = {i: statistics.median(v) for i, v in results.items() if v}
         cells = [f"{medians[i]:10.1f}" if i in medians else f"{'-':>10}" for i in IMPLS]
-        ratio = "-"
-        if len(medians) == 2 and medians["pyopenssl"] > 0:
-            ratio = f"{medians['ours'] / medians['pyopenssl']:.2f}x"
-        print(f"{label:<{width}}  {cells[0]}  {cells[1]}  {ratio:>14}")
+        line = f"{label:<{width}}  {cells[0]}  {cells[1]}  {_ratio(medians, 'ours'):>14}"
+        if plain:
+            tcp = f"{medians[PLAIN]:10.1f}" if PLAIN in medians else f"{'-':>10}"
+            line += f"  {tcp}  {_ratio(medians, PLAIN):>13}"
+        print(line)
+
+
+def _ratio(medians: dict[str, float], impl: str) -> str:
+    theirs = medians.get("pyopenssl")
+    if impl not in medians or not theirs:
+        return "-"
+    return f"{medians[impl] / theirs:.2f}x"
 
 
 def selectSuites(names: list[str] | None) -> list[Suite]:

@@ -18,7 +18,7 @@ The medians (MiB/s) and the ratio ours/pyOpenSSL are printed as a table.
 Not a test: timings live here only.
 
     .venv/bin/python bench/bulk.py [--mib 128] [--runs 3]
-        [--impl both|ours|pyopenssl] [--suite all|tls12-aes128-gcm|...]
+        [--impl both|all|ours|pyopenssl|tcp] [--suite all|tls12-aes128-gcm|...]
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ sys.path.insert(0, HERE)
 from _common import (  # noqa: E402
     GROUP,
     IMPLS,
+    PLAIN,
     SUITES,
     Suite,
     checkNegotiated,
     clientFactory,
     describe,
+    implsFor,
     negotiated,
     printTable,
     selectSuites,
@@ -68,6 +70,10 @@ def runReceiver(impl: str, pkiDir: str, total: int, suite: Suite) -> None:
         received = 0
         start = 0.0
         info: dict[str, Any] | None = None
+
+        def connectionMade(self) -> None:
+            if impl == PLAIN:
+                self.handshakeCompleted()  # no handshake to wait for
 
         def handshakeCompleted(self) -> None:
             self.start = time.perf_counter()
@@ -119,6 +125,10 @@ def runSender(
         transport: Any  # ours' TLSProtocol or Twisted's TLSMemoryBIOProtocol
         sent = 0
         paused = False
+
+        def connectionMade(self) -> None:
+            if impl == PLAIN:
+                self.handshakeCompleted()
 
         def handshakeCompleted(self) -> None:
             print(json.dumps({"negotiated": negotiated(impl, self.transport)}), flush=True)
@@ -214,7 +224,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--mib", type=int, default=128, help="MiB per transfer (default 128)")
     parser.add_argument("--runs", type=int, default=3, help="runs per suite and impl")
-    parser.add_argument("--impl", choices=["both", "ours", "pyopenssl"], default="both")
+    parser.add_argument(
+        "--impl",
+        choices=["both", "all", "ours", "pyopenssl", PLAIN],
+        default="both",
+        help="both: ours and pyOpenSSL; all: both and plain TCP (the ceiling)",
+    )
     parser.add_argument(
         "--suite",
         action="append",
@@ -249,7 +264,7 @@ def main() -> None:
 
     from twisted_reneg.testing.pki import makePKI
 
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    impls = implsFor(args.impl)
     total = args.mib << 20
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
@@ -280,7 +295,9 @@ def measure(
     @param chunk: bytes per C{write()} on the sender.
     @return: MiB/s by suite key and implementation.
     """
-    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
+    results: dict[str, dict[str, list[float]]] = {
+        s.key: {i: [] for i in (*IMPLS, PLAIN)} for s in suites
+    }
     for run in range(runs):
         for suite in suites:
             for impl in impls:

@@ -11,7 +11,8 @@ connection (after C{WARMUP} untimed ones), reading each response by its
 Content-Length before sending the next, so every request is a round trip
 through the TLS layer and C{twisted.web} on the server.  Not a test.
 
-    .venv/bin/python bench/keepalive.py [--requests 2000] [--runs 3] [--impl both|ours|pyopenssl]
+    .venv/bin/python bench/keepalive.py [--requests 2000] [--runs 3]
+        [--impl both|all|ours|pyopenssl|tcp]
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ sys.path.insert(0, HERE)
 
 from _common import (  # noqa: E402
     IMPLS,
+    PLAIN,
     TLS13_AES128,
     checkNegotiated,
     clientFactory,
+    implsFor,
     negotiated,
     printTable,
     runServerAndClient,
@@ -80,7 +83,7 @@ def runServer(impl: str, pkiDir: str) -> None:
         tls = build(addr)
         # twisted.web's channel does not listen for handshakes; record
         # what was agreed when the first request arrives.
-        channel = tls.wrappedProtocol
+        channel = tls if impl == PLAIN else tls.wrappedProtocol
         received = channel.dataReceived
 
         def dataReceived(data: bytes) -> None:
@@ -115,6 +118,10 @@ def runClient(impl: str, pkiDir: str, port: int, requests: int) -> None:
             self.done = 0
             self.start = 0.0
             self.info: dict[str, Any] | None = None
+
+        def connectionMade(self) -> None:
+            if impl == PLAIN:
+                self.handshakeCompleted()  # no handshake to wait for
 
         def handshakeCompleted(self) -> None:
             self.info = negotiated(impl, self.transport)
@@ -182,7 +189,7 @@ def measure(
     """
     @return: requests per second by implementation.
     """
-    results: dict[str, list[float]] = {i: [] for i in IMPLS}
+    results: dict[str, list[float]] = {i: [] for i in (*IMPLS, PLAIN)}
     for run in range(runs):
         for impl in impls:
             rate = oneRun(impl, pkiDir, requests)
@@ -195,7 +202,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per run")
     parser.add_argument("--runs", type=int, default=3, help="runs per impl")
-    parser.add_argument("--impl", choices=["both", "ours", "pyopenssl"], default="both")
+    parser.add_argument(
+        "--impl",
+        choices=["both", "all", "ours", "pyopenssl", PLAIN],
+        default="both",
+        help="both: ours and pyOpenSSL; all: both and plain TCP (the ceiling)",
+    )
     parser.add_argument("--role", choices=["server", "client"], help=argparse.SUPPRESS)
     parser.add_argument("--pki", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -207,7 +219,7 @@ def main() -> None:
 
     from twisted_reneg.testing.pki import makePKI
 
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    impls = implsFor(args.impl)
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
         print(f"HTTP/1.1 keep-alive through twisted.web: {args.requests} requests per run")

@@ -263,6 +263,10 @@ class TLSProtocol(ProtocolWrapper):
     _lingerDiscarded: int = 0
     _backPressure: _BackPressure | None = None
     _cipherTimer: IDelayedCall | None = None
+    #: L{write} checked that the connection is writable and that a flush
+    #: is due; reset by L{_flush} and whatever ends writing, so that the
+    #: next write checks again.
+    _writesChecked: bool = False
     #: L{_loseTCP} ran: no more records either way.
     _tcpClosing: bool = False
 
@@ -584,6 +588,7 @@ class TLSProtocol(ProtocolWrapper):
         @param wholeRecordsOnly: leave the last partial record's worth of
             plaintext buffered, for writes still to come this turn.
         """
+        self._writesChecked = False
         tls = self._tls
         if tls is None or self.transport is None:
             return
@@ -624,6 +629,7 @@ class TLSProtocol(ProtocolWrapper):
             self._dropPlaintext()
 
     def _dropPlaintext(self) -> None:
+        self._writesChecked = False
         self._plaintext, self._plaintextSize = [], 0
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
@@ -638,6 +644,16 @@ class TLSProtocol(ProtocolWrapper):
         Queue C{data}.  It leaves, with whatever else is written in this
         reactor turn, before the reactor next waits for I/O.
         """
+        if self._writesChecked and data.__class__ is bytes:
+            # Fast path for many small writes in one turn (chat and RPC
+            # protocols, web headers): the checks below held for the
+            # previous write, and nothing that could change their outcome
+            # has run since (see _writesChecked).  Half the cost per call.
+            self._plaintext.append(data)
+            self._plaintextSize += len(data)
+            if self._plaintextSize >= MAX_PLAINTEXT:
+                self._flush(wholeRecordsOnly=True)
+            return
         if not isinstance(data, bytes):
             raise TypeError(f"Data must be bytes, not {type(data).__name__}")
         tls = self._tls
@@ -658,10 +674,16 @@ class TLSProtocol(ProtocolWrapper):
             and tls.handshakeComplete
         ):
             self._flushCall = self.factory.clock.callLater(0, self._flushSoon)
+        # What follows this write, until the next _flush, needs no new
+        # check: a flush is due (or our dataReceived is running, whose end
+        # flushes), and the connection stays writable until something calls
+        # into the engine, which always goes through _flush.
+        self._writesChecked = self._flushCall is not None or self._delivering > 0
 
     def writeSequence(self, iovec: Any) -> None:
-        for data in iovec:
-            self.write(data)
+        # One write of the joined pieces: twisted.web writes a response's
+        # status line and headers as one sequence of some twenty strings.
+        self.write(b"".join(iovec))
 
     # --- closing ------------------------------------------------------------
 
@@ -673,6 +695,7 @@ class TLSProtocol(ProtocolWrapper):
         if self.disconnecting or self._lost:
             return
         self.disconnecting = True
+        self._writesChecked = False
         self._closeWanted = True
         tls = self._tls
         if tls is None:
@@ -699,6 +722,7 @@ class TLSProtocol(ProtocolWrapper):
         if self.disconnecting or self._lost or self._writeClosed:
             return
         self._writeClosed = True
+        self._writesChecked = False
         tls = self._tls
         if tls is None:
             return
@@ -744,6 +768,7 @@ class TLSProtocol(ProtocolWrapper):
         Close TCP once what we handed it is sent.
         """
         self.disconnecting = True
+        self._writesChecked = False
         self._tcpClosing = True
         self._cancelHandshakeTimer()
         self._cancelCipherTimer()
@@ -768,6 +793,7 @@ class TLSProtocol(ProtocolWrapper):
             return
         self._lingering = True
         self.disconnecting = True
+        self._writesChecked = False
         self._cancelHandshakeTimer()
         self._cancelCloseTimer()
         self._cancelCipherTimer()
@@ -821,6 +847,7 @@ class TLSProtocol(ProtocolWrapper):
         """
         self._aborted = True
         self.disconnecting = True
+        self._writesChecked = False
         self._dropPlaintext()
         self._cancelHandshakeTimer()
         self._cancelLingerTimer()
@@ -830,6 +857,7 @@ class TLSProtocol(ProtocolWrapper):
         if self._lost:
             return
         self._lost = True
+        self._writesChecked = False
         self._cancelCloseTimer()
         self._cancelHandshakeTimer()
         self._cancelLingerTimer()
