@@ -31,7 +31,7 @@ import handshakes  # noqa: E402
 import idle  # noqa: E402
 import keepalive  # noqa: E402
 import renegotiation  # noqa: E402
-from _common import IMPLS, SUITES, TLS13_AES128  # noqa: E402
+from _common import IMPLS, PLAIN, SUITES, TLS13_AES128  # noqa: E402
 
 PY = ".venv/bin/python"
 
@@ -112,17 +112,30 @@ def table(figures: list[Figure]) -> str:
     The Markdown table of C{figures}.
     """
     lines = [
-        "| figure | us | Twisted + pyOpenSSL | ratio | goal | met? | command |",
-        "|---|---|---|---|---|---|---|",
+        "| figure | us | Twisted + pyOpenSSL | ratio | goal | met? | plain TCP: ceiling"
+        " | command |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         ours = statistics.median(f.values["ours"]) if f.values["ours"] else None
         theirs = statistics.median(f.values["pyopenssl"]) if f.values["pyopenssl"] else None
         ratio = f"{ours / theirs:.2f}×" if ours is not None and theirs else "—"
         cells = [f.label, _cell(f.values["ours"]), _cell(f.values["pyopenssl"]), ratio]
-        cells += [f.goal.text, f.goal.met(ours, theirs), f"`{f.command}`"]
+        cells += [f.goal.text, f.goal.met(ours, theirs), _ceiling(f, theirs), f"`{f.command}`"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _ceiling(f: Figure, theirs: float | None) -> str:
+    """
+    The same benchmark over plain TCP, and its ratio to pyOpenSSL: what a
+    TLS layer costing nothing would show, Twisted's own cost being the rest.
+    """
+    plain = f.values.get(PLAIN)
+    if not plain:
+        return "—"
+    median = statistics.median(plain)
+    return f"{_number(median)} ({median / theirs:.2f}×)" if theirs else _number(median)
 
 
 @dataclass(frozen=True)
@@ -135,15 +148,32 @@ class Sizes:
     handshakes: int
     bulkMiB: int
     smallMiB: int
+    turnMiB: int
     requests: int
     conns: int
     rekeys: int
 
 
 FULL = Sizes(
-    runs=3, handshakes=200, bulkMiB=64, smallMiB=16, requests=2000, conns=1000, rekeys=300
+    runs=3,
+    handshakes=200,
+    bulkMiB=64,
+    smallMiB=16,
+    turnMiB=2,
+    requests=2000,
+    conns=1000,
+    rekeys=300,
 )
-QUICK = Sizes(runs=2, handshakes=60, bulkMiB=24, smallMiB=6, requests=500, conns=1000, rekeys=100)
+QUICK = Sizes(
+    runs=2,
+    handshakes=60,
+    bulkMiB=24,
+    smallMiB=6,
+    turnMiB=1,
+    requests=500,
+    conns=1000,
+    rekeys=100,
+)
 
 
 def log(message: str) -> None:
@@ -178,28 +208,41 @@ def benchHandshakes(pkiDir: str, s: Sizes) -> list[Figure]:
 
 def benchBulk(pkiDir: str, s: Sizes) -> list[Figure]:
     suites = list(SUITES.values())
-    results = bulk.measure(pkiDir, suites, list(IMPLS), s.bulkMiB << 20, s.runs, log=log)
+    impls = [*IMPLS, PLAIN]
+    results = bulk.measure(pkiDir, suites, impls, s.bulkMiB << 20, s.runs, log=log)
     figures = []
     for suite in suites:
         command = f"{PY} bench/bulk.py --suite {suite.key} --mib {s.bulkMiB} --runs {s.runs}"
         f = Figure(f"bulk MiB/s, {suite.label}", higher(1.5), command)
         f.values = results[suite.key]
         figures.append(f)
-    small = bulk.measure(pkiDir, [TLS13_AES128], list(IMPLS), s.smallMiB << 20, s.runs, 100, log)
-    command = (
-        f"{PY} bench/bulk.py --suite {TLS13_AES128.key} --write-size 100"
-        f" --mib {s.smallMiB} --runs {s.runs}"
-    )
-    f = Figure(f"small writes (100-byte messages)/s, {TLS13_AES128.label}", higher(1.5), command)
-    # MiB/s of 100-byte writes, as messages per second.
-    f.values = {i: [v * (1 << 20) / 100 for v in vs] for i, vs in small[TLS13_AES128.key].items()}
-    figures.append(f)
+    for perTurn, mib, shape in (
+        (0, s.smallMiB, "as many per turn as TCP takes"),
+        (1, s.turnMiB, "one per reactor turn"),
+    ):
+        small = bulk.measure(
+            pkiDir, [TLS13_AES128], impls, mib << 20, s.runs, 100, log, perTurn=perTurn
+        )
+        command = (
+            f"{PY} bench/bulk.py --suite {TLS13_AES128.key} --write-size 100"
+            f" --per-turn {perTurn} --mib {mib} --runs {s.runs} --impl all"
+        )
+        f = Figure(
+            f"small writes: 100-byte messages/s, {shape}, {TLS13_AES128.label}",
+            higher(1.5),
+            command,
+        )
+        # MiB/s of 100-byte writes, as messages per second.
+        f.values = {
+            i: [v * (1 << 20) / 100 for v in vs] for i, vs in small[TLS13_AES128.key].items()
+        }
+        figures.append(f)
     return figures
 
 
 def benchKeepAlive(pkiDir: str, s: Sizes) -> list[Figure]:
-    results = keepalive.measure(pkiDir, list(IMPLS), s.requests, s.runs, log)
-    command = f"{PY} bench/keepalive.py --requests {s.requests} --runs {s.runs}"
+    results = keepalive.measure(pkiDir, [*IMPLS, PLAIN], s.requests, s.runs, log)
+    command = f"{PY} bench/keepalive.py --requests {s.requests} --runs {s.runs} --impl all"
     f = Figure(
         f"HTTP/1.1 keep-alive requests/s through twisted.web, {keepalive.SUITE.label}",
         higher(1.5),
@@ -211,17 +254,19 @@ def benchKeepAlive(pkiDir: str, s: Sizes) -> list[Figure]:
 
 def benchIdle(pkiDir: str, s: Sizes) -> list[Figure]:
     suites = list(idle.SUITES.values())
-    results = idle.measure(pkiDir, suites, list(IMPLS), s.conns, s.runs, log)
+    server, client = idle.measure(pkiDir, suites, list(IMPLS), s.conns, s.runs, log)
     figures = []
-    for suite in suites:
-        command = f"{PY} bench/idle.py --suite {suite.key} --conns {s.conns} --runs {s.runs}"
-        f = Figure(
-            f"server KiB per idle connection ({s.conns} conns, RSS delta), TLS {suite.version}",
-            atMost(6, "KiB"),
-            command,
-        )
-        f.values = results[suite.key]
-        figures.append(f)
+    for side, results in (("server", server), ("client", client)):
+        for suite in suites:
+            command = f"{PY} bench/idle.py --suite {suite.key} --conns {s.conns} --runs {s.runs}"
+            f = Figure(
+                f"{side} KiB per idle connection ({s.conns} conns, RSS delta),"
+                f" TLS {suite.version}",
+                atMost(6, "KiB"),
+                command,
+            )
+            f.values = results[suite.key]
+            figures.append(f)
     return figures
 
 

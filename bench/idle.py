@@ -1,6 +1,7 @@
 """
-Server memory per idle established TLS connection: twisted_reneg against
-Twisted's own TLS (TLSMemoryBIOFactory over pyOpenSSL).
+Memory per idle established TLS connection, on the server and on the
+client: twisted_reneg against Twisted's own TLS (TLSMemoryBIOFactory over
+pyOpenSSL).
 
 The server (one process) accepts a control connection, measures its RSS
 (after a garbage collection) and says so; the client (another process)
@@ -10,7 +11,10 @@ handshake complete and the flights after it (TLS 1.3 tickets) are out, it
 measures its RSS again; the figure is the difference divided by
 C{--conns}, in KiB.  It covers everything the server keeps for a
 connection: the TCP transport, the TLS layer and the application protocol
-(which stores nothing).  Kernel socket buffers are not in RSS.  Every
+(which stores nothing).  The client measures its own RSS the same way,
+before its first idle connection and when the server says it has measured;
+its protocol keeps two Deferreds per connection, the same for both
+implementations.  Kernel socket buffers are not in RSS.  Every
 connection's negotiated version, suite and group is checked on the
 server.  Not a test.
 
@@ -21,6 +25,7 @@ server.  Not a test.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -163,11 +168,16 @@ async def clientLoop(impl: str, pkiDir: str, suite: Suite, port: int, conns: int
 
     control = await connect()
     await control.messages[b"ready"]
+    gc.collect()
+    before = residentKiB()
     idle: list[Any] = []
     while len(idle) < conns:
         batch = min(BATCH, conns - len(idle))
         idle += await defer.gatherResults([defer.ensureDeferred(connect()) for _ in range(batch)])
+    # "done" comes SETTLE seconds after the server saw the last handshake.
     await control.messages[b"done"]
+    gc.collect()
+    print(json.dumps({"client": (residentKiB() - before) / conns}), flush=True)
     for client in idle:
         client.transport.abortConnection()
     control.transport.loseConnection()
@@ -184,34 +194,41 @@ def oneRun(impl: str, pkiDir: str, suite: Suite, conns: int) -> float:
     """
     One server process and one client process.
 
-    @return: server KiB per idle connection.
+    @return: server and client KiB per idle connection.
     """
     common = ["--impl", impl, "--pki", pkiDir, "--suite", suite.key, "--conns", str(conns)]
-    serverOut, client = runServerAndClient(os.path.abspath(__file__), common, captureClient=False)
-    if client.returncode != 0 or not serverOut.strip():
+    serverOut, client = runServerAndClient(os.path.abspath(__file__), common)
+    if client.returncode != 0 or not serverOut.strip() or not client.stdout.strip():
         raise SystemExit(f"idle {suite.key} {impl}: failed (client exit {client.returncode})")
     result = json.loads(serverOut.splitlines()[-1])
     if result["connections"] != conns:
         raise SystemExit(f"idle {suite.key} {impl}: wrong number of connections")
     for info in result["negotiated"]:
         checkNegotiated(f"idle {suite.key} server", impl, info, suite)
-    return (result["after"] - result["baseline"]) / conns
+    clientKiB = json.loads(client.stdout.splitlines()[-1])["client"]
+    return (result["after"] - result["baseline"]) / conns, clientKiB
 
 
 def measure(
     pkiDir: str, suites: list[Suite], impls: list[str], conns: int, runs: int, log: Any = print
-) -> dict[str, dict[str, list[float]]]:
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]]]:
     """
-    @return: server KiB per idle connection by suite key and implementation.
+    @return: server and client KiB per idle connection, each by suite key
+        and implementation.
     """
-    results: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
+    server: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
+    client: dict[str, dict[str, list[float]]] = {s.key: {i: [] for i in IMPLS} for s in suites}
     for run in range(runs):
         for suite in suites:
             for impl in impls:
-                kib = oneRun(impl, pkiDir, suite, conns)
-                results[suite.key][impl].append(kib)
-                log(f"  run {run + 1} {suite.key:17s} {impl:10s} {kib:7.2f} KiB per connection")
-    return results
+                serverKiB, clientKiB = oneRun(impl, pkiDir, suite, conns)
+                server[suite.key][impl].append(serverKiB)
+                client[suite.key][impl].append(clientKiB)
+                log(
+                    f"  run {run + 1} {suite.key:17s} {impl:10s} {serverKiB:7.2f} KiB per"
+                    f" connection on the server, {clientKiB:7.2f} on the client"
+                )
+    return server, client
 
 
 def main() -> None:
@@ -238,12 +255,11 @@ def main() -> None:
     impls = list(IMPLS) if args.impl == "both" else [args.impl]
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
-        print(f"idle connections: {args.conns} per run, server RSS delta")
-        results = measure(pkiDir, suites, impls, args.conns, args.runs)
+        print(f"idle connections: {args.conns} per run, RSS delta")
+        server, client = measure(pkiDir, suites, impls, args.conns, args.runs)
     print()
-    printTable(
-        "median server KiB per idle connection", [(s.label, results[s.key]) for s in suites]
-    )
+    printTable("median server KiB per idle connection", [(s.label, server[s.key]) for s in suites])
+    printTable("median client KiB per idle connection", [(s.label, client[s.key]) for s in suites])
 
 
 if __name__ == "__main__":
