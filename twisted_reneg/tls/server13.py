@@ -72,12 +72,18 @@ class ServerExpectClientHello13(State13):
     transcriptFirst = False
 
     def __init__(
-        self, hs: HandshakeState13, retryGroup: int | None = None, cookie: bytes = b""
+        self,
+        hs: HandshakeState13,
+        retryGroup: int | None = None,
+        cookie: bytes = b"",
+        parsed: ClientHello | None = None,
     ) -> None:
         super().__init__(hs)
         self.retryGroup = retryGroup
         #: the cookie extension's body we sent in the HelloRetryRequest
         self.cookie = cookie
+        #: the ClientHello to come, when the connection parsed it already
+        self.parsed = parsed
 
     @property
     def ccsAllowed(self) -> bool:  # type: ignore[override]
@@ -88,7 +94,7 @@ class ServerExpectClientHello13(State13):
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
         config = hs.config
-        hello = ClientHello.parse(body)
+        hello = self.parsed if self.parsed is not None else ClientHello.parse(body)
         exts = hello.extensions
         # RFC 8446 4.2.1: with supported_versions, legacy_version plays no
         # part in the choice; only SSL 3.0 and below are refused (D.5).
