@@ -607,6 +607,12 @@ def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
     name = config.serverName
     if name is None:
         return []
+    return list(_serverNameExtension(name))
+
+
+@lru_cache(maxsize=256)
+def _serverNameExtension(name: str) -> tuple[tuple[int, bytes], ...]:
+    # Every ClientHello to a server carries the same bytes (~2.5 us to make).
     if addressLiteral(name) is None:
-        return [(int(ExtensionType.server_name), encodeServerName(name))]
-    return []
+        return ((int(ExtensionType.server_name), encodeServerName(name)),)
+    return ()
