@@ -47,6 +47,10 @@ _seq = struct.Struct(">Q")
 _SEALS_INTO = hasattr(AESGCM, "encrypt_into")
 
 
+#: The key sizes each AEAD takes.
+_KEY_LENGTHS: dict[type, tuple[int, ...]] = {AESGCM: (16, 24, 32), ChaCha20Poly1305: (32,)}
+
+
 class RecordProtection(ABC):
     """
     The AEAD state of one direction.
@@ -75,7 +79,11 @@ class RecordProtection(ABC):
     hidesContentType: bool = False
 
     def _setKey(self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes) -> None:
-        aeadType(key)  # a bad key fails here, not at the first record
+        # A bad key fails here, not at the first record; checked by length
+        # rather than by making a context only to throw it away (four or
+        # five per handshake).
+        if len(key) not in _KEY_LENGTHS[aeadType]:
+            raise ValueError(f"{aeadType.__name__} key of {len(key)} bytes")
         self._aeadType, self._key, self._aeadObject = aeadType, key, None
 
     def _aead(self) -> AESGCM | ChaCha20Poly1305:
