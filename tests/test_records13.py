@@ -52,6 +52,20 @@ def sealByHand(inner: bytes, seq: int = 0, recordVersion: int = 0x0303) -> bytes
 
 
 class ProtectionTests(SynchronousTestCase):
+    def test_keyOfWrongLengthRefusedAtOnce(self) -> None:
+        """
+        A key of the wrong size is refused when the protection is made,
+        not at the first record; the sizes each AEAD takes are accepted.
+        """
+        for aead, good, bad in (
+            ("AES-128-GCM", (16, 24, 32), (0, 15, 17, 33)),
+            ("CHACHA20-POLY1305", (32,), (16, 31, 33)),
+        ):
+            for n in good:
+                tls13Protection(aead, bytes(n), IV)
+            for n in bad:
+                self.assertRaises(ValueError, tls13Protection, aead, bytes(n), IV)
+
     def test_legacyRecordVersionIgnored(self) -> None:
         """
         RFC 8446 5.1: legacy_record_version is ignored for all purposes;
