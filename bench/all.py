@@ -182,10 +182,13 @@ def log(message: str) -> None:
 
 def benchHandshakes(pkiDir: str, s: Sizes) -> list[Figure]:
     rows = list(handshakes.ROWS.values())
-    rates, cpus = handshakes.measure(pkiDir, rows, list(IMPLS), s.handshakes, s.runs, log)
+    rates, cpus = handshakes.measure(pkiDir, rows, [*IMPLS, PLAIN], s.handshakes, s.runs, log)
     figures = []
     for r in rows:
-        command = f"{PY} bench/handshakes.py --row {r.key} --count {s.handshakes} --runs {s.runs}"
+        command = (
+            f"{PY} bench/handshakes.py --row {r.key} --count {s.handshakes} --runs {s.runs}"
+            " --impl all"
+        )
         kind = "resumed" if r.resumed else "full"
         f = Figure(
             f"{kind} handshakes/s, {r.label.split(', ', 1)[1]}",
@@ -197,7 +200,10 @@ def benchHandshakes(pkiDir: str, s: Sizes) -> list[Figure]:
     for r in rows:
         if r.resumed:
             continue
-        command = f"{PY} bench/handshakes.py --row {r.key} --count {s.handshakes} --runs {s.runs}"
+        command = (
+            f"{PY} bench/handshakes.py --row {r.key} --count {s.handshakes} --runs {s.runs}"
+            " --impl all"
+        )
         f = Figure(
             f"server CPU ms per full handshake, {r.label.split(', ', 1)[1]}", lower(1.0), command
         )

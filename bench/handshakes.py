@@ -49,6 +49,7 @@ sys.path.insert(0, HERE)
 from _common import (  # noqa: E402
     GROUP,
     IMPLS,
+    PLAIN,
     TLS12_AES128,
     TLS12_RSA_AES128,
     TLS13_AES128,
@@ -56,6 +57,7 @@ from _common import (  # noqa: E402
     checkNegotiated,
     clientFactory,
     describe,
+    implsFor,
     negotiated,
     printTable,
     runServerAndClient,
@@ -122,6 +124,10 @@ def runServer(impl: str, pkiDir: str, row: Row, connections: int) -> None:
         transport: Any  # ours' TLSProtocol or Twisted's TLSMemoryBIOProtocol
         info: dict[str, Any] | None = None
 
+        def connectionMade(self) -> None:
+            if impl == PLAIN:
+                self.handshakeCompleted()  # no handshake: the TCP ceiling
+
         def handshakeCompleted(self) -> None:
             self.info = negotiated(impl, self.transport)
 
@@ -166,6 +172,10 @@ async def clientLoop(impl: str, pkiDir: str, row: Row, port: int, count: int) ->
             self.info: dict[str, Any] | None = None
             self.received = b""
             self.done: defer.Deferred[None] = defer.Deferred()
+
+        def connectionMade(self) -> None:
+            if impl == PLAIN:
+                self.handshakeCompleted()
 
         def handshakeCompleted(self) -> None:
             self.info = negotiated(impl, self.transport)
@@ -259,8 +269,12 @@ def measure(
     @return: handshakes/s and server CPU ms per connection, each by row key
         and implementation.
     """
-    rates: dict[str, dict[str, list[float]]] = {r.key: {i: [] for i in IMPLS} for r in rows}
-    cpus: dict[str, dict[str, list[float]]] = {r.key: {i: [] for i in IMPLS} for r in rows}
+    rates: dict[str, dict[str, list[float]]] = {
+        r.key: {i: [] for i in (*IMPLS, PLAIN)} for r in rows
+    }
+    cpus: dict[str, dict[str, list[float]]] = {
+        r.key: {i: [] for i in (*IMPLS, PLAIN)} for r in rows
+    }
     for run in range(runs):
         for row in rows:
             for impl in impls:
@@ -281,7 +295,12 @@ def main() -> None:
         "--count", type=int, default=300, help="timed connections per run (default 300)"
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per row and impl")
-    parser.add_argument("--impl", choices=["both", "ours", "pyopenssl"], default="both")
+    parser.add_argument(
+        "--impl",
+        choices=["both", "all", "ours", "pyopenssl", PLAIN],
+        default="both",
+        help="both: ours and pyOpenSSL; all: both and plain TCP (connect, echo, close)",
+    )
     parser.add_argument(
         "--row",
         action="append",
@@ -304,7 +323,7 @@ def main() -> None:
 
     from twisted_reneg.testing.pki import makePKI
 
-    impls = list(IMPLS) if args.impl == "both" else [args.impl]
+    impls = implsFor(args.impl)
     with tempfile.TemporaryDirectory() as pkiDir:
         makePKI(pkiDir)
         print(
