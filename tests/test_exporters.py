@@ -24,7 +24,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
 
+from twisted_reneg.interfaces import IKeyingMaterialExporter
+from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import cachedPKI, ed25519, makeCertificate, p256, p384
 from twisted_reneg.tls.config import TLS13, TLSConfig
 from twisted_reneg.tls.connection import TLSConnection
@@ -43,6 +46,7 @@ from twisted_reneg.tls.tickets import ServerSessionCache, TicketKeys
 from .enginepair import EnginePair, clientConfig, serverConfig
 from .test_resumption import fullThenResume, tls12Sessions
 from .test_rfc8448 import SIMPLE_EXPORTER, SIMPLE_MASTER, SIMPLE_TH_CH_SF
+from .test_transport import clientOptions, serverOptions
 
 H = bytes.fromhex
 LABEL = b"EXPERIMENTAL-twisted-reneg"
@@ -560,3 +564,36 @@ class ArgumentTests(SynchronousTestCase):
         material = KeyingMaterial("TLSv1.2", "sha256", b"\xaa" * 48, b"\xbb" * 32, b"\xcc" * 32)
         self.assertNotIn("aa", repr(material).lower().replace("tlsv1.2", ""))
         self.assertNotIn("\\xaa", repr(material))
+
+
+class TransportTests(SynchronousTestCase):
+    """
+    The Twisted transport offers the same, declared by
+    L{IKeyingMaterialExporter}.
+    """
+
+    def test_interface(self) -> None:
+        pair = TLSPair(serverOptions(), clientOptions())
+        self.assertTrue(verifyObject(IKeyingMaterialExporter, pair.client))
+        self.assertTrue(IKeyingMaterialExporter.providedBy(pair.server))
+
+    def test_beforeAndAfterHandshake(self) -> None:
+        pair = TLSPair(serverOptions(), clientOptions())
+        self.assertRaises(LocalUsageError, pair.client.exportKeyingMaterial, LABEL, 20)
+        pair.flush()
+        for kind in ("tls-exporter", "tls-server-end-point"):
+            self.assertEqual(pair.client.channelBinding(kind), pair.server.channelBinding(kind))
+        before = pair.client.exportKeyingMaterial(LABEL, 20, b"ctx")
+        self.assertEqual(pair.server.exportKeyingMaterial(LABEL, 20, b"ctx"), before)
+        self.assertRaises(ValueError, pair.client.channelBinding, "tls-foo")
+
+    def test_renegotiationTLS12(self) -> None:
+        pair = TLSPair(serverOptions(maxVersion="1.2"), clientOptions())
+        pair.flush()
+        before = pair.client.channelBinding("tls-unique")
+        d = pair.server.rehandshake()
+        pair.flush()
+        self.successResultOf(d)
+        after = pair.client.channelBinding("tls-unique")
+        self.assertNotEqual(after, before)
+        self.assertEqual(pair.server.channelBinding("tls-unique"), after)
