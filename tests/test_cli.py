@@ -12,7 +12,7 @@ import sys
 
 from twisted.trial.unittest import TestCase
 
-from twisted_reneg._cli import _parser, clientOptions
+from twisted_reneg._cli import _parser, clientOptions, keyingMaterialOption
 from twisted_reneg.testing.pki import cachedPKI
 
 from .interop.peers import PeerResult, freePort, runScriptedClient, startPeerServer, waitFor
@@ -237,6 +237,13 @@ class OpenSSLServerTests(CLITestCase):
             [(b"Handshake completed", b"ping\n"), (b"", None)],
         )
         self.assertEqual(result.exitCode, 0, result.text())
+
+    def test_keymatexportArguments(self) -> None:
+        args = _parser().parse_args(["h", "1", "--keymatexport", "EXPERIMENTAL-x"])
+        self.assertEqual(keyingMaterialOption(args), (b"EXPERIMENTAL-x", 20))
+        args = _parser().parse_args(["h", "1", "--keymatexport", "L", "--keymatexportlen", "7"])
+        self.assertEqual(keyingMaterialOption(args), (b"L", 7))
+        self.assertIsNone(keyingMaterialOption(_parser().parse_args(["h", "1"])))
 
     def test_certAndKeyCounted(self) -> None:
         args = _parser().parse_args(["h", "1", "--cert", "a.pem", "--cert", "b.pem", "--key", "k"])

@@ -50,6 +50,20 @@ class OptionsTests(SynchronousTestCase):
         options.parseOptions(["--echo"])
         self.assertEqual(options["listen"], ["reneg:8443"])
 
+    def test_keymatexport(self) -> None:
+        """
+        C{--keymatexport} logs keying material in echo mode only; the
+        length defaults to OpenSSL's 20.
+        """
+        self.assertRaises(
+            usage.UsageError, Options().parseOptions, ["--path", ".", "--keymatexport", "L"]
+        )
+        options = Options()
+        options.parseOptions(["--echo", "--keymatexport", "EXPERIMENTAL-x"])
+        self.assertEqual(
+            (options["keymatexport"], options["keymatexportlen"]), ("EXPERIMENTAL-x", 20)
+        )
+
 
 class EchoServiceTests(TestCase):
     timeout = 60

@@ -25,13 +25,31 @@ from zope.interface import implementer
 from ._files import loadCertificates, loadPrivateKey, readPassword
 from .interfaces import IRenegotiationListener
 from .options import ClientOptions
-from .tls.errors import RenegotiationRefused, RenegotiationTimeout, TLSAlertError
+from .tls.errors import (
+    LocalUsageError,
+    RenegotiationRefused,
+    RenegotiationTimeout,
+    TLSAlertError,
+)
 from .tls.session import TLSSession
 from .transport import TLSFactory
 
 
 def say(line: str) -> None:
     print(f"- {line}", file=sys.stderr, flush=True)
+
+
+def sayKeyingMaterial(transport: Any, label: bytes, length: int) -> None:
+    """
+    The C{Keying material: HEX} line of C{openssl s_client -keymatexport}
+    (uppercase hex, no context), on standard error with the other events.
+    """
+    try:
+        material = transport.exportKeyingMaterial(label, length)
+    except (LocalUsageError, ValueError) as e:
+        say(f"Keying material not exported: {e}")
+        return
+    say(f"Keying material: {material.hex().upper()}")
 
 
 def describe(session: TLSSession) -> str:
@@ -55,11 +73,22 @@ class _TLSClient(protocol.Protocol):
 
     transport: Any
 
-    def __init__(self, hasCertificate: bool = False) -> None:
+    def __init__(
+        self, hasCertificate: bool = False, keyingMaterial: tuple[bytes, int] | None = None
+    ) -> None:
+        """
+        @param keyingMaterial: (label, length) of keying material to print
+            after every handshake, as C{openssl s_client -keymatexport}.
+        """
         self.done: defer.Deferred[int] = defer.Deferred()
         self.handshaken = False
         self.hasCertificate = hasCertificate
+        self.keyingMaterial = keyingMaterial
         self.stdin: _Stdin | None = None
+
+    def _sayKeyingMaterial(self) -> None:
+        if self.keyingMaterial is not None:
+            sayKeyingMaterial(self.transport, *self.keyingMaterial)
 
     def handshakeCompleted(self) -> None:
         # Called after every handshake; renegotiationCompleted reports the
@@ -68,6 +97,7 @@ class _TLSClient(protocol.Protocol):
             return
         self.handshaken = True
         say(f"Handshake completed: {describe(self.transport.session)}")
+        self._sayKeyingMaterial()
         if self.stdin is not None:
             self.stdin.ready()
 
@@ -82,6 +112,7 @@ class _TLSClient(protocol.Protocol):
             say(f"Client certificate requested by the server (post-handshake auth): {answer}")
             return
         say(f"Renegotiation {session.renegotiations} completed: {describe(session)}")
+        self._sayKeyingMaterial()
 
     def renegotiationFailed(self, reason: Failure) -> None:
         # Every renegotiation that ends without completing is reported
@@ -98,6 +129,9 @@ class _TLSClient(protocol.Protocol):
             say("Keys updated by the server, and ours at its request")
         else:
             say("Keys updated by the server")
+        # The same as before (TLS 1.3 exporters belong to the handshake),
+        # printed to show just that.
+        self._sayKeyingMaterial()
 
     def dataReceived(self, data: bytes) -> None:
         sys.stdout.buffer.write(data)
@@ -225,7 +259,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--insecure", action="store_true", help="do not verify the server certificate"
     )
+    addKeyingMaterialArguments(parser)
     return parser
+
+
+def addKeyingMaterialArguments(parser: argparse.ArgumentParser) -> None:
+    """
+    C{--keymatexport LABEL} and C{--keymatexportlen N}, as OpenSSL's.
+    """
+    parser.add_argument(
+        "--keymatexport",
+        metavar="LABEL",
+        help="print keying material exported with LABEL (RFC 5705 / RFC 8446 7.5, no "
+        "context) after every handshake; it is secret, print it for tests only",
+    )
+    parser.add_argument(
+        "--keymatexportlen",
+        metavar="N",
+        type=int,
+        default=20,
+        help="bytes of keying material to print (default 20, as OpenSSL)",
+    )
+
+
+def keyingMaterialOption(args: argparse.Namespace) -> tuple[bytes, int] | None:
+    if args.keymatexport is None:
+        return None
+    return args.keymatexport.encode(), args.keymatexportlen
 
 
 def clientOptions(args: argparse.Namespace) -> ClientOptions:
@@ -255,7 +315,7 @@ async def _run(reactor: Any, args: argparse.Namespace) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    client = _TLSClient(hasCertificate=bool(args.cert))
+    client = _TLSClient(hasCertificate=bool(args.cert), keyingMaterial=keyingMaterialOption(args))
     factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
     endpoint = TCP4ClientEndpoint(reactor, args.host, args.port, timeout=30)
     try:

@@ -82,3 +82,60 @@ class IRenegotiationListener(Interface):
             (done already); C{False} if it did not, which is how the answer
             to our C{rehandshake()} arrives.
         """
+
+
+class IKeyingMaterialExporter(Interface):
+    """
+    A TLS transport that exports keying material (RFC 5705, RFC 8446 section
+    7.5) and channel bindings (RFC 5929, RFC 9266) of its current session,
+    for protocols that bind their own authentication to the TLS connection
+    (SCRAM-SHA-256-PLUS, GSS-API, token binding).
+
+    Both follow the last completed handshake: a TLS 1.2 renegotiation
+    changes them once it completes, a TLS 1.3 key update never does.
+    """
+
+    def exportKeyingMaterial(label, length, context=None):  # type: ignore[no-untyped-def]
+        """
+        Keying material both ends of the connection compute alike.
+
+        @param label: the exporter label as C{bytes}, 1 to 249 bytes (a
+            registered one, or C{b"EXPERIMENTAL-..."} for private use); the
+            labels the TLS 1.2 PRF uses itself are refused.
+        @param length: how many bytes, 1 to 255 times the cipher suite's
+            hash length.
+        @param context: C{None} or up to 65535 bytes.  On TLS 1.2 no context
+            and C{b""} give different values (RFC 5705); on TLS 1.3 they
+            are the same (RFC 8446 7.5).
+        @return: C{length} bytes.
+        @raise twisted_reneg.tls.errors.LocalUsageError: before the first
+            handshake has completed, or after the connection failed.
+        @raise TypeError: for a label or context that is not C{bytes}, or a
+            length that is not an C{int}.
+        @raise ValueError: for a value out of bounds, or a reserved label.
+        """
+
+    def channelBinding(kind):  # type: ignore[no-untyped-def]
+        """
+        Channel-binding data for C{kind}:
+
+          - C{"tls-exporter"} (RFC 9266): 32 bytes exported with label
+            C{EXPORTER-Channel-Binding} and an empty context.  TLS 1.3, and
+            TLS 1.2 with the extended master secret.
+          - C{"tls-unique"} (RFC 5929 3): the first Finished of the last
+            handshake (the client's in a full handshake, the server's in a
+            resumed one); it changes with every renegotiation.  TLS 1.2 with
+            the extended master secret only.
+          - C{"tls-server-end-point"} (RFC 5929 4): a hash of the server's
+            certificate, with its signature's hash (SHA-256 for MD5 and
+            SHA-1).  Undefined, so refused, for certificates signed with
+            Ed25519 or Ed448.
+
+        @return: the binding's bytes.
+        @raise twisted_reneg.tls.errors.ChannelBindingUnavailable: a
+            L{LocalUsageError}: this kind is not defined on this connection.
+        @raise twisted_reneg.tls.errors.LocalUsageError: before the first
+            handshake has completed, or after the connection failed.
+        @raise ValueError: for an unknown kind (the message lists the known
+            ones).
+        """

@@ -16,13 +16,16 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet import protocol
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IHandshakeListener
 from twisted.logger import Logger
 from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.static import File
+from zope.interface import implementer
 
+from .tls.errors import LocalUsageError
 from .tls.session import TLSSession
 from .web import RequireClientCertificate, SessionPage
 
@@ -32,6 +35,7 @@ _log = Logger()
 SESSION_PAGE = b".tls-session"
 
 
+@implementer(IHandshakeListener)
 class EchoProtocol(protocol.Protocol):
     """
     Echoes each line, like C{gnutls-serv --echo}; two lines are commands:
@@ -41,8 +45,30 @@ class EchoProtocol(protocol.Protocol):
 
     transport: Any
 
+    #: (label, length) of keying material to log after every handshake
+    #: (C{--keymatexport}), or C{None}.
+    keyingMaterial: tuple[bytes, int] | None = None
+
     def __init__(self) -> None:
         self._buffer = b""
+
+    def handshakeCompleted(self) -> None:
+        """
+        After the first handshake and every renegotiation: with
+        C{--keymatexport}, the C{Keying material: HEX} line of C{openssl
+        s_server -keymatexport}.
+        """
+        if self.keyingMaterial is None:
+            return
+        label, length = self.keyingMaterial
+        try:
+            material = self.transport.exportKeyingMaterial(label, length)
+        except (LocalUsageError, ValueError) as e:
+            _log.error("Keying material not exported: {reason}", reason=str(e))
+            return
+        # Asked for by name on the command line, for tests: not a secret we
+        # log on our own.
+        _log.info("Keying material: {hex}", hex=material.hex().upper())
 
     def dataReceived(self, data: bytes) -> None:
         self._buffer += data
@@ -95,7 +121,17 @@ class Options(usage.Options):
     synopsis = "[--listen ENDPOINT]... (--echo | --path DIR) [--client-cert-path PREFIX]..."
     longdesc = "A TLS server (twisted_reneg) that can renegotiate on demand."
     optFlags = [["echo", None, "Echo lines (gnutls-serv --echo compatible)."]]
-    optParameters = [["path", None, None, "Serve the static files under this directory."]]
+    optParameters = [
+        ["path", None, None, "Serve the static files under this directory."],
+        [
+            "keymatexport",
+            None,
+            None,
+            "Echo mode: log keying material exported with this label after every "
+            "handshake (secret: for tests only).",
+        ],
+        ["keymatexportlen", None, 20, "Bytes of keying material to log.", int],
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,6 +160,8 @@ class Options(usage.Options):
             raise usage.UsageError("choose --echo or --path DIR")
         if self["clientCertPaths"] and not self["path"]:
             raise usage.UsageError("--client-cert-path needs --path")
+        if self["keymatexport"] is not None and not self["echo"]:
+            raise usage.UsageError("--keymatexport needs --echo")
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
 
@@ -164,6 +202,15 @@ def makeService(config: Options) -> MultiService:
     factory: Any
     if config["echo"]:
         factory = protocol.Factory.forProtocol(EchoProtocol)
+        if config["keymatexport"] is not None:
+            keyingMaterial = (config["keymatexport"].encode(), config["keymatexportlen"])
+
+            def build() -> EchoProtocol:
+                echo = EchoProtocol()
+                echo.keyingMaterial = keyingMaterial
+                return echo
+
+            factory = protocol.Factory.forProtocol(build)
     else:
         root = webRoot(config["path"], config["clientCertPaths"])
         factory = HTTP11Site(root) if config["clientCertPaths"] else Site(root)

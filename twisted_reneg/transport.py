@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
 from ._renegotiation import PendingRenegotiation, QueuedRequest, Waiter
-from .interfaces import IRenegotiatingTransport, IRenegotiationListener
+from .interfaces import IKeyingMaterialExporter, IRenegotiatingTransport, IRenegotiationListener
 from .options import ClientOptions, ServerOptions
 from .tls.connection import TLSConnection
 from .tls.errors import (
@@ -171,7 +171,14 @@ class _BackPressure:
         self._protocol._tcpStopped()
 
 
-@implementer(ISSLTransport, INegotiated, IConsumer, IPushProducer, IRenegotiatingTransport)
+@implementer(
+    ISSLTransport,
+    INegotiated,
+    IConsumer,
+    IPushProducer,
+    IRenegotiatingTransport,
+    IKeyingMaterialExporter,
+)
 class TLSProtocol(ProtocolWrapper):
     """
     One TLS connection: the transport of the wrapped protocol.
@@ -1242,6 +1249,28 @@ class TLSProtocol(ProtocolWrapper):
     def negotiatedProtocol(self) -> bytes | None:
         session = self.session
         return session.alpnProtocol if session is not None else None
+
+    def exportKeyingMaterial(
+        self, label: bytes, length: int, context: bytes | None = None
+    ) -> bytes:
+        """
+        RFC 5705 / RFC 8446 7.5 keying material of the current session.  See
+        L{IKeyingMaterialExporter.exportKeyingMaterial}.
+        """
+        return self._engine().exportKeyingMaterial(label, length, context)
+
+    def channelBinding(self, kind: str) -> bytes:
+        """
+        C{"tls-unique"}, C{"tls-exporter"} or C{"tls-server-end-point"}
+        channel-binding data of the current session.  See
+        L{IKeyingMaterialExporter.channelBinding}.
+        """
+        return self._engine().channelBinding(kind)
+
+    def _engine(self) -> TLSConnection:
+        if self._tls is None:
+            raise LocalUsageError("not connected: no TLS session yet")
+        return self._tls
 
     def getPeerCertificate(self) -> Any:
         """

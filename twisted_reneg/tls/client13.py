@@ -441,6 +441,7 @@ class _ClientExpectFinished(State13):
         )
         hs.transcript.update(raw)
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.exporterMasterSecret = hs.master.exporterMasterSecret(hs.transcript.digest())
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
         if hs.certificateRequested:
             _sendClientCertificate(hs)

@@ -24,10 +24,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import ClassVar, NoReturn
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from .config import TLS13, ClientAuth, TLSConfig
 from .errors import (
     AlertDescription,
     AlertLevel,
+    ChannelBindingUnavailable,
     LocalUsageError,
     PeerError,
     TLSAlertError,
@@ -46,6 +49,7 @@ from .events import (
     RenegotiationRequested,
     SessionTicketReceived,
 )
+from .exporters import CHANNEL_BINDING_TYPES, KeyingMaterial, serverEndPoint
 from .handshake12 import Handshake12, HandshakeResult, PreviousHandshake
 from .handshake13 import Handshake13, HandshakeResult13, offersTLS13
 from .keyschedule import Transcript
@@ -152,6 +156,8 @@ class TLSConnection:
         self._ticketsSent = 0
         self._pendingAppData: list[bytes] = []
         self.session: TLSSession | None = None
+        #: the exporters' secrets of the last completed handshake.
+        self._keyingMaterial: KeyingMaterial | None = None
         self._uselessRecords = 0
         self._failure: TLSAlertError | None = None
         self._closeSent = False
@@ -378,6 +384,78 @@ class TLSConnection:
         if self._handshake is not None:
             raise LocalUsageError("a renegotiation is already running")
         self._startRenegotiation(ClientAuth.REQUEST)
+
+    def exportKeyingMaterial(
+        self, label: bytes, length: int, context: bytes | None = None
+    ) -> bytes:
+        """
+        Keying material exported from the current session: RFC 5705 on TLS
+        1.2, RFC 8446 section 7.5 on TLS 1.3.  It follows the last completed
+        handshake (a TLS 1.2 renegotiation changes it once it completes, a
+        TLS 1.3 KeyUpdate never does; a resumed session has its own).
+
+        @param label: the exporter label, e.g. C{b"EXPERIMENTAL-my-app"}
+            (at most 249 bytes; the TLS 1.2 PRF's own labels are refused).
+        @param length: bytes wanted, 1 to 255 times the suite's hash length.
+        @param context: C{None} for no context; on TLS 1.2 that differs
+            from C{b""}, on TLS 1.3 it does not.  At most 65535 bytes.
+        @raise LocalUsageError: before the first handshake has completed, or
+            once the connection failed.
+        @raise TypeError: for arguments of the wrong type.
+        @raise ValueError: for arguments out of bounds.
+        """
+        return self._currentKeyingMaterial().export(label, length, context)
+
+    def channelBinding(self, kind: str) -> bytes:
+        """
+        Channel-binding data of the current session (RFC 5929, RFC 9266).
+
+        @param kind: C{"tls-unique"} (TLS 1.2 with the extended master
+            secret only; the first Finished of the last handshake, so it
+            changes with every renegotiation), C{"tls-exporter"} (TLS 1.3,
+            or TLS 1.2 with the extended master secret) or
+            C{"tls-server-end-point"} (a hash of the server's certificate).
+        @raise ChannelBindingUnavailable: a L{LocalUsageError}: the kind is
+            not defined on this connection.
+        @raise LocalUsageError: before the first handshake has completed, or
+            once the connection failed.
+        @raise ValueError: for an unknown kind.
+        """
+        if kind not in CHANNEL_BINDING_TYPES:
+            raise ValueError(
+                f"unknown channel binding type {kind!r}; "
+                f"known types: {', '.join(CHANNEL_BINDING_TYPES)}"
+            )
+        material = self._currentKeyingMaterial()
+        if kind == "tls-unique":
+            return material.tlsUnique()
+        if kind == "tls-exporter":
+            return material.tlsExporter()
+        return self._serverEndPoint()
+
+    def _currentKeyingMaterial(self) -> KeyingMaterial:
+        if self._failure is not None:
+            raise LocalUsageError("the connection failed: no keying material to export")
+        material = self._keyingMaterial
+        if material is None:
+            raise LocalUsageError(
+                "keying material and channel bindings exist only once the handshake completed"
+            )
+        return material
+
+    def _serverEndPoint(self) -> bytes:
+        session = self.session
+        assert session is not None
+        if self.isClient:
+            certificate = session.peerCertificate
+            if certificate is None:
+                raise ChannelBindingUnavailable("the server sent no certificate")
+            der = certificate.public_bytes(Encoding.DER)
+        else:
+            credential = self.config.credentialFor(session.serverName)
+            assert credential is not None
+            certificate, der = credential.chain[0], credential.derChain[0]
+        return serverEndPoint(certificate, der)
 
     def abandonRenegotiation(self) -> bool:
         """
@@ -694,6 +772,9 @@ class TLSConnection:
             )
             self._postAuthTranscript = result.postHandshakeTranscript
             self._resumptionMaster = result.resumptionMasterSecret
+            self._keyingMaterial = KeyingMaterial(
+                "TLSv1.3", result.suite.hashName, result.exporterMasterSecret
+            )
             self.session = _sessionFrom13(result)
             self._events.append(HandshakeCompleted(self.session))
             if not self.isClient and self.config.ticketKeys is not None:
@@ -706,6 +787,16 @@ class TLSConnection:
             self._renegotiation.count += 1
         self._renegotiation.ours = False
         self._previous = result.carryOver(self.isClient)
+        self._keyingMaterial = KeyingMaterial(
+            "TLSv1.2",
+            result.suite.hashName,
+            result.masterSecret,
+            result.clientRandom,
+            result.serverRandom,
+            result.extendedMasterSecret,
+            # RFC 5929 3.1: the first Finished sent in the handshake.
+            result.serverVerifyData if result.resumed else result.clientVerifyData,
+        )
         self.session = _sessionFrom(result, self._renegotiation.count)
         self._events.append(HandshakeCompleted(self.session, renegotiation=renegotiation))
         if self._pendingAppData:

@@ -136,6 +136,14 @@ class LocalUsageError(TLSError):
     """
 
 
+class ChannelBindingUnavailable(LocalUsageError):
+    """
+    The channel binding asked for is not defined for this connection (for
+    example C{tls-unique} on TLS 1.3, or on TLS 1.2 without the extended
+    master secret); another kind may be.
+    """
+
+
 class TLSAlertError(TLSError):
     """
     The connection ended because of a fatal alert.

@@ -293,6 +293,15 @@ class MasterSecret13:
         """
         return deriveSecret(self.hashName, self._secret, b"res master", transcriptHash)
 
+    def exporterMasterSecret(self, transcriptHash: bytes) -> bytes:
+        """
+        RFC 8446 7.1: the base of the keying-material exporters (7.5).
+
+        @param transcriptHash: Transcript-Hash(ClientHello..server Finished),
+            the same as for the application traffic secrets.
+        """
+        return deriveSecret(self.hashName, self._secret, b"exp master", transcriptHash)
+
 
 def trafficKeys13(
     hashName: str, trafficSecret: bytes, keyLength: int, ivLength: int = 12
@@ -338,3 +347,37 @@ def nextTrafficSecret13(hashName: str, trafficSecret: bytes) -> bytes:
     """
     size = _hashFactory(hashName)().digest_size
     return hkdfExpandLabel(hashName, trafficSecret, b"traffic upd", b"", size)
+
+
+def exporter12(
+    hashName: str,
+    masterSecret: bytes,
+    clientRandom: bytes,
+    serverRandom: bytes,
+    label: bytes,
+    context: bytes | None,
+    length: int,
+) -> bytes:
+    """
+    RFC 5705 section 4: C{PRF(master_secret, label, client_random +
+    server_random [+ context_value_length + context_value])}.  No context
+    and an empty one differ: only a context (even empty) adds its length.
+    """
+    seed = clientRandom + serverRandom
+    if context is not None:
+        seed += len(context).to_bytes(2, "big") + context
+    return prf12(hashName, masterSecret, label, seed, length)
+
+
+def exporter13(
+    hashName: str, exporterMasterSecret: bytes, label: bytes, context: bytes, length: int
+) -> bytes:
+    """
+    RFC 8446 section 7.5: C{HKDF-Expand-Label(Derive-Secret(
+    exporter_master_secret, label, ""), "exporter", Hash(context_value),
+    length)}.  Derive-Secret of no messages hashes the empty string, and
+    no context is the empty context.
+    """
+    secret = deriveSecret(hashName, exporterMasterSecret, label, _emptyHash(hashName))
+    contextHash = bytes(_hashFactory(hashName)(context).digest())
+    return hkdfExpandLabel(hashName, secret, b"exporter", contextHash, length)

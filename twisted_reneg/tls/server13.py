@@ -233,6 +233,7 @@ class ServerExpectClientHello13(State13):
         assert hs.handshakeSecrets is not None and hs.master is not None
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
+        hs.exporterMasterSecret = hs.master.exporterMasterSecret(hs.transcript.digest())
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
         if hs.certificateRequested:
             return _ServerExpectCertificate(hs)

@@ -122,6 +122,11 @@ class HandshakeResult:
     #: server: why the client's certificate was not accepted, when a
     #: certificate request made mid-connection leaves that to the application.
     peerCertificateError: str | None = None
+    #: RFC 5705: what the keying-material exporters of this session need
+    #: (the master secret outlives the handshake for them alone).
+    masterSecret: bytes = field(default=b"", repr=False)
+    clientRandom: bytes = field(default=b"", repr=False)
+    serverRandom: bytes = field(default=b"", repr=False)
 
     def carryOver(self, isClient: bool) -> PreviousHandshake:
         return PreviousHandshake(
@@ -312,8 +317,12 @@ class HandshakeState12:
             serverVerifyData=self.serverVerifyData,
             resumed=self.resumed,
             peerCertificateError=self.peerCertificateError,
+            masterSecret=self.masterSecret,
+            clientRandom=self.clientRandom,
+            serverRandom=self.serverRandom,
         )
-        # Secrets die with the handshake object; only verify_data outlives it.
+        # Secrets die with the handshake object; only verify_data and what
+        # the exporters need (in the result) outlive it.
         self.masterSecret = b""
         self.keyShare = None
         self._protections = None

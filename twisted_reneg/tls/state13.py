@@ -71,6 +71,8 @@ class HandshakeResult13:
     #: RFC 8446 7.1, the base of the PSKs of tickets for this session.
     resumptionMasterSecret: bytes = field(default=b"", repr=False)
     resumed: bool = False
+    #: RFC 8446 7.1, the base of the keying-material exporters (7.5).
+    exporterMasterSecret: bytes = field(default=b"", repr=False)
 
 
 class HandshakeState13:
@@ -93,6 +95,8 @@ class HandshakeState13:
         self.handshakeSecrets: TrafficSecrets13 | None = None
         self.master: MasterSecret13 | None = None
         self.applicationSecrets: TrafficSecrets13 | None = None
+        #: derived beside the application secrets (same transcript).
+        self.exporterMasterSecret = b""
         self.certificateRequested = False
         self.requestedSchemes: tuple[int, ...] = ()
         #: client: the CA names of the server's CertificateRequest.
@@ -173,6 +177,7 @@ class HandshakeState13:
             self.transcript.fork() if self.postHandshakeAuth else None,
             self.master.resumptionMasterSecret(self.transcript.digest()),
             self.resumed,
+            self.exporterMasterSecret,
         )
         self.psk = None
         self.keyShares = {}
