@@ -439,12 +439,38 @@ class OurServerTests(TestCase):
             (200, b"plain"),
         )
 
+    async def test_bindAddress(self) -> None:
+        """
+        C{bindAddress} reaches the TCP connection, for either scheme: the
+        server sees the port we bound.
+        """
+        port, _ = await ourServer(self, "1.3")
+        site = TrackingSite(siteRoot(ClientPortReport))
+        plain = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[attr-defined]
+        self.addCleanup(site.whenIdle)
+        self.addCleanup(plain.stopListening)
+        for url in (
+            f"https://localhost:{port}/session",
+            f"http://127.0.0.1:{plain.getHost().port}/session",
+        ):
+            local = freePort()
+            http, tracker, _ = trackedAgent(self, bindAddress=("127.0.0.1", local), **trusting())
+            await get(http, url)
+            self.assertEqual(tracker.protocols[0].transport.getHost().port, local, url)
+
 
 class PlainReport(Resource):
     isLeaf = True
 
     def render_GET(self, request: Any) -> bytes:
         return b"plain" if not request.isSecure() else b"secure?"
+
+
+class ClientPortReport(Resource):
+    isLeaf = True
+
+    def render_GET(self, request: Any) -> bytes:
+        return b"%d" % request.getClientAddress().port
 
 
 # --- configuration, no sockets ------------------------------------------------
@@ -509,6 +535,18 @@ class FactoryTests(SynchronousTestCase):
             TypeError, TLSEndpointFactory, reactor, ClientOptions("x.example"), maxVersion="1.2"
         )
         self.assertRaises(TypeError, TLSEndpointFactory, reactor, ssl.CertificateOptions())
+
+    def test_connectTimeout(self) -> None:
+        """
+        C{connectTimeout} is handed to L{HostnameEndpoint} (checked on its
+        private attribute: waiting for a real timeout would be a timing
+        test).
+        """
+        from twisted.web.client import URI
+
+        factory = TLSEndpointFactory(reactor, connectTimeout=7, **trusting())
+        plain = factory.endpointForURI(URI.fromBytes(b"http://example.com/"))
+        self.assertEqual(plain._timeout, 7)  # type: ignore[attr-defined]
 
     def test_unsupportedScheme(self) -> None:
         from twisted.web.client import URI
