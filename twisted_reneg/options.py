@@ -11,6 +11,7 @@ application from C{TLSMemoryBIOFactory} is a one-line change.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -18,6 +19,8 @@ from typing import Any
 
 from cryptography import x509
 from twisted.logger import Logger
+from twisted.web.iweb import IPolicyForHTTPS
+from zope.interface import implementer
 
 from ._files import CertificateFileError, loadCertificates, loadPrivateKey
 from .tls.clientauth import MAX_CA_NAMES_BYTES, caNamesForRoots
@@ -452,6 +455,23 @@ class ServerOptions(_Options):
         return cls(privateCertificate.privateKey, privateCertificate, **kw)
 
 
+#: What a user of twisted.web's C{Agent} reads when passing L{ClientOptions}
+#: where Twisted wants its own (OpenSSL) TLS policy.
+_NOT_A_POLICY = (
+    "twisted_reneg ClientOptions cannot be an Agent's contextFactory: that "
+    "argument takes an OpenSSL policy (IPolicyForHTTPS) and Agent would "
+    "connect with OpenSSL's TLS, not ours.  Use "
+    "Agent.usingEndpointFactory(reactor, "
+    "twisted_reneg.web.client.TLSEndpointFactory(reactor, options)) or "
+    "twisted_reneg.web.client.agent(reactor, trustRoot=..., clientCertificate=...)"
+)
+
+
+# IPolicyForHTTPS only so that Agent(reactor, contextFactory=ClientOptions(...))
+# takes us as a policy instead of wrapping us (with a deprecation warning) in
+# an adapter that fails later with an AttributeError: Agent then calls
+# creatorForNetloc as it makes each HTTPS request, and the user sees ours.
+@implementer(IPolicyForHTTPS)
 class ClientOptions(_Options):
     """
     Client-side TLS settings.
@@ -537,6 +557,42 @@ class ClientOptions(_Options):
             keyLog=self.keyLog,
             postHandshakeAuth=postHandshakeAuth,
         )
+
+    def forHost(
+        self, hostname: str, acceptableProtocols: Iterable[bytes | str] | None = None
+    ) -> ClientOptions:
+        """
+        These options for another server: the same trust roots, client
+        certificates, versions and policies, and the same C{sessionCache}
+        (sessions in it are kept by server name and port, so hosts do not
+        share them), with C{hostname} sent in SNI and verified.
+
+        @param acceptableProtocols: the ALPN protocols to offer instead of
+            ours; C{None} keeps ours.
+        """
+        clone = copy.copy(self)
+        clone.hostname = hostname
+        config = replace(self._baseConfig, serverName=hostname)
+        if acceptableProtocols is not None:
+            clone.acceptableProtocols = _protocols(acceptableProtocols)
+            config = replace(config, alpnProtocols=clone.acceptableProtocols)
+        clone._baseConfig = config
+        if config.verifier is not None and not config.verifier.verify:
+            _log.warn(
+                "TLS certificate verification is DISABLED for {hostname}: "
+                "any server can impersonate it",
+                hostname=hostname,
+            )
+        return clone
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        """
+        Refuse to be an OpenSSL policy for twisted.web's C{Agent}, naming
+        what to use instead.
+
+        @raise TypeError: always.
+        """
+        raise TypeError(_NOT_A_POLICY)
 
 
 def optionsForClientTLS(

@@ -25,9 +25,9 @@ from twisted.python.failure import Failure
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
 
-from .interfaces import IRenegotiatingTransport
-from .tls.errors import TLSAlertError
-from .tls.session import TLSSession
+from ..interfaces import IRenegotiatingTransport
+from ..tls.errors import TLSAlertError
+from ..tls.session import TLSSession
 
 _log = Logger()
 
