@@ -58,8 +58,8 @@ class Client(Listener):
         d.addCallback(self.updated)
 
     def updated(self, session):
-        # Our new sending keys are in use; the server answers when it next
-        # writes (RFC 8446 4.6.3), so give it something to answer.
+        # Our new sending keys are in use.  A peer may answer only when it
+        # next writes (RFC 8446 4.6.3; OpenSSL does), so give it a reason.
         print("client rehandshake() fired on", session.version)
         self.transport.write(b"ping")
 
