@@ -208,6 +208,7 @@ class DistributionTests(SynchronousTestCase):
             "tests/data/openssl_client_hello.bin",
         ):
             self.assertIn(needed, names)
+        self.assertIn("docs/examples/trial_tlspair.py", names)
         self.assertEqual([n for n in names if "dropin.cache" in n or n.endswith(".pyc")], [])
 
 
