@@ -250,4 +250,3 @@ class BadStringTests(SynchronousTestCase):
             self.assertEqual(endpoint._options.handshakeTimeout, expected)  # type: ignore[attr-defined]
         for bad in ("soon", "-1", "inf", "nan"):
             self.assertBad(serverString(handshakeTimeout=bad), "handshakeTimeout")
-
