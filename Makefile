@@ -46,6 +46,7 @@ TWISTED_INVENTORY := build/twisted-objects.inv
 # resolves with no network.  Made once per install (~30 s), then reused.
 $(TWISTED_INVENTORY): $(STAMP)
 	rm -rf build/twisted-inventory
+	mkdir -p build
 	$(VENV)/bin/pydoctor --quiet --make-intersphinx --project-name Twisted \
 	    --html-output build/twisted-inventory \
 	    "$$($(PY) -c 'import os, twisted; print(os.path.dirname(twisted.__file__))')" \
