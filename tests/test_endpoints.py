@@ -7,15 +7,12 @@ functions, and plugin discovery after a plain install in a fresh venv.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, clientFromString, serverFromString
-from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from twisted_reneg import ClientOptions, TLSAlertError
@@ -253,41 +250,3 @@ class BadStringTests(SynchronousTestCase):
             self.assertEqual(endpoint._options.handshakeTimeout, expected)  # type: ignore[attr-defined]
         for bad in ("soon", "-1", "inf", "nan"):
             self.assertBad(serverString(handshakeTimeout=bad), "handshakeTimeout")
-
-
-class PluginDiscoveryTests(TestCase):
-    timeout = 300
-
-    async def test_freshVenvPlainInstall(self) -> None:
-        """
-        After a plain (non-editable) pip install in a fresh venv, the
-        parsers and the twistd service are found, from any directory.
-        """
-
-        def build() -> str:
-            with tempfile.TemporaryDirectory() as venv:
-                subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-                pip = [os.path.join(venv, "bin", "pip"), "install", "-q", ROOT]
-                subprocess.run(pip, check=True, capture_output=True)
-                python = os.path.join(venv, "bin", "python")
-                probe = (
-                    "from twisted.internet import reactor\n"
-                    "from twisted.internet.endpoints import serverFromString, clientFromString\n"
-                    "print(type(serverFromString(reactor, 'reneg:0')).__name__)\n"
-                    "print(type(clientFromString(reactor, 'reneg:host=h:port=1')).__name__)\n"
-                )
-                out = subprocess.run(
-                    [python, "-c", probe], cwd=venv, capture_output=True, text=True, check=True
-                ).stdout
-                twistd = subprocess.run(
-                    [os.path.join(venv, "bin", "twistd"), "reneg", "--help"],
-                    cwd=venv,
-                    capture_output=True,
-                    text=True,
-                )
-                return out + twistd.stdout
-
-        out = await deferToThread(build)
-        self.assertIn("_TLSServerEndpoint", out)
-        self.assertIn("_TLSClientEndpoint", out)
-        self.assertIn("--client-cert-path", out)

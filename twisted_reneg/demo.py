@@ -3,7 +3,7 @@
 C{python -m twisted_reneg.demo}: the end-to-end job behind C{make demo}.
 
 It makes a throwaway CA and certificates and starts a server of ours on
-127.0.0.1.  Over TLS 1.3 (the default) a client of ours exchanges data,
+C{127.0.0.1}.  Over TLS 1.3 (the default) a client of ours exchanges data,
 prints the session, updates keys with C{rehandshake()}, and the server asks
 for its certificate after the handshake (post-handshake auth); a second
 connection resumes with a ticket.  Over TLS 1.2 the server renegotiates

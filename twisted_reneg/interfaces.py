@@ -27,13 +27,14 @@ class IRenegotiatingTransport(Interface):
 
         @param timeout: seconds to wait for the peer, or C{None} for ever
             (TLS 1.3 never waits for the peer).
-        @return: a L{Deferred}.  TLS 1.2: it fires with the new
-            L{TLSSession} once the new keys are in use both ways, or fails
-            with L{RenegotiationRefused}, L{RenegotiationTimeout} or the
-            reason the connection was lost.  TLS 1.3: it fires with the
-            current session once our KeyUpdate is out and our sending keys
-            are new; the peer may postpone its answer until it next writes
-            (RFC 8446 4.6.3), which arrives as C{keysUpdated(False)}.
+        @return: a L{twisted.internet.defer.Deferred}.  TLS 1.2: it fires
+            with the new L{TLSSession} once the new keys are in use both
+            ways, or fails with L{RenegotiationRefused},
+            L{RenegotiationTimeout} or the reason the connection was lost.
+            TLS 1.3: it fires with the current session once our KeyUpdate
+            is out and our sending keys are new; the peer may postpone its
+            answer until it next writes (RFC 8446 4.6.3), which arrives as
+            C{keysUpdated(False)}.
         """
 
     def requestClientCertificate(timeout=None):  # type: ignore[no-untyped-def]
@@ -45,7 +46,8 @@ class IRenegotiatingTransport(Interface):
 
         @param timeout: seconds to wait, counted from the call, or C{None}
             for ever.
-        @return: a L{Deferred} firing with the new L{TLSSession}.
+        @return: a L{twisted.internet.defer.Deferred} firing with the new
+            L{TLSSession}.
         """
 
 
@@ -71,7 +73,7 @@ class IRenegotiationListener(Interface):
         """
         A renegotiation did not happen or did not complete.
 
-        @param reason: a L{Failure}.
+        @param reason: a L{twisted.python.failure.Failure}.
         """
 
     def keysUpdated(requestedByPeer):  # type: ignore[no-untyped-def]

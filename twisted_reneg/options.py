@@ -4,9 +4,10 @@ L{ServerOptions} and L{ClientOptions}: what an application configures, turned
 into the engine's immutable L{TLSConfig}.
 
 They accept C{cryptography} objects, PEM files, and Twisted's own certificate
-objects (L{twisted.internet.ssl.PrivateCertificate}, L{Certificate},
-C{trustRootFromCertificates(...)}, C{platformTrust()}), so that moving an
-application from C{TLSMemoryBIOFactory} is a one-line change.
+objects (L{twisted.internet.ssl.PrivateCertificate},
+L{twisted.internet.ssl.Certificate}, C{trustRootFromCertificates(...)},
+C{platformTrust()}), so that moving an application from
+C{TLSMemoryBIOFactory} is a one-line change.
 """
 
 from __future__ import annotations
@@ -123,8 +124,8 @@ def _certificates(value: Any) -> list[x509.Certificate]:
 
 def _toCryptographyCertificate(cert: Any) -> x509.Certificate:
     """
-    Accept a C{cryptography} certificate, a Twisted L{Certificate} or a
-    pyOpenSSL C{X509}.
+    Accept a C{cryptography} certificate, a Twisted
+    L{twisted.internet.ssl.Certificate} or a pyOpenSSL C{X509}.
     """
     if isinstance(cert, x509.Certificate):
         return cert
@@ -199,7 +200,7 @@ def _clientAuth(value: str | ClientAuth) -> ClientAuth:
 
 def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
     """
-    Twisted's L{PrivateCertificate} carries both halves.
+    Twisted's L{twisted.internet.ssl.PrivateCertificate} carries both halves.
     """
     return _credential(privateCertificate, privateCertificate.privateKey)
 
@@ -348,7 +349,8 @@ class _Options:
         The engine configuration for one connection.
 
         @param acceptableProtocols: ALPN protocols from the wrapped factory
-            (L{IProtocolNegotiationFactory}); they win over our own list.
+            (L{twisted.internet.interfaces.IProtocolNegotiationFactory}); they
+            win over our own list.
         """
         config = self._baseConfig
         if acceptableProtocols:
@@ -387,7 +389,7 @@ class ServerOptions(_Options):
         the system bundle, and none past
         L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
         none (the names tell anyone who connects which CAs we trust).
-    @param handshakeTimeout: seconds a client has to complete the first
+    @keyword handshakeTimeout: seconds a client has to complete the first
         handshake (default 30; C{0} or C{None} for no limit); see
         L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
     """
@@ -450,7 +452,7 @@ class ServerOptions(_Options):
     @classmethod
     def fromPrivateCertificate(cls, privateCertificate: Any, **kw: Any) -> ServerOptions:
         """
-        Use a Twisted L{PrivateCertificate}.
+        Use a Twisted L{twisted.internet.ssl.PrivateCertificate}.
         """
         return cls(privateCertificate.privateKey, privateCertificate, **kw)
 
@@ -505,7 +507,7 @@ class ClientOptions(_Options):
         C{sessionCache}, and resume with them.
     @param keyPassword: the password of the client certificate's key when
         it is given as the bytes or the path of an encrypted key.
-    @param handshakeTimeout: seconds the server has to complete the first
+    @keyword handshakeTimeout: seconds the server has to complete the first
         handshake (default 30; C{0} or C{None} for no limit).
     """
 

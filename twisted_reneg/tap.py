@@ -2,7 +2,7 @@
 """
 C{twistd reneg}: a TLS echo server compatible with C{gnutls-serv --echo}, or
 a static web server whose chosen paths ask for a client certificate in the
-middle of the connection.
+middle of the connection::
 
     twistd -n reneg --listen reneg:8443:privateKey=key.pem:certKey=cert.pem --echo
     twistd -n reneg --listen reneg:8443 --path ./site --client-cert-path /admin

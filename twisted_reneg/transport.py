@@ -1274,8 +1274,9 @@ class TLSProtocol(ProtocolWrapper):
 
     def getPeerCertificate(self) -> Any:
         """
-        The peer's leaf as a pyOpenSSL C{X509}, as L{ISSLTransport} defines
-        it; C{None} if the peer sent none.  L{session} has the whole chain as
+        The peer's leaf as a pyOpenSSL C{X509}, as
+        L{twisted.internet.interfaces.ISSLTransport} defines it; C{None} if
+        the peer sent none.  L{session} has the whole chain as
         C{cryptography} objects.
         """
         session = self.session
@@ -1287,10 +1288,11 @@ class TLSProtocol(ProtocolWrapper):
 
     def getHandle(self) -> _TLSHandle:
         """
-        What L{ISystemHandle} gives for a TLS connection: as with Twisted's
-        own TLS, an object with C{get_peer_certificate()} and
-        C{get_certificate()}, so C{Certificate.peerFromTransport(transport)}
-        works.  The socket stays reachable as C{getHandle().socket}.
+        What L{twisted.internet.interfaces.ISystemHandle} gives for a TLS
+        connection: as with Twisted's own TLS, an object with
+        C{get_peer_certificate()} and C{get_certificate()}, so
+        C{Certificate.peerFromTransport(transport)} works.  The socket stays
+        reachable as C{getHandle().socket}.
         """
         return _TLSHandle(self)
 

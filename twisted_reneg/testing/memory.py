@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_transport -*-
 """
 A connected client and server over our TLS, in memory, for trial tests:
-no sockets and no real time, pumped like L{twisted.test.iosim}.
+no sockets and no real time, pumped like L{twisted.test.iosim}::
 
     pair = TLSPair(serverOptions, clientOptions, serverProtocol, clientProtocol)
     pair.flush()                       # handshake

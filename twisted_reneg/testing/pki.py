@@ -2,16 +2,16 @@
 """
 Throwaway certificates for tests, demos and benchmarks.
 
-* L{makePKI} / L{cachedPKI}: one trusted CA, server and client certificates
-  of every key type we support, and the bad certificates a client must
-  refuse (expired, wrong host, unknown CA).  They follow the profile
-  C{cryptography.x509.verification} enforces (the CA/Browser Forum one), so
-  verification in tests is exactly as strict as in production.
-* L{makeCertificate} / L{makeV1Certificate}: one certificate of any shape
-  real peers present (roots without keyUsage, critical SAN or EKU, no SAN,
-  v1, SHA-1, bad signatures ...), with the key makers L{rsa2048},
-  L{rsa4096}, L{p256}, L{p384} and L{ed25519}; for testing what an
-  application's verification accepts.
+  - L{makePKI} / L{cachedPKI}: one trusted CA, server and client certificates
+    of every key type we support, and the bad certificates a client must
+    refuse (expired, wrong host, unknown CA).  They follow the profile
+    C{cryptography.x509.verification} enforces (the CA/Browser Forum one), so
+    verification in tests is exactly as strict as in production.
+  - L{makeCertificate} / L{makeV1Certificate}: one certificate of any shape
+    real peers present (roots without keyUsage, critical SAN or EKU, no SAN,
+    v1, SHA-1, bad signatures ...), with the key makers L{rsa2048},
+    L{rsa4096}, L{p256}, L{p384} and L{ed25519}; for testing what an
+    application's verification accepts.
 """
 
 from __future__ import annotations

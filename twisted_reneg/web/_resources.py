@@ -2,7 +2,7 @@
 """
 twisted.web over our TLS: ask for a client certificate in the middle of a
 connection for part of a site, as Apache's per-location C{SSLVerifyClient}
-does.
+does::
 
     root.putChild(b"admin", RequireClientCertificate(adminResource))
 
