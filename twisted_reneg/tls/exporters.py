@@ -69,7 +69,7 @@ MAX_CONTEXT_LENGTH = 0xFFFF
 TLS_EXPORTER_LABEL = b"EXPORTER-Channel-Binding"
 TLS_EXPORTER_LENGTH = 32
 
-#: The channel binding types L{KeyingMaterial.channelBinding} knows.
+#: The channel binding types L{twisted_reneg.tls.connection.TLSConnection.channelBinding} knows.
 CHANNEL_BINDING_TYPES = ("tls-unique", "tls-exporter", "tls-server-end-point")
 
 _HASH_SIZES = {"sha256": 32, "sha384": 48}

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_web_client -*-
 """
-twisted.web's C{Agent} (and treq, which runs on it) over our TLS.
+twisted.web's C{Agent} (and treq, which runs on it) over our TLS::
 
     from twisted.web.client import Agent
     from twisted_reneg.web.client import TLSEndpointFactory, agent
