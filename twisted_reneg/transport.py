@@ -1417,4 +1417,21 @@ def startTLS(
     tls = factory.protocol(factory, application, connectWrapped=False)
     transport.protocol = tls
     tls.makeConnection(transport)
+    # Endpoints put a wrapping protocol between TCP and the application
+    # (and policies wrappers may add more), each holding the TCP transport:
+    # every protocol down the chain must write through TLS from now on, or
+    # the application would go on writing in plaintext.
+    inner = _innerProtocol(application)
+    while inner is not None and getattr(inner, "transport", None) is transport:
+        inner.transport = tls
+        inner = _innerProtocol(inner)
     return tls
+
+
+def _innerProtocol(wrapper: Any) -> Any:
+    """
+    The protocol C{wrapper} passes its data to, if it is a wrapper:
+    Twisted's endpoint wrapper (C{_wrappedProtocol}) or a
+    L{twisted.protocols.policies.ProtocolWrapper} (C{wrappedProtocol}).
+    """
+    return getattr(wrapper, "_wrappedProtocol", None) or getattr(wrapper, "wrappedProtocol", None)

@@ -9,6 +9,7 @@ Run: python docs/examples/starttls.py
 import tempfile
 
 from twisted.internet import defer, protocol, task
+from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.protocols.basic import LineReceiver
 
 from twisted_reneg import ClientOptions, ServerOptions, startTLS
@@ -56,10 +57,8 @@ async def main(reactor):
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
 
         client = Client(ClientOptions("localhost", trustRoots=pki.caPath))
-        # connectTCP, not an endpoint: startTLS() needs the protocol to be
-        # the TCP transport's own, and endpoints put a wrapper in between.
-        creator = protocol.ClientCreator(reactor, lambda: client)
-        await creator.connectTCP("127.0.0.1", port.getHost().port)
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+        await endpoint.connect(protocol.Factory.forProtocol(lambda: client))
         print(await client.reply)  # b'hello over TLSv1.3'
         await port.stopListening()
 

@@ -92,6 +92,25 @@ class StartTLSTests(TestCase):
         self.assertIn(b"250 TLSv1.3 over TLS", replies)
         self.assertEqual(replies[-1], b"221 bye")
 
+    async def test_endpointConnections(self) -> None:
+        """
+        Connections made through endpoints have a wrapping protocol between
+        TCP and the application, on both sides: after startTLS the
+        application's own writes go through TLS too (they would otherwise
+        leave in plaintext, and the peer's TLS layer would refuse them).
+        """
+        from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+
+        endpoint = TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+        listening = await endpoint.listen(protocol.Factory.forProtocol(MiniSMTP))
+        self.addCleanup(listening.stopListening)
+        client = StartTLSClient()
+        connect = TCP4ClientEndpoint(reactor, "127.0.0.1", listening.getHost().port)
+        await connect.connect(protocol.Factory.forProtocol(lambda: client))
+        replies = await client.done
+        self.assertIn(b"250 TLSv1.3 over TLS", replies)
+        self.assertEqual(replies[-1], b"221 bye")
+
     async def test_opensslStarttlsSmtp(self) -> None:
         port = self.listen()
         argv = [
