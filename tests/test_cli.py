@@ -391,3 +391,29 @@ class OurServerTests(CLITestCase):
                 "Connection closed cleanly",
             ],
         )
+
+
+class UsageTests(TestCase):
+    def test_helpAndUnknownCommand(self) -> None:
+        """
+        C{--help} prints both commands and exits 0; no command or an
+        unknown one prints the same to stderr and exits 2.
+        """
+        import subprocess
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "twisted_reneg", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+
+        helped = run("--help")
+        self.assertEqual(helped.returncode, 0, helped.stderr)
+        self.assertIn("client", helped.stdout)
+        self.assertIn("server", helped.stdout)
+        for args in ((), ("frobnicate",)):
+            refused = run(*args)
+            self.assertEqual(refused.returncode, 2, args)
+            self.assertIn("usage: python -m twisted_reneg", refused.stderr)

@@ -328,11 +328,21 @@ async def _run(reactor: Any, args: argparse.Namespace) -> int:
     return await client.done
 
 
+_USAGE = """usage: python -m twisted_reneg client HOST PORT [...] | server [...]
+
+  client   connect to HOST PORT over TLS: stdin to the server, its data to
+           stdout, every TLS event on stderr
+  server   the twistd reneg service in the foreground (echo or static files)
+
+python -m twisted_reneg client --help (or server --help) for the options."""
+
+
 def main(argv: list[str]) -> None:
+    if argv and argv[0] in ("-h", "--help"):
+        print(_USAGE)
+        return
     if not argv or argv[0] not in ("client", "server"):
-        print(
-            "usage: python -m twisted_reneg client HOST PORT [...] | server [...]", file=sys.stderr
-        )
+        print(_USAGE, file=sys.stderr)
         raise SystemExit(2)
     if argv[0] == "server":
         from .tap import runServer
