@@ -250,3 +250,39 @@ class BadStringTests(SynchronousTestCase):
             self.assertEqual(endpoint._options.handshakeTimeout, expected)  # type: ignore[attr-defined]
         for bad in ("soon", "-1", "inf", "nan"):
             self.assertBad(serverString(handshakeTimeout=bad), "handshakeTimeout")
+
+
+class TwistedsOwnTLSTests(SynchronousTestCase):
+    """
+    Our options handed to Twisted's own (OpenSSL) TLS fail at once with a
+    TypeError naming what to use, not later with an AttributeError.
+    """
+
+    def test_tlsMemoryBIOFactory(self) -> None:
+        import warnings
+
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        from twisted_reneg import ServerOptions
+
+        pki = cachedPKI()
+        options = ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Twisted's LegacyContextFactoryWarning
+            error = self.assertRaises(
+                TypeError, TLSMemoryBIOFactory, options, False, protocol.Factory()
+            )
+        self.assertIn("twisted_reneg.TLSFactory(options, False, factory)", str(error))
+
+    def test_twistedWrapClientTLS(self) -> None:
+        import warnings
+
+        from twisted.internet.endpoints import wrapClientTLS as twistedWrapClientTLS
+
+        endpoint = twistedWrapClientTLS(
+            ClientOptions("localhost"), TCP4ClientEndpoint(reactor, "127.0.0.1", 1)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            error = self.assertRaises(TypeError, endpoint.connect, protocol.Factory())
+        self.assertIn("twisted_reneg.endpoints.wrapClientTLS(options, endpoint)", str(error))

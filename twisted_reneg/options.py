@@ -359,6 +359,24 @@ class _Options:
 
     _baseConfig: TLSConfig
 
+    #: What to use instead of Twisted's OpenSSL-based TLS with these options.
+    _useInstead = ""
+
+    def getContext(self) -> Any:
+        """
+        Refuse to be an OpenSSL context factory: Twisted's own TLS
+        (C{TLSMemoryBIOFactory}, C{wrapClientTLS}, C{listenSSL},
+        C{connectSSL}, C{startTLS}) asks for one, and would fail later with
+        an C{AttributeError} that names neither us nor what to use.
+
+        @raise TypeError: always, naming our counterpart.
+        """
+        raise TypeError(
+            f"twisted_reneg's {type(self).__name__} is not an OpenSSL context factory and"
+            f" cannot be given to Twisted's own TLS (which would use OpenSSL, not us); use"
+            f" {self._useInstead}"
+        )
+
 
 class ServerOptions(_Options):
     """
@@ -393,6 +411,12 @@ class ServerOptions(_Options):
         handshake (default 30; C{0} or C{None} for no limit); see
         L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
     """
+
+    _useInstead = (
+        "twisted_reneg.TLSFactory(options, False, factory), twisted_reneg.endpoints."
+        "wrapServerTLS(options, endpoint), a reneg: endpoint string, or"
+        " twisted_reneg.startTLS(transport, options)"
+    )
 
     def __init__(
         self,
@@ -510,6 +534,13 @@ class ClientOptions(_Options):
     @keyword handshakeTimeout: seconds the server has to complete the first
         handshake (default 30; C{0} or C{None} for no limit).
     """
+
+    _useInstead = (
+        "twisted_reneg.TLSFactory(options, True, factory), twisted_reneg.endpoints."
+        "wrapClientTLS(options, endpoint), a reneg: endpoint string,"
+        " twisted_reneg.startTLS(transport, options), or for HTTP"
+        " twisted_reneg.web.client.agent()"
+    )
 
     def __init__(
         self,
