@@ -188,6 +188,8 @@ class DistributionTests(SynchronousTestCase):
         self.assertEqual([n for n in names if n.startswith("tests/")], [])
         self.assertIn("Description-Content-Type: text/markdown", metadata)
         self.assertIn("License-Expression: MIT", metadata)
+        self.assertIn("License-File: LICENSE", metadata)
+        self.assertTrue(any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names)
         self.assertIn("Classifier: Typing :: Typed", metadata)
 
     def test_sdistContents(self) -> None:
@@ -200,6 +202,7 @@ class DistributionTests(SynchronousTestCase):
             names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
         for needed in (
             "README.md",
+            "LICENSE",
             "pyproject.toml",
             "twisted_reneg/py.typed",
             "twisted/plugins/twisted_reneg_plugins.py",
