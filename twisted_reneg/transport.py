@@ -98,6 +98,15 @@ DEFAULT_MAX_UNSENT_REPLIES = 256 << 10
 DEFAULT_CIPHER_IDLE_TIME = 0.1
 
 
+def _cancel(call: IDelayedCall | None) -> None:
+    """
+    Cancel C{call} if it is still pending (a call that ran or was
+    cancelled already is left alone).
+    """
+    if call is not None and call.active():
+        call.cancel()
+
+
 def _peerCertificateSummary(session: TLSSession) -> str:
     """
     For the log: whether the peer proved a certificate, and if one was
@@ -388,8 +397,7 @@ class TLSProtocol(ProtocolWrapper):
         self._lingeringClose()
 
     def _cancelHandshakeTimer(self) -> None:
-        if self._handshakeTimer is not None and self._handshakeTimer.active():
-            self._handshakeTimer.cancel()
+        _cancel(self._handshakeTimer)
         self._handshakeTimer = None
 
     # --- bytes in -----------------------------------------------------------
@@ -458,9 +466,8 @@ class TLSProtocol(ProtocolWrapper):
             self._armCipherTimer()
 
     def _cancelCipherTimer(self) -> None:
-        timer, self._cipherTimer = self._cipherTimer, None
-        if timer is not None and timer.active():
-            timer.cancel()
+        _cancel(self._cipherTimer)
+        self._cipherTimer = None
 
     def _handleEvent(self, event: Event) -> None:
         if isinstance(event, ApplicationData):
@@ -638,8 +645,7 @@ class TLSProtocol(ProtocolWrapper):
     def _dropPlaintext(self) -> None:
         self._writesChecked = False
         self._plaintext, self._plaintextSize = [], 0
-        if self._flushCall is not None and self._flushCall.active():
-            self._flushCall.cancel()
+        _cancel(self._flushCall)
         self._flushCall = None
 
     def _flushSoon(self) -> None:
@@ -766,8 +772,7 @@ class TLSProtocol(ProtocolWrapper):
         self.transport.abortConnection()
 
     def _cancelCloseTimer(self) -> None:
-        if self._closeTimer is not None and self._closeTimer.active():
-            self._closeTimer.cancel()
+        _cancel(self._closeTimer)
         self._closeTimer = None
 
     def _loseTCP(self) -> None:
@@ -800,7 +805,6 @@ class TLSProtocol(ProtocolWrapper):
             return
         self._lingering = True
         self.disconnecting = True
-        self._writesChecked = False
         self._cancelHandshakeTimer()
         self._cancelCloseTimer()
         self._cancelCipherTimer()
@@ -826,9 +830,7 @@ class TLSProtocol(ProtocolWrapper):
             self._lingerEnded("byte limit reached")
 
     def _lingerEnded(self, why: str) -> None:
-        timer, self._lingerTimer = self._lingerTimer, None
-        if timer is not None and timer.active():
-            timer.cancel()
+        self._cancelLingerTimer()
         if self._lost:
             return
         self._log.info(
@@ -843,8 +845,7 @@ class TLSProtocol(ProtocolWrapper):
             self.transport.loseConnection()
 
     def _cancelLingerTimer(self) -> None:
-        if self._lingerTimer is not None and self._lingerTimer.active():
-            self._lingerTimer.cancel()
+        _cancel(self._lingerTimer)
         self._lingerTimer = None
 
     def abortConnection(self) -> None:
@@ -854,7 +855,6 @@ class TLSProtocol(ProtocolWrapper):
         """
         self._aborted = True
         self.disconnecting = True
-        self._writesChecked = False
         self._dropPlaintext()
         self._cancelHandshakeTimer()
         self._cancelLingerTimer()
@@ -864,7 +864,6 @@ class TLSProtocol(ProtocolWrapper):
         if self._lost:
             return
         self._lost = True
-        self._writesChecked = False
         self._cancelCloseTimer()
         self._cancelHandshakeTimer()
         self._cancelLingerTimer()
