@@ -146,6 +146,60 @@ def _pinOpenSSLContext(ctx: Any, suite: Suite) -> None:
         raise RuntimeError(f"OpenSSL refused group list {groups!r}")
 
 
+def ourServerOptions(pkiDir: str, suite: Suite, key: str = "ecdsa") -> Any:
+    """
+    Our server's options, pinned to C{suite}: the two TLS 1.3 tickets
+    OpenSSL sends too (see L{serverFactory}), none in TLS 1.2.
+
+    @param key: C{"ecdsa"} (P-256) or C{"rsa"} (2048): the server certificate.
+    """
+    from twisted_reneg import ServerOptions
+
+    return ServerOptions.fromPEM(
+        os.path.join(pkiDir, f"{key}-server.pem"),
+        os.path.join(pkiDir, f"{key}-server-key.pem"),
+        minVersion=suite.version,
+        maxVersion=suite.version,
+        cipherSuites=[suite.iana],
+        groups=suite.groups,
+        sessionTickets=suite.version == "1.3",
+    )
+
+
+def ourClientOptions(
+    pkiDir: str, suite: Suite, resume: bool = False, renegotiations: int = 0
+) -> Any:
+    """
+    Our client's options, pinned to C{suite}, verifying C{localhost}
+    against the test CA.
+
+    @param resume: resume sessions from the options' session cache.
+    @param renegotiations: how many server-started TLS 1.2 renegotiations
+        to accept (the default policy allows 3 a minute).
+    """
+    from cryptography import x509
+
+    from twisted_reneg import ClientOptions, RenegotiationPolicy
+
+    extra: dict[str, Any] = {}
+    if renegotiations:
+        extra["renegotiation"] = RenegotiationPolicy(
+            allowPeerInitiated=True, maxPeerInitiated=renegotiations
+        )
+    with open(os.path.join(pkiDir, "ca.pem"), "rb") as f:
+        caCertificate = x509.load_pem_x509_certificate(f.read())
+    return ClientOptions(
+        "localhost",
+        trustRoots=[caCertificate],
+        minVersion=suite.version,
+        maxVersion=suite.version,
+        cipherSuites=[suite.iana],
+        groups=suite.groups,
+        resumeSessions=resume,
+        **extra,
+    )
+
+
 def serverFactory(
     impl: str,
     pkiDir: str,
@@ -173,21 +227,12 @@ def serverFactory(
     """
     if impl == PLAIN:
         return wrapped
+    if impl == "ours":
+        from twisted_reneg import TLSFactory
+
+        return TLSFactory(ourServerOptions(pkiDir, suite, key), False, wrapped)
     certPath = os.path.join(pkiDir, f"{key}-server.pem")
     keyPath = os.path.join(pkiDir, f"{key}-server-key.pem")
-    if impl == "ours":
-        from twisted_reneg import ServerOptions, TLSFactory
-
-        options = ServerOptions.fromPEM(
-            certPath,
-            keyPath,
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            sessionTickets=suite.version == "1.3",
-        )
-        return TLSFactory(options, False, wrapped)
     from twisted.internet.ssl import AcceptableCiphers, CertificateOptions, PrivateCertificate
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
@@ -238,27 +283,9 @@ def clientFactory(
         return wrapped
     caPath = os.path.join(pkiDir, "ca.pem")
     if impl == "ours":
-        from cryptography import x509
+        from twisted_reneg import TLSFactory
 
-        from twisted_reneg import ClientOptions, RenegotiationPolicy, TLSFactory
-
-        extra: dict[str, Any] = {}
-        if renegotiations:
-            extra["renegotiation"] = RenegotiationPolicy(
-                allowPeerInitiated=True, maxPeerInitiated=renegotiations
-            )
-        with open(caPath, "rb") as f:
-            caCertificate = x509.load_pem_x509_certificate(f.read())
-        options = ClientOptions(
-            "localhost",
-            trustRoots=[caCertificate],
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            resumeSessions=resume,
-            **extra,
-        )
+        options = ourClientOptions(pkiDir, suite, resume, renegotiations)
         return TLSFactory(options, True, wrapped)
     from twisted.internet._sslverify import ClientTLSOptions
     from twisted.internet.ssl import AcceptableCiphers, Certificate, CertificateOptions

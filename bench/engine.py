@@ -61,6 +61,8 @@ from _common import (  # noqa: E402
     Suite,
     _pinOpenSSLContext,
     checkNegotiated,
+    ourClientOptions,
+    ourServerOptions,
     printTable,
 )
 
@@ -135,34 +137,10 @@ class Ours:
     """
 
     def __init__(self, pkiDir: str, row: Row) -> None:
-        from cryptography import x509
-
-        from twisted_reneg import ClientOptions, RenegotiationPolicy, ServerOptions
-
         self.row = row
-        suite = row.suite
-        serverOptions = ServerOptions.fromPEM(
-            os.path.join(pkiDir, f"{row.certificate}-server.pem"),
-            os.path.join(pkiDir, f"{row.certificate}-server-key.pem"),
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            sessionTickets=suite.version == "1.3",
-        )
-        with open(os.path.join(pkiDir, "ca.pem"), "rb") as f:
-            ca = x509.load_pem_x509_certificate(f.read())
-        clientOptions = ClientOptions(
-            "localhost",
-            trustRoots=[ca],
-            minVersion=suite.version,
-            maxVersion=suite.version,
-            cipherSuites=[suite.iana],
-            groups=suite.groups,
-            resumeSessions=False,
-            # Every timed renegotiation is one the server started.
-            renegotiation=RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=10**9),
-        )
+        serverOptions = ourServerOptions(pkiDir, row.suite, row.certificate)
+        # Every timed renegotiation is one the server started.
+        clientOptions = ourClientOptions(pkiDir, row.suite, renegotiations=10**9)
         self.serverConfig = serverOptions.tlsConfig(None)
         self.clientConfig = clientOptions.tlsConfig(None)
         self.ticket: Any = None
