@@ -8,6 +8,7 @@ CLI printed: every event once, in the order it happened.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from twisted.trial.unittest import TestCase
@@ -399,7 +400,6 @@ class UsageTests(TestCase):
         C{--help} prints both commands and exits 0; no command or an
         unknown one prints the same to stderr and exits 2.
         """
-        import subprocess
 
         def run(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import warnings
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, clientFromString, serverFromString
+from twisted.internet.endpoints import wrapClientTLS as twistedWrapClientTLS
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from twisted_reneg import ClientOptions, TLSAlertError
+from twisted_reneg import ClientOptions, ServerOptions, TLSAlertError
 from twisted_reneg.endpoints import wrapClientTLS
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
@@ -259,12 +262,6 @@ class TwistedsOwnTLSTests(SynchronousTestCase):
     """
 
     def test_tlsMemoryBIOFactory(self) -> None:
-        import warnings
-
-        from twisted.protocols.tls import TLSMemoryBIOFactory
-
-        from twisted_reneg import ServerOptions
-
         pki = cachedPKI()
         options = ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath)
         with warnings.catch_warnings():
@@ -275,10 +272,6 @@ class TwistedsOwnTLSTests(SynchronousTestCase):
         self.assertIn("twisted_reneg.TLSFactory(options, False, factory)", str(error))
 
     def test_twistedWrapClientTLS(self) -> None:
-        import warnings
-
-        from twisted.internet.endpoints import wrapClientTLS as twistedWrapClientTLS
-
         endpoint = twistedWrapClientTLS(
             ClientOptions("localhost"), TCP4ClientEndpoint(reactor, "127.0.0.1", 1)
         )
