@@ -44,6 +44,10 @@ AES128, CHACHA, AES256 = TLS13_SUITES
 
 
 def client13(**kw: object) -> TLSConfig:
+    """
+    A TLS 1.3 client that keeps sessions, so servers send it tickets.
+    """
+    kw.setdefault("resumesSessions", True)
     return clientConfig(minVersion=TLS13, maxVersion=TLS13, **kw)
 
 
@@ -288,6 +292,115 @@ class ResumptionTests(SynchronousTestCase):
     def test_noTicketsWithoutKeys(self) -> None:
         pair = EnginePair(client13(), serverConfig(maxVersion=TLS13)).handshake()
         self.assertEqual(tickets(pair.client.events), [])
+
+
+def helloExtensionTypes(flight: bytes) -> list[int]:
+    """
+    The extension types of the ClientHello in C{flight}, in order.
+    """
+    found: list[int] = []
+
+    def record(hello: ClientHello) -> ClientHello:
+        found.extend(hello.extensions.types())
+        return hello
+
+    _rewriteClientHello(flight, record)
+    return found
+
+
+class PskModesTests(SynchronousTestCase):
+    """
+    RFC 8446 4.2.9: a client that keeps sessions says which resumption it
+    accepts in every ClientHello, and a server sends tickets only to
+    clients that accept psk_dhe_ke (Go's and Java's servers follow the
+    same rule, so without it our client never resumed against them).
+    """
+
+    MODES = int(ExtensionType.psk_key_exchange_modes)
+    PSK = int(ExtensionType.pre_shared_key)
+
+    def firstFlight(self, config: TLSConfig) -> bytes:
+        client = TLSConnection(config)
+        client.startHandshake()
+        return client.dataToSend()
+
+    def test_keptSessionsOfferModesWithoutTicket(self) -> None:
+        """
+        The first ClientHello of a client that keeps sessions carries
+        psk_key_exchange_modes (psk_dhe_ke only), once, and no
+        pre_shared_key.
+        """
+        types = helloExtensionTypes(self.firstFlight(client13()))
+        self.assertEqual(types.count(self.MODES), 1)
+        self.assertNotIn(self.PSK, types)
+
+        def modes(hello: ClientHello) -> ClientHello:
+            self.assertEqual(
+                hello.extensions.get(ExtensionType.psk_key_exchange_modes), b"\x01\x01"
+            )
+            return hello
+
+        _rewriteClientHello(self.firstFlight(client13()), modes)
+
+    def test_modesOnceBeforePsk(self) -> None:
+        """
+        Resuming, the modes come once, right before pre_shared_key (last).
+        """
+        full = EnginePair(client13(), server13(TicketKeys())).handshake()
+        types = helloExtensionTypes(
+            self.firstFlight(client13(resumeTicket=tickets(full.client.events)[0]))
+        )
+        self.assertEqual(types.count(self.MODES), 1)
+        self.assertEqual(types[-2:], [self.MODES, self.PSK])
+
+    def test_clientKeepingNoSessionsOffersNoModes(self) -> None:
+        types = helloExtensionTypes(self.firstFlight(client13(resumesSessions=False)))
+        self.assertNotIn(self.MODES, types)
+
+    def test_bothVersionsOffered(self) -> None:
+        """
+        A client offering TLS 1.2 and 1.3 sends the modes too (for 1.3).
+        """
+        flight = self.firstFlight(clientConfig(maxVersion=TLS13, resumesSessions=True))
+        self.assertEqual(helloExtensionTypes(flight).count(self.MODES), 1)
+
+    def test_noTicketsForClientWithoutModes(self) -> None:
+        pair = EnginePair(client13(resumesSessions=False), server13(TicketKeys())).handshake()
+        session = pair.client.connection.session
+        assert session is not None and session.version == "TLSv1.3"
+        self.assertEqual(tickets(pair.client.events), [])
+
+    def test_noTicketsForPskKeOnly(self) -> None:
+        """
+        A client accepting only psk_ke (no forward secrecy), which we never
+        resume, gets no tickets either.
+        """
+        client = TLSConnection(client13())
+        server = TLSConnection(server13(TicketKeys()))
+        client.startHandshake()
+
+        def pskKeOnly(hello: ClientHello) -> ClientHello:
+            items = tuple(
+                (t, b"\x01\x00" if t == self.MODES else d) for t, d in hello.extensions.items
+            )
+            return replace(hello, extensions=Extensions(items))
+
+        events = server.receiveData(_rewriteClientHello(client.dataToSend(), pskKeOnly))
+        self.assertFalse([e for e in events if isinstance(e, ConnectionFailed)])
+        # The client's transcript differs now, so it will not finish; what
+        # matters is what the server sends after its own Finished: nothing
+        # more than its flight, no NewSessionTicket whatever the client does.
+        flight = server.dataToSend()
+        clientEvents = client.receiveData(flight)
+        self.assertEqual(tickets(clientEvents), [])
+
+    def test_transportClientOffersModes(self) -> None:
+        """
+        ClientOptions that resume sessions (the default) make a config
+        that offers the modes; resumeSessions=False one that does not.
+        """
+        self.assertTrue(clientOptions().tlsConfig().resumesSessions)
+        self.assertFalse(clientOptions(resumeSessions=False).tlsConfig().resumesSessions)
 
 
 class EarlyDataTests(SynchronousTestCase):

@@ -589,6 +589,7 @@ class ClientOptions(_Options):
             renegotiation=self.renegotiation,
             keyLog=self.keyLog,
             postHandshakeAuth=postHandshakeAuth,
+            resumesSessions=resumeSessions,
         )
 
     def forHost(

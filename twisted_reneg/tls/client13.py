@@ -83,6 +83,11 @@ from .suites import (
 from .tickets import ClientTicket13
 
 
+#: The one resumption mode we accept: psk_dhe_ke, a PSK with a fresh
+#: key exchange (forward secrecy); never psk_ke (RFC 8446 4.2.9).
+PSK_MODES = encodePskModes(bytes((PSK_DHE_KE,)))
+
+
 class FellBackToTLS12(State13):
     """
     Client: the server chose TLS 1.2; C{handshake} goes on from here.
@@ -173,6 +178,11 @@ def _clientHello(
         session12 = hs.offeredSession12
         exts += tls12HelloExtensions(config, b"", (session12.ticket if session12 else None) or b"")
         suites += [s.code for s in config.cipherSuites]
+    ticket = hs.offeredTicket
+    if config.resumesSessions or ticket is not None:
+        # RFC 8446 4.2.9: without it servers send no tickets; with a ticket
+        # it must come, and before pre_shared_key, which is last (4.2.11).
+        exts.append((ExtensionType.psk_key_exchange_modes, PSK_MODES))
     hello = ClientHello(
         legacyVersion=TLS12,
         random=random,
@@ -181,24 +191,21 @@ def _clientHello(
         compressionMethods=b"\x00",
         extensions=Extensions(tuple((int(t), d) for t, d in exts)),
     )
-    ticket = hs.offeredTicket
     return hello if ticket is None else _withTicket(hello, ticket, hs)
 
 
 def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13) -> ClientHello:
     """
-    RFC 8446 4.2.11: offer C{ticket}: psk_key_exchange_modes, then
-    pre_shared_key last, its binder over the hello up to the binders.
+    RFC 8446 4.2.11: offer C{ticket}: pre_shared_key last (after the
+    psk_key_exchange_modes that C{hello} has), its binder over the hello up
+    to the binders.
     """
     hashName = ticket.suite.hashName
     age = ticket.obfuscatedAge(hs.io.now().timestamp())
     placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
 
     def build(offer: OfferedPsks) -> ClientHello:
-        extra = (
-            (int(ExtensionType.psk_key_exchange_modes), encodePskModes(bytes((PSK_DHE_KE,)))),
-            (int(ExtensionType.pre_shared_key), offer.toBytes()),
-        )
+        extra = ((int(ExtensionType.pre_shared_key), offer.toBytes()),)
         return replace(hello, extensions=Extensions(hello.extensions.items + extra))
 
     raw = build(placeholder).toBytes()

@@ -129,6 +129,10 @@ class TLSConfig:
         here, and resume them; C{None} gives out no session IDs.
     @ivar resumeTicket: client only: a session to offer in this connection's
         ClientHello (from L{tickets.ClientSessionCache}).
+    @ivar resumesSessions: client only: we keep the sessions servers let us
+        resume, so every TLS 1.3 ClientHello says which resumption we accept
+        (psk_key_exchange_modes): RFC 8446 4.2.9 tells servers not to send
+        tickets to a client that did not, and Go's and Java's follow it.
     @ivar keyLog: called with one NSS key log line (SSLKEYLOGFILE format)
         per handshake, for debugging with Wireshark; C{None} (the default)
         writes nothing anywhere.
@@ -155,6 +159,7 @@ class TLSConfig:
     ticketKeys: TicketKeys | None = None
     sessionCache: ServerSessionCache | None = None
     resumeTicket: ClientTicket13 | ClientSession12 | None = field(default=None, repr=False)
+    resumesSessions: bool = False
     clientCredentials: tuple[Credential, ...] = ()
     chooseClientCredential: ChooseClientCredential | None = field(default=None, repr=False)
     clientCANames: tuple[bytes, ...] = field(default=(), repr=False)
@@ -166,6 +171,8 @@ class TLSConfig:
             raise ValueError("clientAuth is a server setting")
         if not self.isClient and self.postHandshakeAuth is not None:
             raise ValueError("postHandshakeAuth is a client setting")
+        if not self.isClient and self.resumesSessions:
+            raise ValueError("resumesSessions is a client setting")
         if not self.cipherSuites:
             raise ValueError("no cipher suites enabled")
         if not self.groups:

@@ -777,7 +777,7 @@ class TLSConnection:
             )
             self.session = _sessionFrom13(result)
             self._events.append(HandshakeCompleted(self.session))
-            if not self.isClient and self.config.ticketKeys is not None:
+            if result.ticketsWanted and self.config.ticketKeys is not None:
                 self._sendTickets(self.config.ticketKeys)
             if self._pendingAppData:
                 self._sendPendingAppData()

@@ -106,6 +106,10 @@ class ServerExpectClientHello13(State13):
         if not offersTLS13(hello):
             raise PeerError(A.protocol_version, "client does not offer TLS 1.3")
         checkPskOfferShape(exts)
+        modes = exts.get(ExtensionType.psk_key_exchange_modes)
+        # RFC 8446 4.2.9: servers SHOULD NOT send tickets a client cannot
+        # use; psk_dhe_ke is the only mode we resume with.
+        hs.ticketsWanted = modes is not None and PSK_DHE_KE in decodePskModes(modes)
         sni = exts.get(ExtensionType.server_name)
         hs.serverName = decodeServerName(sni) if sni is not None else None
         pha = exts.get(ExtensionType.post_handshake_auth)

@@ -73,6 +73,8 @@ class HandshakeResult13:
     resumed: bool = False
     #: RFC 8446 7.1, the base of the keying-material exporters (7.5).
     exporterMasterSecret: bytes = field(default=b"", repr=False)
+    #: server: the client offered psk_dhe_ke, so tickets are of use to it.
+    ticketsWanted: bool = False
 
 
 class HandshakeState13:
@@ -107,6 +109,8 @@ class HandshakeState13:
         self.postHandshakeAuth = False
         #: client: the ticket offered in our ClientHello, if any, and the
         #: TLS 1.2 session offered beside it when we offer 1.2 too.
+        #: server: the client accepts psk_dhe_ke resumption (RFC 8446 4.2.9).
+        self.ticketsWanted = False
         self.offeredTicket: ClientTicket13 | None = None
         self.offeredSession12: ClientSession12 | None = None
         #: the resumption PSK in use, once both sides agreed on it.
@@ -178,6 +182,7 @@ class HandshakeState13:
             self.master.resumptionMasterSecret(self.transcript.digest()),
             self.resumed,
             self.exporterMasterSecret,
+            self.ticketsWanted,
         )
         self.psk = None
         self.keyShares = {}
