@@ -144,6 +144,68 @@ class ServerRehandshakeTests(SynchronousTestCase):
         c.flush()
         self.assertEqual(c.clientApp.data, b"still up")  # type: ignore[attr-defined]
 
+    def test_lateAnswerCompletes(self) -> None:
+        """
+        A client that reads our HelloRequest only after our timeout: its
+        ClientHello answers the renegotiation we asked for, which completes
+        (reported to the listener; the Deferred has failed already), even
+        though this server refuses renegotiations clients start.  Refusing
+        it with a warning would leave a client that ignores warnings (Go's)
+        waiting for a ServerHello for ever.
+        """
+        c = connected()
+        d = c.server.rehandshake(timeout=5)
+        c.clock.advance(5)  # nothing pumped: the client has not read yet
+        self.failureResultOf(d, RenegotiationTimeout)
+        c.flush()
+        session = c.server.session
+        assert session is not None
+        self.assertEqual(session.renegotiations, 1)
+        self.assertEqual(c.client.session.renegotiations, 1)  # type: ignore[union-attr]
+        self.assertEqual(
+            [call for call in c.serverApp.calls if call.startswith("renegotiation")],  # type: ignore[attr-defined]
+            ["renegotiationFailed RenegotiationTimeout", "renegotiationCompleted 1"],
+        )
+        c.client.write(b"still up")
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"still up")  # type: ignore[attr-defined]
+
+    def test_lateAnswerToCertificateRequest(self) -> None:
+        """
+        The late answer to a timed-out certificate request is that request:
+        the server asks for the certificate and gets it.
+        """
+        c = connected(**withClientCertificate())
+        d = c.server.requestClientCertificate(timeout=5)
+        c.clock.advance(5)
+        self.failureResultOf(d, RenegotiationTimeout)
+        c.flush()
+        session = c.server.session
+        assert session is not None
+        self.assertEqual(session.renegotiations, 1)
+        self.assertEqual(session.peerCertificate, cachedPKI().ecdsaClient.certificate)
+
+    def test_lateRefusal(self) -> None:
+        """
+        A late no_renegotiation after our timeout is only a warning: the
+        connection goes on and a later request of ours is refused or
+        answered on its own.
+        """
+        c = connected(
+            client=clientOptions(renegotiation=RenegotiationPolicy(allowPeerInitiated=False))
+        )
+        d = c.server.rehandshake(timeout=5)
+        c.clock.advance(5)
+        self.failureResultOf(d, RenegotiationTimeout)
+        c.flush()
+        self.assertEqual(c.server.session.renegotiations, 0)  # type: ignore[union-attr]
+        again = c.server.rehandshake(timeout=5)
+        c.flush()
+        self.failureResultOf(again, RenegotiationRefused)
+        c.client.write(b"still up")
+        c.flush()
+        self.assertEqual(c.serverApp.data, b"still up")  # type: ignore[attr-defined]
+
     def test_ignoredWithoutTimeoutWaitsForConnectionLoss(self) -> None:
         c = connected()
         c.client._tls._receiveHelloRequest = lambda body: None  # type: ignore[union-attr]

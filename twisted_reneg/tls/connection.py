@@ -459,8 +459,13 @@ class TLSConnection:
 
     def abandonRenegotiation(self) -> bool:
         """
-        Give up waiting for the peer to answer our HelloRequest.  A ClientHello
-        arriving later is then treated as the client's own renegotiation.
+        Give up waiting for the peer to answer our HelloRequest: requests of
+        ours may start again.  Our HelloRequest is still on the wire, so a
+        ClientHello arriving later is taken as its answer and completes the
+        renegotiation we asked for (a L{HandshakeCompleted} event, with the
+        certificate request if we asked for a certificate), not judged as
+        the client's own; a warning no_renegotiation arriving later is an
+        L{AlertReceived}.
 
         @return: whether there was one to abandon (a renegotiation whose
             handshake already started cannot be).
@@ -470,6 +475,8 @@ class TLSConnection:
             return False
         self._handshake = None
         self._renegotiation.ours = False
+        if isinstance(handshake, Handshake12) and not self.isClient:
+            self._renegotiation.unanswered = handshake
         return True
 
     def _startRenegotiation(self, clientAuth: ClientAuth | None) -> None:
@@ -483,6 +490,8 @@ class TLSConnection:
         if self._handshake is not None:
             return
         self._renegotiation.ours = True
+        # A new HelloRequest: the next ClientHello answers this one.
+        self._renegotiation.unanswered = None
         # A certificate we ask for mid-connection is the application's to
         # judge: a refused one ends the renegotiation without it, not the
         # connection.
@@ -674,6 +683,9 @@ class TLSConnection:
                 RenegotiationRefused(byPeer=True, reason="peer sent no_renegotiation")
             )
             return
+        if description == A.no_renegotiation:
+            # A late refusal of a HelloRequest we stopped waiting for.
+            self._renegotiation.unanswered = None
         self._events.append(AlertReceived(level, description))
 
     #: Content type -> handler (the record layer refuses any other type).
@@ -827,6 +839,10 @@ class TLSConnection:
         A server received a ClientHello on an established connection.
         """
         self._renegotiation.checkPeerStart(self.isClient, msgType)
+        late = self._renegotiation.lateAnswer()
+        if late is not None and not self._closeSent:
+            self._handshake = late
+            return
         if not self._admitPeerRenegotiation():
             return
         self._renegotiation.ours = False

@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .config import RenegotiationPolicy
 from .errors import AlertDescription, PeerError, UnexpectedMessage
 from .messages import HandshakeType, messageName
 from .session import TLSSession
+
+if TYPE_CHECKING:
+    from .handshake12 import Handshake12
 
 A = AlertDescription
 
@@ -39,9 +43,13 @@ class Renegotiation12:
     @ivar ours: whether the renegotiation asked for or running is one we
         started (so a no_renegotiation warning answers it).
     @ivar count: renegotiations completed on the connection.
+    @ivar unanswered: server: the renegotiation of ours that we stopped
+        waiting for (L{TLSConnection.abandonRenegotiation}) while our
+        HelloRequest is still unanswered; a ClientHello that comes later
+        is the answer to it (L{lateAnswer}).
     """
 
-    __slots__ = ("_policy", "_peerTimes", "ours", "count")
+    __slots__ = ("_policy", "_peerTimes", "ours", "count", "unanswered")
 
     def __init__(self, policy: RenegotiationPolicy) -> None:
         self._policy = policy
@@ -50,6 +58,25 @@ class Renegotiation12:
         self._peerTimes: deque[float] | None = None
         self.ours = False
         self.count = 0
+        self.unanswered: Handshake12 | None = None
+
+    def lateAnswer(self) -> Handshake12 | None:
+        """
+        Server, a ClientHello between handshakes: the renegotiation of ours
+        it answers, if our HelloRequest is still unanswered.
+
+        We asked for that handshake, so it is ours, whatever our policy on
+        the client's own renegotiations: RFC 5246 7.4.1.1 lets a client
+        answer a HelloRequest when it likes, and refusing the answer with a
+        warning no_renegotiation would leave a client that ignores warning
+        alerts (Go's) waiting for a ServerHello for ever.  The caller's
+        Deferred has failed already (it timed out); the application hears of
+        the completed renegotiation through its listener.
+        """
+        handshake, self.unanswered = self.unanswered, None
+        if handshake is not None:
+            self.ours = True
+        return handshake
 
     def checkHelloRequest(self, isClient: bool, body: bytes) -> None:
         """
