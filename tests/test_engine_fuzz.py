@@ -93,7 +93,9 @@ def _noInternalError(testCase: SynchronousTestCase, events: list) -> None:
 def _pair13(**server: object) -> EnginePair:
     pki = cachedPKI()
     return EnginePair(
-        clientConfig(maxVersion=TLS13, credential=credentialOf(pki.ecdsaClient)),
+        clientConfig(
+            maxVersion=TLS13, credential=credentialOf(pki.ecdsaClient), resumesSessions=True
+        ),
         serverConfig(maxVersion=TLS13, **server),
     )
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
-from twisted_reneg.tls.config import ClientAuth
+from twisted_reneg.tls.config import TLS12, TLS13, ClientAuth
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import ConnectionFailed
-from twisted_reneg.tls.messages import HandshakeType, frameHandshake
+from twisted_reneg.tls.messages import HandshakeType, frameHandshake, maxBodyLength
 from twisted_reneg.tls.records import ContentType, RecordReader, RecordWriter
 
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
@@ -72,10 +72,13 @@ def handshakeRecord(raw: bytes) -> bytes:
     return b"".join(RecordWriter().writeRecords(ContentType.handshake, raw))
 
 
-def runCase(side: str, step: int, wrong: int | str) -> list[object]:
+def runCase(side: str, step: int, wrong: int | str, oversized: bool = False) -> list[object]:
     """
     Deliver the first C{step} messages to C{side}, then C{wrong}; return
     the events of C{side}.
+
+    @param oversized: send only the 4-byte header of C{wrong}, declaring
+        one byte more than its type's syntax allows.
     """
     pair = newPair()
     target = pair.client if side == "client" else pair.server
@@ -97,11 +100,15 @@ def runCase(side: str, step: int, wrong: int | str) -> list[object]:
             if msgType == -1:
                 raise AssertionError(f"keys changed before step {step}")
             if delivered == step:
-                injected = (
-                    b"".join(RecordWriter().writeRecords(ContentType.change_cipher_spec, b"\x01"))
-                    if wrong == CCS
-                    else handshakeRecord(frameHandshake(int(wrong), b""))
-                )
+                if wrong == CCS:
+                    injected = b"".join(
+                        RecordWriter().writeRecords(ContentType.change_cipher_spec, b"\x01")
+                    )
+                elif oversized:
+                    length = (maxBodyLength(int(wrong)) or 0) + 1
+                    injected = handshakeRecord(bytes((int(wrong),)) + length.to_bytes(3, "big"))
+                else:
+                    injected = handshakeRecord(frameHandshake(int(wrong), b""))
                 events.extend(target.connection.receiveData(injected))
                 return events
             events.extend(target.connection.receiveData(handshakeRecord(raw)))
@@ -135,8 +142,112 @@ class StateTableTests(SynchronousTestCase):
                 cases += 1
         return cases
 
+    def checkOversized(self, side: str, receives: list[HandshakeType]) -> int:
+        """
+        The same table with each message declaring one byte more than its
+        type allows: a type the state does not expect is still an
+        unexpected_message (RFC 5246 7.4, RFC 8446 6.2: the state is judged
+        before the length), the expected one a decode_error.
+        """
+        cases = 0
+        for step, genuine in enumerate(receives):
+            accepted = {genuine} | ALSO_ACCEPTED.get((side, step), set())
+            if side == "client":
+                accepted.add(H.hello_request)
+            for wrong in HandshakeType:
+                limit = maxBodyLength(wrong)
+                if limit is None or limit >= 0xFFFFFF:
+                    continue  # never legal, or no header can exceed it
+                events = runCase(side, step, wrong, oversized=True)
+                failures = [e for e in events if isinstance(e, ConnectionFailed)]
+                label = f"{side} step {step} ({genuine.name}) given long {wrong.name}"
+                self.assertEqual(len(failures), 1, label)
+                wanted = (
+                    AlertDescription.decode_error
+                    if wrong in accepted
+                    else AlertDescription.unexpected_message
+                )
+                self.assertEqual(failures[0].error.alert, wanted, label)
+                cases += 1
+        return cases
+
     def test_client(self) -> None:
         self.assertGreater(self.checkSide("client", CLIENT_RECEIVES), 50)
 
+    def test_clientOversized(self) -> None:
+        self.assertGreater(self.checkOversized("client", CLIENT_RECEIVES), 50)
+
+    def test_serverOversized(self) -> None:
+        self.assertGreater(self.checkOversized("server", SERVER_RECEIVES), 40)
+
     def test_server(self) -> None:
         self.assertGreater(self.checkSide("server", SERVER_RECEIVES), 40)
+
+
+def longHeader(msgType: HandshakeType) -> bytes:
+    """
+    The header of a message one byte longer than its type allows.
+    """
+    limit = maxBodyLength(msgType)
+    assert limit is not None
+    return bytes((msgType,)) + (limit + 1).to_bytes(3, "big")
+
+
+class EstablishedOversizedTests(SynchronousTestCase):
+    """
+    After the handshake the same rule: a message the connection does not
+    expect is unexpected_message however long, an expected one that is too
+    long a decode_error.
+    """
+
+    def deliver(self, version: int, toClient: bool, raw: bytes) -> AlertDescription:
+        pair = EnginePair(clientConfig(maxVersion=version), serverConfig(maxVersion=version))
+        pair.handshake()
+        sender, receiver = (pair.server, pair.client) if toClient else (pair.client, pair.server)
+        # Sealed under the sender's current keys, as its own handshake data.
+        sender.connection.sendHandshake(raw)
+        sender.connection._flushHandshake()
+        events = receiver.connection.receiveData(sender.connection.dataToSend())
+        failures = [e for e in events if isinstance(e, ConnectionFailed)]
+        self.assertEqual(len(failures), 1, events)
+        return failures[0].error.alert
+
+    def test_tls13ServerGivenTicket(self) -> None:
+        alert = self.deliver(TLS13, False, longHeader(H.new_session_ticket))
+        self.assertEqual(alert, AlertDescription.unexpected_message)
+
+    def test_tls13ServerGivenFinished(self) -> None:
+        """
+        No certificate request of ours pending: the client's Finished is
+        not expected.
+        """
+        alert = self.deliver(TLS13, False, longHeader(H.finished))
+        self.assertEqual(alert, AlertDescription.unexpected_message)
+
+    def test_tls13ClientGivenCertificateRequestWithoutOffer(self) -> None:
+        """
+        A client that did not offer post-handshake auth expects no
+        CertificateRequest.
+        """
+        alert = self.deliver(TLS13, True, longHeader(H.certificate_request))
+        self.assertEqual(alert, AlertDescription.unexpected_message)
+
+    def test_tls13LongKeyUpdate(self) -> None:
+        self.assertEqual(
+            self.deliver(TLS13, True, longHeader(H.key_update)), AlertDescription.decode_error
+        )
+        self.assertEqual(
+            self.deliver(TLS13, False, longHeader(H.key_update)), AlertDescription.decode_error
+        )
+
+    def test_tls12ServerGivenClientKeyExchange(self) -> None:
+        alert = self.deliver(TLS12, False, longHeader(H.client_key_exchange))
+        self.assertEqual(alert, AlertDescription.unexpected_message)
+
+    def test_tls12ClientGivenLongHelloRequest(self) -> None:
+        alert = self.deliver(TLS12, True, longHeader(H.hello_request))
+        self.assertEqual(alert, AlertDescription.decode_error)
+
+    def test_tls12ClientGivenLongServerHelloDone(self) -> None:
+        alert = self.deliver(TLS12, True, longHeader(H.server_hello_done))
+        self.assertEqual(alert, AlertDescription.unexpected_message)

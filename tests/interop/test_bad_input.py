@@ -138,6 +138,33 @@ class OurServerBadInputTests(TestCase):
     async def test_finishedFirst(self) -> None:
         await self.assertAlert(record(22, frameHandshake(20, b"\x00" * 12)), A.unexpected_message)
 
+    async def test_longClientKeyExchangeFirst(self) -> None:
+        """
+        A 258-byte ClientKeyExchange instead of a ClientHello: the DH form
+        is legally that long, and whatever its length the message is out
+        of order, so unexpected_message, not decode_error (RFC 5246 7.4).
+        """
+        cke = frameHandshake(16, b"\x00\x00" + os.urandom(256))
+        self.assertEqual(len(cke), 4 + 258)
+        await self.assertAlert(record(22, cke), A.unexpected_message)
+
+    async def test_clientHelloBodyUnderOtherTypes(self) -> None:
+        """
+        A ClientHello body under the type byte of Finished, KeyUpdate or
+        ServerHelloDone: too long for each of those types, but first of all
+        not expected, so unexpected_message (RFC 8446 6.2, RFC 5246 7.2.2).
+        """
+        body = clientHello()[4:]
+        for msgType in (20, 24, 14):
+            await self.assertAlert(record(22, frameHandshake(msgType, body)), A.unexpected_message)
+
+    async def test_oversizedCertificateFirst(self) -> None:
+        """
+        A Certificate header beyond our certificate limit as the first
+        message: out of order before it is too big.
+        """
+        await self.assertAlert(record(22, b"\x0b\x7f\xff\xff"), A.unexpected_message)
+
     async def test_changeCipherSpecFirst(self) -> None:
         await self.assertAlert(record(20, b"\x01"), A.unexpected_message)
 
@@ -195,6 +222,24 @@ class OurClientBadInputTests(TestCase):
 
     async def test_garbage(self) -> None:
         await self.assertClientAlert(b"HTTP/1.1 400 Bad Request\r\n\r\n", A.unexpected_message)
+
+    async def test_longFinishedFirst(self) -> None:
+        """
+        A Finished longer than its syntax instead of a ServerHello:
+        unexpected_message, whatever its length.
+        """
+        await self.assertClientAlert(
+            record(22, frameHandshake(20, os.urandom(100))), A.unexpected_message
+        )
+
+    async def test_oversizedCertificateFirst(self) -> None:
+        await self.assertClientAlert(record(22, b"\x0b\x7f\xff\xff"), A.unexpected_message)
+
+    async def test_oversizedServerHello(self) -> None:
+        """
+        The message expected, longer than its syntax: decode_error.
+        """
+        await self.assertClientAlert(record(22, b"\x02\x7f\xff\xff"), A.decode_error)
 
     async def test_oversizedRecord(self) -> None:
         await self.assertClientAlert(struct.pack(">BHH", 22, 0x0303, 20000), A.record_overflow)

@@ -82,7 +82,6 @@ from .suites import (
 )
 from .tickets import ClientTicket13
 
-
 #: The one resumption mode we accept: psk_dhe_ke, a PSK with a fresh
 #: key exchange (forward secrecy); never psk_ke (RFC 8446 4.2.9).
 PSK_MODES = encodePskModes(bytes((PSK_DHE_KE,)))

@@ -729,7 +729,7 @@ class TLSConnection:
     # --- handshake messages -------------------------------------------------
 
     def _receiveHandshakeMessages(self) -> None:
-        while (message := self._handshakeIn.nextMessage()) is not None:
+        while (message := self._handshakeIn.nextMessage(self._expectsHandshake)) is not None:
             try:
                 self._receiveHandshakeMessage(*message)
             except AskApplicationLater:
@@ -737,6 +737,30 @@ class TLSConnection:
                 raise
             if self._failure is not None:
                 return
+
+    def _expectsHandshake(self, msgType: int) -> bool:
+        """
+        Whether a handshake message of this type may come now: the
+        dispatch below, without its side effects.  The reassembly asks it of
+        a message longer than we accept, which is an unexpected_message if
+        its type is out of order, and a decode_error only if it is not.
+        """
+        session = self.session
+        if session is not None and session.version == "TLSv1.3":
+            postAuth = self._postAuth
+            if msgType == H.key_update:
+                return postAuth is None or not postAuth.answerStarted
+            if self.isClient:
+                return msgType == H.new_session_ticket or (
+                    msgType == H.certificate_request and self._postAuthTranscript is not None
+                )
+            return postAuth is not None and postAuth.expects(msgType)
+        if msgType == H.hello_request:
+            return self.isClient  # ignored while a handshake runs, but legal
+        handshake = self._handshake
+        if handshake is not None:
+            return handshake.expects(msgType)
+        return not self.isClient and msgType == H.client_hello
 
     def _receiveHandshakeMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
         self._completeOutput = len(self._handshakeOut)

@@ -149,6 +149,12 @@ class Handshake12:
         assert isinstance(self._state, ClientStart12)
         self._state = self._state.sendClientHello()
 
+    def expects(self, msgType: int) -> bool:
+        """
+        Whether the handshake's current state takes a message of this type.
+        """
+        return msgType in self._state.expected
+
     def receiveMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
         self._state = self._state.receive(msgType, body, raw)
 

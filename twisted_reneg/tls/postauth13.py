@@ -82,6 +82,12 @@ class ServerCertificateRequest:
         """
         return self._expected != HandshakeType.certificate
 
+    def expects(self, msgType: int) -> bool:
+        """
+        Whether the client's answer goes on with a message of this type.
+        """
+        return msgType == self._expected
+
     def send(self) -> None:
         request = certificateRequest13(self._config, self._context).toBytes()
         self._transcript.update(request)

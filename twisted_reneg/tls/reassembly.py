@@ -6,12 +6,18 @@ record may carry many messages (RFC 5246 section 6.2.1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .errors import AlertDescription, PeerError
 from .messages import HandshakeType, maxBodyLength, messageName
 
 #: What we accept of a Certificate message, whose syntax allows 2^24-1
 #: bytes: sixteen certificates of 16 KiB, beyond any real chain.
 MAX_CERTIFICATE_LENGTH = 262144
+
+
+def _anyType(msgType: int) -> bool:
+    return True
 
 
 class HandshakeBuffer:
@@ -30,6 +36,12 @@ class HandshakeBuffer:
         is an illegal_parameter: legal, but more than we hold.  That is a
         limit of ours, not a fault in the encoding, and the alert OpenSSL
         and BoringSSL send for their own limits.
+
+    The state comes first, though: a message of a type the connection does
+    not expect now is an unexpected_message however long it is (RFC 5246
+    7.4 and 7.2.2, RFC 8446 6.2); only one of the type expected is judged
+    by its length.  So the two length rules apply only where the caller's
+    C{expects} says the type may come.
     """
 
     def __init__(self, maxCertificateLength: int = MAX_CERTIFICATE_LENGTH) -> None:
@@ -42,8 +54,12 @@ class HandshakeBuffer:
     def hasPartial(self) -> bool:
         return bool(self._buf)
 
-    def nextMessage(self) -> tuple[int, bytes, bytes] | None:
+    def nextMessage(
+        self, expects: Callable[[int], bool] = _anyType
+    ) -> tuple[int, bytes, bytes] | None:
         """
+        @param expects: whether a message of a given type may come now
+            (asked only of a message longer than we accept).
         @return: C{(msgType, body, raw)} with C{raw} including the header,
             or C{None} if no complete message is buffered.
         """
@@ -52,7 +68,7 @@ class HandshakeBuffer:
             return None
         msgType = buf[0]
         length = int.from_bytes(buf[1:4], "big")
-        self._checkLength(msgType, length)
+        self._checkLength(msgType, length, expects)
         end = 4 + length
         if len(buf) < end:
             return None
@@ -60,12 +76,20 @@ class HandshakeBuffer:
         del buf[:end]
         return msgType, raw[4:], raw
 
-    def _checkLength(self, msgType: int, length: int) -> None:
+    def _checkLength(self, msgType: int, length: int, expects: Callable[[int], bool]) -> None:
         limit = maxBodyLength(msgType)
         if limit is None:
             raise PeerError(
                 AlertDescription.unexpected_message,
                 f"handshake message of unknown type {msgType}",
+            )
+        tooLong = length > limit or (
+            msgType == HandshakeType.certificate and length > self._maxCertificate
+        )
+        if tooLong and not expects(msgType):
+            raise PeerError(
+                AlertDescription.unexpected_message,
+                f"{messageName(msgType)} (of {length} bytes) not expected now",
             )
         if length > limit:
             raise PeerError(
