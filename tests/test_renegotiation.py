@@ -553,3 +553,102 @@ class InitialHandshakeRenegotiationInfoTests(SynchronousTestCase):
         self.assertTrue(failure.error.sentByUs)
         self.assertEqual(failure.error.alert, A.handshake_failure)
         self.assertIn("renegotiation_info", str(failure.error))
+
+
+class AlpnKeptTests(SynchronousTestCase):
+    """
+    RFC 7301 3.1: ALPN is a property of the connection, not of the session.
+    A renegotiation keeps the protocol the first handshake chose, whether
+    or not its ClientHello offers it again (browsers do not).
+    """
+
+    def pair(self) -> EnginePair:
+        alpn = {"alpnProtocols": (b"h2", b"http/1.1")}
+        server = {"alpnProtocols": (b"http/1.1",), "renegotiation": ALLOW}
+        pair = established(alpn, server)
+        for side in (pair.client, pair.server):
+            session = side.connection.session
+            assert session is not None
+            self.assertEqual(session.alpnProtocol, b"http/1.1")
+        return pair
+
+    def assertKept(self, pair: EnginePair) -> None:
+        for side in (pair.client, pair.server):
+            (done,) = renegotiations(side)
+            self.assertEqual(done.session.alpnProtocol, b"http/1.1")
+            session = side.connection.session
+            assert session is not None
+            self.assertEqual(session.alpnProtocol, b"http/1.1")
+
+    def test_renegotiatingClientOffersOnlyTheProtocol(self) -> None:
+        pair = self.pair()
+        offered: list[bytes] = []
+        client = pair.client.connection
+        original = client.sendHandshake
+
+        def record(raw: bytes) -> None:
+            if raw[0] == 1:
+                alpn = ClientHello.parse(raw[4:]).extensions.get(
+                    ExtensionType.application_layer_protocol_negotiation
+                )
+                offered.append(alpn or b"")
+            original(raw)
+
+        client.sendHandshake = record  # type: ignore[method-assign]
+        client.rehandshake()
+        pair.pump()
+        self.assertEqual(offered, [b"\x00\x09\x08http/1.1"])
+        self.assertKept(pair)
+
+    def test_clientOffersNoneInRenegotiation(self) -> None:
+        """
+        A client that sends no ALPN when it renegotiates (as browsers do):
+        the server keeps the protocol and answers none.
+        """
+        pair = self.pair()
+        client = pair.client.connection
+        # Such a client: one that does not remember the protocol.
+        previous = client._previous  # noqa: SLF001
+        assert previous is not None
+        client._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
+        client.rehandshake()
+        pair.pump()
+        (done,) = renegotiations(pair.server)
+        self.assertEqual(done.session.alpnProtocol, b"http/1.1")
+        session = pair.server.connection.session
+        assert session is not None
+        self.assertEqual(session.alpnProtocol, b"http/1.1")
+
+    def test_serverAnswersNoneInRenegotiation(self) -> None:
+        """
+        A server that names no protocol in the renegotiation: our client
+        keeps the connection's.
+        """
+        pair = self.pair()
+        server = pair.server.connection
+        previous = server._previous  # noqa: SLF001
+        assert previous is not None
+        server._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
+        server.rehandshake()
+        pair.pump()
+        (done,) = renegotiations(pair.client)
+        self.assertEqual(done.session.alpnProtocol, b"http/1.1")
+
+    def test_serverInitiated(self) -> None:
+        pair = self.pair()
+        pair.server.connection.rehandshake()
+        pair.pump()
+        self.assertKept(pair)
+
+    def test_noProtocolStaysNone(self) -> None:
+        """
+        A renegotiation cannot start a protocol the first handshake did not
+        choose: the client offered none at first, so none is offered or
+        chosen later.
+        """
+        pair = established({}, {"alpnProtocols": (b"http/1.1",)})
+        pair.server.connection.rehandshake()
+        pair.pump()
+        for side in (pair.client, pair.server):
+            (done,) = renegotiations(side)
+            self.assertIsNone(done.session.alpnProtocol)

@@ -46,6 +46,7 @@ from .state12 import (
     ExpectChangeCipherSpec,
     HandshakeState12,
     State12,
+    alpnToOffer,
     certificateMessage12,
     checkExtendedMasterSecretKept,
     checkSecureRenegotiation,
@@ -122,13 +123,9 @@ class ClientStart12(State12):
         exts.append(
             (ExtensionType.signature_algorithms, encodeUint16List(config.signatureSchemes))
         )
-        if config.alpnProtocols:
-            exts.append(
-                (
-                    ExtensionType.application_layer_protocol_negotiation,
-                    encodeAlpn(config.alpnProtocols),
-                )
-            )
+        alpn = alpnToOffer(hs)
+        if alpn:
+            exts.append((ExtensionType.application_layer_protocol_negotiation, encodeAlpn(alpn)))
         previous = hs.previous
         # Renegotiation is always a full handshake: nothing to resume then,
         # but we still ask for a ticket (GnuTLS sends one either way).
@@ -192,9 +189,13 @@ class ClientExpectServerHello12(State12):
         alpn = extensionData(exts, ExtensionType.application_layer_protocol_negotiation)
         if alpn is not None:
             chosen = decodeAlpn(alpn)
-            if len(chosen) != 1 or chosen[0] not in config.alpnProtocols:
+            if len(chosen) != 1 or chosen[0] not in alpnToOffer(hs):
                 raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
             hs.alpnProtocol = chosen[0]
+        if hs.previous is not None:
+            # We offered only the connection's protocol, which the server
+            # may name again or not at all: it stays (RFC 7301 3.1).
+            hs.alpnProtocol = hs.previous.alpnProtocol
 
         ems = extensionData(exts, ExtensionType.extended_master_secret)
         if ems is not None:

@@ -52,6 +52,7 @@ from .state12 import (
     certificateMessage12,
     checkExtendedMasterSecretKept,
     checkSecureRenegotiation,
+    chooseAlpn12,
     extensionData,
     judgedClientChain,
 )
@@ -120,12 +121,7 @@ class ServerExpectClientHello12(State12):
             raise PeerError(A.handshake_failure, "no signature scheme in common")
 
         alpn = extensionData(exts, ExtensionType.application_layer_protocol_negotiation)
-        if alpn is not None and config.alpnProtocols:
-            offered = decodeAlpn(alpn)
-            chosen = next((p for p in config.alpnProtocols if p in offered), None)
-            if chosen is None:
-                raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
-            hs.alpnProtocol = chosen
+        chooseAlpn12(hs, None if alpn is None else decodeAlpn(alpn))
 
         ems = extensionData(exts, ExtensionType.extended_master_secret)
         if ems is not None:
@@ -261,11 +257,11 @@ class ServerExpectClientHello12(State12):
             # RFC 8422 5.2 and RFC 5246 7.4.1.4: only in answer to the
             # client's own; a strict client aborts on an unsolicited one.
             exts.append((ExtensionType.ec_point_formats, encodeEcPointFormats()))
-        if hs.alpnProtocol is not None:
+        if hs.alpnAnswer is not None:
             exts.append(
                 (
                     ExtensionType.application_layer_protocol_negotiation,
-                    encodeAlpn([hs.alpnProtocol]),
+                    encodeAlpn([hs.alpnAnswer]),
                 )
             )
         if hs.ticketOffered and config.ticketKeys is not None:

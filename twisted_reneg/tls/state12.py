@@ -10,6 +10,7 @@ chains, the renegotiation identity rule).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -93,12 +94,15 @@ class PreviousHandshake:
         insists stays the same (the triple-handshake defence).
     @ivar extendedMasterSecret: whether RFC 7627 was in use; a renegotiation
         must not drop it.
+    @ivar alpnProtocol: the connection's application protocol, which a
+        renegotiation keeps (L{keptAlpnProtocol}).
     """
 
     clientVerifyData: bytes = field(repr=False)
     serverVerifyData: bytes = field(repr=False)
     serverChain: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     extendedMasterSecret: bool = False
+    alpnProtocol: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class HandshakeResult:
             self.serverVerifyData,
             self.peerChain if isClient else (),
             self.extendedMasterSecret,
+            self.alpnProtocol,
         )
 
 
@@ -171,7 +176,12 @@ class HandshakeState12:
         self.keyShare: KeyShare | None = None
         self.serverScheme: SignatureScheme | None = None
         self.serverName: str | None = None
+        #: the connection's application protocol (RFC 7301): chosen in the
+        #: first handshake, kept by renegotiations.
         self.alpnProtocol: bytes | None = None
+        #: server: the protocol our ServerHello names (a renegotiation names
+        #: the kept one only if the client offered it again).
+        self.alpnAnswer: bytes | None = None
         self.extendedMasterSecret = False
         self.secureRenegotiation = False
         self.peerChain: tuple[x509.Certificate, ...] = ()
@@ -489,6 +499,41 @@ def checkExtendedMasterSecretKept(hs: HandshakeState12) -> None:
     if hs.previous is not None and hs.previous.extendedMasterSecret:
         if not hs.extendedMasterSecret:
             raise PeerError(A.handshake_failure, "renegotiation without extended master secret")
+
+
+def alpnToOffer(hs: HandshakeState12) -> tuple[bytes, ...]:
+    """
+    Client: the ALPN protocols of our ClientHello.  RFC 7301 3.1 makes the
+    protocol a property of the connection, which goes on speaking it after
+    a renegotiation: a renegotiating ClientHello offers only that protocol,
+    or none if there is none.
+    """
+    previous = hs.previous
+    if previous is None:
+        return hs.config.alpnProtocols
+    return () if previous.alpnProtocol is None else (previous.alpnProtocol,)
+
+
+def chooseAlpn12(hs: HandshakeState12, offered: Sequence[bytes] | None) -> None:
+    """
+    Server: the application protocol, from the client's offer.  In a
+    renegotiation the connection's protocol stays whatever the offer
+    (RFC 7301 3.1); it is named again only if the client offered it, and a
+    renegotiation cannot start one the first handshake did not choose.
+    """
+    previous = hs.previous
+    if previous is not None:
+        hs.alpnProtocol = previous.alpnProtocol
+        if offered is not None and previous.alpnProtocol in offered:
+            hs.alpnAnswer = previous.alpnProtocol
+        return
+    protocols = hs.config.alpnProtocols
+    if offered is None or not protocols:
+        return
+    chosen = next((p for p in protocols if p in offered), None)
+    if chosen is None:
+        raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
+    hs.alpnProtocol = hs.alpnAnswer = chosen
 
 
 def extensionData(exts: Extensions, t: ExtensionType) -> bytes | None:
