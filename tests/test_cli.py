@@ -344,6 +344,7 @@ class OurServerTests(CLITestCase):
                 "Connection closed cleanly",
             ],
         )
+        self.assertIn("extended master secret yes", eventLines(result)[1])
 
     async def test_refusedByOurServer(self) -> None:
         port = ourServer(self, "maxVersion=1.2")
@@ -392,6 +393,9 @@ class OurServerTests(CLITestCase):
                 "Connection closed cleanly",
             ],
         )
+        # RFC 7627 does not apply to TLS 1.3: the line says nothing of it.
+        handshake = eventLines(result)[1]
+        self.assertNotIn("extended master secret", handshake, handshake)
 
 
 class UsageTests(TestCase):

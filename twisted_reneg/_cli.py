@@ -54,12 +54,15 @@ def sayKeyingMaterial(transport: Any, label: bytes, length: int) -> None:
 
 def describe(session: TLSSession) -> str:
     peer = session.peerCertificate
-    return (
+    text = (
         f"{session.version} {session.cipherSuite} {session.group}, "
         f"peer {peer.subject.rfc4514_string() if peer else 'none'}, "
-        f"ALPN {session.alpnProtocol.decode() if session.alpnProtocol else 'none'}, "
-        f"extended master secret {'yes' if session.extendedMasterSecret else 'no'}"
+        f"ALPN {session.alpnProtocol.decode() if session.alpnProtocol else 'none'}"
     )
+    if session.version == "TLSv1.2":
+        # RFC 7627 is TLS 1.2's; TLS 1.3 binds its keys to the handshake itself.
+        text += f", extended master secret {'yes' if session.extendedMasterSecret else 'no'}"
+    return text
 
 
 @implementer(IHandshakeListener, IRenegotiationListener)

@@ -106,6 +106,8 @@ def describe(session: TLSSession | None) -> str:
     if session is None:
         return "  (no session)"
     peer = session.peerCertificate
+    # RFC 7627 is TLS 1.2's: TLS 1.3 binds its keys to the handshake itself.
+    ems = session.extendedMasterSecret if session.version == "TLSv1.2" else "n/a (TLS 1.3)"
     lines = [
         f"  version:                {session.version}",
         f"  cipher suite:           {session.cipherSuite}",
@@ -113,7 +115,7 @@ def describe(session: TLSSession | None) -> str:
         f"  signature scheme:       {session.signatureScheme}",
         f"  server name (SNI):      {session.serverName}",
         f"  ALPN protocol:          {session.alpnProtocol!r}",
-        f"  extended master secret: {session.extendedMasterSecret}",
+        f"  extended master secret: {ems}",
         f"  secure renegotiation:   {session.secureRenegotiation}",
         f"  resumed:                {session.resumed}",
         f"  peer certificate:       {peer.subject.rfc4514_string() if peer else None}",

@@ -198,6 +198,8 @@ class SessionPage(Resource):
         if session is None:
             return b"no TLS session\n"
         peer = session.peerCertificate
+        # RFC 7627 is TLS 1.2's: TLS 1.3 binds its keys to the handshake itself.
+        ems = session.extendedMasterSecret if session.version == "TLSv1.2" else "n/a (TLS 1.3)"
         lines = [
             f"version: {session.version}",
             f"cipher suite: {session.cipherSuite}",
@@ -205,7 +207,7 @@ class SessionPage(Resource):
             f"server name: {session.serverName}",
             f"ALPN protocol: {session.alpnProtocol!r}",
             f"peer certificate: {peer.subject.rfc4514_string() if peer else None}",
-            f"extended master secret: {session.extendedMasterSecret}",
+            f"extended master secret: {ems}",
             f"renegotiations: {session.renegotiations}",
             f"key updates: {session.keyUpdates}",
         ]
