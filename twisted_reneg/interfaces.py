@@ -25,6 +25,14 @@ class IRenegotiatingTransport(Interface):
         ClientHello from a client) or a key update (TLS 1.3:
         KeyUpdate(update_requested)).
 
+        A TLS 1.2 server's HelloRequest stays asked after a timeout: a
+        client that answers it later (it may, RFC 5246 7.4.1.1) gets the
+        renegotiation, whatever the policy on renegotiations clients start,
+        and the application hears of it through
+        C{IRenegotiationListener.renegotiationCompleted} and
+        C{IHandshakeListener.handshakeCompleted}.  Refusing that answer would
+        leave a client that ignores warning alerts (Go's) waiting for ever.
+
         @param timeout: seconds to wait for the peer, or C{None} for ever
             (TLS 1.3 never waits for the peer).
         @return: a L{twisted.internet.defer.Deferred}.  TLS 1.2: it fires
@@ -35,14 +43,6 @@ class IRenegotiatingTransport(Interface):
             is out and our sending keys are new; the peer may postpone its
             answer until it next writes (RFC 8446 4.6.3), which arrives as
             C{keysUpdated(False)}.
-
-        A TLS 1.2 server's HelloRequest stays asked after a timeout: a
-        client that answers it later (it may, RFC 5246 7.4.1.1) gets the
-        renegotiation, whatever the policy on renegotiations clients start,
-        and the application hears of it through
-        C{IRenegotiationListener.renegotiationCompleted} and
-        C{IHandshakeListener.handshakeCompleted}.  Refusing that answer would
-        leave a client that ignores warning alerts (Go's) waiting for ever.
         """
 
     def requestClientCertificate(timeout=None):  # type: ignore[no-untyped-def]

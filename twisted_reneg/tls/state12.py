@@ -95,7 +95,7 @@ class PreviousHandshake:
     @ivar extendedMasterSecret: whether RFC 7627 was in use; a renegotiation
         must not drop it.
     @ivar alpnProtocol: the connection's application protocol, which a
-        renegotiation keeps (L{keptAlpnProtocol}).
+        renegotiation keeps (L{chooseAlpn12}, L{alpnToOffer}).
     """
 
     clientVerifyData: bytes = field(repr=False)
