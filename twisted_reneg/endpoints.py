@@ -197,7 +197,10 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         if "extraCertChain" in kwargs:
             chain += _readPEMCertificates(kwargs["extraCertChain"])
     clientCert = _choice(
-        "server", "clientCert", kwargs.get("clientCert", "none"), ("none", "request", "require")
+        "server",
+        "clientCert",
+        kwargs.get("clientCert", "none"),
+        ("none", "request", "require", "advisory"),
     )
     renegotiation = _choice(
         "server", "renegotiation", kwargs.get("renegotiation", "refuse"), ("refuse", "allow")

@@ -385,7 +385,13 @@ class ServerOptions(_Options):
     @param privateKey: a C{cryptography} private key, PEM bytes, or a Twisted
         C{KeyPair}.
     @param certificateChain: leaf first; C{cryptography} or Twisted certificates.
-    @param clientCertificates: C{"none"}, C{"request"} or C{"require"}.
+    @param clientCertificates: C{"none"}, C{"request"}, C{"require"} or
+        C{"advisory"}: ask in the handshake, and let the application judge
+        a certificate that fails verification instead of failing the
+        handshake (C{TLSSession.peerCertificateError} says why), as
+        C{requestClientCertificate()} does mid-connection.  A site's
+        certificate listener uses it, so that a visitor with the wrong
+        certificate gets a page that says so.
     @param trustRoots: CAs for client certificates (default: system bundle).
     @param sniMap: host name to a C{(certificateChain, privateKey)} pair or a
         Twisted C{PrivateCertificate}.

@@ -32,12 +32,21 @@ from .verification import PeerVerifier
 
 class ClientAuth(Enum):
     """
-    Whether a server asks for client certificates.
+    Whether a server asks for client certificates in its handshakes.
+
+    C{REQUEST} and C{REQUIRE} fail the handshake on a certificate that does
+    not verify; C{ADVISORY} asks too but lets the application judge, as a
+    certificate request made mid-connection does: a certificate that fails
+    verification (its key must still sign the handshake) leaves the session
+    without one, and C{TLSSession.peerCertificateError} says why.  That is
+    what a site's certificate listener wants: a visitor with the wrong
+    certificate gets a page saying so, not a browser's handshake error.
     """
 
     NONE = "none"
     REQUEST = "request"
     REQUIRE = "require"
+    ADVISORY = "advisory"
 
 
 TLS12 = 0x0303

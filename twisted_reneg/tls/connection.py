@@ -1077,6 +1077,9 @@ def _sessionFrom13(result: HandshakeResult13, keyUpdates: int = 0) -> TLSSession
         peerCertificates=result.peerChain,
         resumed=result.resumed,
         keyUpdates=keyUpdates,
+        peerCertificateError=result.peerCertificateError,
+        clientCertificateRequested=result.clientCertificateRequested,
+        postHandshakeAuth=result.postHandshakeTranscript is not None,
     )
 
 
@@ -1096,4 +1099,5 @@ def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:
         secureRenegotiation=result.secureRenegotiation,
         renegotiations=renegotiations,
         peerCertificateError=result.peerCertificateError,
+        clientCertificateRequested=result.clientCertificateRequested,
     )

@@ -17,9 +17,7 @@ from .config import TLS12, TLS13, ClientAuth
 from .credentials import Credential
 from .errors import PeerError
 from .events import PeerCertificateReceived
-from .handshake12 import (
-    verifiedClientChain,
-)
+from .handshake12 import judgedClientChain
 from .hellorules import checkLegacyVersion
 from .keyexchange import respond
 from .keyschedule import (
@@ -383,9 +381,15 @@ class _ServerExpectCertificate(State13):
             if hs.config.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.certificate_required, "client certificate required")
             return _ServerExpectFinished(hs)
-        chain = verifiedClientChain(hs.config, hs.io, message.certificates)
-        hs.peerChain = chain
-        hs.io.emit(PeerCertificateReceived(chain))
+        chain, rejection = judgedClientChain(hs.config, hs.io, message.certificates)
+        hs.offeredChain = chain
+        if rejection is None:
+            hs.peerChain = chain
+            hs.io.emit(PeerCertificateReceived(chain))
+        elif hs.config.clientAuth is ClientAuth.ADVISORY:
+            hs.peerCertificateError = rejection.reason
+        else:
+            raise rejection
         return _ServerExpectCertificateVerify(hs)
 
 
@@ -396,9 +400,10 @@ class _ServerExpectCertificateVerify(State13):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
         hs = self.hs
+        # Proof of possession holds for a refused certificate too.
         checkCertificateVerify13(
             body,
-            hs.peerChain[0],
+            hs.offeredChain[0],
             hs.requestedSchemes,
             CLIENT_SIGNATURE_CONTEXT,
             hs.transcript.digest(),

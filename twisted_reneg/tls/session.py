@@ -34,7 +34,18 @@ class TLSSession:
         not accepted, when a server asked for one after the first handshake
         (L{requestClientCertificate}) and the chain failed verification: the
         connection stays up, C{peerCertificates} stays empty and the
-        application decides.  C{None} when no certificate was rejected.
+        application decides; also for one offered in a handshake that asks
+        with C{ClientAuth.ADVISORY}.  C{None} when no certificate was
+        rejected.
+    @ivar clientCertificateRequested: server: this session's handshake asked
+        the client for a certificate (the listener's setting, also for a
+        resumed session, or L{requestClientCertificate}); asking again on
+        this connection would get the same answer.  Client: the server
+        asked us.  TLS 1.3 post-handshake requests do not change it.
+    @ivar postHandshakeAuth: TLS 1.3: the client offered post-handshake
+        authentication, so the server can ask it for a certificate
+        mid-connection.  No browser does: such a client has to be sent to
+        a listener that asks in its handshake.
     """
 
     version: str
@@ -50,6 +61,8 @@ class TLSSession:
     renegotiations: int = 0
     keyUpdates: int = 0
     peerCertificateError: str | None = None
+    clientCertificateRequested: bool = False
+    postHandshakeAuth: bool = False
 
     @property
     def peerCertificate(self) -> x509.Certificate | None:

@@ -126,6 +126,9 @@ class HandshakeResult:
     #: server: why the client's certificate was not accepted, when a
     #: certificate request made mid-connection leaves that to the application.
     peerCertificateError: str | None = None
+    #: server: we asked the client for a certificate (the handshake's
+    #: setting, also when resuming a session); client: the server asked us.
+    clientCertificateRequested: bool = False
     #: RFC 5705: what the keying-material exporters of this session need
     #: (the master secret outlives the handshake for them alone).
     masterSecret: bytes = field(default=b"", repr=False)
@@ -163,7 +166,9 @@ class HandshakeState12:
         #: server: a client certificate that fails verification ends the
         #: handshake without one instead of failing it (a request made
         #: mid-connection: the application decides what that means).
-        self.clientCertificateAdvisory = clientCertificateAdvisory
+        self.clientCertificateAdvisory = (
+            clientCertificateAdvisory or clientAuth is ClientAuth.ADVISORY
+        )
         self.peerCertificateError: str | None = None
         #: server: the chain the client sent, verified or not; its leaf's key
         #: must still sign the CertificateVerify.
@@ -327,6 +332,11 @@ class HandshakeState12:
             serverVerifyData=self.serverVerifyData,
             resumed=self.resumed,
             peerCertificateError=self.peerCertificateError,
+            clientCertificateRequested=(
+                self.certificateRequested
+                if self.config.isClient
+                else self.clientAuth is not ClientAuth.NONE
+            ),
             masterSecret=self.masterSecret,
             clientRandom=self.clientRandom,
             serverRandom=self.serverRandom,

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from cryptography import x509
 
-from .config import TLS13, TLSConfig
+from .config import TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, verifySignature
 from .errors import AlertDescription, DecodeError, PeerError, UnexpectedMessage
 from .handshake12 import HandshakeIO
@@ -75,6 +75,11 @@ class HandshakeResult13:
     exporterMasterSecret: bytes = field(default=b"", repr=False)
     #: server: the client offered psk_dhe_ke, so tickets are of use to it.
     ticketsWanted: bool = False
+    #: as L{HandshakeResult.clientCertificateRequested}.
+    clientCertificateRequested: bool = False
+    #: server, C{ClientAuth.ADVISORY}: why the client's certificate was not
+    #: accepted.
+    peerCertificateError: str | None = None
 
 
 class HandshakeState13:
@@ -100,6 +105,10 @@ class HandshakeState13:
         #: derived beside the application secrets (same transcript).
         self.exporterMasterSecret = b""
         self.certificateRequested = False
+        #: server, C{ClientAuth.ADVISORY}: why the offered certificate was
+        #: refused, and the chain whose key must sign CertificateVerify.
+        self.peerCertificateError: str | None = None
+        self.offeredChain: tuple[x509.Certificate, ...] = ()
         self.requestedSchemes: tuple[int, ...] = ()
         #: client: the CA names of the server's CertificateRequest.
         self.requestedCANames: tuple[bytes, ...] = ()
@@ -183,6 +192,12 @@ class HandshakeState13:
             self.resumed,
             self.exporterMasterSecret,
             self.ticketsWanted,
+            (
+                self.certificateRequested
+                if self.config.isClient
+                else self.config.clientAuth is not ClientAuth.NONE
+            ),
+            self.peerCertificateError,
         )
         self.psk = None
         self.keyShares = {}
