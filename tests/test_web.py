@@ -20,6 +20,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
 from twisted.internet.error import ConnectionLost
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool, readBody
@@ -151,9 +152,14 @@ class RequireClientCertificateTests(SynchronousTestCase):
 # --- every request is answered (no sockets: a transport we drive) -----------
 
 
-def session(certificate: x509.Certificate | None = None, error: str | None = None) -> TLSSession:
+def session(
+    certificate: x509.Certificate | None = None,
+    error: str | None = None,
+    rejected: x509.Certificate | None = None,
+    **kw: Any,
+) -> TLSSession:
+    kw.setdefault("version", "TLSv1.2")
     return TLSSession(
-        version="TLSv1.2",
         cipherSuite="TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         group="x25519",
         signatureScheme=None,
@@ -161,6 +167,8 @@ def session(certificate: x509.Certificate | None = None, error: str | None = Non
         alpnProtocol=b"http/1.1",
         peerCertificates=(certificate,) if certificate is not None else (),
         peerCertificateError=error,
+        rejectedPeerCertificate=rejected,
+        **kw,
     )
 
 
@@ -199,12 +207,27 @@ class DrivenRequest(DummyRequest):
         self.lostConnection = True
 
 
-def start(resource: Resource, transport: DrivenTransport) -> DrivenRequest:
+def capture(case: SynchronousTestCase) -> list[str]:
+    """
+    The log events (formatted) emitted from now until C{case} ends.
+    """
+    lines: list[str] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observe)
+    case.addCleanup(globalLogPublisher.removeObserver, observe)
+    return lines
+
+
+def start(resource: Resource, transport: DrivenTransport, uri: bytes = b"/admin") -> DrivenRequest:
     """
     Render C{resource} as twisted.web's Request.render would (bytes are
     written and finish the request).
     """
     request = DrivenRequest([b""])
+    request.uri = uri
     request.channel = DummyChannel()
     request.channel.transport = transport
     result = resource.render(request)
@@ -320,17 +343,29 @@ class EveryRequestAnsweredTests(SynchronousTestCase):
         self.assertEqual((answer(request), request.finished), ((None, b"later"), 1))
 
     def test_rejectedCertificateNamed(self) -> None:
+        """
+        The visitor is told which certificate was not accepted; why (the
+        chain's fault, what to add to the trust roots) goes to the log only.
+        """
+        untrusted = cachedPKI().untrustedClient.certificate
         transport = DrivenTransport(session())
         request = start(RequireClientCertificate(Secret()), transport)
-        transport.requests[0].callback(session(error="signed by an unknown CA"))
-        self.assertEqual(
-            answer(request),
-            (
-                403,
-                b"403 Forbidden: client certificate rejected: signed by an unknown CA\n",
-            ),
+        logged = capture(self)
+        transport.requests[0].callback(
+            session(error="signed by an unknown CA", rejected=untrusted)
         )
+        code, body = answer(request)
+        self.assertEqual(code, 403)
+        self.assertTrue(
+            body.startswith(
+                b"403 Forbidden: the client certificate "
+                b"'CN=test-client,O=twisted_reneg tests' was not accepted\n\n"
+            ),
+            body,
+        )
+        self.assertNotIn(b"unknown CA", body)
         self.assertEqual(request.finished, 1)
+        self.assertIn("signed by an unknown CA", " ".join(logged))
 
     def test_rejectedEarlierAsksAgain(self) -> None:
         """
@@ -347,18 +382,26 @@ class EveryRequestAnsweredTests(SynchronousTestCase):
         transport = DrivenTransport(session())
         request = start(RequireClientCertificate(Secret()), transport)
         transport.requests[0].callback(session())
-        self.assertEqual(
-            answer(request), (403, b"403 Forbidden: a client certificate is required\n")
-        )
+        code, body = answer(request)
+        self.assertEqual(code, 403)
+        self.assertTrue(body.startswith(b"403 Forbidden: no client certificate was sent\n"))
+        self.assertIn(b"Install the certificate", body)
 
     def test_requestFailed(self) -> None:
         transport = DrivenTransport(session())
         request = start(RequireClientCertificate(Secret()), transport)
+        logged = capture(self)
         transport.requests[0].errback(Failure(RenegotiationTimeout("too slow")))
-        self.assertEqual(
-            answer(request), (403, b"403 Forbidden: the client certificate request failed\n")
+        code, body = answer(request)
+        self.assertEqual(code, 403)
+        self.assertTrue(
+            body.startswith(
+                b"403 Forbidden: the browser did not answer the request for a client certificate\n"
+            ),
+            body,
         )
         self.assertEqual(request.finished, 1)
+        self.assertIn("too slow", " ".join(logged))
 
     def test_connectionGone(self) -> None:
         """
@@ -367,9 +410,139 @@ class EveryRequestAnsweredTests(SynchronousTestCase):
         """
         transport = DrivenTransport(session())
         request = start(RequireClientCertificate(Secret()), transport)
+        logged = capture(self)
         transport.requests[0].errback(Failure(ConnectionLost("gone")))
         self.assertEqual((request.written, request.finished), ([], 0))
         self.assertEqual(self.flushLoggedErrors(), [])
+        # Browsers drop the connection the first time they are asked, and
+        # retry on a new one: not a failure worth a line.
+        self.assertEqual(logged, [])
+
+
+class CannotAskTests(SynchronousTestCase):
+    """
+    TLS 1.3 without post-handshake authentication (every browser): the
+    client cannot be asked mid-connection, so it is sent to the certificate
+    listener, or told why not.
+    """
+
+    def browser13(self, **kw: Any) -> DrivenTransport:
+        return DrivenTransport(session(version="TLSv1.3", postHandshakeAuth=False, **kw))
+
+    def test_redirectedToFallback(self) -> None:
+        transport = self.browser13()
+        resource = RequireClientCertificate(Secret(), fallbackURL="https://localhost:8444/")
+        request = start(resource, transport, uri=b"/admin/page?x=1&y=%20")
+        self.assertEqual(request.responseCode, 307)
+        self.assertEqual(
+            request.responseHeaders.getRawHeaders(b"location"),
+            [b"https://localhost:8444/admin/page?x=1&y=%20"],
+        )
+        self.assertEqual(transport.requests, [])
+
+    def test_fallbackOfTheRequest(self) -> None:
+        """
+        C{fallbackURL} may be a function of the request: the host the
+        visitor used, with the certificate listener's port.
+        """
+        transport = self.browser13()
+
+        def listener(request: Any) -> str:
+            return "https://" + request.getRequestHostname().decode() + ":9443"
+
+        request = start(RequireClientCertificate(Secret(), fallbackURL=listener), transport)
+        self.assertEqual(
+            request.responseHeaders.getRawHeaders(b"location"), [b"https://dummy:9443/admin"]
+        )
+
+    def test_childrenRedirectedToo(self) -> None:
+        """
+        A resource below the protected one is redirected with its own path.
+        """
+        folder = Resource()
+        folder.putChild(b"page", Secret())
+        protected = RequireClientCertificate(folder, fallbackURL="https://h:1")
+        request = DrivenRequest([b""])
+        request.uri = b"/admin/page"
+        request.channel = DummyChannel()
+        request.channel.transport = self.browser13()
+        child = protected.getChildWithDefault(b"page", request)
+        child.render(request)
+        self.assertEqual(
+            request.responseHeaders.getRawHeaders(b"location"), [b"https://h:1/admin/page"]
+        )
+
+    def test_withoutFallbackForbiddenAndOperatorWarnedOnce(self) -> None:
+        logged = capture(self)
+        resource = RequireClientCertificate(Secret())
+        for _ in range(2):
+            request = start(resource, self.browser13())
+            code, body = answer(request)
+            self.assertEqual(code, 403)
+            self.assertTrue(
+                body.startswith(
+                    b"403 Forbidden: this connection cannot be asked for a client "
+                    b"certificate (TLS 1.3 without post-handshake authentication)\n"
+                ),
+                body,
+            )
+            self.assertNotIn(b"fallbackURL", body)
+        warnings = [line for line in logged if "fallbackURL" in line]
+        self.assertEqual(len(warnings), 1, logged)
+        self.assertIn("maxVersion=1.2", warnings[0])
+
+    def test_postHandshakeAuthAskedMidConnection(self) -> None:
+        """
+        A TLS 1.3 client that offered post-handshake authentication is asked
+        mid-connection, fallback or not.
+        """
+        transport = DrivenTransport(session(version="TLSv1.3", postHandshakeAuth=True))
+        start(RequireClientCertificate(Secret(), fallbackURL="https://h:1"), transport)
+        self.assertEqual(len(transport.requests), 1)
+
+
+class CertificateListenerTests(SynchronousTestCase):
+    """
+    On a listener whose handshake asked for the certificate, the answer is
+    judged as it is: never asked again, never redirected (which would loop).
+    """
+
+    def test_servedWithCertificate(self) -> None:
+        pki = cachedPKI()
+        transport = DrivenTransport(
+            session(
+                pki.ecdsaClient.certificate, version="TLSv1.3", clientCertificateRequested=True
+            )
+        )
+        request = start(RequireClientCertificate(Secret(), fallbackURL="https://h:1"), transport)
+        self.assertEqual(answer(request), (None, b"secret"))
+
+    def test_noneSent(self) -> None:
+        for version in ("TLSv1.2", "TLSv1.3"):
+            transport = DrivenTransport(session(version=version, clientCertificateRequested=True))
+            request = start(
+                RequireClientCertificate(Secret(), fallbackURL="https://h:1"), transport
+            )
+            code, body = answer(request)
+            self.assertEqual(code, 403, version)
+            self.assertTrue(body.startswith(b"403 Forbidden: no client certificate was sent\n"))
+            self.assertEqual(transport.requests, [], version)
+
+    def test_rejectedNamed(self) -> None:
+        untrusted = cachedPKI().untrustedClient.certificate
+        transport = DrivenTransport(
+            session(
+                error="unknown authority",
+                rejected=untrusted,
+                version="TLSv1.3",
+                clientCertificateRequested=True,
+            )
+        )
+        request = start(RequireClientCertificate(Secret()), transport)
+        code, body = answer(request)
+        self.assertEqual(code, 403)
+        self.assertIn(b"'CN=test-client,O=twisted_reneg tests' was not accepted", body)
+        self.assertEqual(transport.requests, [])
 
 
 # --- over real sockets --------------------------------------------------------
@@ -489,8 +662,13 @@ class LiveConnectionTests(TestCase):
                 [b"/admin", b"/public", b"/admin"],
                 verify=lambda certificate: False,
             )
-            refused = (403, b"403 Forbidden: client certificate not accepted\n")
-            self.assertEqual(answers, [refused, (200, b"public"), refused], version)
+            line = (
+                b"403 Forbidden: the client certificate "
+                b"'CN=test-client,O=twisted_reneg tests' is not allowed here\n"
+            )
+            codes = [(code, body.split(b"\n")[0] + b"\n") for code, body in answers]
+            refused = (403, line)
+            self.assertEqual(codes, [refused, (200, b"public\n"), refused], version)
             self.assertEqual(site.connections, 1, version)
 
     async def test_rejectedCertificateNamedConnectionGoesOn(self) -> None:
@@ -505,7 +683,12 @@ class LiveConnectionTests(TestCase):
             )
             (code, body), second = answers
             self.assertEqual(code, 403, version)
-            self.assertTrue(body.startswith(b"403 Forbidden: client certificate rejected: "), body)
-            self.assertGreater(len(body), len(b"403 Forbidden: client certificate rejected: \n"))
+            self.assertTrue(
+                body.startswith(
+                    b"403 Forbidden: the client certificate "
+                    b"'CN=test-client,O=twisted_reneg tests' was not accepted\n"
+                ),
+                body,
+            )
             self.assertEqual(second, (200, b"public"), version)
             self.assertEqual(site.connections, 1, version)

@@ -1013,6 +1013,7 @@ class TLSConnection:
                 self.session,
                 peerCertificates=exchange.chain,
                 peerCertificateError=exchange.rejection,
+                rejectedPeerCertificate=exchange.rejectedCertificate,
             )
             self._events.append(PostHandshakeAuthCompleted(self.session))
 
@@ -1078,6 +1079,7 @@ def _sessionFrom13(result: HandshakeResult13, keyUpdates: int = 0) -> TLSSession
         resumed=result.resumed,
         keyUpdates=keyUpdates,
         peerCertificateError=result.peerCertificateError,
+        rejectedPeerCertificate=result.rejectedPeerCertificate,
         clientCertificateRequested=result.clientCertificateRequested,
         postHandshakeAuth=result.postHandshakeTranscript is not None,
     )
@@ -1099,5 +1101,6 @@ def _sessionFrom(result: HandshakeResult, renegotiations: int) -> TLSSession:
         secureRenegotiation=result.secureRenegotiation,
         renegotiations=renegotiations,
         peerCertificateError=result.peerCertificateError,
+        rejectedPeerCertificate=result.rejectedPeerCertificate,
         clientCertificateRequested=result.clientCertificateRequested,
     )

@@ -82,6 +82,13 @@ class ServerCertificateRequest:
         """
         return self._expected != HandshakeType.certificate
 
+    @property
+    def rejectedCertificate(self) -> x509.Certificate | None:
+        """
+        The leaf the client offered and we refused (with C{rejection}).
+        """
+        return self._offered[0] if self.rejection is not None and self._offered else None
+
     def expects(self, msgType: int) -> bool:
         """
         Whether the client's answer goes on with a message of this type.

@@ -37,11 +37,15 @@ class TLSSession:
         application decides; also for one offered in a handshake that asks
         with C{ClientAuth.ADVISORY}.  C{None} when no certificate was
         rejected.
-    @ivar clientCertificateRequested: server: this session's handshake asked
-        the client for a certificate (the listener's setting, also for a
-        resumed session, or L{requestClientCertificate}); asking again on
-        this connection would get the same answer.  Client: the server
-        asked us.  TLS 1.3 post-handshake requests do not change it.
+    @ivar rejectedPeerCertificate: the leaf of the chain that
+        C{peerCertificateError} refused (to name it to the visitor), or
+        C{None}.
+    @ivar clientCertificateRequested: server: the listener asks every
+        handshake for a client certificate (its C{clientCertificates} is
+        not C{"none"}; also true of a resumed session), so the client has
+        answered already and asking again mid-connection is pointless.
+        Client: the server asked us in the handshake.  Certificates asked
+        for mid-connection (L{requestClientCertificate}) do not set it.
     @ivar postHandshakeAuth: TLS 1.3: the client offered post-handshake
         authentication, so the server can ask it for a certificate
         mid-connection.  No browser does: such a client has to be sent to
@@ -61,6 +65,7 @@ class TLSSession:
     renegotiations: int = 0
     keyUpdates: int = 0
     peerCertificateError: str | None = None
+    rejectedPeerCertificate: x509.Certificate | None = field(default=None, repr=False)
     clientCertificateRequested: bool = False
     postHandshakeAuth: bool = False
 

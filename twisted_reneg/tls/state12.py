@@ -126,9 +126,11 @@ class HandshakeResult:
     #: server: why the client's certificate was not accepted, when a
     #: certificate request made mid-connection leaves that to the application.
     peerCertificateError: str | None = None
-    #: server: we asked the client for a certificate (the handshake's
-    #: setting, also when resuming a session); client: the server asked us.
+    #: server: the listener asks every handshake for a client certificate
+    #: (also when resuming a session); client: the server asked us.
     clientCertificateRequested: bool = False
+    #: server: the leaf of the refused chain, with C{peerCertificateError}.
+    rejectedPeerCertificate: x509.Certificate | None = field(default=None, repr=False)
     #: RFC 5705: what the keying-material exporters of this session need
     #: (the master secret outlives the handshake for them alone).
     masterSecret: bytes = field(default=b"", repr=False)
@@ -332,10 +334,15 @@ class HandshakeState12:
             serverVerifyData=self.serverVerifyData,
             resumed=self.resumed,
             peerCertificateError=self.peerCertificateError,
+            rejectedPeerCertificate=(
+                self.offeredChain[0]
+                if self.peerCertificateError is not None and self.offeredChain
+                else None
+            ),
             clientCertificateRequested=(
                 self.certificateRequested
                 if self.config.isClient
-                else self.clientAuth is not ClientAuth.NONE
+                else self.config.clientAuth is not ClientAuth.NONE
             ),
             masterSecret=self.masterSecret,
             clientRandom=self.clientRandom,

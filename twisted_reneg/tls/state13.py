@@ -78,8 +78,9 @@ class HandshakeResult13:
     #: as L{HandshakeResult.clientCertificateRequested}.
     clientCertificateRequested: bool = False
     #: server, C{ClientAuth.ADVISORY}: why the client's certificate was not
-    #: accepted.
+    #: accepted, and its leaf.
     peerCertificateError: str | None = None
+    rejectedPeerCertificate: x509.Certificate | None = field(default=None, repr=False)
 
 
 class HandshakeState13:
@@ -198,6 +199,11 @@ class HandshakeState13:
                 else self.config.clientAuth is not ClientAuth.NONE
             ),
             self.peerCertificateError,
+            (
+                self.offeredChain[0]
+                if self.peerCertificateError is not None and self.offeredChain
+                else None
+            ),
         )
         self.psk = None
         self.keyShares = {}
