@@ -213,7 +213,8 @@ async def _visit(
     await client.handshaken
     status, body = await client.get("/private")
     text = body.decode("utf-8", "replace").strip()
-    print(f"[demo] TLS {version}, {what}: GET /private -> HTTP {status}: {text}")
+    # The first line: a 403 page goes on with advice for the visitor.
+    print(f"[demo] TLS {version}, {what}: GET /private -> HTTP {status}: {text.splitlines()[0]}")
     failures = 0 if status == expected else 1
     if expected == 403:
         # The visitor is told which certificate was refused; why (the
