@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from typing import Any
 
 from twisted.internet.threads import deferToThread
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from twisted_reneg.tap import Options
-from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.testing.pki import Identity, cachedPKI
 
 from .interop.peers import freePort, requirePeer, runScriptedClient, startPeerServer
 from .interop.test_renegotiation_interop import gnutlsCli, sClient
@@ -49,6 +50,35 @@ class OptionsTests(SynchronousTestCase):
         options = Options()
         options.parseOptions(["--echo"])
         self.assertEqual(options["listen"], ["reneg:8443"])
+
+    def test_certificateListener(self) -> None:
+        """
+        C{--client-cert-listen} takes a C{reneg:} endpoint for the
+        C{--client-cert-path} prefixes, which asks in its handshake
+        (C{clientCert=advisory} unless it says otherwise, never C{none}).
+        """
+        web = ["--path", "."]
+        for bad in (
+            [*web, "--client-cert-listen", "reneg:8444"],
+            [*web, "--client-cert-path", "/a", "--client-cert-listen", "tcp:8444"],
+            [*web, "--client-cert-path", "/a", "--client-cert-listen", "reneg:1:clientCert=none"],
+            [*web, "--client-cert-path", "/a", "--client-cert-url", "https://h:1"],
+        ):
+            self.assertRaises(usage.UsageError, Options().parseOptions, bad)
+        options = Options()
+        options.parseOptions([*web, "--client-cert-path", "/a", "--client-cert-listen", "reneg:1"])
+        self.assertEqual(options["client-cert-listen"], "reneg:1:clientCert=advisory")
+        options = Options()
+        options.parseOptions(
+            [
+                *web,
+                "--client-cert-path",
+                "/a",
+                "--client-cert-listen",
+                "reneg:1:clientCert=require",
+            ]
+        )
+        self.assertEqual(options["client-cert-listen"], "reneg:1:clientCert=require")
 
     def test_keymatexport(self) -> None:
         """
@@ -129,15 +159,17 @@ class WebServiceTests(TestCase):
             f.write("secret file\n")
         return directory
 
-    async def curl(self, port: int, path: str, *extra: str) -> tuple[int, str]:
+    async def curl(
+        self, port: int, path: str, *extra: str, version: str = "1.2"
+    ) -> tuple[int, str]:
         import subprocess
 
         argv = [
             requirePeer("curl"),
             "-s",
-            "--tlsv1.2",
+            f"--tlsv{version}",
             "--tls-max",
-            "1.2",
+            version,
             "--cacert",
             cachedPKI().caPath,
             "-w",
@@ -215,6 +247,121 @@ class WebServiceTests(TestCase):
         self.assertIn("ALPN protocol: b'http/1.1'", page)
         cert = ("--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath)
         self.assertEqual(await self.curl(port, "/admin/secret.txt", *cert), (200, "secret file\n"))
+
+    async def fetch13(
+        self, port: int, path: str, identity: Identity | None = None, follow: bool = True
+    ) -> tuple[int, str, dict[str, str]]:
+        """
+        GET over TLS 1.3 with Python's C{ssl}, which, like every browser,
+        offers no post-handshake authentication (curl does); redirects are
+        followed unless C{follow} is false.
+
+        @return: status, body and headers (lower-case names).
+        """
+        import ssl
+        import urllib.error
+        import urllib.request
+
+        context = ssl.create_default_context(cafile=cachedPKI().caPath)
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        if identity is not None:
+            context.load_cert_chain(identity.certPath, identity.keyPath)
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any, **kw: Any) -> None:
+                return None
+
+        handlers: list[Any] = [urllib.request.HTTPSHandler(context=context)]
+        if not follow:
+            handlers.append(NoRedirect())
+        opener = urllib.request.build_opener(*handlers)
+
+        def get() -> tuple[int, str, dict[str, str]]:
+            try:
+                with opener.open(f"https://localhost:{port}{path}", timeout=20) as response:
+                    headers = {k.lower(): v for k, v in response.headers.items()}
+                    return response.status, response.read().decode(), headers
+            except urllib.error.HTTPError as e:
+                headers = {k.lower(): v for k, v in e.headers.items()}
+                return e.code, e.read().decode(), headers
+
+        return await deferToThread(get)
+
+    async def test_certificateListener(self) -> None:
+        """
+        TLS 1.3 without post-handshake authentication (Python's ssl, like
+        every browser): a protected path redirects (307, same path and
+        query) to the certificate listener, whose handshake asks for the
+        certificate: served with one, a 403 that says why without one or
+        with one from another CA, never a handshake failure.  Public paths
+        serve on both listeners.
+        """
+        pki = cachedPKI()
+        listener = freePort()
+        port = startTwistd(
+            self,
+            "--path",
+            self.site(),
+            "--client-cert-path",
+            "/admin",
+            "--client-cert-listen",
+            listenString(listener),
+        )
+        code, _, headers = await self.fetch13(
+            port, "/admin/secret.txt?x=1", pki.ecdsaClient, follow=False
+        )
+        self.assertEqual(code, 307)
+        self.assertEqual(headers["location"], f"https://localhost:{listener}/admin/secret.txt?x=1")
+        code, body, _ = await self.fetch13(port, "/admin/secret.txt", pki.ecdsaClient)
+        self.assertEqual((code, body), (200, "secret file\n"))
+        code, body, _ = await self.fetch13(listener, "/index.txt")
+        self.assertEqual((code, body), (200, "public file\n"))
+        code, body, _ = await self.fetch13(port, "/admin/secret.txt")
+        self.assertEqual(code, 403)
+        self.assertTrue(body.startswith("403 Forbidden: no client certificate was sent\n"), body)
+        code, body, _ = await self.fetch13(port, "/admin/secret.txt", pki.untrustedClient)
+        self.assertEqual(code, 403)
+        self.assertTrue(
+            body.startswith(
+                "403 Forbidden: the client certificate "
+                "'CN=test-client,O=twisted_reneg tests' was not accepted\n"
+            ),
+            body,
+        )
+        # TLS 1.2 is asked mid-connection on the main listener, as before.
+        cert = ("--cert", pki.ecdsaClient.certPath, "--key", pki.ecdsaClient.keyPath)
+        self.assertEqual(await self.curl(port, "/admin/secret.txt", *cert), (200, "secret file\n"))
+
+    async def test_browsersLockedOutWarning(self) -> None:
+        """
+        Protected paths on a listener that allows TLS 1.3, without a
+        certificate listener: a warning at start-up names the two fixes,
+        and a TLS 1.3 client without post-handshake authentication gets the
+        403 that says why.
+        """
+        port = freePort()
+        argv = [
+            TWISTD,
+            "-n",
+            "--pidfile=",
+            "reneg",
+            "--listen",
+            listenString(port),
+            "--path",
+            self.site(),
+            "--client-cert-path",
+            "/admin",
+        ]
+        server = startPeerServer(self, argv, port)
+        code, page, _ = await self.fetch13(port, "/admin/secret.txt", cachedPKI().ecdsaClient)
+        self.assertEqual(code, 403)
+        self.assertIn("TLS 1.3 without post-handshake authentication", page)
+        log = server.output()
+        self.assertIn("which allows TLS 1.3: browsers never offer", log)
+        self.assertIn("--client-cert-listen ENDPOINT", log)
+        self.assertIn("maxVersion=1.2", log)
+        # The listener is named by its port, not by its key's path.
+        self.assertIn(f"on reneg:{port}, which", log)
 
     async def test_opensslShowsTheRenegotiation(self) -> None:
         pki = cachedPKI()

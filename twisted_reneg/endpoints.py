@@ -49,6 +49,13 @@ class _TLSServerEndpoint:
         self._options = options
         self._wrapped = wrapped
 
+    @property
+    def options(self) -> ServerOptions:
+        """
+        The TLS settings every connection of this endpoint gets.
+        """
+        return self._options
+
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         return self._wrapped.listen(TLSFactory(self._options, False, protocolFactory))
 

@@ -5,7 +5,14 @@ a static web server whose chosen paths ask for a client certificate in the
 middle of the connection::
 
     twistd -n reneg --listen reneg:8443:privateKey=key.pem:certKey=cert.pem --echo
-    twistd -n reneg --listen reneg:8443 --path ./site --client-cert-path /admin
+    twistd -n reneg --listen reneg:8443:... --path ./site --client-cert-path /admin \\
+        --client-cert-listen reneg:8444:...
+
+No browser offers TLS 1.3 post-handshake authentication, so a browser on a
+TLS 1.3 connection cannot be asked for a certificate mid-connection: with
+C{--client-cert-listen} such a request is redirected to a second listener of
+the same site whose handshake asks for the certificate (the certificate
+listener); without it, it is a 403, and a warning at start-up says so.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet import protocol
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IHandshakeListener
+from twisted.internet.interfaces import IHandshakeListener, IListeningPort
 from twisted.logger import Logger
 from twisted.python import usage
 from twisted.python.failure import Failure
@@ -25,9 +32,11 @@ from twisted.web.server import Site
 from twisted.web.static import File
 from zope.interface import implementer
 
+from .tls.config import TLS13
 from .tls.errors import LocalUsageError
 from .tls.session import TLSSession
 from .web import RequireClientCertificate, SessionPage
+from .web._resources import FallbackURL
 
 _log = Logger()
 
@@ -131,6 +140,22 @@ class Options(usage.Options):
             "handshake (secret: for tests only).",
         ],
         ["keymatexportlen", None, 20, "Bytes of keying material to log.", int],
+        [
+            "client-cert-listen",
+            None,
+            None,
+            "A certificate listener (reneg: endpoint) for the --client-cert-path "
+            "prefixes: its handshake asks for the client certificate, and TLS 1.3 "
+            "clients that cannot be asked mid-connection (every browser) are "
+            "redirected to it.",
+        ],
+        [
+            "client-cert-url",
+            None,
+            None,
+            "The certificate listener's base URL as visitors reach it (default: "
+            "https:// with the host of the request and the listener's port).",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -162,27 +187,127 @@ class Options(usage.Options):
             raise usage.UsageError("--client-cert-path needs --path")
         if self["keymatexport"] is not None and not self["echo"]:
             raise usage.UsageError("--keymatexport needs --echo")
+        if self["client-cert-listen"] is not None and not self["clientCertPaths"]:
+            raise usage.UsageError("--client-cert-listen needs --client-cert-path")
+        if self["client-cert-url"] is not None and self["client-cert-listen"] is None:
+            raise usage.UsageError("--client-cert-url needs --client-cert-listen")
+        listener = self["client-cert-listen"]
+        if listener is not None:
+            self["client-cert-listen"] = certificateListenerDescription(listener)
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
 
 
-def webRoot(path: str, clientCertPaths: list[str]) -> Resource:
+def certificateListenerDescription(description: str) -> str:
+    """
+    The endpoint of a certificate listener: a C{reneg:} server endpoint
+    whose handshake asks for the client certificate.  Without a
+    C{clientCert=} keyword it gets C{clientCert=advisory}: a visitor whose
+    certificate is refused gets a 403 page saying so, not a handshake
+    error in the browser.
+
+    @raise usage.UsageError: for another kind of endpoint, or one that does
+        not ask (C{clientCert=none}).
+    """
+    if not description.startswith("reneg:"):
+        raise usage.UsageError(f"--client-cert-listen {description!r} must be a reneg: endpoint")
+    keywords = dict(part.split("=", 1) for part in description.split(":")[1:] if "=" in part)
+    clientCert = keywords.get("clientCert")
+    if clientCert is None:
+        return description + ":clientCert=advisory"
+    if clientCert == "none":
+        raise usage.UsageError(
+            "--client-cert-listen must ask for the certificate: drop clientCert=none "
+            "(the default there is clientCert=advisory)"
+        )
+    return description
+
+
+def webRoot(
+    path: str, clientCertPaths: list[str], fallbackURL: FallbackURL | None = None
+) -> Resource:
     """
     Static files under C{path}, the session page, and C{RequireClientCertificate}
-    on every prefix in C{clientCertPaths}.
+    on every prefix in C{clientCertPaths}, sending clients that cannot be
+    asked mid-connection to C{fallbackURL}.
     """
     root = File(path)
     root.putChild(SESSION_PAGE, SessionPage())
     for prefix in clientCertPaths:
         segments = [s.encode() for s in prefix.strip("/").split("/") if s]
         if not segments:
-            return RequireClientCertificate(root)
+            return RequireClientCertificate(root, fallbackURL=fallbackURL)
         parent: Any = root
         for segment in segments[:-1]:
             parent = parent.getChild(segment, None)
         protected = parent.getChild(segments[-1], None)
-        parent.putChild(segments[-1], RequireClientCertificate(protected))
+        parent.putChild(segments[-1], RequireClientCertificate(protected, fallbackURL=fallbackURL))
     return root
+
+
+class _ListenerService(StreamServerEndpointService):
+    """
+    A listening service that keeps its port, for the certificate listener's
+    URL (its port may be chosen by the system).
+    """
+
+    port: IListeningPort | None = None
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        assert self._waitingForPort is not None
+        self._waitingForPort.addCallback(self._listening)
+
+    def _listening(self, port: IListeningPort) -> IListeningPort:
+        self.port = port
+        return port
+
+
+def _requestHost(request: Any) -> str:
+    """
+    The host name the visitor used (the Host header without its port; an
+    IPv6 literal keeps its brackets).
+    """
+    host = (request.getHeader(b"host") or b"").decode("ascii", "replace").strip()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name or request.getHost().host
+
+
+def certificateListenerURL(service: _ListenerService) -> Any:
+    """
+    The base URL of the certificate listener for a request: https, the
+    host the visitor used, the listener's port.
+    """
+
+    def url(request: Any) -> str:
+        assert service.port is not None
+        port = getattr(service.port.getHost(), "port", 443)
+        return f"https://{_requestHost(request)}:{port}"
+
+    return url
+
+
+def _warnIfBrowsersLockedOut(config: Options, endpoint: Any, description: str) -> None:
+    """
+    Protected paths on a listener that allows TLS 1.3 and no certificate
+    listener: browsers will only ever get a 403 there.  Say so at start-up.
+    """
+    options = getattr(endpoint, "options", None)
+    if options is None or options.maxVersion < TLS13:
+        return
+    _log.warn(
+        "--client-cert-path {paths} on {listen}, which allows TLS 1.3: browsers never "
+        "offer TLS 1.3 post-handshake authentication, so they cannot be asked for a "
+        "certificate there and get '403 Forbidden: this connection cannot be asked for "
+        "a client certificate'.  Fix: add --client-cert-listen ENDPOINT (a certificate "
+        "listener browsers are redirected to), or add maxVersion=1.2 to --listen "
+        "(browsers follow a TLS 1.2 renegotiation).",
+        paths=" ".join(config["clientCertPaths"]),
+        # Not the whole description: it may hold a key password.
+        listen=":".join(description.split(":")[:2]),
+    )
 
 
 class HTTP11Site(Site):
@@ -211,12 +336,24 @@ def makeService(config: Options) -> MultiService:
                 return echo
 
             factory = protocol.Factory.forProtocol(build)
-    else:
-        root = webRoot(config["path"], config["clientCertPaths"])
-        factory = HTTP11Site(root) if config["clientCertPaths"] else Site(root)
     service = MultiService()
+    if not config["echo"]:
+        fallback: FallbackURL | None = config["client-cert-url"]
+        certificateListener = None
+        if config["client-cert-listen"] is not None:
+            endpoint = serverFromString(reactor, config["client-cert-listen"])
+            certificateListener = _ListenerService(endpoint, None)
+            if fallback is None:
+                fallback = certificateListenerURL(certificateListener)
+        root = webRoot(config["path"], config["clientCertPaths"], fallback)
+        factory = HTTP11Site(root) if config["clientCertPaths"] else Site(root)
+        if certificateListener is not None:
+            certificateListener.factory = factory
+            certificateListener.setServiceParent(service)
     for description in config["listen"]:
         endpoint = serverFromString(reactor, description)
+        if config["clientCertPaths"] and config["client-cert-listen"] is None:
+            _warnIfBrowsersLockedOut(config, endpoint, description)
         StreamServerEndpointService(endpoint, factory).setServiceParent(service)
     return service
 
