@@ -21,6 +21,7 @@ Under C{CI=true} a missing Chromium (or NSS's certutil/pk12util) fails.
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from typing import Any
 
@@ -91,6 +92,46 @@ def siteDirectory() -> str:
     with open(os.path.join(directory, "admin", "secret.txt"), "w") as f:
         f.write("secret file\n")
     return directory
+
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+
+
+def readmeCommand(main: int, listener: int) -> list[str]:
+    """
+    The arguments of the README's C{twistd -n reneg ... --client-cert-path}
+    example, with this test's ports, files and site: what a new user
+    copies.
+    """
+    with open(README) as f:
+        lines = f.read().splitlines()
+    first = next(
+        i
+        for i, line in enumerate(lines)
+        if line.strip().startswith("twistd -n reneg --listen") and "caCerts" in line
+    )
+    command = []
+    for line in lines[first:]:
+        command.append(line.strip().rstrip("\\"))
+        if not line.rstrip().endswith("\\"):
+            break
+    arguments = shlex.split(" ".join(command))
+    assert arguments[:3] == ["twistd", "-n", "reneg"], arguments
+    pki = cachedPKI()
+    replacements = {
+        "reneg:8443:": f"reneg:{main}:interface=127.0.0.1:",
+        "reneg:8444:": f"reneg:{listener}:interface=127.0.0.1:",
+        "privateKey=key.pem": f"privateKey={pki.ecdsaServer.keyPath}",
+        "certKey=cert.pem": f"certKey={pki.ecdsaServer.certPath}",
+        "caCerts=ca.pem": f"caCerts={pki.caPath}",
+    }
+    result = []
+    for argument in arguments[3:]:
+        for old, new in replacements.items():
+            argument = argument.replace(old, new)
+        result.append(siteDirectory() if argument == "./site" else argument)
+    assert "--client-cert-listen" in result, result
+    return result
 
 
 def listen(port: int, *extra: str) -> str:
@@ -176,14 +217,21 @@ class BrowserTests(TestCase):
 
     async def test_tls13ThroughCertificateListener(self) -> None:
         """
-        The default listener (TLS 1.3): Chromium offers no post-handshake
-        authentication, so the protected page redirects to the certificate
-        listener, whose handshake gets the certificate.
+        The README's C{twistd reneg} command, as written there (the ports,
+        files and interface aside): the default listener allows TLS 1.3,
+        Chromium offers no post-handshake authentication, so the protected
+        page redirects to the certificate listener, whose handshake gets
+        the certificate.
         """
         browser, ports = sharedBrowser()
         main, listener = ports["main"], ports["listener"]
-        self.sitePorts.add(listener)
-        await self.startSite(main, "--client-cert-listen", listen(listener))
+        self.sitePorts.update((main, listener))
+        config = Options()
+        config.parseOptions(readmeCommand(main, listener))
+        service: MultiService = makeService(config)
+        service.startService()
+        self.addCleanup(self.stopSite, service, main)
+        await waitFor(lambda: isListening(main), f"the site on {main}")
         page = await self.visit(browser, origin(main) + "/index.txt")
         self.assertEqual(page.text.strip(), "public file", page)
         page = await self.visit(browser, origin(main) + "/admin/secret.txt?from=main")
