@@ -22,8 +22,13 @@ import re
 from typing import Any
 
 from cryptography import x509
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    TCP4ServerEndpoint,
+    quoteStringArgument,
+    serverFromString,
+)
 from twisted.internet.interfaces import (
     IStreamClientEndpoint,
     IStreamClientEndpointStringParserWithReactor,
@@ -57,7 +62,29 @@ class _TLSServerEndpoint:
         return self._options
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
+        if _isHAProxyWrapper(protocolFactory):
+            return fail(ValueError(_PROXY_INSIDE_TLS))
         return self._wrapped.listen(TLSFactory(self._options, False, protocolFactory))
+
+
+_PROXY_INSIDE_TLS = (
+    "haproxy:reneg:... would read the PROXY header inside TLS, after the handshake: a "
+    "balancer sends it before, so every handshake fails, and a client reaching the "
+    "server directly could choose the address the application sees.  Use "
+    "reneg:...:proxyProtocol=yes, which reads it before TLS."
+)
+
+
+def _isHAProxyWrapper(factory: Any) -> bool:
+    """
+    Whether C{factory} is Twisted's PROXY protocol wrapper, which
+    C{haproxy:reneg:...} puts above our TLS instead of below it.
+    """
+    try:
+        from twisted.protocols.haproxy._wrapper import HAProxyWrappingFactory
+    except ImportError:  # a Twisted without it cannot compose that way either
+        return False
+    return isinstance(factory, HAProxyWrappingFactory)
 
 
 @implementer(IStreamClientEndpoint)
@@ -256,11 +283,22 @@ def _readTicketKeys(path: str) -> list[bytes]:
     return keys
 
 
+#: The keywords of a TCP listener given by port number (C{reneg:8443:...}).
+_TCP_SERVER_KEYWORDS = {"port", "interface", "backlog"}
+
+#: The keywords that configure our TLS, whatever the listener below it.
+_TLS_SERVER_KEYWORDS = _SERVER_KEYWORDS - _TCP_SERVER_KEYWORDS
+
+
 @implementer(IPlugin, IStreamServerEndpointStringParser)
 class RenegServerParser:
     """
     C{reneg:PORT:privateKey=...:certKey=...[:handshakeTimeout=SECONDS]}: a
-    TCP server with our TLS.
+    TCP server with our TLS; or C{reneg:TYPE:...}, our TLS over any other
+    server endpoint description, e.g. C{reneg:tcp6:8443:interface=\\:\\:},
+    C{reneg:unix:/run/app.sock}, C{reneg:systemd:domain=INET:index=0}: the
+    keywords that configure TLS are ours, all the others go to the endpoint
+    below, as with Twisted's own C{haproxy:} prefix.
     """
 
     prefix = "reneg"
@@ -270,6 +308,8 @@ class RenegServerParser:
     ) -> IStreamServerEndpoint:
         args = [str(a) for a in positional]
         kwargs = {k: str(v) for k, v in keywords.items()}
+        if args and not args[0].isdigit():
+            return self._overEndpoint(reactor, args, kwargs)
         if len(args) > 1:
             raise ValueError(f"reneg server endpoint: unexpected positional argument {args[1]!r}")
         if args:
@@ -282,6 +322,31 @@ class RenegServerParser:
         options = serverOptionsFromKeywords(kwargs)
         tcp = TCP4ServerEndpoint(reactor, port, backlog, kwargs.get("interface", ""))
         return wrapServerTLS(options, tcp)
+
+    @staticmethod
+    def _overEndpoint(
+        reactor: Any, args: list[str], kwargs: dict[str, str]
+    ) -> IStreamServerEndpoint:
+        """
+        C{reneg:TYPE:...}: the description without our TLS keywords is the
+        endpoint to listen on.
+        """
+        if args[0] == "reneg":
+            raise ValueError("reneg server endpoint: reneg:reneg: would be TLS inside TLS")
+        ours = {k: v for k, v in kwargs.items() if k in _TLS_SERVER_KEYWORDS}
+        theirs = {k: v for k, v in kwargs.items() if k not in _TLS_SERVER_KEYWORDS}
+        inner = ":".join(
+            [quoteStringArgument(a) for a in args]
+            + [f"{quoteStringArgument(k)}={quoteStringArgument(v)}" for k, v in theirs.items()]
+        )
+        try:
+            wrapped = serverFromString(reactor, inner)
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(
+                f"reneg server endpoint: {args[0]!r} is neither a port number nor an endpoint "
+                f"type that takes the rest ({inner!r}: {e})"
+            ) from None
+        return wrapServerTLS(serverOptionsFromKeywords(ours), wrapped)
 
 
 _CLIENT_KEYWORDS = {
@@ -360,5 +425,6 @@ class RenegClientParser:
             maxVersion=maxVersion,
             handshakeTimeout=_handshakeTimeout("client", kwargs),
         )
-        tcp = TCP4ClientEndpoint(reactor, kwargs["host"], port, timeout=timeout)
+        # Every address of the host, IPv6 and IPv4, tried as RFC 8305 says.
+        tcp = HostnameEndpoint(reactor, kwargs["host"], port, timeout=timeout)
         return wrapClientTLS(options, tcp)
