@@ -570,3 +570,54 @@ class TLS12TransportCacheTests(SynchronousTestCase):
             c.flush()
             self.assertEqual(c.client.session.resumed, resumed)  # type: ignore[union-attr]
             self.assertEqual(c.server.session.resumed, resumed)  # type: ignore[union-attr]
+
+
+class TicketKeyRotationTests(SynchronousTestCase):
+    """
+    Open-only ticket keys: a rotation in three steps, each applied to every
+    process, during which a ticket sealed by either of two processes opens
+    on both (HAProxy's model).  Engine level; tests/test_reload.py does it
+    with two real servers and reloads.
+    """
+
+    def assertEachOpensTheOthers(self, first: TicketKeys, second: TicketKeys, step: str) -> None:
+        for sealer, opener in ((first, second), (second, first), (first, first)):
+            ticket = sealer.seal(b"state")
+            self.assertEqual(opener.open(ticket), b"state", step)
+
+    def test_rotation(self) -> None:
+        old, new = os.urandom(32), os.urandom(32)
+        a, b = TicketKeys([old]), TicketKeys([old])
+        self.assertEachOpensTheOthers(a, b, "start")
+        # Step 1: the new key opens everywhere; the first process to reload
+        # still seals with the old one, so the other can open its tickets.
+        a.replace([old], openOnly=[new])
+        self.assertEachOpensTheOthers(a, b, "a added the new key open-only")
+        b.replace([old], openOnly=[new])
+        # Step 2: the new key seals; every process can already open it.
+        a.replace([new], openOnly=[old])
+        self.assertEachOpensTheOthers(a, b, "a seals with the new key")
+        b.replace([new], openOnly=[old])
+        self.assertEachOpensTheOthers(a, b, "both seal with the new key")
+        # Step 3, a ticket lifetime later: the old key goes; old tickets no
+        # longer open, new ones do.
+        oldTicket = TicketKeys([old]).seal(b"state")
+        a.replace([new])
+        b.replace([new])
+        self.assertEachOpensTheOthers(a, b, "old key dropped")
+        self.assertIsNone(a.open(oldTicket))
+
+    def test_openOnlyNeverSeals(self) -> None:
+        sealing, opening = os.urandom(32), os.urandom(32)
+        keys = TicketKeys([sealing], openOnly=[opening])
+        self.assertEqual(TicketKeys([sealing]).open(keys.seal(b"x")), b"x")
+        self.assertIsNone(TicketKeys([opening]).open(keys.seal(b"x")))
+
+    def test_badKeysChangeNothing(self) -> None:
+        key = os.urandom(32)
+        keys = TicketKeys([key])
+        ticket = keys.seal(b"x")
+        for bad in (([], ()), ([b"short"], ()), ([key], [b"short"])):
+            self.assertRaises(ValueError, keys.replace, *bad)
+        self.assertEqual(keys.open(ticket), b"x")
+        self.assertRaises(ValueError, TicketKeys, None, openOnly=[key])

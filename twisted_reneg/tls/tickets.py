@@ -44,10 +44,16 @@ class TicketKeys:
     """
     The keys a server seals tickets with.
 
-    With keys given, the first seals and all open: an operator rotates by
-    putting a new key first and dropping the oldest, in every process.
-    Without, a random key is made and replaced every C{lifetime} seconds;
-    the one before it still opens tickets until they expire.
+    With keys given, the first seals and all open, and C{openOnly} keys only
+    open.  Processes behind one address share the keys; rotating them
+    without losing resumption anywhere takes three steps, each applied to
+    every process (a reload, L{replace}): add the new key as open-only; make
+    it the sealing key, the old one open-only; after a ticket lifetime, drop
+    the old one.  Every ticket any process seals can then be opened by all
+    of them at every step (HAProxy's model).
+
+    Without keys, a random key is made and replaced every C{lifetime}
+    seconds; the one before it still opens tickets until they expire.
     """
 
     def __init__(
@@ -55,26 +61,51 @@ class TicketKeys:
         keys: Sequence[bytes] | None = None,
         lifetime: int = DEFAULT_TICKET_LIFETIME,
         clock: Callable[[], float] | None = None,
+        openOnly: Sequence[bytes] = (),
     ) -> None:
         """
         @param keys: 32-byte secrets, newest first, or C{None} for random
             ones rotated here.
         @param lifetime: ticket lifetime in seconds.
         @param clock: seconds since the epoch (for rotation; tests inject).
+        @param openOnly: 32-byte secrets that open tickets but never seal
+            one (with C{keys} only).
         """
-        if keys is not None:
-            if not keys or any(len(k) != 32 for k in keys):
-                raise ValueError("ticket keys must be one or more 32-byte secrets")
         if not 0 < lifetime <= 7 * 24 * 3600:
             raise ValueError("ticket lifetime must be within 7 days (RFC 8446 4.6.1)")
         self.lifetime = lifetime
         self._clock = clock or time.time
         self._fixed = keys is not None
         self._lock = threading.Lock()
-        self._keys = [_TicketKey(k) for k in keys] if keys is not None else []
+        self._keys: list[_TicketKey] = []
         self._rotatedAt = 0.0
-        if not self._fixed:
+        if keys is None:
+            if openOnly:
+                raise ValueError("open-only ticket keys need keys that seal")
             self._rotate()
+        else:
+            self._keys = _fixedKeys(keys, openOnly)
+
+    def replace(self, keys: Sequence[bytes], openOnly: Sequence[bytes] = ()) -> None:
+        """
+        Take new fixed keys (a reload): tickets are sealed with the first of
+        C{keys} from now on, and opened with any of C{keys} and C{openOnly}.
+
+        @raise ValueError: for keys that are not 32-byte secrets; nothing
+            changes then.
+        """
+        fixed = _fixedKeys(keys, openOnly)
+        with self._lock:
+            self._keys = fixed
+            self._fixed = True
+
+    @property
+    def fixed(self) -> bool:
+        """
+        Whether the keys were given (shared with other processes), rather
+        than random ones of this process.
+        """
+        return self._fixed
 
     def __repr__(self) -> str:
         return f"<TicketKeys {len(self._keys)} key(s)>"
@@ -112,6 +143,12 @@ class TicketKeys:
                 except InvalidTag:
                     return None
         return None
+
+
+def _fixedKeys(keys: Sequence[bytes], openOnly: Sequence[bytes]) -> list[_TicketKey]:
+    if not keys or any(len(k) != 32 for k in [*keys, *openOnly]):
+        raise ValueError("ticket keys must be one or more 32-byte secrets")
+    return [_TicketKey(k) for k in [*keys, *openOnly]]
 
 
 class _TicketKey:
