@@ -61,6 +61,13 @@ class _TLSServerEndpoint:
         """
         return self._options
 
+    @property
+    def wrappedEndpoint(self) -> IStreamServerEndpoint:
+        """
+        The endpoint below our TLS (what C{--workers} listens on).
+        """
+        return self._wrapped
+
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         if _isHAProxyWrapper(protocolFactory):
             return fail(ValueError(_PROXY_INSIDE_TLS))

@@ -17,6 +17,9 @@ listener); without it, it is a 403, and a warning at start-up says so.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -32,6 +35,13 @@ from twisted.web.server import Site
 from twisted.web.static import File
 from zope.interface import implementer
 
+from ._workers import (
+    ParentWatchService,
+    WorkerPool,
+    inheritedEndpoints,
+    readControlLine,
+    workerArguments,
+)
 from .tls.config import TLS13
 from .tls.errors import LocalUsageError
 from .tls.session import TLSSession
@@ -129,7 +139,10 @@ class EchoProtocol(protocol.Protocol):
 class Options(usage.Options):
     synopsis = "[--listen ENDPOINT]... (--echo | --path DIR) [--client-cert-path PREFIX]..."
     longdesc = "A TLS server (twisted_reneg) that can renegotiate on demand."
-    optFlags = [["echo", None, "Echo lines (gnutls-serv --echo compatible)."]]
+    optFlags = [
+        ["echo", None, "Echo lines (gnutls-serv --echo compatible)."],
+        ["worker", None, "(internal) Run as a worker of --workers: listeners come from fd 3 on."],
+    ]
     optParameters = [
         ["path", None, None, "Serve the static files under this directory."],
         [
@@ -140,6 +153,15 @@ class Options(usage.Options):
             "handshake (secret: for tests only).",
         ],
         ["keymatexportlen", None, 20, "Bytes of keying material to log.", int],
+        [
+            "workers",
+            None,
+            1,
+            "Processes that accept on the listening sockets (one core each): a parent "
+            "listens, forwards SIGHUP and SIGTERM, shares ticket keys, and replaces a "
+            "worker that dies.",
+            int,
+        ],
         [
             "client-cert-listen",
             None,
@@ -162,6 +184,12 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
         self["clientCertPaths"] = []
+        #: The arguments as given, for C{--workers} to start workers with.
+        self.argv: list[str] = []
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        self.argv = list(sys.argv[1:] if options is None else options)
+        super().parseOptions(options)
 
     def opt_listen(self, endpoint: str) -> None:
         """
@@ -196,6 +224,8 @@ class Options(usage.Options):
             self["client-cert-listen"] = certificateListenerDescription(listener)
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
+        if self["workers"] < 1:
+            raise usage.UsageError("--workers must be at least 1")
 
 
 def certificateListenerDescription(description: str) -> str:
@@ -337,11 +367,28 @@ def makeService(config: Options) -> MultiService:
 
             factory = protocol.Factory.forProtocol(build)
     service = MultiService()
+    certificateListen = config["client-cert-listen"]
+    if config["workers"] > 1 and not config["worker"]:
+        descriptions = config["listen"] + ([certificateListen] if certificateListen else [])
+        # One key for every worker, so that any of them resumes any session.
+        WorkerPool(
+            reactor,
+            config["workers"],
+            descriptions,
+            workerArguments(config.argv),
+            [os.urandom(32)],
+        ).setServiceParent(service)
+        return service
+    endpointFor: Any = lambda description: serverFromString(reactor, description)  # noqa: E731
+    if config["worker"]:
+        listeners, ticketKeys = readControlLine()
+        endpointFor = inheritedEndpoints(reactor, listeners, ticketKeys).__getitem__
+        ParentWatchService().setServiceParent(service)
     if not config["echo"]:
         fallback: FallbackURL | None = config["client-cert-url"]
         certificateListener = None
-        if config["client-cert-listen"] is not None:
-            endpoint = serverFromString(reactor, config["client-cert-listen"])
+        if certificateListen is not None:
+            endpoint = endpointFor(certificateListen)
             certificateListener = _ListenerService(endpoint, None)
             if fallback is None:
                 fallback = certificateListenerURL(certificateListener)
@@ -351,7 +398,7 @@ def makeService(config: Options) -> MultiService:
             certificateListener.factory = factory
             certificateListener.setServiceParent(service)
     for description in config["listen"]:
-        endpoint = serverFromString(reactor, description)
+        endpoint = endpointFor(description)
         if config["clientCertPaths"] and config["client-cert-listen"] is None:
             _warnIfBrowsersLockedOut(config, endpoint, description)
         StreamServerEndpointService(endpoint, factory).setServiceParent(service)
