@@ -317,6 +317,11 @@ class _Options:
         connection is closed with L{TLSHandshakeTimeout}; C{None} for no
         limit.  (Renegotiations and key updates have their own per-call
         C{timeout}.)
+    @ivar logTLSEvents: log what happens to each connection at info level
+        (handshakes and what they negotiated, renegotiations, key updates,
+        post-handshake authentication, warning alerts, failed and abandoned
+        handshakes, closes); when false, nothing per connection is logged.
+        Read at every event, so changing it reaches live connections.
     """
 
     def __init__(
@@ -331,6 +336,7 @@ class _Options:
         requireExtendedMasterSecret: bool = False,
         keyLogFile: str | None = None,
         handshakeTimeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+        logTLSEvents: bool = False,
     ) -> None:
         self.minVersion = _version(minVersion)
         self.maxVersion = _version(maxVersion)
@@ -343,6 +349,7 @@ class _Options:
         self.requireExtendedMasterSecret = requireExtendedMasterSecret
         self.keyLog = _keyLogWriter(keyLogFile or os.environ.get("SSLKEYLOGFILE") or None)
         self.handshakeTimeout = _handshakeTimeout(handshakeTimeout)
+        self.logTLSEvents = logTLSEvents
 
     def tlsConfig(self, acceptableProtocols: Sequence[bytes] | None = None) -> TLSConfig:
         """
@@ -401,6 +408,11 @@ class ServerOptions(_Options):
         give every process behind one address the same list so they resume
         each other's sessions.  By default a random key per options object,
         replaced every C{ticketLifetime} seconds.
+    @param openOnlyTicketKeys: 32-byte secrets that open tickets but never
+        seal one, for rotating shared keys without losing resumption: add
+        the new key here in every process; then make it the first of
+        C{ticketKeys} and move the old one here; drop the old one a ticket
+        lifetime later (L{twisted_reneg.tls.tickets.TicketKeys}).
     @param ticketLifetime: how long a ticket stays valid, in seconds.
     @param sessionCacheSize: TLS 1.2 sessions kept for resumption by
         session ID (the oldest go first); 0 gives out no session IDs.
@@ -416,6 +428,13 @@ class ServerOptions(_Options):
     @keyword handshakeTimeout: seconds a client has to complete the first
         handshake (default 30; C{0} or C{None} for no limit); see
         L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
+    @keyword logTLSEvents: log every connection's TLS events at info level:
+        each handshake (version, suite, group, server name, ALPN, resumed,
+        peer certificate present or why refused), renegotiations, key
+        updates, post-handshake authentication, warning alerts, failed and
+        abandoned handshakes, closes.  Off by default: an internet-facing
+        server would log every scanner.  Configuration errors and
+        application callbacks that raise are logged either way.
     """
 
     _useInstead = (
@@ -434,6 +453,7 @@ class ServerOptions(_Options):
         sniMap: Mapping[str, Any] | None = None,
         sessionTickets: bool = True,
         ticketKeys: Sequence[bytes] | None = None,
+        openOnlyTicketKeys: Sequence[bytes] = (),
         ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
         sessionCacheSize: int = 20000,
         keyPassword: bytes | str | None = None,
@@ -441,7 +461,11 @@ class ServerOptions(_Options):
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
-        self.ticketKeys = TicketKeys(ticketKeys, ticketLifetime) if sessionTickets else None
+        self.ticketKeys = (
+            TicketKeys(ticketKeys, ticketLifetime, openOnly=openOnlyTicketKeys)
+            if sessionTickets
+            else None
+        )
         self.sessionCache = ServerSessionCache(sessionCacheSize) if sessionCacheSize else None
         credential = _credential(certificateChain, privateKey, keyPassword)
         sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
@@ -469,15 +493,52 @@ class ServerOptions(_Options):
             clientCANames=_clientCANames(verifier, sendClientCANames),
         )
 
+    #: How to read these options again from their files (L{reload}), when
+    #: they came from files.
+    _source: Callable[[], ServerOptions] | None = None
+
+    def reload(self, source: ServerOptions | None = None) -> None:
+        """
+        Take new certificates, keys, trust roots and ticket keys, and every
+        other setting, from C{source}, or, without one, by reading again
+        the files these options were made from (L{fromPEM}, C{reneg:}
+        endpoints, where C{SIGHUP} does it).  New connections use them;
+        live ones keep what they started with (a renegotiation must not
+        change the server's certificate).  Session caches and random ticket
+        keys stay, so that sessions keep resuming.
+
+        @raise Exception: whatever reading the files raises (the error names
+            the file); nothing changes then.
+        @raise ValueError: without C{source}, for options not made from files.
+        """
+        if source is None:
+            if self._source is None:
+                raise ValueError(
+                    "these ServerOptions were not made from files: give reload() new options"
+                )
+            source = self._source()
+        keys = self.ticketKeys
+        if source.ticketKeys is None or (source.ticketKeys.fixed or keys is None):
+            keys = source.ticketKeys
+        settings = {k: v for k, v in vars(source).items() if k not in _KEPT_ON_RELOAD}
+        vars(self).update(settings)
+        self.ticketKeys = keys
+        self._baseConfig = replace(
+            source._baseConfig, ticketKeys=keys, sessionCache=self.sessionCache
+        )
+
     @classmethod
     def fromPEM(cls, certChainPath: str, keyPath: str, **kw: Any) -> ServerOptions:
         """
         Load a PEM certificate chain (leaf first) and a PEM private key
         (encrypted: give C{keyPassword}).  DER files are read too.
+        L{reload} reads them again.
 
         @raise CertificateFileError: naming the file and the mistake.
         """
-        return cls(keyPath, certChainPath, **kw)
+        options = cls(keyPath, certChainPath, **kw)
+        options._source = lambda: cls(keyPath, certChainPath, **kw)
+        return options
 
     @classmethod
     def fromPrivateCertificate(cls, privateCertificate: Any, **kw: Any) -> ServerOptions:
@@ -485,6 +546,11 @@ class ServerOptions(_Options):
         Use a Twisted L{twisted.internet.ssl.PrivateCertificate}.
         """
         return cls(privateCertificate.privateKey, privateCertificate, **kw)
+
+
+#: What a reload leaves alone: the caches and random ticket keys that keep
+#: sessions resuming, and where the files are.
+_KEPT_ON_RELOAD = frozenset({"ticketKeys", "sessionCache", "_source", "_baseConfig"})
 
 
 #: What a user of twisted.web's C{Agent} reads when passing L{ClientOptions}
@@ -539,6 +605,10 @@ class ClientOptions(_Options):
         it is given as the bytes or the path of an encrypted key.
     @keyword handshakeTimeout: seconds the server has to complete the first
         handshake (default 30; C{0} or C{None} for no limit).
+    @keyword logTLSEvents: log every connection's TLS events at info level
+        (handshakes, renegotiations, key updates, post-handshake
+        authentication, warning alerts, failures, closes); off by default.
+        Disabled verification is logged either way.
     """
 
     _useInstead = (

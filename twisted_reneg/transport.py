@@ -29,7 +29,7 @@ from twisted.internet.interfaces import (
     ITCPTransport,
 )
 from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
@@ -42,6 +42,7 @@ from .tls.errors import (
     LocalUsageError,
     RenegotiationRefused,
     RenegotiationTimeout,
+    TLSAlertError,
     TLSHandshakeTimeout,
     alertName,
 )
@@ -251,6 +252,10 @@ class TLSProtocol(ProtocolWrapper):
     @ivar _lingerTimer: ends the lingering after C{factory.lingerTimeout}.
     @ivar _lingerDiscarded: bytes discarded while lingering (bounded by
         C{factory.lingerBytes}).
+    @ivar _log: this connection's logger (its events name the connection
+        as their source).  What happens to one connection is logged only
+        when the options say C{logTLSEvents}: see L{_logEvent}.  The
+        failure of an application callback is logged whatever they say.
     """
 
     _log = Logger()
@@ -360,7 +365,9 @@ class TLSProtocol(ProtocolWrapper):
         except (RuntimeError, AttributeError):
             # startTLS on a transport with a producer of its own, or a
             # transport that takes none: no back pressure from it then.
-            self._log.debug("TLS: the transport below takes no producer of ours")
+            self._logEvent(
+                "TLS: the transport below takes no producer of ours", level=LogLevel.debug
+            )
             return
         self._backPressure = backPressure
 
@@ -388,7 +395,7 @@ class TLSProtocol(ProtocolWrapper):
             return
         timeout = self.factory.options.handshakeTimeout
         assert timeout is not None
-        self._log.info(
+        self._logEvent(
             "TLS handshake not completed within {timeout} seconds; closing", timeout=timeout
         )
         if self._reason is None:
@@ -469,6 +476,21 @@ class TLSProtocol(ProtocolWrapper):
         _cancel(self._cipherTimer)
         self._cipherTimer = None
 
+    def _logEvent(self, format: str, level: LogLevel = LogLevel.info, **kwargs: Any) -> None:
+        """
+        Log something that happened to this connection (a handshake, a
+        renegotiation, a key update, an alert, a failure, a close) if the
+        options ask for it (C{logTLSEvents}), and emit nothing otherwise.
+
+        Not demoted to debug level when off: C{twistd}'s log observer (and
+        C{python -m twisted_reneg server}'s) prints every level, so an
+        internet-facing server would still write a line for every scanner
+        and every abandoned handshake.  The option is read at each event,
+        so turning it on or off reaches live connections.
+        """
+        if self.factory.options.logTLSEvents:
+            self._log.emit(level, format, **kwargs)
+
     def _handleEvent(self, event: Event) -> None:
         if isinstance(event, ApplicationData):
             self.wrappedProtocol.dataReceived(event.data)
@@ -503,7 +525,7 @@ class TLSProtocol(ProtocolWrapper):
             self._cancelCloseTimer()
             self._loseTCP()
         elif isinstance(event, ConnectionFailed):
-            self._log.info("TLS connection failed: {error}", error=str(event.error))
+            self._logEvent("TLS connection failed: {error}", error=str(event.error))
             if self._reason is None:
                 self._reason = Failure(event.error)
             if event.error.sentByUs:
@@ -521,11 +543,11 @@ class TLSProtocol(ProtocolWrapper):
             if self._sessionCache is not None:
                 self._sessionCache.store(self._sessionCacheKey, event.ticket)
         elif isinstance(event, RenegotiationRequested):
-            self._log.info("TLS renegotiation started by the peer")
+            self._logEvent("TLS renegotiation started by the peer")
         elif isinstance(event, RenegotiationRefusedEvent):
             self._renegotiationRefused(event)
         elif isinstance(event, AlertReceived):
-            self._log.info(
+            self._logEvent(
                 "TLS warning alert received: {alert}", alert=alertName(event.description)
             )
 
@@ -537,11 +559,11 @@ class TLSProtocol(ProtocolWrapper):
         written for either version works.
         """
         if self.factory.isClient:
-            self._log.info(
+            self._logEvent(
                 "TLS post-handshake authentication: the server asked for our certificate"
             )
         else:
-            self._log.info(
+            self._logEvent(
                 "TLS post-handshake client authentication: peer certificate {peer}",
                 peer=_peerCertificateSummary(session),
             )
@@ -564,6 +586,8 @@ class TLSProtocol(ProtocolWrapper):
     def _handshakeCompleted(self, event: HandshakeCompleted) -> None:
         if not event.renegotiation:
             self._handshakeDone = True
+            if self.factory.options.logTLSEvents:
+                self._logHandshake(event.session)
             waiters, self._handshakeWaiters = self._handshakeWaiters, []
             for waiter in waiters:
                 waiter.callback(None)
@@ -573,7 +597,7 @@ class TLSProtocol(ProtocolWrapper):
                 self._producer._resume("handshake")
         else:
             session = event.session
-            self._log.info(
+            self._logEvent(
                 "TLS renegotiation {count} completed: {suite}, {group}, peer certificate {peer}",
                 count=session.renegotiations,
                 suite=session.cipherSuite,
@@ -589,6 +613,24 @@ class TLSProtocol(ProtocolWrapper):
             self._halfCloseWanted = False
             self._halfClose()
         self._startNext()
+
+    def _logHandshake(self, session: TLSSession) -> None:
+        """
+        The first handshake completed: what was negotiated (no secrets:
+        names and flags only).
+        """
+        alpn = session.alpnProtocol
+        self._logEvent(
+            "TLS handshake completed: {version}, {suite}, {group}, server name {name}, "
+            "ALPN {alpn}, resumed {resumed}, peer certificate {peer}",
+            version=session.version,
+            suite=session.cipherSuite,
+            group=session.group,
+            name=session.serverName or "none",
+            alpn=alpn.decode("ascii", "replace") if alpn else "none",
+            resumed="yes" if session.resumed else "no",
+            peer=_peerCertificateSummary(session),
+        )
 
     # --- bytes out ----------------------------------------------------------
 
@@ -768,7 +810,7 @@ class TLSProtocol(ProtocolWrapper):
 
     def _closeTimedOut(self) -> None:
         self._closeTimer = None
-        self._log.info("peer did not answer close_notify; dropping the connection")
+        self._logEvent("TLS peer did not answer close_notify; dropping the connection")
         self.transport.abortConnection()
 
     def _cancelCloseTimer(self) -> None:
@@ -833,7 +875,7 @@ class TLSProtocol(ProtocolWrapper):
         self._cancelLingerTimer()
         if self._lost:
             return
-        self._log.info(
+        self._logEvent(
             "TLS lingering close ended ({why}, {n} bytes discarded); dropping the connection",
             why=why,
             n=self._lingerDiscarded,
@@ -879,6 +921,8 @@ class TLSProtocol(ProtocolWrapper):
             # EOF without close_notify: the data may have been truncated.
             reason = Failure(ConnectionLost("connection closed without TLS close_notify"))
         self._reason = None
+        if self.factory.options.logTLSEvents:
+            self._logClose(reason)
         self.connected = False
         membrane, self._producer = self._producer, None
         if membrane is not None:
@@ -896,6 +940,20 @@ class TLSProtocol(ProtocolWrapper):
         for waiter in waiters:
             waiter.errback(reason)
         super().connectionLost(reason)
+
+    def _logClose(self, reason: Failure) -> None:
+        """
+        The connection is gone for C{reason}: one line, unless its
+        handshake failed or timed out, which had its line when it happened.
+        """
+        if reason.check(ConnectionDone):
+            self._logEvent("TLS connection closed cleanly (close_notify both ways)")
+        elif self._handshakeDone:
+            self._logEvent("TLS connection closed: {why}", why=reason.getErrorMessage())
+        elif not reason.check(TLSAlertError, TLSHandshakeTimeout):
+            self._logEvent(
+                "TLS connection closed during the handshake: {why}", why=reason.getErrorMessage()
+            )
 
     # --- producer / consumer ------------------------------------------------
 
@@ -969,7 +1027,10 @@ class TLSProtocol(ProtocolWrapper):
         """
         if self._tcpFull and self._unsentReplies > self.factory.maxUnsentReplies:
             if "backpressure" not in self._readPausedBy:
-                self._log.debug("TLS: the peer does not read our replies; pausing reading")
+                self._logEvent(
+                    "TLS: the peer does not read our replies; pausing reading",
+                    level=LogLevel.debug,
+                )
             self._readPausedBy.add("backpressure")
             self._updateReading()
 
@@ -1097,7 +1158,7 @@ class TLSProtocol(ProtocolWrapper):
         except LocalUsageError as e:
             return fail(RenegotiationRefused(str(e)))
         self._flush()
-        self._log.info("TLS key update requested (KeyUpdate update_requested sent)")
+        self._logEvent("TLS key update requested (KeyUpdate update_requested sent)")
         return succeed(session)
 
     def _enqueue(self, clientCertificate: bool, timeout: float | None) -> Deferred[TLSSession]:
@@ -1153,7 +1214,7 @@ class TLSProtocol(ProtocolWrapper):
             item.waiter.fail(Failure(RenegotiationRefused(str(e))))
             return
         self._flush()
-        self._log.info(
+        self._logEvent(
             "TLS {what} requested",
             what="client certificate" if item.clientCertificate else "renegotiation",
         )
@@ -1173,7 +1234,7 @@ class TLSProtocol(ProtocolWrapper):
         TLS 1.3: the peer updated its keys, asked to (the answer to our
         C{rehandshake()}) or asking us to (we have answered already).
         """
-        self._log.info(
+        self._logEvent(
             "TLS key update {n} ({who})",
             n=self.session.keyUpdates if self.session else 0,
             who="requested by the peer" if event.requestedByPeer else "the peer's",
@@ -1203,14 +1264,14 @@ class TLSProtocol(ProtocolWrapper):
             # the client's own renegotiation, judged by policy.  (A started
             # handshake cannot be dropped: the queue then waits for it.)
             tls.abandonRenegotiation()
-        self._log.info("TLS renegotiation timed out; the connection goes on")
+        self._logEvent("TLS renegotiation timed out; the connection goes on")
         self._notifyRenegotiationFailed(failure)
         waiter.fail(failure)
         self._startNext()
 
     def _renegotiationRefused(self, event: RenegotiationRefusedEvent) -> None:
         who = "the peer" if event.byPeer else "us"
-        self._log.info(
+        self._logEvent(
             "TLS renegotiation refused by {who}: {reason}", who=who, reason=event.reason
         )
         failure = Failure(RenegotiationRefused(event.reason))
@@ -1356,6 +1417,11 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
 
     protocol = TLSProtocol
     cipherIdleTime: float = DEFAULT_CIPHER_IDLE_TIME
+    # No "Starting factory" / "Stopping factory" lines, as Twisted's
+    # TLSMemoryBIOFactory: a client endpoint makes one factory per
+    # connection, so they would be per-connection lines at info level.
+    # (The wrapped factory still says what it likes.)
+    noisy = False
 
     def __init__(
         self,
