@@ -254,6 +254,25 @@ class BadStringTests(SynchronousTestCase):
         for bad in ("soon", "-1", "inf", "nan"):
             self.assertBad(serverString(handshakeTimeout=bad), "handshakeTimeout")
 
+    def test_logTLSEvents(self) -> None:
+        """
+        C{logTLSEvents=yes|no} on either side reaches the options: off by
+        default; anything else is refused.
+        """
+        pki = cachedPKI()
+        client = f"reneg:host=h:port=1:trustRoots={pki.caPath}"
+        for extra, expected in (
+            ("", False),
+            (":logTLSEvents=no", False),
+            (":logTLSEvents=yes", True),
+        ):
+            server = serverFromString(reactor, serverString() + extra)
+            self.assertIs(server.options.logTLSEvents, expected)  # type: ignore[attr-defined]
+            endpoint = clientFromString(reactor, client + extra)
+            self.assertIs(endpoint._options.logTLSEvents, expected)  # type: ignore[attr-defined]
+        self.assertBad(serverString(logTLSEvents="true"), "logTLSEvents")
+        self.assertBad(client + ":logTLSEvents=1", "logTLSEvents", client=True)
+
 
 class TwistedsOwnTLSTests(SynchronousTestCase):
     """

@@ -182,7 +182,8 @@ class OptionsTests(FileTestCase):
             ServerOptions.fromPEM(identity.certPath, identity.keyPath, clientCertificates="yes")
         self.assertEqual(
             str(caught.exception),
-            "clientCertificates must be one of 'none', 'request', 'require', 'advisory', not 'yes'",
+            "clientCertificates must be one of 'none', 'request', 'require', 'advisory', "
+            "not 'yes'",
         )
 
     def test_unknownSuiteOrGroupListsTheValidOnes(self) -> None:

@@ -80,6 +80,29 @@ class OptionsTests(SynchronousTestCase):
         )
         self.assertEqual(options["client-cert-listen"], "reneg:1:clientCert=require")
 
+    def test_logTLSEvents(self) -> None:
+        """
+        C{--log-tls-events} turns C{logTLSEvents=yes} on for every C{reneg:}
+        listener, the certificate listener included, unless one says
+        otherwise; without it the descriptions are left alone.
+        """
+        web = ["--path", ".", "--client-cert-path", "/a", "--client-cert-listen", "reneg:2"]
+        listen = ["--listen", "reneg:1", "--listen", "reneg:3:logTLSEvents=no"]
+        options = Options()
+        options.parseOptions([*web, *listen, "--log-tls-events"])
+        self.assertEqual(
+            options["listen"], ["reneg:1:logTLSEvents=yes", "reneg:3:logTLSEvents=no"]
+        )
+        self.assertEqual(
+            options["client-cert-listen"], "reneg:2:clientCert=advisory:logTLSEvents=yes"
+        )
+        options = Options()
+        options.parseOptions(["--echo", "--log-tls-events"])
+        self.assertEqual(options["listen"], ["reneg:8443:logTLSEvents=yes"])
+        options = Options()
+        options.parseOptions([*web, *listen])
+        self.assertEqual(options["listen"], ["reneg:1", "reneg:3:logTLSEvents=no"])
+
     def test_keymatexport(self) -> None:
         """
         C{--keymatexport} logs keying material in echo mode only; the

@@ -248,11 +248,12 @@ class _ParentWatch(LineOnlyReceiver):
 
 class ParentWatchService(Service):
     """
-    In a worker: stop when the parent process goes away.
+    In a worker: say it serves, and stop when the parent process goes away.
     """
 
     def startService(self) -> None:
         super().startService()
+        _log.info("worker {pid} started", pid=os.getpid())
         from twisted.internet import stdio
 
         stdio.StandardIO(_ParentWatch(), stdin=0, stdout=1)  # type: ignore[call-arg]

@@ -6,6 +6,8 @@ C{twisted/plugins/twisted_reneg_plugins.py}) make them available to
 C{serverFromString}, C{clientFromString} and C{twistd --listen}::
 
     reneg:8443:privateKey=key.pem:certKey=cert.pem:clientCert=request
+    reneg:8443:privateKey=key.pem:certKey=cert.pem:proxyProtocol=yes      (behind HAProxy)
+    reneg:tcp6:8443:interface=\\:\\::privateKey=key.pem:certKey=cert.pem
     reneg:host=example.com:port=443:trustRoots=ca.pem
     reneg:host=example.com:port=443:certificate=a.pem:privateKey=a-key.pem:certificate2=...
 
@@ -13,7 +15,8 @@ An encrypted private key takes C{keyPassword=env:VARIABLE} (or
 C{file:PATH}, or C{pass:PASSWORD}, as OpenSSL's C{-passin}); certificates
 and keys may be PEM or DER.  Both sides take C{handshakeTimeout=SECONDS}
 (default 30; 0 for none): a connection whose first handshake takes longer
-is closed.
+is closed; and C{logTLSEvents=yes|no} (default no): log every connection's
+TLS events (handshakes, renegotiations, key updates, failures) at info level.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from ._files import loadCertificates, loadPrivateKey, readPassword
+from ._proxyprotocol import proxyProtocolEndpoint
 from ._selfsigned import fingerprint, selfSignedLocalhost
 from .options import DEFAULT_HANDSHAKE_TIMEOUT, ClientOptions, ServerOptions
 from .tls.config import RenegotiationPolicy
@@ -71,7 +75,23 @@ class _TLSServerEndpoint:
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         if _isHAProxyWrapper(protocolFactory):
             return fail(ValueError(_PROXY_INSIDE_TLS))
-        return self._wrapped.listen(TLSFactory(self._options, False, protocolFactory))
+        d = self._wrapped.listen(TLSFactory(self._options, False, protocolFactory))
+        return d.addCallback(self._listening)
+
+    def _listening(self, port: Any) -> Any:
+        if self._options._source is not None:
+            # Options read from files: SIGHUP reads them again.
+            from ._reload import reloadOnHangup
+
+            reloadOnHangup(self._options, f"the reneg: listener on {_address(port)}")
+        return port
+
+
+def _address(port: Any) -> str:
+    host = port.getHost()
+    if hasattr(host, "port"):
+        return f"{host.host}:{host.port}"
+    return str(getattr(host, "name", host))
 
 
 _PROXY_INSIDE_TLS = (
@@ -198,6 +218,8 @@ _SERVER_KEYWORDS = {
     "keyPassword",
     "sendClientCANames",
     "handshakeTimeout",
+    "proxyProtocol",
+    "logTLSEvents",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -248,11 +270,13 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     )
     caCerts = kwargs.get("caCerts")
     minVersion, maxVersion = _versions("server", kwargs)
-    ticketKeys = _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else None
+    ticketKeys, openOnly = (
+        _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else (None, [])
+    )
     sendClientCANames = _choice(
         "server", "sendClientCANames", kwargs.get("sendClientCANames", "yes"), ("yes", "no")
     )
-    return ServerOptions(
+    options = ServerOptions(
         key,
         chain,
         clientCertificates=clientCert,
@@ -261,33 +285,64 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         minVersion=minVersion,
         maxVersion=maxVersion,
         ticketKeys=ticketKeys,
+        openOnlyTicketKeys=openOnly,
         sendClientCANames=sendClientCANames == "yes",
         handshakeTimeout=_handshakeTimeout("server", kwargs),
+        logTLSEvents=_logTLSEvents("server", kwargs),
     )
+    if privateKey is not None:
+        # A reload reads the same files (and password source) again.
+        given = dict(kwargs)
+        options._source = lambda: serverOptionsFromKeywords(given)
+    return options
 
 
-def _readTicketKeys(path: str) -> list[bytes]:
+def _logTLSEvents(kind: str, kwargs: dict[str, str]) -> bool:
     """
-    C{ticketKeys=FILE}: session ticket keys, one per line as 64 hex digits,
-    newest first (blank lines and C{#} comments ignored).  Every process
-    behind one address given the same file resumes the others' sessions.
+    C{logTLSEvents=yes|no}: log every connection's TLS events (default no).
     """
-    keys = []
+    return _choice(kind, "logTLSEvents", kwargs.get("logTLSEvents", "no"), ("yes", "no")) == "yes"
+
+
+def _readTicketKeys(path: str) -> tuple[list[bytes], list[bytes]]:
+    """
+    C{ticketKeys=FILE}: session ticket keys, one per line as 64 hex digits;
+    the first plain one seals, every one opens, and a line ending in
+    C{open-only} holds a key that only opens (blank lines and C{#}
+    comments ignored).  Every process behind one address given the same
+    file resumes the others' sessions; a rotation never loses that when it
+    goes: add the new key C{open-only} everywhere and reload; make it the
+    first plain key (the old one C{open-only}) and reload; drop the old one
+    a ticket lifetime later.
+
+    @return: the keys that seal (the first) and open, and those that only
+        open.
+    """
+    keys: list[bytes] = []
+    openOnly: list[bytes] = []
     with open(path) as f:
         for number, line in enumerate(f, 1):
-            text = line.split("#", 1)[0].strip()
-            if not text:
+            words = line.split("#", 1)[0].split()
+            if not words:
                 continue
+            if len(words) > 2 or (len(words) == 2 and words[1] != "open-only"):
+                raise ValueError(
+                    f"reneg server endpoint: {path}:{number}: a key is 64 hex digits, "
+                    "optionally followed by open-only"
+                )
             try:
-                key = bytes.fromhex(text)
+                key = bytes.fromhex(words[0])
             except ValueError:
                 key = b""
             if len(key) != 32:
                 raise ValueError(f"reneg server endpoint: {path}:{number}: not 64 hex digits")
-            keys.append(key)
+            (openOnly if len(words) == 2 else keys).append(key)
     if not keys:
-        raise ValueError(f"reneg server endpoint: ticketKeys={path!r} holds no key")
-    return keys
+        raise ValueError(
+            f"reneg server endpoint: ticketKeys={path!r} holds no key that seals "
+            "(one without open-only)"
+        )
+    return keys, openOnly
 
 
 #: The keywords of a TCP listener given by port number (C{reneg:8443:...}).
@@ -328,7 +383,7 @@ class RenegServerParser:
         backlog = _integer("server", "backlog", kwargs.get("backlog", "50"))
         options = serverOptionsFromKeywords(kwargs)
         tcp = TCP4ServerEndpoint(reactor, port, backlog, kwargs.get("interface", ""))
-        return wrapServerTLS(options, tcp)
+        return wrapServerTLS(options, _proxyProtocol(kwargs, tcp))
 
     @staticmethod
     def _overEndpoint(
@@ -353,7 +408,23 @@ class RenegServerParser:
                 f"reneg server endpoint: {args[0]!r} is neither a port number nor an endpoint "
                 f"type that takes the rest ({inner!r}: {e})"
             ) from None
-        return wrapServerTLS(serverOptionsFromKeywords(ours), wrapped)
+        return wrapServerTLS(serverOptionsFromKeywords(ours), _proxyProtocol(ours, wrapped))
+
+
+def _proxyProtocol(
+    kwargs: dict[str, str], endpoint: IStreamServerEndpoint
+) -> IStreamServerEndpoint:
+    """
+    C{proxyProtocol=yes}: every connection starts with a PROXY header (v1
+    or v2, from HAProxy, nginx C{stream}, a cloud load balancer), read in
+    plaintext before TLS; C{getPeer()} is then the client's address.
+    """
+    if (
+        _choice("server", "proxyProtocol", kwargs.get("proxyProtocol", "no"), ("yes", "no"))
+        == "yes"
+    ):
+        return proxyProtocolEndpoint(endpoint)
+    return endpoint
 
 
 _CLIENT_KEYWORDS = {
@@ -368,6 +439,7 @@ _CLIENT_KEYWORDS = {
     "maxVersion",
     "keyPassword",
     "handshakeTimeout",
+    "logTLSEvents",
 }
 
 
@@ -431,6 +503,7 @@ class RenegClientParser:
             minVersion=minVersion,
             maxVersion=maxVersion,
             handshakeTimeout=_handshakeTimeout("client", kwargs),
+            logTLSEvents=_logTLSEvents("client", kwargs),
         )
         # Every address of the host, IPv6 and IPv4, tried as RFC 8305 says.
         tcp = HostnameEndpoint(reactor, kwargs["host"], port, timeout=timeout)

@@ -35,6 +35,7 @@ from twisted.web.server import Site
 from twisted.web.static import File
 from zope.interface import implementer
 
+from ._reload import installHandler
 from ._workers import (
     ParentWatchService,
     WorkerPool,
@@ -142,6 +143,13 @@ class Options(usage.Options):
     optFlags = [
         ["echo", None, "Echo lines (gnutls-serv --echo compatible)."],
         ["worker", None, "(internal) Run as a worker of --workers: listeners come from fd 3 on."],
+        [
+            "log-tls-events",
+            None,
+            "Log every connection's TLS events (handshakes, renegotiations, key updates, "
+            "failures) at info level: logTLSEvents=yes on each reneg: listener that does "
+            "not set it.",
+        ],
     ]
     optParameters = [
         ["path", None, None, "Serve the static files under this directory."],
@@ -224,8 +232,26 @@ class Options(usage.Options):
             self["client-cert-listen"] = certificateListenerDescription(listener)
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
+        if self["log-tls-events"]:
+            self["listen"] = [withTLSEventLogging(d) for d in self["listen"]]
+            if self["client-cert-listen"] is not None:
+                self["client-cert-listen"] = withTLSEventLogging(self["client-cert-listen"])
         if self["workers"] < 1:
             raise usage.UsageError("--workers must be at least 1")
+
+
+def withTLSEventLogging(description: str) -> str:
+    """
+    C{--log-tls-events}: C{logTLSEvents=yes} on a C{reneg:} listener,
+    unless its description says otherwise (the more specific wins); other
+    endpoints have no TLS of ours to log.
+    """
+    if not description.startswith("reneg:"):
+        return description
+    keywords = dict(part.split("=", 1) for part in description.split(":")[1:] if "=" in part)
+    if "logTLSEvents" in keywords:
+        return description
+    return description + ":logTLSEvents=yes"
 
 
 def certificateListenerDescription(description: str) -> str:
@@ -380,6 +406,8 @@ def makeService(config: Options) -> MultiService:
         ).setServiceParent(service)
         return service
     endpointFor: Any = lambda description: serverFromString(reactor, description)  # noqa: E731
+    # Before anything listens: a SIGHUP from now on reloads, never kills.
+    installHandler()
     if config["worker"]:
         listeners, ticketKeys = readControlLine()
         endpointFor = inheritedEndpoints(reactor, listeners, ticketKeys).__getitem__

@@ -1,0 +1,137 @@
+# -*- test-case-name: tests.test_workers -*-
+"""
+C{twistd reneg --workers N}: a parent that listens and N workers that
+accept, sharing the ticket key the parent made; a worker that dies is
+replaced; C{SIGHUP} reaches every worker without killing anyone;
+C{SIGTERM} ends them all and the parent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from twisted.internet import protocol, reactor
+from twisted.trial.unittest import TestCase
+
+from twisted_reneg import ClientOptions, TLSFactory
+from twisted_reneg._workers import workerArguments
+from twisted_reneg.testing.pki import cachedPKI
+
+from .interop.peers import Collector, freePort, isListening, waitFor
+
+TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
+
+
+def children(pid: int) -> set[int]:
+    """
+    The child processes of C{pid} (Linux's /proc).
+    """
+    found: set[int] = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.update(int(p) for p in f.read().split())
+    except OSError:
+        pass
+    return found
+
+
+class WorkerArgumentTests(TestCase):
+    def test_workersReplacedByWorker(self) -> None:
+        self.assertEqual(
+            workerArguments(["--listen", "reneg:1", "--workers", "4", "--echo"]),
+            ["--listen", "reneg:1", "--echo", "--worker"],
+        )
+        self.assertEqual(workerArguments(["--workers=2", "--echo"]), ["--echo", "--worker"])
+
+
+class WorkerProcessTests(TestCase):
+    timeout = 90
+
+    def startParent(self, count: int = 2) -> tuple[subprocess.Popen[bytes], int]:
+        pki = cachedPKI()
+        port = freePort()
+        listen = (
+            f"reneg:{port}:interface=127.0.0.1:privateKey={pki.ecdsaServer.keyPath}"
+            f":certKey={pki.ecdsaServer.certPath}"
+        )
+        self.logPath = self.mktemp()
+        log = open(self.logPath, "wb")
+        self.addCleanup(log.close)
+        parent = subprocess.Popen(
+            [TWISTD, "-n", "--pidfile=", "reneg", "--listen", listen, "--echo"]
+            + ["--workers", str(count)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+        def stop() -> None:
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait()
+            for pid in children(parent.pid):
+                os.kill(pid, signal.SIGKILL)
+
+        self.addCleanup(stop)
+        return parent, port
+
+    async def connect(self, options: ClientOptions, port: int) -> Collector:
+        client = Collector(b"ping\n", expected=5)
+        factory = TLSFactory(options, True, protocol.ClientFactory.forProtocol(lambda: client))
+        reactor.connectTCP("127.0.0.1", port, factory)  # type: ignore[attr-defined]
+        return await client.lost
+
+    async def test_servesAndSharesTicketKeys(self) -> None:
+        """
+        Two workers serve; both killed, both replaced; a session a dead
+        worker gave out resumes on its replacement (the parent's key).
+        """
+        parent, port = self.startParent()
+        await waitFor(lambda: isListening(port) and len(children(parent.pid)) == 2, "2 workers")
+        first = children(parent.pid)
+        options = ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
+        client = await self.connect(options, port)
+        self.assertEqual(bytes(client.received), b"ping\n")
+        self.assertFalse(client.session.resumed)
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        await waitFor(
+            lambda: len(children(parent.pid)) == 2 and not children(parent.pid) & first,
+            "2 new workers",
+            timeout=30,
+        )
+        again = await self.connect(options, port)
+        self.assertEqual(bytes(again.received), b"ping\n")
+        self.assertTrue(again.session.resumed)
+
+    def workersStarted(self) -> int:
+        with open(self.logPath, "rb") as f:
+            return f.read().count(b"] worker ")
+
+    async def test_hangupReachesWorkersTermEndsAll(self) -> None:
+        parent, port = self.startParent()
+        await waitFor(lambda: self.workersStarted() == 2, "2 workers to start")
+        workers = children(parent.pid)
+        parent.send_signal(signal.SIGHUP)
+        options = ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
+        client = await self.connect(options, port)
+        self.assertEqual(bytes(client.received), b"ping\n")
+        self.assertIsNone(parent.poll())
+        self.assertEqual(children(parent.pid), workers)  # none died of SIGHUP
+        parent.send_signal(signal.SIGTERM)
+        await waitFor(lambda: parent.poll() is not None, "the parent to exit", timeout=30)
+        # twistd reports the signal that stopped it, once it has shut down.
+        self.assertIn(parent.returncode, (0, -signal.SIGTERM))
+        with open(self.logPath, "rb") as f:
+            log = f.read()
+        self.assertIn(b"Server Shut Down.", log)
+        self.assertEqual(log.count(b"Reloaded the reneg: listener"), 2, log)
+        await waitFor(
+            lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers),
+            "the workers to exit",
+        )
+        self.assertFalse(isListening(port))
