@@ -223,6 +223,8 @@ class BadStringTests(SynchronousTestCase):
         self.assertBad("reneg:0:backlog=many", "backlog")
         self.assertBad("reneg:0:certKey=/x.pem", "certKey")
         self.assertBad("reneg:0:sendClientCANames=maybe", "sendClientCANames")
+        self.assertBad("reneg:0:drainTimeout=-1", "drainTimeout")
+        self.assertBad("reneg:0:proxyProtocol=maybe", "proxyProtocol")
         self.assertBad("reneg:interface=127.0.0.1", "missing port")
 
     def test_client(self) -> None:

@@ -80,6 +80,18 @@ class OptionsTests(SynchronousTestCase):
         )
         self.assertEqual(options["client-cert-listen"], "reneg:1:clientCert=require")
 
+    def test_drainTimeout(self) -> None:
+        """
+        C{--drain-timeout} puts C{drainTimeout=} on every C{reneg:} listener
+        that does not set its own, which the endpoint then checks.
+        """
+        options = Options()
+        options.parseOptions(
+            ["--echo", "--listen", "reneg:1", "--listen", "reneg:2:drainTimeout=1"]
+            + ["--drain-timeout", "30"]
+        )
+        self.assertEqual(options["listen"], ["reneg:1:drainTimeout=30", "reneg:2:drainTimeout=1"])
+
     def test_logTLSEvents(self) -> None:
         """
         C{--log-tls-events} turns C{logTLSEvents=yes} on for every C{reneg:}

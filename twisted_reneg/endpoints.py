@@ -184,6 +184,16 @@ def _integer(kind: str, keyword: str, value: str) -> int:
         raise ValueError(f"reneg {kind} endpoint: {keyword}={value!r} is not a number") from None
 
 
+def _seconds(kind: str, keyword: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"reneg {kind} endpoint: {keyword}={value!r} is not a number of seconds")
+    return seconds
+
+
 def _handshakeTimeout(kind: str, kwargs: dict[str, str]) -> float | None:
     """
     C{handshakeTimeout=SECONDS}: a number of seconds, C{0} for no limit.
@@ -220,6 +230,7 @@ _SERVER_KEYWORDS = {
     "handshakeTimeout",
     "proxyProtocol",
     "logTLSEvents",
+    "drainTimeout",
 }
 
 _VERSION_CHOICES = ("1.2", "1.3")
@@ -241,6 +252,8 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     """
     privateKey = kwargs.get("privateKey")
     certKey = kwargs.get("certKey", privateKey)
+    key: Any
+    keyPassword = None
     if privateKey is None:
         if "certKey" in kwargs:
             raise ValueError("reneg server endpoint: certKey given without privateKey")
@@ -253,7 +266,12 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         )
     else:
         assert certKey is not None
-        key = _readPEMKey(privateKey, kwargs)
+        spec = kwargs.get("keyPassword")
+        keyPassword = readPassword(spec) if spec is not None else None
+        # The path: ServerOptions reads the key, and names the file if the
+        # key does not belong to the certificate (a reload after a renewal
+        # whose key is not yet in place).
+        key = privateKey
         chain = _readPEMCertificates(certKey)
         if not chain:
             raise ValueError(f"reneg server endpoint: certKey={certKey!r} holds no certificate")
@@ -286,9 +304,11 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         maxVersion=maxVersion,
         ticketKeys=ticketKeys,
         openOnlyTicketKeys=openOnly,
+        keyPassword=keyPassword,
         sendClientCANames=sendClientCANames == "yes",
         handshakeTimeout=_handshakeTimeout("server", kwargs),
         logTLSEvents=_logTLSEvents("server", kwargs),
+        drainTimeout=_seconds("server", "drainTimeout", kwargs.get("drainTimeout", "10")),
     )
     if privateKey is not None:
         # A reload reads the same files (and password source) again.

@@ -295,6 +295,9 @@ def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
 #: finish in a few round trips.
 DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
+#: Seconds a stopping server gives connections with work in flight.
+DEFAULT_DRAIN_TIMEOUT = 10.0
+
 
 def _handshakeTimeout(value: float | None) -> float | None:
     """
@@ -418,6 +421,9 @@ class ServerOptions(_Options):
         session ID (the oldest go first); 0 gives out no session IDs.
     @param keyPassword: the password of C{privateKey} when it is given as
         the bytes or the path of an encrypted key.
+    @param drainTimeout: when the reactor stops (C{SIGTERM}), seconds the
+        connections that are not idle get to finish before they are
+        dropped; idle ones close with close_notify at once (default 10).
     @param sendClientCANames: name the CAs of C{trustRoots} when asking
         for a client certificate (TLS 1.2 certificate_authorities, the TLS
         1.3 extension), so that clients holding several certificates pick
@@ -458,9 +464,13 @@ class ServerOptions(_Options):
         sessionCacheSize: int = 20000,
         keyPassword: bytes | str | None = None,
         sendClientCANames: bool = True,
+        drainTimeout: float = DEFAULT_DRAIN_TIMEOUT,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
+        if not 0 <= drainTimeout < float("inf"):
+            raise ValueError("drainTimeout must be a number of seconds, 0 or more")
+        self.drainTimeout = float(drainTimeout)
         self.ticketKeys = (
             TicketKeys(ticketKeys, ticketLifetime, openOnly=openOnlyTicketKeys)
             if sessionTickets

@@ -162,6 +162,14 @@ class Options(usage.Options):
         ],
         ["keymatexportlen", None, 20, "Bytes of keying material to log.", int],
         [
+            "drain-timeout",
+            None,
+            None,
+            "On SIGTERM, seconds connections with work in flight get to finish (idle "
+            "ones close with close_notify at once): drainTimeout= on each reneg: "
+            "listener that does not set it (default 10).",
+        ],
+        [
             "workers",
             None,
             1,
@@ -233,25 +241,35 @@ class Options(usage.Options):
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
         if self["log-tls-events"]:
-            self["listen"] = [withTLSEventLogging(d) for d in self["listen"]]
+            self["listen"] = [withKeyword(d, "logTLSEvents", "yes") for d in self["listen"]]
             if self["client-cert-listen"] is not None:
-                self["client-cert-listen"] = withTLSEventLogging(self["client-cert-listen"])
+                self["client-cert-listen"] = withKeyword(
+                    self["client-cert-listen"], "logTLSEvents", "yes"
+                )
+        if self["drain-timeout"] is not None:
+            seconds = self["drain-timeout"]
+            self["listen"] = [withKeyword(d, "drainTimeout", seconds) for d in self["listen"]]
+            if self["client-cert-listen"] is not None:
+                self["client-cert-listen"] = withKeyword(
+                    self["client-cert-listen"], "drainTimeout", seconds
+                )
         if self["workers"] < 1:
             raise usage.UsageError("--workers must be at least 1")
 
 
-def withTLSEventLogging(description: str) -> str:
+def withKeyword(description: str, keyword: str, value: str) -> str:
     """
-    C{--log-tls-events}: C{logTLSEvents=yes} on a C{reneg:} listener,
-    unless its description says otherwise (the more specific wins); other
-    endpoints have no TLS of ours to log.
+    C{keyword=value} on a C{reneg:} listener, unless its description sets it
+    (the more specific wins); other endpoints have no TLS of ours.  The
+    descriptions carry it so that C{--workers} children and reloads, which
+    build their settings from the descriptions, keep it.
     """
     if not description.startswith("reneg:"):
         return description
     keywords = dict(part.split("=", 1) for part in description.split(":")[1:] if "=" in part)
-    if "logTLSEvents" in keywords:
+    if keyword in keywords:
         return description
-    return description + ":logTLSEvents=yes"
+    return f"{description}:{keyword}={value}"
 
 
 def certificateListenerDescription(description: str) -> str:

@@ -34,6 +34,7 @@ from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
+from ._drain import drainOnShutdown
 from ._renegotiation import PendingRenegotiation, QueuedRequest, Waiter
 from .interfaces import IKeyingMaterialExporter, IRenegotiatingTransport, IRenegotiationListener
 from .options import ClientOptions, ServerOptions
@@ -890,6 +891,67 @@ class TLSProtocol(ProtocolWrapper):
         _cancel(self._lingerTimer)
         self._lingerTimer = None
 
+    def drain(self) -> None:
+        """
+        The server is stopping (L{twisted_reneg._drain}): close with
+        close_notify as soon as the connection is idle, which may be now.
+        """
+        self.closeIfIdle()
+
+    def closeIfIdle(self) -> None:
+        """
+        Close if nothing is in flight: the first handshake and any
+        renegotiation done, nothing of ours unsent, and the application
+        idle as far as it says (L{isIdle}).  Through the application's own
+        C{loseConnection} if it has one: twisted.web's HTTP channel is a
+        producer of ours until it unregisters there, and close_notify waits
+        for producers.
+        """
+        if self.disconnecting or self._lost or not self.isIdle():
+            return
+        application = getattr(self.wrappedProtocol, "_channel", self.wrappedProtocol)
+        close = getattr(application, "loseConnection", None)
+        if callable(close):
+            close()
+        else:
+            self.loseConnection()
+
+    def isIdle(self) -> bool:
+        """
+        Whether closing now would cut nothing short.  The application says
+        through an C{isIdle()} method of its protocol if it has one;
+        twisted.web's HTTP/1.1 channel is idle between requests (its
+        C{requests} list is empty), its HTTP/2 connection without streams;
+        any other protocol is idle once its data is out.
+        """
+        if not self._handshakeDone or self._plaintext or self._renegotiation is not None:
+            return False
+        below = self.transport
+        # TCP's write buffer (Twisted's FileDescriptor keeps both parts).
+        if getattr(below, "dataBuffer", b"") or getattr(below, "_tempDataLen", 0):
+            return False
+        application = self.wrappedProtocol
+        # twisted.web's Site builds a wrapper that picks HTTP/1.1 or HTTP/2
+        # by ALPN; the channel it picked knows whether a request is open.
+        application = getattr(application, "_channel", application)
+        ownJudgement = getattr(application, "isIdle", None)
+        if callable(ownJudgement):
+            return bool(ownJudgement())
+        requests = getattr(application, "requests", None)
+        if isinstance(requests, list):
+            return not requests
+        streams = getattr(application, "streams", None)
+        if isinstance(streams, dict):
+            return not streams
+        return True
+
+    @property
+    def connectionGone(self) -> bool:
+        """
+        Whether the connection has ended (C{connectionLost} was called).
+        """
+        return self._lost
+
     def abortConnection(self) -> None:
         """
         Drop the connection at once; writes still buffered are discarded,
@@ -1451,6 +1513,12 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
         self.lingerTimeout = lingerTimeout
         self.lingerBytes = lingerBytes
         self.maxUnsentReplies = maxUnsentReplies
+        from twisted.internet import reactor as globalReactor
+
+        if not isClient and clock is globalReactor:
+            # A real server: its connections close gracefully when the
+            # reactor stops (a test's fake clock never stops).
+            drainOnShutdown(self, clock)
 
     def logPrefix(self) -> str:
         prefix = getattr(self.wrappedFactory, "logPrefix", None)
