@@ -16,11 +16,16 @@ import sys
 import tempfile
 
 from twisted.internet import protocol, reactor
-from twisted.internet.endpoints import UNIXClientEndpoint, clientFromString, serverFromString
+from twisted.internet.endpoints import (
+    TCP4ServerEndpoint,
+    UNIXClientEndpoint,
+    clientFromString,
+    serverFromString,
+)
 from twisted.trial.unittest import TestCase
 
-from twisted_reneg import ClientOptions
-from twisted_reneg.endpoints import wrapClientTLS
+from twisted_reneg import ClientOptions, ServerOptions, startTLS
+from twisted_reneg.endpoints import wrapClientTLS, wrapServerTLS
 from twisted_reneg.testing.pki import cachedPKI
 
 from .interop.peers import Collector, DigestEcho
@@ -165,3 +170,49 @@ class ComposedServerTests(TestCase):
         )
         config = endpoint.options.tlsConfig()  # type: ignore[attr-defined]
         self.assertEqual(config.clientAuth.value, "request")
+
+
+class ProxiedClient(Collector):
+    """
+    Plays a load balancer and its client in one: a PROXY v1 header in
+    plaintext, then TLS (startTLS) and a line.
+    """
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"PROXY TCP4 192.0.2.7 198.51.100.1 40001 443\r\n")
+        startTLS(
+            self.transport, ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
+        )
+        super().connectionMade()
+
+
+class ProxyProtocolOptionTests(TestCase):
+    timeout = 30
+
+    async def test_wrapServerTLS(self) -> None:
+        """
+        C{wrapServerTLS(..., proxyProtocol=True)}: the header is read before
+        TLS; the application sees the client the header names.
+        """
+        made: list[DigestEcho] = []
+
+        def build() -> DigestEcho:
+            made.append(DigestEcho())
+            return made[-1]
+
+        pki = cachedPKI()
+        options = ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath)
+        endpoint = wrapServerTLS(
+            options, TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1"), proxyProtocol=True
+        )
+        port = await endpoint.listen(protocol.Factory.forProtocol(build))
+        self.addCleanup(port.stopListening)
+        client = ProxiedClient(b"hello\n", expected=6)
+        await protocol.ClientCreator(reactor, lambda: client).connectTCP(  # type: ignore[arg-type]
+            "127.0.0.1", port.getHost().port
+        )
+        await client.lost
+        self.assertEqual(bytes(client.received), b"hello\n")
+        peer, host = made[0].transport.getPeer(), made[0].transport.getHost()
+        self.assertEqual((peer.host, peer.port), ("192.0.2.7", 40001))
+        self.assertEqual((host.host, host.port), ("198.51.100.1", 443))

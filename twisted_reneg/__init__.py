@@ -4,6 +4,7 @@ handshake, which can renegotiate (TLS 1.2) and update keys (TLS 1.3) on
 demand and tells the application when that happens.
 """
 
+from ._proxyprotocol import ProxyProtocolFactory
 from .options import ClientOptions, ServerOptions, optionsForClientTLS
 from .tls.config import RenegotiationPolicy
 from .tls.errors import (
@@ -17,6 +18,7 @@ from .transport import TLSFactory, TLSProtocol, startTLS
 
 __all__ = [
     "ClientOptions",
+    "ProxyProtocolFactory",
     "RenegotiationPolicy",
     "RenegotiationRefused",
     "RenegotiationTimeout",

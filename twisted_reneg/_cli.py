@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from twisted.internet import defer, protocol, stdio, task
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IHandshakeListener
 from twisted.python.failure import Failure
@@ -320,7 +320,8 @@ async def _run(reactor: Any, args: argparse.Namespace) -> int:
         return 2
     client = _TLSClient(hasCertificate=bool(args.cert), keyingMaterial=keyingMaterialOption(args))
     factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
-    endpoint = TCP4ClientEndpoint(reactor, args.host, args.port, timeout=30)
+    # Every address of the name, IPv6 and IPv4 (RFC 8305), or a literal.
+    endpoint = HostnameEndpoint(reactor, args.host, args.port, timeout=30)
     try:
         await endpoint.connect(factory)
     except Exception as e:  # noqa: BLE001 - reported to the user

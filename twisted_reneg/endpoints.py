@@ -130,11 +130,18 @@ class _TLSClientEndpoint:
 
 
 def wrapServerTLS(
-    options: ServerOptions, wrappedEndpoint: IStreamServerEndpoint
+    options: ServerOptions, wrappedEndpoint: IStreamServerEndpoint, proxyProtocol: bool = False
 ) -> IStreamServerEndpoint:
     """
     Listen with TLS (ours) on top of C{wrappedEndpoint}.
+
+    @param proxyProtocol: every connection starts with a PROXY protocol
+        header (v1 or v2, from a load balancer), read in plaintext before
+        TLS: the application's C{getPeer()} is then the client's address.
+        Only for a server the balancer alone can reach.
     """
+    if proxyProtocol:
+        wrappedEndpoint = proxyProtocolEndpoint(wrappedEndpoint)
     return _TLSServerEndpoint(options, wrappedEndpoint)
 
 
