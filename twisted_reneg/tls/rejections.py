@@ -393,7 +393,8 @@ def explainRejection(
         return PeerError(
             A.bad_certificate,
             f"server certificate {path.name(0)} is X.509 v1: it has no subjectAltName, so no "
-            "host name can match it (reissue it as v3 with a subjectAltName)",
+            "host name can match it (reissue it as v3 with a subjectAltName: "
+            f"{_addSubjectAltName(serverName)})",
         )
     if serverName is not None and "subjectAltName" in reason:
         leaf = chain[0]
@@ -402,7 +403,8 @@ def explainRejection(
             return PeerError(
                 A.bad_certificate,
                 f"server certificate {path.name(0)} has no subjectAltName; host names are "
-                "checked against the subjectAltName only, never the common name (RFC 9525)",
+                "checked against the subjectAltName only, never the common name (RFC 9525); "
+                f"reissue it with one: {_addSubjectAltName(serverName)}",
             )
         if not nameMatches(leaf, serverName):
             return PeerError(
@@ -411,6 +413,30 @@ def explainRejection(
                 f"its subjectAltName has {', '.join(names)}",
             )
     return _explainLibraryMessage(path, role, reason, subject)
+
+
+def _addSubjectAltName(serverName: str) -> str:
+    """
+    How to make the certificate an operator needs, with the openssl
+    commands they used without it: a self-signed one with C{req -x509}, or
+    a CSR signed with C{x509 -req}, which copies no extension from the CSR
+    unless told to (OpenSSL 3.0).
+    """
+    kind = "IP" if _isIPAddress(serverName) else "DNS"
+    san = f'-addext "subjectAltName={kind}:{serverName}"'
+    return (
+        f"openssl req ... {san} when making the key and request (or the self-signed "
+        "certificate with -x509), and openssl x509 -req ... -copy_extensions copy when "
+        "signing the request, so that the subjectAltName reaches the certificate"
+    )
+
+
+def _isIPAddress(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def nameMatches(leaf: x509.Certificate, serverName: str) -> bool:
