@@ -47,7 +47,7 @@ from ._proxyprotocol import proxyProtocolEndpoint
 from ._selfsigned import fingerprint, selfSignedLocalhost
 from .options import DEFAULT_HANDSHAKE_TIMEOUT, ClientOptions, ServerOptions
 from .tls.config import RenegotiationPolicy
-from .transport import TLSFactory, TLSProtocol
+from .transport import TLSFactory, TLSProtocol, checkOptions
 
 _log = Logger()
 
@@ -140,6 +140,7 @@ def wrapServerTLS(
         TLS: the application's C{getPeer()} is then the client's address.
         Only for a server the balancer alone can reach.
     """
+    checkOptions(options, isClient=False)
     if proxyProtocol:
         wrappedEndpoint = proxyProtocolEndpoint(wrappedEndpoint)
     return _TLSServerEndpoint(options, wrappedEndpoint)
@@ -151,6 +152,7 @@ def wrapClientTLS(
     """
     Connect with TLS (ours) over C{wrappedEndpoint}.
     """
+    checkOptions(options, isClient=True)
     return _TLSClientEndpoint(options, wrappedEndpoint)
 
 

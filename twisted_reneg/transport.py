@@ -1455,6 +1455,34 @@ class _TLSHandle:
         return X509.from_cryptography(credential.chain[0])
 
 
+def checkOptions(options: Any, isClient: bool) -> None:
+    """
+    Refuse, at once, settings that are not ours: Twisted's own
+    (C{CertificateOptions}, C{optionsForClientTLS}'s creator), kept by
+    someone moving from C{TLSMemoryBIOFactory}, would otherwise fail at
+    every connection with an C{AttributeError} far from the cause.
+
+    @raise TypeError: naming what to use instead, and how to convert.
+    """
+    if isinstance(options, ServerOptions | ClientOptions):
+        return
+    kind = f"{type(options).__module__}.{type(options).__qualname__}"
+    if isClient:
+        use = (
+            "twisted_reneg.ClientOptions(hostname, trustRoots=...) or "
+            "twisted_reneg.optionsForClientTLS(hostname, trustRoot=...), which take Twisted's "
+            "Certificate objects as trust roots and a PrivateCertificate as clientCertificate"
+        )
+    else:
+        use = (
+            "twisted_reneg.ServerOptions.fromPrivateCertificate(privateCertificate) for a "
+            "Twisted PrivateCertificate (or ServerOptions.fromPEM(certChainPath, keyPath))"
+        )
+    raise TypeError(
+        f"twisted_reneg needs its own TLS settings, not {kind}: use {use}",
+    )
+
+
 class TLSFactory(WrappingFactory[TLSProtocol]):
     """
     Wraps a protocol factory so that its protocols talk TLS through our
@@ -1497,10 +1525,11 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
         maxUnsentReplies: int = DEFAULT_MAX_UNSENT_REPLIES,
     ) -> None:
         super().__init__(wrappedFactory)
+        checkOptions(options, isClient)
         if isClient != isinstance(options, ClientOptions):
             raise ValueError(
-                "isClient must match the options: ClientOptions for clients, "
-                "ServerOptions for servers"
+                f"isClient={isClient} needs {'ClientOptions' if isClient else 'ServerOptions'}, "
+                f"not {type(options).__name__}"
             )
         self.options = options
         self.isClient = isClient
