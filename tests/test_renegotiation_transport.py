@@ -16,6 +16,7 @@ from zope.interface import implementer
 
 from twisted_reneg import (
     ClientOptions,
+    LocalUsageError,
     RenegotiationPolicy,
     RenegotiationRefused,
     RenegotiationTimeout,
@@ -276,8 +277,28 @@ class RequestClientCertificateTests(SynchronousTestCase):
         self.assertEqual(session.peerCertificate, pki.rsaClient.certificate)
 
     def test_clientCannot(self) -> None:
+        """
+        Misuse raises at once, as documented (not a failed Deferred).
+        """
         c = connected()
-        self.failureResultOf(c.client.requestClientCertificate())
+        with self.assertRaises(LocalUsageError) as raised:
+            c.client.requestClientCertificate()
+        self.assertIn("only a server", str(raised.exception))
+
+    def test_timeoutSaysWhatTimedOut(self) -> None:
+        """
+        A certificate request that times out says so, in words of what was
+        asked: not "did not renegotiate" for TLS 1.3 post-handshake auth.
+        """
+        for version, words in (
+            ("1.3", "did not answer the certificate request (TLS 1.3 post-handshake"),
+            ("1.2", "did not renegotiate to answer the certificate request"),
+        ):
+            c = connected(**withClientCertificate(maxVersion=version))
+            d = c.server.requestClientCertificate(timeout=5)
+            c.clock.advance(5)
+            failure = self.failureResultOf(d, RenegotiationTimeout)
+            self.assertIn(words, str(failure.value), version)
 
 
 class ClientRehandshakeTests(SynchronousTestCase):

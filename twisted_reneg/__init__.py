@@ -4,10 +4,14 @@ handshake, which can renegotiate (TLS 1.2) and update keys (TLS 1.3) on
 demand and tells the application when that happens.
 """
 
+from ._files import CertificateFileError
 from ._proxyprotocol import ProxyProtocolFactory
 from .options import ClientOptions, ServerOptions, optionsForClientTLS
 from .tls.config import RenegotiationPolicy
 from .tls.errors import (
+    ChannelBindingUnavailable,
+    LocalUsageError,
+    PostHandshakeAuthNotOffered,
     RenegotiationRefused,
     RenegotiationTimeout,
     TLSAlertError,
@@ -17,7 +21,11 @@ from .tls.session import TLSSession
 from .transport import TLSFactory, TLSProtocol, startTLS
 
 __all__ = [
+    "CertificateFileError",
+    "ChannelBindingUnavailable",
     "ClientOptions",
+    "LocalUsageError",
+    "PostHandshakeAuthNotOffered",
     "ProxyProtocolFactory",
     "RenegotiationPolicy",
     "RenegotiationRefused",

@@ -29,12 +29,19 @@ class Waiter:
     itself is abandoned).
 
     @ivar deferred: what the caller got.
+    @ivar clientCertificate: C{requestClientCertificate()} rather than
+        C{rehandshake()} (a timeout says which).
     """
 
     def __init__(
-        self, clock: Any, timeout: float | None, onTimeout: Callable[[Waiter], None]
+        self,
+        clock: Any,
+        timeout: float | None,
+        onTimeout: Callable[[Waiter], None],
+        clientCertificate: bool = False,
     ) -> None:
         self.deferred: Deferred[TLSSession] = Deferred()
+        self.clientCertificate = clientCertificate
         self._timer: IDelayedCall | None = (
             clock.callLater(timeout, onTimeout, self) if timeout is not None else None
         )

@@ -37,12 +37,22 @@ class IRenegotiatingTransport(Interface):
             (TLS 1.3 never waits for the peer).
         @return: a L{twisted.internet.defer.Deferred}.  TLS 1.2: it fires
             with the new L{TLSSession} once the new keys are in use both
-            ways, or fails with L{RenegotiationRefused},
-            L{RenegotiationTimeout} or the reason the connection was lost.
-            TLS 1.3: it fires with the current session once our KeyUpdate
-            is out and our sending keys are new; the peer may postpone its
-            answer until it next writes (RFC 8446 4.6.3), which arrives as
-            C{keysUpdated(False)}.
+            ways.  TLS 1.3: it fires with the current session once our
+            KeyUpdate is out and our sending keys are new; the peer may
+            postpone its answer until it next writes (RFC 8446 4.6.3),
+            which arrives as C{keysUpdated(False)}.  It fails with:
+              - L{twisted_reneg.RenegotiationRefused}: the peer sent a
+                warning no_renegotiation, or the connection cannot
+                renegotiate (the peer did not negotiate RFC 5746);
+              - L{twisted_reneg.RenegotiationTimeout}: C{timeout} passed
+                (the connection goes on);
+              - L{twisted.internet.error.ConnectionLost} or
+                L{twisted.internet.error.ConnectionDone}: the connection
+                was closed before, or ended meanwhile, or
+                L{twisted_reneg.TLSAlertError} if it ended with a fatal
+                alert.
+            Called before the first handshake has completed, it starts
+            right after it.
         """
 
     def requestClientCertificate(timeout=None):  # type: ignore[no-untyped-def]
@@ -55,7 +65,21 @@ class IRenegotiatingTransport(Interface):
         @param timeout: seconds to wait, counted from the call, or C{None}
             for ever.
         @return: a L{twisted.internet.defer.Deferred} firing with the new
-            L{TLSSession}.
+            L{TLSSession}: with the client's verified chain, or none
+            (C{peerCertificateError} says why if it sent one that did not
+            verify; the application decides).  It fails with:
+              - L{twisted_reneg.PostHandshakeAuthNotOffered} (a
+                L{twisted_reneg.RenegotiationRefused}), at once: TLS 1.3 and
+                the client did not offer post-handshake authentication (no
+                browser does: see the certificate listener in the
+                client-certificate how-to);
+              - L{twisted_reneg.RenegotiationRefused}: a TLS 1.2 client sent
+                a warning no_renegotiation;
+              - L{twisted_reneg.RenegotiationTimeout}: the client did not
+                answer within C{timeout} (the connection goes on);
+              - the reason the connection ended, as for L{rehandshake}.
+        @raise twisted_reneg.LocalUsageError: on a client (only a server can
+            ask).
         """
 
 

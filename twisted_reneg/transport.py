@@ -41,6 +41,7 @@ from .options import ClientOptions, ServerOptions
 from .tls.connection import TLSConnection
 from .tls.errors import (
     LocalUsageError,
+    PostHandshakeAuthNotOffered,
     RenegotiationRefused,
     RenegotiationTimeout,
     TLSAlertError,
@@ -1185,7 +1186,8 @@ class TLSProtocol(ProtocolWrapper):
         call's own C{timeout}, which counts the wait) fails it.
         """
         if self.factory.isClient:
-            return fail(LocalUsageError("only a server can request a client certificate"))
+            # Misuse: raised at once, like every other misuse of ours.
+            raise LocalUsageError("only a server can request a client certificate")
         refused = self._refuseRenegotiation()
         if refused is not None:
             return refused
@@ -1224,7 +1226,7 @@ class TLSProtocol(ProtocolWrapper):
         return succeed(session)
 
     def _enqueue(self, clientCertificate: bool, timeout: float | None) -> Deferred[TLSSession]:
-        waiter = Waiter(self.factory.clock, timeout, self._waiterTimedOut)
+        waiter = Waiter(self.factory.clock, timeout, self._waiterTimedOut, clientCertificate)
         self._queue.append(QueuedRequest(clientCertificate, waiter))
         self._startNext()
         return waiter.deferred
@@ -1272,6 +1274,9 @@ class TLSProtocol(ProtocolWrapper):
                 tls.requestClientCertificate()
             else:
                 tls.rehandshake()
+        except PostHandshakeAuthNotOffered as e:
+            item.waiter.fail(Failure(e))
+            return
         except LocalUsageError as e:
             item.waiter.fail(Failure(RenegotiationRefused(str(e))))
             return
@@ -1304,6 +1309,20 @@ class TLSProtocol(ProtocolWrapper):
         if IRenegotiationListener.providedBy(self.wrappedProtocol):
             self.wrappedProtocol.keysUpdated(event.requestedByPeer)
 
+    def _timedOut(self, waiter: Waiter) -> str:
+        """
+        What did not happen in time, in the words of what was asked.
+        """
+        tls13 = self.session is not None and self.session.version == "TLSv1.3"
+        if not waiter.clientCertificate:
+            return "the peer did not renegotiate in time"
+        if tls13:
+            return (
+                "the client did not answer the certificate request (TLS 1.3 post-handshake "
+                "authentication) in time"
+            )
+        return "the client did not renegotiate to answer the certificate request in time"
+
     def _waiterTimedOut(self, waiter: Waiter) -> None:
         if waiter in (item.waiter for item in self._queue):
             self._queue = [item for item in self._queue if item.waiter is not waiter]
@@ -1314,7 +1333,7 @@ class TLSProtocol(ProtocolWrapper):
         running = self._renegotiation
         if running is None or not running.remove(waiter):
             return
-        failure = Failure(RenegotiationTimeout("the peer did not renegotiate in time"))
+        failure = Failure(RenegotiationTimeout(self._timedOut(waiter)))
         if running.waiters or not running.ours:
             # Others still wait for it (or it is the peer's): it goes on.
             waiter.fail(failure)

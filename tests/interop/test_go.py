@@ -28,6 +28,7 @@ from zope.interface import implementer
 
 from twisted_reneg import (
     ClientOptions,
+    PostHandshakeAuthNotOffered,
     RenegotiationRefused,
     RenegotiationTimeout,
     ServerOptions,
@@ -500,11 +501,15 @@ class GoClientTests(TestCase):
             *script("write:go-cert", "read", "write:still here", "read"),
         )
         self.assertEqual(
-            run.values("read"), ["reneg-failed RenegotiationRefused", "still here"], run.text()
+            run.values("read"),
+            ["reneg-failed PostHandshakeAuthNotOffered", "still here"],
+            run.text(),
         )
         self.assertEqual(ours.firedAtOnce, [True])
         self.assertEqual(len(ours.failures), 1)
-        ours.failures[0].trap(RenegotiationRefused)
+        # Its own type, and a RenegotiationRefused as callers caught before.
+        ours.failures[0].trap(PostHandshakeAuthNotOffered)
+        self.assertTrue(ours.failures[0].check(RenegotiationRefused))
         self.assertIn("post-handshake", str(ours.failures[0].value))
         self.assertIsNone(ours.session.peerCertificate)
         self.assertCleanEnd(ours, run)

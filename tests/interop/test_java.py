@@ -443,7 +443,7 @@ class OurServerJavaClientMixin(_JavaTestsMixin):
             *("write:go-cert", "expect:reneg-failed", "write:still here", "read"),
         )
         failure = peer.values("read")[0]
-        self.assertTrue(failure.startswith("reneg-failed RenegotiationRefused"), failure)
+        self.assertTrue(failure.startswith("reneg-failed PostHandshakeAuthNotOffered"), failure)
         self.assertIn("post-handshake", failure)
         self.assertEqual(peer.values("read")[-1], "still here")
         self.assertIsNone(ours.session.peerCertificate)

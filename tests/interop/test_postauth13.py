@@ -83,7 +83,7 @@ class OurServerTests(TestCase):
                 (b"still here\n", None),
             ],
         )
-        self.assertIn(b"reneg-failed RenegotiationRefused", result.stdout)
+        self.assertIn(b"reneg-failed PostHandshakeAuthNotOffered", result.stdout)
 
     async def test_gnutls(self) -> None:
         identity = cachedPKI().rsaClient

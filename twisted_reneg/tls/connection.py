@@ -33,6 +33,7 @@ from .errors import (
     ChannelBindingUnavailable,
     LocalUsageError,
     PeerError,
+    PostHandshakeAuthNotOffered,
     TLSAlertError,
     UnexpectedMessage,
 )
@@ -987,7 +988,10 @@ class TLSConnection:
     def _requestPostHandshakeAuth(self) -> None:
         self._refuseIfClosed()
         if self._postAuthTranscript is None:
-            raise LocalUsageError("the client did not offer TLS 1.3 post-handshake authentication")
+            raise PostHandshakeAuthNotOffered(
+                "the client did not offer TLS 1.3 post-handshake authentication, so it cannot "
+                "be asked for a certificate on this connection"
+            )
         if self._postAuth is not None:
             raise LocalUsageError("a client certificate request is already running")
         assert self._keys13 is not None

@@ -171,6 +171,16 @@ class RenegotiationRefused(TLSError):
     """
 
 
+class PostHandshakeAuthNotOffered(RenegotiationRefused, LocalUsageError):
+    """
+    C{requestClientCertificate()} on a TLS 1.3 connection whose client did
+    not offer post-handshake authentication (no browser does): nothing was
+    refused, the client cannot be asked at all on this connection.  A
+    L{RenegotiationRefused}, which callers caught before it had a type of
+    its own.
+    """
+
+
 class RenegotiationTimeout(TLSError):
     """
     The peer did not answer a renegotiation or key-update request in time;
