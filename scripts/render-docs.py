@@ -47,6 +47,10 @@ td, th {{ border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; }}
 </html>
 """
 
+#: The files of docs/examples/ the rendered site holds: scripts, and the
+#: configuration files the docs quote (haproxy.cfg).
+EXAMPLE_SUFFIXES = (".py", ".cfg")
+
 _HREF = re.compile(r'href="([^"#:]+)(#[^"]*)?"')
 
 
@@ -61,7 +65,7 @@ def _target(source: Path, link: str) -> str | None:
         return "README.html"
     if resolved.parent == DOCS and resolved.suffix == ".md":
         return resolved.stem + ".html"
-    if resolved.parent == DOCS / "examples" and resolved.suffix == ".py":
+    if resolved.parent == DOCS / "examples" and resolved.suffix in EXAMPLE_SUFFIXES:
         return "examples/" + resolved.name
     return None
 
@@ -91,8 +95,9 @@ def main(output: Path) -> None:
         render(source, output, markdown)
     examples = output / "examples"
     examples.mkdir(exist_ok=True)
-    for example in sorted((DOCS / "examples").glob("*.py")):
-        shutil.copy(example, examples / example.name)
+    for example in sorted((DOCS / "examples").iterdir()):
+        if example.suffix in EXAMPLE_SUFFIXES:
+            shutil.copy(example, examples / example.name)
 
 
 if __name__ == "__main__":

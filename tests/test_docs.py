@@ -3,7 +3,9 @@
 The docs' code contract (stated at the top of docs/index.md): every
 C{```python} block in docs/*.md and README.md is a verbatim excerpt of a
 script in docs/examples/, unless marked C{```python fragment}, and every
-script there runs and exits 0.
+script there runs and exits 0.  Likewise every C{```haproxy} block is an
+excerpt of a C{docs/examples/*.cfg} file, which the interop tests run
+(C{tests/interop/test_haproxy.py}).
 
 One test per Markdown file and one per example, made when this module is
 imported, so that a new doc or example is covered without editing this
@@ -46,9 +48,28 @@ def examples() -> list[Path]:
     return sorted(EXAMPLES.glob("*.py"))
 
 
+#: The info strings of Python blocks.
+PYTHON = ("python", "py", "python3")
+
+#: Configuration blocks quoted from docs/examples/: the language their info
+#: string starts with, and the files they must come from.
+CONFIGURATIONS = {"haproxy": "*.cfg"}
+
+
 def pythonBlocks(text: str) -> list[tuple[int, list[str], bool]]:
     """
     The fenced blocks of C{text} whose info string starts with C{python}.
+
+    @return: for each, its line number, its lines, and whether it is
+        marked C{fragment}.
+    """
+    return fencedBlocks(text, PYTHON)
+
+
+def fencedBlocks(text: str, languages: tuple[str, ...]) -> list[tuple[int, list[str], bool]]:
+    """
+    The fenced blocks of C{text} whose info string starts with one of
+    C{languages}.
 
     @return: for each, its line number, its lines, and whether it is
         marked C{fragment}.
@@ -71,7 +92,7 @@ def pythonBlocks(text: str) -> list[tuple[int, list[str], bool]]:
                 if not closing.group(2).strip():
                     break
             i += 1
-        if words and words[0] in ("python", "py", "python3"):
+        if words and words[0] in languages:
             blocks.append((start, lines[start:i], "fragment" in words[1:]))
         i += 1
     return blocks
@@ -113,8 +134,14 @@ def excerptOf(block: list[str], source: str) -> bool:
 
 class ExcerptTests(SynchronousTestCase):
     """
-    The rules of L{excerptOf} and L{pythonBlocks} themselves.
+    The rules of L{excerptOf}, L{pythonBlocks} and L{fencedBlocks} themselves.
     """
+
+    def test_configurationBlocks(self) -> None:
+        text = "```haproxy\nbackend b\n    server s\n```\n```python\nx\n```\n```\nfree\n```\n"
+        self.assertEqual(
+            fencedBlocks(text, ("haproxy",)), [(1, ["backend b", "    server s"], False)]
+        )
 
     def test_indentedExcerpt(self) -> None:
         source = "def f():\n    a = 1\n\n    b = 2\n"
@@ -193,12 +220,20 @@ def _markdownTest(path: Path) -> Callable[[SynchronousTestCase], None]:
                     "docs/examples/*.py (copy it from one, or mark it "
                     "```python fragment)"
                 )
+        for language, pattern in CONFIGURATIONS.items():
+            files = [p.read_text(encoding="utf-8") for p in EXAMPLES.glob(pattern)]
+            for line, block, _ in fencedBlocks(path.read_text(encoding="utf-8"), (language,)):
+                if not any(excerptOf(block, source) for source in files):
+                    problems.append(
+                        f"{path.relative_to(ROOT)}:{line}: this {language} block is in no "
+                        f"docs/examples/{pattern} (copy it from one)"
+                    )
         if problems:
             self.fail("\n".join(problems))
 
     test.__doc__ = (
         f"Each python block of {path.relative_to(ROOT)} is quoted from an example "
-        "or marked as a fragment."
+        "or marked as a fragment, each haproxy block from a configuration there."
     )
     return test
 

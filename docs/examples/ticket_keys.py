@@ -21,7 +21,8 @@ from twisted_reneg.testing.pki import makePKI
 def readTicketKeys(path):
     """
     The format of the C{reneg:} endpoint's C{ticketKeys=FILE}: one key a
-    line, 64 hex digits, newest first.
+    line, 64 hex digits, the one that seals first (this reader leaves out
+    the endpoint's C{open-only} lines).
     """
     with open(path) as f:
         lines = (line.split("#", 1)[0].strip() for line in f)
@@ -66,9 +67,8 @@ async def connect(reactor, portNumber, clientOptions):
 async def main(reactor):
     with tempfile.TemporaryDirectory() as directory:
         pki = makePKI(directory)
-        # Made once by the operator and given to every process; to rotate,
-        # put a new key first and keep the previous one after it for a
-        # ticket lifetime, so that tickets sealed under it still open.
+        # Made once by the operator and given to every process (rotating
+        # the keys without losing resumption: docs/howto-deployment.md).
         keyFile = os.path.join(directory, "ticket-keys")
         with open(keyFile, "w") as f:
             f.write(secrets.token_hex(32) + "  # current\n")

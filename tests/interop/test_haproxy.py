@@ -10,21 +10,30 @@ client certificate asked for mid-connection (TLS 1.2 renegotiation, TLS
 1.3 post-handshake auth), HAProxy's health checks (LOCAL, accepted
 quietly), and a client that skips HAProxy (closed before any TLS).
 
-Each test starts its own HAProxy from a configuration file in a temporary
-directory (in the foreground, C{-db}) and stops it by its PID.
+L{DocumentedConfigurationTests} runs C{docs/examples/haproxy.cfg}, the
+configuration C{docs/howto-deployment.md} quotes, as it is, in front of
+C{reneg:...:proxyProtocol=yes} endpoints serving a twisted.web site.
+
+Each test starts its own HAProxy (in the foreground, C{-db}) from a
+configuration file and stops it by its PID.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.address import IPv4Address
+from twisted.internet.endpoints import serverFromString
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
+from twisted.web.resource import Resource
+from twisted.web.server import Site
 
 from twisted_reneg import ServerOptions, TLSFactory
 from twisted_reneg._proxyprotocol import ProxyProtocolFactory
@@ -378,3 +387,150 @@ class HAProxyTests(TestCase):
         self.assertIn("SSL handshake has read 0 bytes", text)
         self.assertEqual(server.built, [])
         self.assertEqual(logged, [])
+
+
+#: The HAProxy configuration of docs/howto-deployment.md.
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "docs" / "examples" / "haproxy.cfg"
+
+#: What our client asks the documented site for.
+WHO_AM_I = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+
+def startExampleHAProxy(case: TestCase, variables: dict[str, str], port: int) -> PeerServer:
+    """
+    Start HAProxy on L{EXAMPLE_CONFIG} as it is, with C{variables} in its
+    environment for the C{"${NAME}"} placeholders it holds (HAProxy
+    replaces them itself as it reads the file); wait for C{port}.
+    """
+    haproxy = haproxyPath()
+    placeholders = set(re.findall(r"\$\{(\w+)\}", EXAMPLE_CONFIG.read_text()))
+    case.assertEqual(placeholders, set(variables), "the placeholders of haproxy.cfg")
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        return startPeerServer(case, [haproxy, "-db", "-f", str(EXAMPLE_CONFIG)], port)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+
+
+class WhoAmI(Resource):
+    """
+    The client's address and port as the application sees them, and the
+    subject of its certificate (or C{none}).
+    """
+
+    isLeaf = True
+
+    def render_GET(self, request: Any) -> bytes:
+        address = request.getClientAddress()
+        peer = request.channel.transport.session.peerCertificate
+        subject = peer.subject.rfc4514_string() if peer is not None else "none"
+        return f"{address.host} {address.port} {subject}".encode()
+
+
+class AddressedSite(Site):
+    """
+    A site that remembers the address each connection was built for.
+    """
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource)
+        self.peers: list[Any] = []
+
+    def buildProtocol(self, addr: Any) -> Any:
+        self.peers.append(addr)
+        return super().buildProtocol(addr)
+
+
+def body(client: Collector) -> str:
+    """
+    The body of the HTTP response C{client} received.
+    """
+    head, _, rest = bytes(client.received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), bytes(client.received)
+    return rest.decode()
+
+
+class DocumentedConfigurationTests(TestCase):
+    """
+    C{docs/examples/haproxy.cfg} in front of the endpoints the deployment
+    how-to gives: C{reneg:PORT:...:proxyProtocol=yes} for the site and, with
+    C{clientCert=advisory}, for the certificate listener.
+    """
+
+    timeout = 60
+
+    async def listen(self, description: str, site: Site) -> None:
+        port = await serverFromString(reactor, description).listen(site)
+        self.addCleanup(port.stopListening)
+
+    async def test_documentedConfiguration(self) -> None:
+        """
+        Through HAProxy, the site's application sees our client's own
+        address and port, on the site's frontend and, with the client
+        certificate from the handshake, on the certificate listener's.
+        HAProxy's health checks reach both listeners, are accepted
+        quietly, and HAProxy keeps both servers up.  A client that connects
+        to the site's listener without HAProxy is closed before any TLS,
+        and the application never hears of it.
+        """
+        logged = warnings(self)
+        pki = cachedPKI()
+        keys = f"privateKey={pki.ecdsaServer.keyPath}:certKey={pki.ecdsaServer.certPath}"
+        app, certs = freePort(), freePort()
+        site, certsSite = AddressedSite(WhoAmI()), AddressedSite(WhoAmI())
+        await self.listen(f"reneg:{app}:interface={LOCALHOST}:{keys}:proxyProtocol=yes", site)
+        await self.listen(
+            f"reneg:{certs}:interface={LOCALHOST}:{keys}:caCerts={pki.caPath}"
+            ":clientCert=advisory:proxyProtocol=yes",
+            certsSite,
+        )
+        public, certsPublic = freePort(), freePort()
+        haproxy = startExampleHAProxy(
+            self,
+            {
+                "PUBLIC": f"{LOCALHOST}:{public}",
+                "APP": f"{LOCALHOST}:{app}",
+                "CERTS_PUBLIC": f"{LOCALHOST}:{certsPublic}",
+                "CERTS_APP": f"{LOCALHOST}:{certs}",
+            },
+            public,
+        )
+        assert isListening(certsPublic), haproxy.output()
+
+        clientPort = freePort()
+        client = await connectFrom(ourClientOptions(), public, Collector(WHO_AM_I), clientPort)
+        self.assertEqual(body(client), f"{LOCALHOST} {clientPort} none")
+
+        certsClientPort = freePort()
+        withCertificate = ourClientOptions(
+            clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
+        )
+        client = await connectFrom(
+            withCertificate, certsPublic, Collector(WHO_AM_I), certsClientPort
+        )
+        subject = pki.ecdsaClient.certificate.subject.rfc4514_string()
+        self.assertEqual(body(client), f"{LOCALHOST} {certsClientPort} {subject}")
+
+        # Every other connection the listeners took is one of HAProxy's
+        # checks (a LOCAL header: the address is HAProxy's own).
+        def checks(s: AddressedSite, clientPorts: set[int]) -> int:
+            return sum(1 for peer in s.peers if peer.port not in clientPorts)
+
+        await waitFor(
+            lambda: checks(site, {clientPort}) >= 1 and checks(certsSite, {certsClientPort}) >= 1,
+            "HAProxy's health checks",
+        )
+
+        directPort = freePort()
+        direct = await connectFrom(ourClientOptions(), app, Collector(WHO_AM_I), directPort)
+        self.assertEqual(bytes(direct.received), b"")
+        self.assertIsNone(direct.session)
+        self.assertNotIn(directPort, [peer.port for peer in site.peers])
+
+        self.assertEqual(logged, [])
+        self.assertNotIn("DOWN", haproxy.output())
