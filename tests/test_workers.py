@@ -9,18 +9,23 @@ C{SIGTERM} ends them all and the parent.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 
 from twisted.internet import protocol, reactor
+from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.trial.unittest import TestCase
 
 from twisted_reneg import ClientOptions, TLSFactory
 from twisted_reneg._workers import workerArguments
+from twisted_reneg.endpoints import wrapClientTLS
 from twisted_reneg.testing.pki import cachedPKI
 
 from .interop.peers import Collector, freePort, isListening, waitFor
+from .test_endpoint_composition import ProxiedClient
 
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
@@ -51,12 +56,15 @@ class WorkerArgumentTests(TestCase):
 class WorkerProcessTests(TestCase):
     timeout = 90
 
-    def startParent(self, count: int = 2) -> tuple[subprocess.Popen[bytes], int]:
+    def startParent(
+        self, count: int = 2, listen: str | None = None, extra: str = ""
+    ) -> tuple[subprocess.Popen[bytes], int]:
         pki = cachedPKI()
         port = freePort()
-        listen = (
-            f"reneg:{port}:interface=127.0.0.1:privateKey={pki.ecdsaServer.keyPath}"
-            f":certKey={pki.ecdsaServer.certPath}"
+        if listen is None:
+            listen = f"reneg:{port}:interface=127.0.0.1"
+        listen += (
+            f":privateKey={pki.ecdsaServer.keyPath}:certKey={pki.ecdsaServer.certPath}{extra}"
         )
         self.logPath = self.mktemp()
         log = open(self.logPath, "wb")
@@ -110,7 +118,7 @@ class WorkerProcessTests(TestCase):
 
     def workersStarted(self) -> int:
         with open(self.logPath, "rb") as f:
-            return f.read().count(b"] worker ")
+            return len(re.findall(rb"\] worker \d+ started", f.read()))
 
     async def test_hangupReachesWorkersTermEndsAll(self) -> None:
         parent, port = self.startParent()
@@ -135,3 +143,37 @@ class WorkerProcessTests(TestCase):
             "the workers to exit",
         )
         self.assertFalse(isListening(port))
+
+    async def test_proxyProtocol(self) -> None:
+        """
+        C{proxyProtocol=yes} holds in the workers too: a connection that
+        starts with a PROXY header, then TLS, is served.
+        """
+        parent, port = self.startParent(extra=":proxyProtocol=yes")
+        await waitFor(lambda: self.workersStarted() == 2, "2 workers to start")
+        client = ProxiedClient(b"ping\n", expected=5)
+        await protocol.ClientCreator(reactor, lambda: client).connectTCP(  # type: ignore[arg-type]
+            "127.0.0.1", port
+        )
+        await client.lost
+        self.assertEqual(bytes(client.received), b"ping\n")
+
+    async def test_unixSocketKept(self) -> None:
+        """
+        Workers on a UNIX socket: one that is stopped (and replaced) leaves
+        the parent's socket file in place; clients keep connecting.
+        """
+        path = os.path.join(tempfile.mkdtemp(), "tls.sock")
+        parent, _ = self.startParent(listen=f"reneg:unix:{path}")
+        await waitFor(lambda: self.workersStarted() == 2, "2 workers to start")
+        victim = min(children(parent.pid))
+        os.kill(victim, signal.SIGTERM)
+        await waitFor(lambda: self.workersStarted() == 3, "a replacement worker")
+        self.assertTrue(os.path.exists(path))
+        options = ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
+        client = Collector(b"ping\n", expected=5)
+        await wrapClientTLS(options, UNIXClientEndpoint(reactor, path)).connect(
+            protocol.Factory.forProtocol(lambda: client)
+        )
+        await client.lost
+        self.assertEqual(bytes(client.received), b"ping\n")

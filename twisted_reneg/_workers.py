@@ -28,13 +28,18 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet import defer, protocol
-from twisted.internet.endpoints import AdoptedStreamServerEndpoint, serverFromString
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint, _parse, serverFromString
 from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 from twisted.python.failure import Failure
 
-from .endpoints import wrapServerTLS
+from .endpoints import (
+    _TLS_SERVER_KEYWORDS,
+    _proxyProtocol,
+    serverOptionsFromKeywords,
+    wrapServerTLS,
+)
 
 _log = Logger()
 
@@ -217,14 +222,16 @@ class WorkerPool(Service):
         self._stopping = True
         if self._previousHangup is not None:
             signal.signal(signal.SIGHUP, self._previousHangup)
-        ended = [worker.ended for worker in self.workers.values()]
+        # Our copies of the sockets first: once every worker has closed its
+        # own (at once, on SIGTERM), the kernel takes no more connections
+        # that nobody would serve while the workers drain theirs.
+        waits: list[defer.Deferred[Any]] = [
+            defer.maybeDeferred(p.stopListening) for p in self.ports
+        ]
+        waits += [worker.ended for worker in self.workers.values()]
         self.signalWorkers("TERM")
-        d = defer.DeferredList(ended)
-
-        def closePorts(_: object) -> defer.Deferred[Any]:
-            return defer.DeferredList([defer.maybeDeferred(p.stopListening) for p in self.ports])
-
-        return d.addCallback(closePorts).addCallback(lambda _: None)
+        done: defer.Deferred[None] = defer.DeferredList(waits).addCallback(lambda _: None)
+        return done
 
 
 class _ParentWatch(LineOnlyReceiver):
@@ -278,10 +285,43 @@ def inheritedEndpoints(
     """
     endpoints: dict[str, IStreamServerEndpoint] = {}
     for listener in listeners:
-        parsed = serverFromString(reactor, listener.description)
-        options = parsed.options
+        # Only our keywords: the endpoint below is the inherited socket, and
+        # building the one the description names could not work here
+        # (systemd's sockets went to the parent).
+        args, kwargs = _parse(listener.description)
+        ours = {k: str(v) for k, v in kwargs.items() if k in _TLS_SERVER_KEYWORDS}
+        options = serverOptionsFromKeywords(ours)
         if ticketKeys and options.ticketKeys is not None and not options.ticketKeys.fixed:
             options.ticketKeys.replace(ticketKeys)
-        adopted = AdoptedStreamServerEndpoint(reactor, listener.fd, _FAMILIES[listener.family])
-        endpoints[listener.description] = wrapServerTLS(options, adopted)
+        adopted: IStreamServerEndpoint = _AdoptedEndpoint(
+            reactor, listener.fd, _FAMILIES[listener.family]
+        )
+        endpoints[listener.description] = wrapServerTLS(options, _proxyProtocol(ours, adopted))
     return endpoints
+
+
+class _AdoptedEndpoint(AdoptedStreamServerEndpoint):
+    """
+    A worker's inherited socket, shared with the parent and the other
+    workers: a worker that stops (or is replaced) must only let go of its
+    own descriptor.  Twisted's ports do more when they stop listening: an
+    orderly close shuts the socket down (C{shutdown(2)}), which stops it
+    for every process, and a UNIX port removes its file, which is the
+    parent's.
+    """
+
+    def listen(self, factory: Any) -> defer.Deferred[Any]:
+        def shared(port: Any) -> Any:
+            def closeOurs(orderly: bool) -> None:
+                try:
+                    port.socket.close()
+                except OSError:
+                    pass
+
+            port._closeSocket = closeOurs
+            if hasattr(port, "_bindPath"):
+                # A path in the abstract namespace is never unlinked.
+                port._bindPath = b"\0"
+            return port
+
+        return super().listen(factory).addCallback(shared)

@@ -436,6 +436,7 @@ def makeService(config: Options) -> MultiService:
         if certificateListen is not None:
             endpoint = endpointFor(certificateListen)
             certificateListener = _ListenerService(endpoint, None)
+            certificateListener._raiseSynchronously = True
             if fallback is None:
                 fallback = certificateListenerURL(certificateListener)
         root = webRoot(config["path"], config["clientCertPaths"], fallback)
@@ -447,7 +448,11 @@ def makeService(config: Options) -> MultiService:
         endpoint = endpointFor(description)
         if config["clientCertPaths"] and config["client-cert-listen"] is None:
             _warnIfBrowsersLockedOut(config, endpoint, description)
-        StreamServerEndpointService(endpoint, factory).setServiceParent(service)
+        listening = StreamServerEndpointService(endpoint, factory)
+        # Cannot listen (port in use...): twistd stops with the error, as
+        # twistd web does, instead of running without a listener.
+        listening._raiseSynchronously = True
+        listening.setServiceParent(service)
     return service
 
 
