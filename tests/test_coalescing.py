@@ -127,8 +127,7 @@ class CoalescingTests(SynchronousTestCase):
             c.flush()
             records = splitter(c)
             c.client.write(b"GET")
-            c.clock.advance(0)  # the client's own turn ends
-            c.pump.pump(advanceClock=False)  # the request reaches the server
+            c.deliverToServer()  # the client's turn ends, the request reaches the server
             self.assertNotEqual(c.serverTransport.stream, [], version)
             c.flush()
             reply = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
@@ -197,7 +196,7 @@ class CoalescingTests(SynchronousTestCase):
 
     def test_dataBothWaysDuringKeyUpdates(self) -> None:
         """
-        Data flowing both ways, one pump step at a time, while each side
+        Data flowing both ways, one hop each way at a time, while each side
         keeps asking for new keys: every byte arrives, in order.
         """
         c = pair("1.3")
@@ -210,7 +209,8 @@ class CoalescingTests(SynchronousTestCase):
             if step % 4 == 1:
                 c.client.rehandshake()
             c.client.write(chunk(b"C", step))
-            c.pump.pump()
+            c.deliverToServer()
+            c.deliverToClient()
         c.flush()
         self.assertEqual(
             c.clientApp.data,  # type: ignore[attr-defined]
@@ -235,7 +235,8 @@ class CoalescingTests(SynchronousTestCase):
         for step in range(12):
             c.server.write(chunk(b"s", step))
             c.client.write(chunk(b"c", step))
-            c.pump.pump()
+            c.deliverToServer()
+            c.deliverToClient()
         c.flush()
         session = self.successResultOf(d)
         self.assertEqual(session.renegotiations, 1)
@@ -276,7 +277,7 @@ class CoalescingTests(SynchronousTestCase):
             c.flush()
             c.client.loseConnection()
             c.server.write(b"last words")
-            c.pump.pump(advanceClock=False)  # close_notify reaches the server
+            c.deliverToServer(advanceClock=False)  # close_notify reaches the server
             c.flush()
             self.assertEqual(c.clientApp.data, b"last words", version)  # type: ignore[attr-defined]
 

@@ -25,7 +25,7 @@ from twisted_reneg.options import DEFAULT_HANDSHAKE_TIMEOUT
 from twisted_reneg.tls.errors import AlertDescription
 
 from ._records import plaintextAlerts, splitRecords
-from ._timers import pendingTimers
+from ._timers import clockNow, pendingTimers
 from .test_lingering import HalfClosing
 from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
@@ -35,7 +35,7 @@ CANCELLED = [(1, AlertDescription.user_canceled), (1, AlertDescription.close_not
 def connect(
     options: ServerOptions | ClientOptions, app: Protocol | None = None
 ) -> tuple[TLSProtocol, Recorder, HalfClosing, Clock]:
-    clock = Clock()
+    clock = clockNow()
     recorder = app or Recorder()
     isClient = isinstance(options, ClientOptions)
     factory = TLSFactory(options, isClient, Factory.forProtocol(lambda: recorder), clock=clock)

@@ -454,7 +454,7 @@ class QueuedRequestTests(SynchronousTestCase):
             **withClientCertificate(renegotiation=RenegotiationPolicy(allowPeerInitiated=True))
         )
         clientSide = c.client.rehandshake()
-        c.pump.pump()  # the server has the ClientHello: its handshake runs
+        c.deliverToServer()  # the server has the ClientHello: its handshake runs
         self.assertTrue(c.server._tls.renegotiationInProgress)  # type: ignore[union-attr]
         d = c.server.requestClientCertificate()
         c.flush()

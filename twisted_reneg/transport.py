@@ -10,8 +10,8 @@ application moves over by changing one line.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
@@ -195,6 +195,13 @@ class TLSProtocol(ProtocolWrapper):
     """
     One TLS connection: the transport of the wrapped protocol.
 
+    Time, for everything on the connection, is C{factory.clock}: the
+    timers here, and what the engine asks the time for (L{_now}:
+    certificate validity, the renegotiation rate limit, ticket ages and
+    lifetimes) and the client session cache.  A test's L{Clock
+    <twisted.internet.task.Clock>} is then the only time a connection
+    knows.
+
     @ivar _tls: the engine.
     @ivar _handshakeDone: whether the first handshake completed; until then
         a registered producer is paused and writes wait (whole records in
@@ -337,10 +344,13 @@ class TLSProtocol(ProtocolWrapper):
             self._sessionCache = options.sessionCache
             port = getattr(transport.getPeer(), "port", 0)
             self._sessionCacheKey = (config.serverName or "", port)
-            ticket = self._sessionCache.take(self._sessionCacheKey, time.time())
+            # The engine's time (_now), so that cache and engine judge a ticket alike.
+            ticket = self._sessionCache.take(self._sessionCacheKey, self._now().timestamp())
             if ticket is not None:
                 config = config.withResumeTicket(ticket)
-        self._tls = TLSConnection(config, renegotiationFilter=self._applicationAllowsRenegotiation)
+        self._tls = TLSConnection(
+            config, now=self._now, renegotiationFilter=self._applicationAllowsRenegotiation
+        )
         if self._connectWrapped:
             # ProtocolWrapper.makeConnection makes us provide what the TCP
             # transport provides (ITCPTransport...) and then tells the wrapped
@@ -359,6 +369,12 @@ class TLSProtocol(ProtocolWrapper):
             self._handshakeTimer = self.factory.clock.callLater(timeout, self._handshakeTimedOut)
         self._tls.startHandshake()
         self._flush()
+
+    def _now(self) -> datetime:
+        """
+        The engine's clock: C{factory.clock}'s time, as a UTC date.
+        """
+        return datetime.fromtimestamp(self.factory.clock.seconds(), timezone.utc)
 
     def _registerBackPressure(self) -> None:
         backPressure = _BackPressure(self)
@@ -1509,7 +1525,12 @@ class TLSFactory(WrappingFactory[TLSProtocol]):
 
     @ivar options: L{ServerOptions} or L{ClientOptions}.
     @ivar isClient: our role.
-    @ivar clock: the reactor's clock, injectable for tests.
+    @ivar clock: the reactor's clock, injectable for tests: the time of
+        every connection's timers, of its engine (certificate validity,
+        the renegotiation rate limit, session ticket ages and lifetimes)
+        and of the client session cache.  (Ticket keys are rotated by wall
+        time: L{twisted_reneg.tls.tickets.TicketKeys} is shared by every
+        connection of the options.)
     @ivar closeTimeout: seconds to wait for the peer's close_notify.
     @ivar lingerTimeout: after a fatal alert of ours, at most this many
         seconds of reading and discarding before the connection is dropped

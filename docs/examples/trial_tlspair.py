@@ -7,7 +7,10 @@ L{twisted_reneg.testing.pki} makes the certificates.
 Run: python docs/examples/trial_tlspair.py  (or: trial docs/examples/trial_tlspair.py)
 """
 
+import time
+
 from twisted.internet.protocol import Protocol
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
@@ -16,6 +19,7 @@ from twisted_reneg import (
     RenegotiationRefused,
     RenegotiationTimeout,
     ServerOptions,
+    TLSAlertError,
 )
 from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.memory import TLSPair
@@ -30,9 +34,13 @@ class Echo(Protocol):
 class Collect(Protocol):
     def __init__(self):
         self.received = b""
+        self.reason = None
 
     def dataReceived(self, data):
         self.received += data
+
+    def connectionLost(self, reason):
+        self.reason = reason
 
 
 @implementer(IRenegotiationListener)
@@ -106,6 +114,49 @@ class EchoTests(SynchronousTestCase):
         d = pair.server.rehandshake(timeout=30)
         pair.clock.advance(30)
         self.failureResultOf(d, RenegotiationTimeout)
+
+    def test_clientNeverAnswers(self):
+        """
+        The HelloRequest reaches the client, but its answer is held back:
+        the renegotiation times out.  Released, the late answer completes
+        the renegotiation (the Deferred has failed already).
+        """
+        pair = TLSPair(serverOptions(maxVersion="1.2"), clientOptions(), Echo(), Collect())
+        pair.flush()
+        pair.holdClient()
+        d = pair.server.rehandshake(timeout=30)
+        pair.flush()  # the HelloRequest arrives; the client's answer waits
+        pair.clock.advance(30)
+        self.failureResultOf(d, RenegotiationTimeout)
+        pair.releaseClient()
+        pair.flush()
+        self.assertEqual(pair.server.session.renegotiations, 1)
+
+    def test_oneFlightAtATime(self):
+        """
+        TLS 1.3 one hop at a time: the client has the server's Finished
+        before the server has the client's.
+        """
+        pair = TLSPair(serverOptions(), clientOptions())
+        pair.deliverToServer()  # ClientHello
+        pair.deliverToClient()  # ServerHello ... the server's Finished
+        self.assertIsNotNone(pair.client.session)
+        self.assertIsNone(pair.server.session)
+        pair.deliverToServer()  # the client's Finished
+        self.assertIsNotNone(pair.server.session)
+
+    def test_certificateExpiry(self):
+        """
+        Certificates are checked at the clock's time: a year and a day
+        from now, the server's (valid from yesterday for a year) is not.
+        """
+        clock = Clock()
+        clock.advance(time.time() + 366 * 24 * 3600)
+        client = Collect()
+        pair = TLSPair(serverOptions(), clientOptions(), Echo(), client, clock=clock)
+        pair.flush()
+        self.assertIsInstance(client.reason.value, TLSAlertError)
+        self.assertIn("expired", str(client.reason.value))
 
     def test_clientCertificateAfterTheHandshake(self):
         """

@@ -111,8 +111,12 @@ class TLSConnection:
         renegotiationFilter: Callable[[], bool] | None = None,
     ) -> None:
         """
-        @param now: the wall clock, for certificate validity and the
-            renegotiation rate limit.
+        @param now: the time, as an aware UTC date: certificate validity,
+            the renegotiation rate limit, and the issue times, ages and
+            lifetimes of session tickets and cached sessions all follow
+            it.  Wall time by default; the Twisted layer passes its
+            reactor's clock, so that a test's fake clock is the only time
+            the engine knows (L{TicketKeys} rotate on a clock of their own).
         @param renegotiationFilter: asked, after policy and rate limit
             allow it, whether a renegotiation the peer started may go on;
             C{False} refuses it (the application's veto).

@@ -54,6 +54,14 @@ class TicketKeys:
 
     Without keys, a random key is made and replaced every C{lifetime}
     seconds; the one before it still opens tickets until they expire.
+
+    Rotation follows C{clock}, wall time by default, not a connection's
+    clock: one instance serves every connection of the options, whatever
+    clock each connection's factory has (a test's fake clock set years
+    ahead would otherwise rotate, or freeze, the keys of all of them), and
+    how long a secret stays in memory is a matter of real time.  Whether a
+    ticket is still valid is not decided here: its issue time and lifetime
+    are sealed in it and checked against the connection's own time.
     """
 
     def __init__(
@@ -67,7 +75,8 @@ class TicketKeys:
         @param keys: 32-byte secrets, newest first, or C{None} for random
             ones rotated here.
         @param lifetime: ticket lifetime in seconds.
-        @param clock: seconds since the epoch (for rotation; tests inject).
+        @param clock: seconds since the epoch, for rotation only (tests
+            inject one); C{time.time} by default.
         @param openOnly: 32-byte secrets that open tickets but never seal
             one (with C{keys} only).
         """
