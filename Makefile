@@ -54,9 +54,18 @@ $(TWISTED_INVENTORY): $(STAMP)
 	mv build/twisted-inventory/objects.inv $@
 	rm -rf build/twisted-inventory build/twisted-inventory.log
 
+# The public API is the package's own names (twisted_reneg, .endpoints,
+# .options, .interfaces, .web, .web.client, .testing); the sans-IO engine
+# (twisted_reneg.tls) and the tools (twistd reneg, the demo, the peer
+# drivers of the test suite) are marked private, so the module index lists
+# them only under "Show Private API" (links to them still work).
+DOCS_PRIVATE := twisted_reneg.tls twisted_reneg.tls.* twisted_reneg.tap \
+	twisted_reneg.demo twisted_reneg.testing.processes
+
 docs: venv $(TWISTED_INVENTORY)
 	rm -rf $(DOCS_OUT)
 	$(VENV)/bin/pydoctor --warnings-as-errors --quiet --docformat epytext \
+	    $(foreach name,$(DOCS_PRIVATE),--privacy 'PRIVATE:$(name)') \
 	    --project-name twisted_reneg \
 	    --project-version "$$($(PY) -c 'from importlib.metadata import version; print(version("twisted_reneg"))')" \
 	    --project-url docs/index.html \

@@ -108,7 +108,8 @@ def readmeCommand(main: int, listener: int) -> list[str]:
     first = next(
         i
         for i, line in enumerate(lines)
-        if line.strip().startswith("twistd -n reneg --listen") and "caCerts" in line
+        if line.strip().startswith("twistd -n reneg --listen")
+        and ("caCerts" in line or "trustRoots" in line)
     )
     command = []
     for line in lines[first:]:
@@ -124,6 +125,7 @@ def readmeCommand(main: int, listener: int) -> list[str]:
         "privateKey=key.pem": f"privateKey={pki.ecdsaServer.keyPath}",
         "certKey=cert.pem": f"certKey={pki.ecdsaServer.certPath}",
         "caCerts=ca.pem": f"caCerts={pki.caPath}",
+        "trustRoots=ca.pem": f"trustRoots={pki.caPath}",
     }
     result = []
     for argument in arguments[3:]:

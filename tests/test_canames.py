@@ -374,7 +374,7 @@ class ServerOptionsTests(SynchronousTestCase):
 
     def options(self, **kw: Any) -> ServerOptions:
         identity = cachedPKI().ecdsaServer
-        return ServerOptions(identity.privateKey, [identity.certificate], **kw)
+        return ServerOptions([identity.certificate], identity.privateKey, **kw)
 
     def test_explicitRoots(self) -> None:
         pki = cachedPKI()
@@ -696,8 +696,8 @@ class ClientOptionsTests(SynchronousTestCase):
         )
         identity = pki.ecdsaServer
         serverOptions = ServerOptions(
-            identity.privateKey,
             [identity.certificate],
+            identity.privateKey,
             trustRoots=[pki.caCertificate],
             clientCertificates="require",
         )

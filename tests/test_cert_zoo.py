@@ -1208,8 +1208,8 @@ class HandshakeTests(TestCase):
         case, expected = z.case(name), z.ours(name)
         leaf = self.serverLeaf()
         options = ServerOptions(
-            leaf.privateKey,
             [leaf.certificate],
+            leaf.privateKey,
             clientCertificates="require",
             trustRoots=list(case.roots),
             minVersion=version,
@@ -1234,8 +1234,8 @@ class HandshakeTests(TestCase):
         case, expected = z.case(name), z.ours(name)
         leaf = self.serverLeaf()
         options = ServerOptions(
-            leaf.privateKey,
             [leaf.certificate],
+            leaf.privateKey,
             trustRoots=list(case.roots),
             minVersion=version,
             maxVersion=version,
@@ -1264,7 +1264,7 @@ class HandshakeTests(TestCase):
         case, expected = z.case(name), z.ours(name)
         assert case.host is not None
         options = ServerOptions(
-            case.leaf.privateKey, case.chain, minVersion=version, maxVersion=version
+            case.chain, case.leaf.privateKey, minVersion=version, maxVersion=version
         )
         server = OurServer(self, options)
         client = Collector(b"ping", expected=4)

@@ -7,11 +7,17 @@ functions, and plugin discovery after a plain install in a fresh venv.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
 
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+)
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, clientFromString, serverFromString
 from twisted.internet.endpoints import wrapClientTLS as twistedWrapClientTLS
@@ -23,7 +29,7 @@ from twisted_reneg.endpoints import wrapClientTLS
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
-from .interop.peers import Collector, DigestEcho
+from .interop.peers import Collector, DigestEcho, connectOurClient, freePort, startPeerServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -231,8 +237,16 @@ class BadStringTests(SynchronousTestCase):
         self.assertBad("reneg:port=1", "missing host", client=True)
         self.assertBad("reneg:host=h:port=x", "port", client=True)
         self.assertBad("reneg:host=h:port=1:colour=blue", "'colour'", client=True)
-        self.assertBad("reneg:host=h:port=1:certificate=c.pem", "privateKey", client=True)
-        self.assertBad("reneg:host=h:port=1:privateKey3=k.pem", "certificate3", client=True)
+        self.assertBad(
+            f"reneg:host=h:port=1:certificate={cachedPKI().ecdsaClient.certPath}",
+            "holds no private key",
+            client=True,
+        )
+        self.assertBad(
+            f"reneg:host=h:port=1:privateKey3={cachedPKI().ecdsaClient.keyPath}",
+            "privateKey3= file",
+            client=True,
+        )
         self.assertBad("reneg:host=h:port=1:certificate10=c.pem", "'certificate10'", client=True)
         self.assertBad("reneg:host=h:port=1:timeout=soon", "timeout", client=True)
         self.assertBad("reneg:host=h:port=1:handshakeTimeout=-1", "handshakeTimeout", client=True)
@@ -300,3 +314,243 @@ class TwistedsOwnTLSTests(SynchronousTestCase):
             warnings.simplefilter("ignore")
             error = self.assertRaises(TypeError, endpoint.connect, protocol.Factory())
         self.assertIn("twisted_reneg.endpoints.wrapClientTLS(options, endpoint)", str(error))
+
+
+def encryptedKey(testCase: SynchronousTestCase, password: bytes = b"s3cret") -> str:
+    """
+    The ECDSA server key encrypted with C{password} (as
+    C{BestAvailableEncryption} does it), in a new file.
+    """
+    key = cachedPKI().ecdsaServer.privateKey.private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(password)
+    )
+    path = testCase.mktemp()
+    with open(path, "wb") as f:
+        f.write(key)
+    return path
+
+
+def setEnvironment(testCase: SynchronousTestCase, name: str, value: str) -> None:
+    os.environ[name] = value
+    testCase.addCleanup(os.environ.pop, name, None)
+
+
+class KeyPasswordTests(SynchronousTestCase):
+    """
+    An encrypted key's password on an endpoint string:
+    C{keyPasswordEnv=VAR}, C{keyPasswordFile=PATH} and C{keyPassword=PW}
+    need no escaping; C{keyPassword=} still takes OpenSSL's escaped forms.
+    """
+
+    def setUp(self) -> None:
+        self.key = encryptedKey(self)
+        self.cert = cachedPKI().ecdsaServer.certPath
+        setEnvironment(self, "TWISTED_RENEG_TEST_KEY_PASSWORD", "s3cret")
+        self.passwordFile = self.mktemp()
+        with open(self.passwordFile, "w") as f:
+            f.write("s3cret\n")
+
+    def server(self, password: str) -> str:
+        return f"reneg:0:privateKey={self.key}:certKey={self.cert}:{password}"
+
+    def client(self, password: str) -> str:
+        return f"reneg:host=h:port=1:certificate={self.cert}:privateKey={self.key}:{password}"
+
+    def assertLoads(self, password: str) -> None:
+        server = serverFromString(reactor, self.server(password))
+        credential = server.options.tlsConfig().credential  # type: ignore[attr-defined]
+        self.assertEqual(credential.chain, (cachedPKI().ecdsaServer.certificate,))
+        client = clientFromString(reactor, self.client(password))
+        [credential] = client._options.tlsConfig().clientCredentials  # type: ignore[attr-defined]
+        self.assertEqual(credential.chain, (cachedPKI().ecdsaServer.certificate,))
+
+    def assertRefused(self, password: str, message: str) -> None:
+        for kind, description in (
+            ("server", self.server(password)),
+            ("client", self.client(password)),
+        ):
+            parse = serverFromString if kind == "server" else clientFromString
+            with self.assertRaises(ValueError) as caught:
+                parse(reactor, description)
+            self.assertEqual(str(caught.exception), message.format(kind=kind))
+
+    def test_unescapedKeywords(self) -> None:
+        self.assertLoads("keyPasswordEnv=TWISTED_RENEG_TEST_KEY_PASSWORD")
+        self.assertLoads(f"keyPasswordFile={self.passwordFile}")
+        self.assertLoads("keyPassword=s3cret")
+
+    def test_escapedOpenSSLForms(self) -> None:
+        """
+        What worked before the new keywords still does.
+        """
+        self.assertLoads("keyPassword=env\\:TWISTED_RENEG_TEST_KEY_PASSWORD")
+        self.assertLoads(f"keyPassword=file\\:{self.passwordFile}")
+        self.assertLoads("keyPassword=pass\\:s3cret")
+
+    def test_unescapedColonNamed(self) -> None:
+        """
+        C{keyPassword=env:VAR} as people write it: Twisted cuts it at the
+        colon; the error says so and names the keyword that needs none,
+        instead of complaining about an "unexpected positional argument".
+        """
+        for source, keyword in (
+            ("env", "keyPasswordEnv=VARIABLE"),
+            ("file", "keyPasswordFile=PATH"),
+            ("pass", "keyPassword=PASSWORD"),
+        ):
+            self.assertRefused(
+                f"keyPassword={source}:SOMETHING",
+                f"reneg {{kind}} endpoint: keyPassword={source}:... was cut at its ':' "
+                f"(Twisted splits endpoint strings at colons); write {keyword} instead",
+            )
+        with self.assertRaises(ValueError) as caught:
+            serverFromString(
+                reactor, f"reneg:tcp:0:privateKey={self.key}:keyPassword=env:VARIABLE"
+            )
+        self.assertIn("write keyPasswordEnv=VARIABLE instead", str(caught.exception))
+
+    def test_unknownSource(self) -> None:
+        self.assertRefused(
+            "keyPassword=foo\\:bar",
+            "reneg {kind} endpoint: keyPassword='foo:bar' starts with 'foo:', which is no "
+            "password source; give keyPasswordEnv=VARIABLE (from the environment), "
+            "keyPasswordFile=PATH (the file's first line) or keyPassword=PASSWORD (the "
+            "password itself; keyPassword=pass\\:PASSWORD for one holding a ':')",
+        )
+
+    def test_twoAreAnError(self) -> None:
+        self.assertRefused(
+            f"keyPassword=s3cret:keyPasswordFile={self.passwordFile}",
+            "reneg {kind} endpoint: keyPassword= and keyPasswordFile= set the same thing; "
+            "give one of keyPassword=, keyPasswordEnv=, keyPasswordFile=",
+        )
+        self.assertRefused(
+            "keyPasswordEnv=A:keyPasswordFile=B",
+            "reneg {kind} endpoint: keyPasswordEnv= and keyPasswordFile= set the same thing; "
+            "give one of keyPassword=, keyPasswordEnv=, keyPasswordFile=",
+        )
+
+    def test_wrongOrMissing(self) -> None:
+        with self.assertRaises(ValueError) as caught:
+            serverFromString(reactor, self.server("keyPassword=wrong"))
+        self.assertIn("the password does not decrypt it", str(caught.exception))
+        with self.assertRaises(ValueError) as caught:
+            serverFromString(reactor, self.server("keyPasswordEnv=TWISTED_RENEG_NOT_SET"))
+        self.assertIn("'TWISTED_RENEG_NOT_SET' is not set", str(caught.exception))
+        with self.assertRaises(ValueError) as caught:
+            serverFromString(reactor, self.server("logTLSEvents=no"))
+        self.assertIn("keyPasswordEnv=VARIABLE, keyPasswordFile=PATH", str(caught.exception))
+
+
+class TrustRootsKeywordTests(SynchronousTestCase):
+    """
+    C{trustRoots=} on both endpoints, with C{caCerts=} and C{trustRoot=}
+    as synonyms; two of them is an error.
+    """
+
+    def test_synonyms(self) -> None:
+        pki = cachedPKI()
+        for keyword in ("trustRoots", "caCerts", "trustRoot"):
+            server = serverFromString(reactor, serverString(**{keyword: pki.caPath}))
+            client = clientFromString(reactor, f"reneg:host=h:port=1:{keyword}={pki.caPath}")
+            for options in (server.options, client._options):  # type: ignore[attr-defined]
+                roots = options.tlsConfig().verifier.configuredTrustRoots
+                self.assertEqual(roots, [pki.caCertificate], keyword)
+
+    def test_twoAreAnError(self) -> None:
+        pki = cachedPKI()
+        with self.assertRaises(ValueError) as caught:
+            serverFromString(reactor, serverString(caCerts=pki.caPath, trustRoots=pki.caPath))
+        self.assertEqual(
+            str(caught.exception),
+            "reneg server endpoint: trustRoots= and caCerts= set the same thing; give one "
+            "of trustRoots=, trustRoot=, caCerts=",
+        )
+        with self.assertRaises(ValueError) as caught:
+            clientFromString(reactor, "reneg:host=h:port=1:trustRoot=a.pem:trustRoots=b.pem")
+        self.assertIn("trustRoots= and trustRoot= set the same thing", str(caught.exception))
+
+    def test_closeMatchSuggested(self) -> None:
+        with self.assertRaises(ValueError) as caught:
+            clientFromString(reactor, "reneg:host=h:port=1:trustroots=ca.pem")
+        self.assertIn(
+            "unknown keyword 'trustroots' (did you mean 'trustRoots'? known:",
+            str(caught.exception),
+        )
+
+
+class CombinedClientCertificateKeywordTests(SynchronousTestCase):
+    """
+    C{certificate=} (or C{privateKey=}) alone on a client endpoint names
+    one PEM file holding the certificate and its key.
+    """
+
+    def test_oneFile(self) -> None:
+        pki = cachedPKI()
+        client = pki.ecdsaClient
+        combined = self.mktemp()
+        with open(client.certPath, "rb") as c, open(client.keyPath, "rb") as k:
+            data = c.read() + k.read()
+        with open(combined, "wb") as f:
+            f.write(data)
+        for keyword in ("certificate", "privateKey", "certificate2"):
+            endpoint = clientFromString(reactor, f"reneg:host=h:port=1:{keyword}={combined}")
+            config = endpoint._options.tlsConfig()  # type: ignore[attr-defined]
+            [credential] = config.clientCredentials
+            self.assertEqual(credential.chain, (client.certificate,))
+        with self.assertRaises(ValueError) as caught:
+            clientFromString(reactor, f"reneg:host=h:port=1:certificate={client.certPath}")
+        self.assertEqual(
+            str(caught.exception),
+            f"reneg client endpoint: certificate= file {client.certPath!r} holds no private "
+            "key: give one PEM file holding both the certificate (leaf first) and its "
+            "private key, or the certificate and the key separately",
+        )
+
+
+class TwistdKeyPasswordTests(TestCase):
+    """
+    C{twistd reneg --listen 'reneg:...:keyPasswordEnv=VAR'}, typed as
+    people type it, serves handshakes with an encrypted key.
+    """
+
+    timeout = 60
+
+    async def test_keyPasswordEnv(self) -> None:
+        pki = cachedPKI()
+        key = encryptedKey(self, b"twistd secret")
+        setEnvironment(self, "TWISTED_RENEG_TWISTD_KEY_PASSWORD", "twistd secret")
+        port = freePort()
+        twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+        description = (
+            f"reneg:{port}:interface=127.0.0.1:privateKey={key}"
+            f":certKey={pki.ecdsaServer.certPath}:keyPasswordEnv=TWISTED_RENEG_TWISTD_KEY_PASSWORD"
+        )
+        startPeerServer(
+            self, [twistd, "-n", "--pidfile=", "reneg", "--listen", description, "--echo"], port
+        )
+        client = Collector(b"hello\n", expected=6)
+        await connectOurClient(ClientOptions("localhost", trustRoots=pki.caPath), port, client, 30)
+        self.assertIsNone(client.reason and client.reason.check(TLSAlertError))
+        self.assertEqual(bytes(client.received), b"hello\n")
+        self.assertEqual(client.session.peerCertificate, pki.ecdsaServer.certificate)
+
+    def test_unescapedColonOnTheCommandLine(self) -> None:
+        """
+        The old spelling, typed unescaped, ends twistd with the keyword to
+        use instead.
+        """
+        pki = cachedPKI()
+        twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+        description = (
+            f"reneg:0:interface=127.0.0.1:privateKey={encryptedKey(self)}"
+            f":certKey={pki.ecdsaServer.certPath}:keyPassword=env:SOME_VARIABLE"
+        )
+        done = subprocess.run(
+            [twistd, "-n", "--pidfile=", "reneg", "--listen", description, "--echo"],
+            capture_output=True,
+            timeout=30,
+        )
+        self.assertNotEqual(done.returncode, 0)
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")
+        self.assertIn("write keyPasswordEnv=VARIABLE instead", output)

@@ -144,7 +144,7 @@ class OptionsTests(FileTestCase):
         with open(identity.certPath, "rb") as c, open(identity.keyPath, "rb") as k:
             certPEM, keyPEM = c.read(), k.read()
         caPEM = self.pki.caCertificate.public_bytes(PEM)
-        options = ServerOptions(keyPEM, certPEM, trustRoots=caPEM)
+        options = ServerOptions(certPEM, keyPEM, trustRoots=caPEM)
         self.assertEqual(options.tlsConfig().credential.chain, (identity.certificate,))  # type: ignore[union-attr]
         self.assertEqual(options.tlsConfig().verifier.trustRoots, [self.pki.caCertificate])  # type: ignore[union-attr]
         client = self.pki.ecdsaClient

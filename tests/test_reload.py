@@ -334,7 +334,7 @@ class ReloadTests(FileTestCase):
         Options built in code reload from new options (and without them,
         say so); the random ticket keys stay, so sessions keep resuming.
         """
-        options = ServerOptions(self.original.privateKey, [self.original.certificate])
+        options = ServerOptions([self.original.certificate], self.original.privateKey)
         port = self.listen(options)
         resuming13 = self.pki.clientOptions()
         resuming12 = self.pki.clientOptions(maxVersion="1.2")
@@ -347,7 +347,7 @@ class ReloadTests(FileTestCase):
         self.assertIn("not made from files", str(caught.exception))
         self.assertEqual(await self.presented(port), self.original.certificate)
 
-        options.reload(ServerOptions(self.renewed.privateKey, [self.renewed.certificate]))
+        options.reload(ServerOptions([self.renewed.certificate], self.renewed.privateKey))
 
         self.assertEqual(await self.presented(port), self.renewed.certificate)
         for resuming, version in ((resuming13, "TLSv1.3"), (resuming12, "TLSv1.2")):
@@ -361,14 +361,14 @@ class ReloadTests(FileTestCase):
         cache, which a reload keeps.
         """
         options = ServerOptions(
-            self.original.privateKey, [self.original.certificate], sessionTickets=False
+            [self.original.certificate], self.original.privateKey, sessionTickets=False
         )
         port = self.listen(options)
         resuming = self.pki.clientOptions(maxVersion="1.2")
         self.assertFalse((await exchange(resuming, port)).session.resumed)
         options.reload(
             ServerOptions(
-                self.renewed.privateKey, [self.renewed.certificate], sessionTickets=False
+                [self.renewed.certificate], self.renewed.privateKey, sessionTickets=False
             )
         )
         self.assertTrue((await exchange(resuming, port)).session.resumed)

@@ -35,6 +35,8 @@ from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
+from ._timers import clockNow
+
 
 @implementer(IHandshakeListener)
 class Recorder(Protocol):
@@ -157,7 +159,7 @@ class HandshakeTests(SynchronousTestCase):
             def acceptableProtocols(self) -> list[bytes]:
                 return [b"h2", b"http/1.1"]
 
-        clock = Clock()
+        clock = clockNow()
         server = TLSFactory(serverOptions(), False, NegotiatingFactory(), clock=clock)
         client = TLSFactory(
             optionsForClientTLS(

@@ -152,8 +152,8 @@ async def _demoWebClientCertificates(reactor: Any, pki: Any, directory: str) -> 
     private = RequireClientCertificate(Data(b"private page\n", "text/plain"), timeout=10)
     root.putChild(b"private", private)
     serverOptions = ServerOptions(
-        pki.ecdsaServer.privateKey,
         [pki.ecdsaServer.certificate],
+        pki.ecdsaServer.privateKey,
         # PEM bytes straight from the tools that made them.
         trustRoots=[corpRoot, trustmeCA.cert_pem.bytes()],
     )

@@ -71,11 +71,18 @@ def loadCertificates(source: Source, what: str = "certificate") -> list[x509.Cer
     All certificates in a PEM file (a chain or bundle), or the one in a DER
     file.
 
+    @param source: a path, or the PEM (or DER) bytes.
     @param what: how the caller names this input ("certificate", "CA
         bundle"...), for messages.
     @raise CertificateFileError: naming the file and the mistake.
     """
-    data, name = _read(source, what)
+    return _certificatesIn(*_read(source, what))
+
+
+def _certificatesIn(data: bytes, name: str) -> list[x509.Certificate]:
+    """
+    The certificates in C{data}, read from what C{name} says.
+    """
     if not _isPEM(data):
         try:
             return [x509.load_der_x509_certificate(data)]
@@ -110,11 +117,19 @@ def loadPrivateKey(source: Source, password: bytes | str | None = None) -> Any:
     The private key in a PEM file (which may also hold certificates, as
     Twisted's C{ssl:} endpoints allow) or a DER file.
 
+    @param source: a path, or the PEM (or DER) bytes.
     @param password: for an encrypted key; ignored for one that is not, as
         OpenSSL ignores it.
     @raise CertificateFileError: naming the file and the mistake.
     """
     data, name = _read(source, "private key")
+    return _keyIn(data, name, password)
+
+
+def _keyIn(data: bytes, name: str, password: bytes | str | None) -> Any:
+    """
+    The private key in C{data}, read from what C{name} says.
+    """
     secret = password.encode("utf-8") if isinstance(password, str) else password
     if _isPEM(data):
         blocks = _blocks(data)
@@ -142,6 +157,61 @@ def loadPrivateKey(source: Source, password: bytes | str | None = None) -> Any:
     return _decrypt(lambda pw: serialization.load_der_private_key(data, pw), secret, name)
 
 
+def loadCertificateAndKey(
+    source: Source, password: bytes | str | None = None, what: str = "certificate"
+) -> tuple[list[x509.Certificate], Any]:
+    """
+    The certificate chain (leaf first) and the private key of one PEM file
+    (or PEM bytes) holding both, as a server's C{privateKey=} file may.
+
+    @param password: for an encrypted key.
+    @param what: how the caller names this input, for messages.
+    @raise CertificateFileError: naming the file and the half it lacks.
+    """
+    data, name = _read(source, what)
+    certificate, key = _holds(data)
+    if not (certificate and key):
+        lacking = "private key" if certificate else "certificate"
+        raise CertificateFileError(
+            f"{name} holds no {lacking}: give one PEM file holding both the certificate "
+            "(leaf first) and its private key, or the certificate and the key separately"
+        )
+    return _certificatesIn(data, name), _keyIn(data, name, password)
+
+
+def holds(source: Source) -> tuple[bool, bool]:
+    """
+    Whether C{source} holds a certificate, and whether it holds a private
+    key, judged by its PEM labels (a DER file holds one or the other); an
+    unreadable file holds neither.  Never raises: for telling what a user
+    meant, not for loading.
+    """
+    try:
+        data, _ = _read(source, "certificate")
+    except CertificateFileError:
+        return False, False
+    return _holds(data)
+
+
+def _holds(data: bytes) -> tuple[bool, bool]:
+    if _isPEM(data):
+        labels = {label for label, _ in _blocks(data)}
+        return bool(labels & set(_CERT_LABELS)), bool(labels & set(_KEY_LABELS))
+    try:
+        x509.load_der_x509_certificate(data)
+    except ValueError:
+        pass
+    else:
+        return True, False
+    try:
+        serialization.load_der_private_key(data, None)
+    except TypeError:  # encrypted
+        return False, True
+    except ValueError:
+        return False, False
+    return False, True
+
+
 def _decrypt(load: Any, password: bytes | None, name: str) -> Any:
     try:
         return load(password)
@@ -151,8 +221,9 @@ def _decrypt(load: Any, password: bytes | None, name: str) -> Any:
             return load(None)
         if "encrypted" in message:
             raise CertificateFileError(
-                f"{name} is encrypted: give its password (the keyPassword option, "
-                "keyPassword= on reneg: endpoints, --key-password on the command line)"
+                f"{name} is encrypted: give its password (the keyPassword option; "
+                "keyPasswordEnv=VARIABLE, keyPasswordFile=PATH or keyPassword= on reneg: "
+                "endpoints; --key-password on the command line)"
             ) from None
         raise CertificateFileError(f"{name}: {message}") from None
     except ValueError as e:

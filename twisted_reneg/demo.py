@@ -318,7 +318,7 @@ async def _twistdAndCLI(reactor: Any, pki: Any) -> int:
         port = s.getsockname()[1]
     listen = (
         f"reneg:{port}:interface=127.0.0.1:privateKey={pki.ecdsaServer.keyPath}"
-        f":certKey={pki.ecdsaServer.certPath}:caCerts={pki.caPath}"
+        f":certKey={pki.ecdsaServer.certPath}:trustRoots={pki.caPath}"
     )
     twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
     argv = [twistd, "-n", "--pidfile=", "reneg", "--listen", listen, "--echo"]

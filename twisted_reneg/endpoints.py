@@ -8,15 +8,43 @@ C{serverFromString}, C{clientFromString} and C{twistd --listen}::
     reneg:8443:privateKey=key.pem:certKey=cert.pem:clientCert=request
     reneg:8443:privateKey=key.pem:certKey=cert.pem:proxyProtocol=yes      (behind HAProxy)
     reneg:tcp6:8443:interface=\\:\\::privateKey=key.pem:certKey=cert.pem
+    reneg:8443:privateKey=key.pem:certKey=cert.pem:keyPasswordEnv=KEY_PASSWORD
     reneg:host=example.com:port=443:trustRoots=ca.pem
     reneg:host=example.com:port=443:certificate=a.pem:privateKey=a-key.pem:certificate2=...
 
-An encrypted private key takes C{keyPassword=env:VARIABLE} (or
-C{file:PATH}, or C{pass:PASSWORD}, as OpenSSL's C{-passin}); certificates
-and keys may be PEM or DER.  Both sides take C{handshakeTimeout=SECONDS}
-(default 30; 0 for none): a connection whose first handshake takes longer
-is closed; and C{logTLSEvents=yes|no} (default no): log every connection's
-TLS events (handshakes, renegotiations, key updates, failures) at info level.
+Server keywords (TLS): C{privateKey=PATH} (PEM or DER; a PEM file may hold
+the certificate too), C{certKey=PATH} (the certificate chain, leaf first;
+default: the C{privateKey} file), C{extraCertChain=PATH} (more
+intermediates), C{trustRoots=PATH} (the CA bundle client certificates must
+chain to; C{caCerts=} and C{trustRoot=} are synonyms),
+C{clientCert=none|request|require|advisory}, C{sendClientCANames=yes|no},
+C{renegotiation=refuse|allow} (renegotiations clients start),
+C{minVersion=1.2|1.3}, C{maxVersion=1.2|1.3}, C{ticketKeys=PATH},
+C{drainTimeout=SECONDS}, C{proxyProtocol=yes|no}; for a port number, the
+TCP keywords C{interface=} and C{backlog=}.  Without C{privateKey} a
+throwaway self-signed certificate for localhost is used.
+
+Client keywords: C{host=}, C{port=} (or the first two positional
+arguments), C{hostname=} (the name to verify, default C{host}),
+C{trustRoots=PATH} (C{trustRoot=} and C{caCerts=} are synonyms; default:
+the system's CA bundle), C{certificate=PATH} and C{privateKey=PATH} (a
+client certificate; either alone names one PEM file holding both),
+C{certificate2=}/C{privateKey2=} up to 9 for more, C{timeout=SECONDS}
+(TCP connect), C{minVersion=}, C{maxVersion=}.
+
+An encrypted private key takes its password from C{keyPasswordEnv=VARIABLE}
+(an environment variable; keeps it out of C{ps} and shell history),
+C{keyPasswordFile=PATH} (the file's first line) or C{keyPassword=PASSWORD}
+(the password itself); one of them.  C{keyPassword=} also takes OpenSSL's
+C{-passin} forms C{env:VARIABLE}, C{file:PATH} and C{pass:PASSWORD}, but an
+endpoint string is split at every colon, so theirs must be escaped
+(C{keyPassword=env\\:VARIABLE}, or C{env\\\\:VARIABLE} inside a Python
+string).  Certificates and keys may be PEM or DER.
+
+Both sides take C{handshakeTimeout=SECONDS} (default 30; 0 for none): a
+connection whose first handshake takes longer is closed; and
+C{logTLSEvents=yes|no} (default no): log every connection's TLS events
+(handshakes, renegotiations, key updates, failures) at info level.
 """
 
 from __future__ import annotations
@@ -42,7 +70,14 @@ from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
-from ._files import loadCertificates, loadPrivateKey, readPassword
+from ._files import (
+    CertificateFileError,
+    loadCertificateAndKey,
+    loadCertificates,
+    loadPrivateKey,
+    readPassword,
+)
+from ._keywords import closeMatch
 from ._proxyprotocol import proxyProtocolEndpoint
 from ._selfsigned import fingerprint, selfSignedLocalhost
 from .options import DEFAULT_HANDSHAKE_TIMEOUT, ClientOptions, ServerOptions
@@ -160,22 +195,109 @@ def _readPEMCertificates(path: str) -> list[x509.Certificate]:
     return loadCertificates(path)
 
 
-def _readPEMKey(path: str, kwargs: dict[str, str]) -> Any:
-    """
-    The key at C{path}; C{keyPassword=pass:...|env:VAR|file:PATH} (as
-    OpenSSL's C{-passin}) for an encrypted one.
-    """
-    spec = kwargs.get("keyPassword")
-    return loadPrivateKey(path, readPassword(spec) if spec is not None else None)
-
-
 def _checkKeywords(kind: str, given: dict[str, str], allowed: set[str]) -> None:
     unknown = sorted(set(given) - allowed)
     if unknown:
+        match = closeMatch(unknown[0], allowed)
+        hint = f"did you mean {match!r}? " if match is not None else ""
         raise ValueError(
             f"reneg {kind} endpoint: unknown keyword {unknown[0]!r} "
-            f"(known: {', '.join(sorted(allowed))})"
+            f"({hint}known: {', '.join(sorted(allowed))})"
         )
+
+
+def _oneOf(kind: str, kwargs: dict[str, str], keywords: tuple[str, ...]) -> str | None:
+    """
+    Which of C{keywords}, spellings of one setting, is given, if any.
+
+    @raise ValueError: if two are.
+    """
+    given = [k for k in keywords if k in kwargs]
+    if len(given) > 1:
+        raise ValueError(
+            f"reneg {kind} endpoint: {given[0]}= and {given[1]}= set the same thing; give one "
+            f"of {', '.join(k + '=' for k in keywords)}"
+        )
+    return given[0] if given else None
+
+
+#: The spellings of the trust roots keyword: ours first, then Twisted's
+#: Python spelling, then the server endpoint's first name.
+_TRUST_ROOTS_KEYWORDS = ("trustRoots", "trustRoot", "caCerts")
+
+
+def _trustRootsPath(kind: str, kwargs: dict[str, str]) -> str | None:
+    """
+    C{trustRoots=ca.pem}, or its synonyms C{trustRoot=} and C{caCerts=}.
+    """
+    keyword = _oneOf(kind, kwargs, _TRUST_ROOTS_KEYWORDS)
+    return kwargs[keyword] if keyword is not None else None
+
+
+#: The keywords that give an encrypted key's password.
+_PASSWORD_KEYWORDS = ("keyPassword", "keyPasswordEnv", "keyPasswordFile")
+
+#: The password sources C{keyPassword=} takes as OpenSSL's C{-passin} does
+#: (C{env:VAR}, its colon escaped in an endpoint string), and the keyword
+#: that needs no colon.
+_PASSWORD_SOURCES = {
+    "env": "keyPasswordEnv=VARIABLE",
+    "file": "keyPasswordFile=PATH",
+    "pass": "keyPassword=PASSWORD",
+}
+
+_PASSWORD_HELP = (
+    "give keyPasswordEnv=VARIABLE (from the environment), keyPasswordFile=PATH (the "
+    "file's first line) or keyPassword=PASSWORD (the password itself; "
+    "keyPassword=pass\\:PASSWORD for one holding a ':')"
+)
+
+
+def _checkUnsplitPassword(kind: str, kwargs: dict[str, str]) -> None:
+    """
+    Refuse C{keyPassword=env:VAR} written without escaping its colon:
+    Twisted then gives us C{keyPassword=env} and a positional C{VAR}, and
+    the user would hear only of the stray positional argument.
+    """
+    value = kwargs.get("keyPassword")
+    if value in _PASSWORD_SOURCES:
+        raise ValueError(
+            f"reneg {kind} endpoint: keyPassword={value}:... was cut at its ':' (Twisted "
+            f"splits endpoint strings at colons); write {_PASSWORD_SOURCES[value]} instead"
+        )
+
+
+def _keyPassword(kind: str, kwargs: dict[str, str]) -> bytes | None:
+    """
+    The password of an encrypted key: C{keyPasswordEnv=VARIABLE},
+    C{keyPasswordFile=PATH} (its first line) or C{keyPassword=PASSWORD};
+    at most one of them.  C{keyPassword=} also takes OpenSSL's C{-passin}
+    forms C{env:VARIABLE}, C{file:PATH} and C{pass:PASSWORD}, whose colon
+    must then be escaped (C{env\\:VARIABLE}) because Twisted splits
+    endpoint strings at colons.
+
+    @raise ValueError: for two of them, or an unknown source.
+    @raise CertificateFileError: for an unset variable or an unreadable
+        file.
+    """
+    keyword = _oneOf(kind, kwargs, _PASSWORD_KEYWORDS)
+    if keyword is None:
+        return None
+    value = kwargs[keyword]
+    if keyword == "keyPasswordEnv":
+        return readPassword("env:" + value)
+    if keyword == "keyPasswordFile":
+        return readPassword("file:" + value)
+    _checkUnsplitPassword(kind, kwargs)
+    source, colon, _ = value.partition(":")
+    if not colon:
+        return value.encode("utf-8")
+    if source not in _PASSWORD_SOURCES:
+        raise ValueError(
+            f"reneg {kind} endpoint: keyPassword={value!r} starts with {source + ':'!r}, "
+            f"which is no password source; {_PASSWORD_HELP}"
+        )
+    return readPassword(value)
 
 
 def _choice(kind: str, keyword: str, value: str, choices: tuple[str, ...]) -> str:
@@ -228,13 +350,13 @@ _SERVER_KEYWORDS = {
     "extraCertChain",
     "interface",
     "backlog",
-    "caCerts",
+    *_TRUST_ROOTS_KEYWORDS,
     "clientCert",
     "renegotiation",
     "minVersion",
     "maxVersion",
     "ticketKeys",
-    "keyPassword",
+    *_PASSWORD_KEYWORDS,
     "sendClientCANames",
     "handshakeTimeout",
     "proxyProtocol",
@@ -275,8 +397,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         )
     else:
         assert certKey is not None
-        spec = kwargs.get("keyPassword")
-        keyPassword = readPassword(spec) if spec is not None else None
+        keyPassword = _keyPassword("server", kwargs)
         # The path: ServerOptions reads the key, and names the file if the
         # key does not belong to the certificate (a reload after a renewal
         # whose key is not yet in place).
@@ -295,7 +416,7 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     renegotiation = _choice(
         "server", "renegotiation", kwargs.get("renegotiation", "refuse"), ("refuse", "allow")
     )
-    caCerts = kwargs.get("caCerts")
+    trustRoots = _trustRootsPath("server", kwargs)
     minVersion, maxVersion = _versions("server", kwargs)
     ticketKeys, openOnly = (
         _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else (None, [])
@@ -304,10 +425,10 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         "server", "sendClientCANames", kwargs.get("sendClientCANames", "yes"), ("yes", "no")
     )
     options = ServerOptions(
-        key,
         chain,
+        key,
         clientCertificates=clientCert,
-        trustRoots=caCerts,
+        trustRoots=trustRoots,
         renegotiation=RenegotiationPolicy(allowPeerInitiated=renegotiation == "allow"),
         minVersion=minVersion,
         maxVersion=maxVersion,
@@ -399,6 +520,7 @@ class RenegServerParser:
     ) -> IStreamServerEndpoint:
         args = [str(a) for a in positional]
         kwargs = {k: str(v) for k, v in keywords.items()}
+        _checkUnsplitPassword("server", kwargs)
         if args and not args[0].isdigit():
             return self._overEndpoint(reactor, args, kwargs)
         if len(args) > 1:
@@ -460,13 +582,13 @@ _CLIENT_KEYWORDS = {
     "host",
     "port",
     "hostname",
-    "trustRoots",
+    *_TRUST_ROOTS_KEYWORDS,
     "certificate",
     "privateKey",
     "timeout",
     "minVersion",
     "maxVersion",
-    "keyPassword",
+    *_PASSWORD_KEYWORDS,
     "handshakeTimeout",
     "logTLSEvents",
 }
@@ -481,18 +603,22 @@ def _clientCertificates(kwargs: dict[str, str]) -> list[tuple[list[x509.Certific
     """
     C{certificate=c.pem:privateKey=k.pem}, then C{certificate2}/C{privateKey2}
     up to C{9}: the client certificates, in that order (the client sends
-    the first whose chain reaches a CA the server names).
+    the first whose chain reaches a CA the server names).  Either keyword
+    alone names one PEM file holding both the certificate and its key.
     """
+    password = _keyPassword("client", kwargs)
     pairs = []
     for suffix in [""] + [str(n) for n in range(2, 10)]:
         certificate = kwargs.get("certificate" + suffix)
         privateKey = kwargs.get("privateKey" + suffix)
-        if (certificate is None) != (privateKey is None):
-            raise ValueError(
-                f"reneg client endpoint: certificate{suffix} and privateKey{suffix} go together"
-            )
         if certificate is not None and privateKey is not None:
-            pairs.append((_readPEMCertificates(certificate), _readPEMKey(privateKey, kwargs)))
+            pairs.append((_readPEMCertificates(certificate), loadPrivateKey(privateKey, password)))
+        elif certificate is not None or privateKey is not None:
+            given = ("certificate" if certificate is not None else "privateKey") + suffix
+            try:
+                pairs.append(loadCertificateAndKey(kwargs[given], password, given + "="))
+            except CertificateFileError as e:
+                raise CertificateFileError(f"reneg client endpoint: {e}") from None
     return pairs
 
 
@@ -510,6 +636,7 @@ class RenegClientParser:
     ) -> IStreamClientEndpoint:
         args = [str(a) for a in positional]
         kwargs = {k: str(v) for k, v in keywords.items()}
+        _checkUnsplitPassword("client", kwargs)
         for name, value in zip(("host", "port"), args, strict=False):
             kwargs.setdefault(name, value)
         if len(args) > 2:
@@ -527,7 +654,7 @@ class RenegClientParser:
         minVersion, maxVersion = _versions("client", kwargs)
         options = ClientOptions(
             kwargs.get("hostname", kwargs["host"]),
-            trustRoots=kwargs.get("trustRoots"),
+            trustRoots=_trustRootsPath("client", kwargs),
             clientCertificates=_clientCertificates(kwargs),
             minVersion=minVersion,
             maxVersion=maxVersion,

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from twisted.logger import Logger
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
-from ._files import CertificateFileError, loadCertificates, loadPrivateKey
+from ._files import (
+    CertificateFileError,
+    holds,
+    loadCertificateAndKey,
+    loadCertificates,
+    loadPrivateKey,
+)
+from ._keywords import checkedKeywords, checkKeywords, keywordNames
 from .tls.clientauth import MAX_CA_NAMES_BYTES, caNamesForRoots
 from .tls.config import (
     TLS12,
@@ -98,7 +107,20 @@ def _suites(
 def _groups(names: Iterable[str | NamedGroup] | None) -> tuple[NamedGroup, ...]:
     if names is None:
         return DEFAULT_GROUPS
-    return tuple(n if isinstance(n, NamedGroup) else groupByName(n) for n in names)
+    return tuple(n if isinstance(n, NamedGroup) else _group(n) for n in names)
+
+
+#: Group names in lower case, for names in any letter case.
+_GROUPS_BY_LOWER_NAME = {group.name.lower(): group for group in NamedGroup}
+
+
+def _group(name: str) -> NamedGroup:
+    """
+    A group by its name in any letter case (C{"X25519MLKEM768"},
+    C{"x25519"}), or by an alias L{groupByName} knows (C{"P-256"}).
+    """
+    found = _GROUPS_BY_LOWER_NAME.get(name.lower())
+    return found if found is not None else groupByName(name)
 
 
 def _protocols(protocols: Iterable[bytes | str] | None) -> tuple[bytes, ...]:
@@ -159,8 +181,7 @@ def _credential(
     certificateChain: Any, privateKey: Any, keyPassword: bytes | str | None = None
 ) -> Credential:
     """
-    Our certificate chain and key, from objects, PEM bytes or (for the
-    key) a file path.
+    Our certificate chain and key, from objects, PEM bytes or file paths.
     """
     if isinstance(certificateChain, (str, os.PathLike)):
         certs = tuple(loadCertificates(certificateChain))
@@ -190,6 +211,43 @@ def _credential(
         ) from None
 
 
+_PRIVATE_KEY_TYPES = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+    dsa.DSAPrivateKey,
+)
+
+
+def _isKeyOnly(value: Any) -> bool:
+    """
+    Whether C{value} is a private key and no certificate: a C{cryptography}
+    or pyOpenSSL key, a Twisted C{KeyPair}, or PEM/DER bytes or a file
+    holding only a key.
+    """
+    if isinstance(value, _PRIVATE_KEY_TYPES):
+        return True
+    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
+        certificate, key = holds(bytes(value) if isinstance(value, bytearray) else value)
+        return key and not certificate
+    original = getattr(value, "original", value)  # Twisted's KeyPair wraps a PKey
+    return hasattr(original, "to_cryptography_key") and not hasattr(value, "privateKey")
+
+
+def _holdsCertificate(value: Any) -> bool:
+    """
+    Whether C{value} is or holds a certificate (a chain: its first), in any
+    form L{_credential} takes.
+    """
+    if isinstance(value, (list, tuple)):
+        return bool(value) and _holdsCertificate(value[0])
+    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
+        return holds(bytes(value) if isinstance(value, bytearray) else value)[0]
+    original = getattr(value, "original", value)
+    return isinstance(value, x509.Certificate) or hasattr(original, "to_cryptography")
+
+
 def _clientAuth(value: str | ClientAuth) -> ClientAuth:
     try:
         return ClientAuth(value)
@@ -205,13 +263,58 @@ def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
     return _credential(privateCertificate, privateCertificate.privateKey)
 
 
-def _clientCredential(value: Any, keyPassword: bytes | str | None = None) -> Credential | None:
+#: The shapes a certificate with its key may take (C{clientCertificate=},
+#: each of C{clientCertificates=}, the values of C{sniMap=}).
+_CREDENTIAL_SHAPES = (
+    "a (certificate, key) pair (each a file path, PEM bytes or a cryptography object; "
+    "the certificate may be a chain, leaf first), a Twisted PrivateCertificate, or the "
+    "path (or PEM bytes) of one file holding the certificate and its key"
+)
+
+
+def _shape(value: Any) -> str:
+    """
+    What C{value} is, for messages: C{"a tuple of 3 items"}, C{"an int"}.
+    """
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    if isinstance(value, (tuple, list)):
+        return f"{article} {name} of {len(value)} items"
+    return f"{article} {name}"
+
+
+def _clientCredential(
+    value: Any, keyPassword: bytes | str | None = None, what: str = "clientCertificate"
+) -> Credential | None:
+    """
+    One certificate with its key, in any of L{_CREDENTIAL_SHAPES}.
+
+    @param what: the option it came from, for messages.
+    @raise TypeError: for another shape, listing those accepted.
+    """
     if value is None or isinstance(value, Credential):
         return value
     if hasattr(value, "privateKey"):  # twisted PrivateCertificate
         return _fromPrivateCertificate(value)
-    chain, key = value
-    return _credential(chain, key, keyPassword)
+    if isinstance(value, (str, os.PathLike, bytes, bytearray)):
+        chain, key = loadCertificateAndKey(
+            bytes(value) if isinstance(value, bytearray) else value, keyPassword, what
+        )
+        return _credential(chain, key)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and not _isCertificate(value[1]):
+        chain, key = value
+        return _credential(chain, key, keyPassword)
+    raise TypeError(f"{what} takes {_CREDENTIAL_SHAPES}; not {_shape(value)}")
+
+
+def _isCertificate(value: Any) -> bool:
+    """
+    Whether C{value} is a certificate object (where a key should be).
+    """
+    original = getattr(value, "original", value)
+    return isinstance(value, x509.Certificate) or (
+        hasattr(original, "to_cryptography") and not hasattr(original, "to_cryptography_key")
+    )
 
 
 def _clientCANames(verifier: PeerVerifier, send: bool) -> tuple[bytes, ...]:
@@ -248,15 +351,19 @@ def _clientCredentials(
     if clientCertificates is None:
         one = _clientCredential(clientCertificate, keyPassword)
         return (one,) if one is not None else ()
-    if hasattr(clientCertificates, "privateKey") or (
-        isinstance(clientCertificates, tuple)
-        and len(clientCertificates) == 2
-        and not _isCertificateForm(clientCertificates[1])
+    if (
+        isinstance(clientCertificates, (str, os.PathLike, bytes, bytearray))
+        or hasattr(clientCertificates, "privateKey")
+        or (
+            isinstance(clientCertificates, tuple)
+            and len(clientCertificates) == 2
+            and not _isCertificateForm(clientCertificates[1])
+        )
     ):
         raise TypeError("clientCertificates takes a list of certificates; use clientCertificate")
     credentials = []
     for value in clientCertificates:
-        credential = _clientCredential(value, keyPassword)
+        credential = _clientCredential(value, keyPassword, "each of clientCertificates")
         if credential is None:
             raise ValueError("clientCertificates holds None")
         credentials.append(credential)
@@ -268,10 +375,12 @@ def _isCertificateForm(value: Any) -> bool:
     Whether C{value} is one client certificate as C{clientCertificate}
     takes it, not the private key half of a C{(chain, key)} pair.
     """
+    if isinstance(value, (str, os.PathLike, bytes, bytearray)):  # a combined file?
+        return _holdsCertificate(value)
     return isinstance(value, (Credential, tuple, list)) or hasattr(value, "privateKey")
 
 
-def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
+def _keyLogWriter(path: str | os.PathLike[str] | None) -> Callable[[str], None] | None:
     """
     Opt-in key logging (the C{keyLogFile} option or C{SSLKEYLOGFILE}): lines
     are appended as handshakes happen.  Loud, because anyone who reads that
@@ -279,7 +388,7 @@ def _keyLogWriter(path: str | None) -> Callable[[str], None] | None:
     """
     if path is None:
         return None
-    _log.warn("TLS session secrets are being written to {path} (key log)", path=path)
+    _log.warn("TLS session secrets are being written to {path} (key log)", path=os.fspath(path))
 
     def write(line: str) -> None:
         with open(path, "a") as f:
@@ -314,7 +423,9 @@ def _handshakeTimeout(value: float | None) -> float | None:
 
 class _Options:
     """
-    What server and client options share.
+    What server and client options share.  L{ServerOptions} and
+    L{ClientOptions} take every one of these keywords themselves (so that
+    their signatures and docs show them) and pass them on here.
 
     @ivar handshakeTimeout: seconds the first handshake may take before the
         connection is closed with L{TLSHandshakeTimeout}; C{None} for no
@@ -330,16 +441,16 @@ class _Options:
     def __init__(
         self,
         *,
-        minVersion: str | int = "1.2",
-        maxVersion: str | int = "1.3",
-        cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None = None,
-        groups: Iterable[str | NamedGroup] | None = None,
-        acceptableProtocols: Iterable[bytes | str] | None = None,
-        renegotiation: RenegotiationPolicy | None = None,
-        requireExtendedMasterSecret: bool = False,
-        keyLogFile: str | None = None,
-        handshakeTimeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
-        logTLSEvents: bool = False,
+        minVersion: str | int,
+        maxVersion: str | int,
+        cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None,
+        groups: Iterable[str | NamedGroup] | None,
+        acceptableProtocols: Iterable[bytes | str] | None,
+        renegotiation: RenegotiationPolicy | None,
+        requireExtendedMasterSecret: bool,
+        keyLogFile: str | os.PathLike[str] | None,
+        handshakeTimeout: float | None,
+        logTLSEvents: bool,
     ) -> None:
         self.minVersion = _version(minVersion)
         self.maxVersion = _version(maxVersion)
@@ -392,19 +503,53 @@ class ServerOptions(_Options):
     """
     Server-side TLS settings.
 
-    @param privateKey: a C{cryptography} private key, PEM bytes, or a Twisted
-        C{KeyPair}.
-    @param certificateChain: leaf first; C{cryptography} or Twisted certificates.
-    @param clientCertificates: C{"none"}, C{"request"}, C{"require"} or
-        C{"advisory"}: ask in the handshake, and let the application judge
+    Certificates, keys and trust roots may be given as file paths (PEM or
+    DER), PEM bytes, C{cryptography} objects, or Twisted's (and
+    pyOpenSSL's) certificate and key objects.
+
+    @param certificateChain: our certificate, then the intermediates (leaf
+        first): the path of a PEM file holding them (it may hold the key
+        too) or of a DER file, PEM bytes, or one certificate or a list of
+        them (C{cryptography} C{x509.Certificate}, Twisted
+        L{Certificate<twisted.internet.ssl.Certificate>} or
+        L{PrivateCertificate<twisted.internet.ssl.PrivateCertificate>},
+        pyOpenSSL C{X509}).  The same order as L{fromPEM}.  (The key
+        used to come first; that order still works for now, with a
+        C{DeprecationWarning}.)
+    @param privateKey: the certificate's private key: the path of a PEM
+        or DER file (the PEM file may be the chain's own), PEM bytes, a
+        C{cryptography} private key, a Twisted
+        L{KeyPair<twisted.internet.ssl.KeyPair>} or a pyOpenSSL C{PKey}.
+    @param keyPassword: the password of C{privateKey} when it is given as
+        the bytes or the path of an encrypted key.
+    @param clientCertificates: whether the handshake asks for a client
+        certificate: C{"none"} (the default; the application may still ask
+        mid-connection with C{requestClientCertificate()}), C{"request"},
+        C{"require"}, or C{"advisory"}: ask, and let the application judge
         a certificate that fails verification instead of failing the
         handshake (C{TLSSession.peerCertificateError} says why), as
         C{requestClientCertificate()} does mid-connection.  A site's
         certificate listener uses it, so that a visitor with the wrong
         certificate gets a page that says so.
-    @param trustRoots: CAs for client certificates (default: system bundle).
-    @param sniMap: host name to a C{(certificateChain, privateKey)} pair or a
-        Twisted C{PrivateCertificate}.
+    @param trustRoots: the CAs client certificates must chain to: the path
+        of a PEM bundle (or of one DER certificate), PEM bytes, a list of
+        certificates (any form C{certificateChain} takes), Twisted's
+        C{trustRootFromCertificates(...)} or C{platformTrust()}.  Default:
+        the system's CA bundle.
+    @param trustRoot: Twisted's spelling of C{trustRoots}, accepted as a
+        synonym (not both).
+    @param sendClientCANames: name the CAs of C{trustRoots} when asking
+        for a client certificate (TLS 1.2 certificate_authorities, the TLS
+        1.3 extension), so that clients holding several certificates pick
+        the right one.  Only explicitly given trust roots are named, never
+        the system bundle, and none past
+        L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
+        none (the names tell anyone who connects which CAs we trust).
+    @param sniMap: host name (SNI) to the certificate and key to use for
+        it: a C{(certificateChain, privateKey)} pair (each in any form
+        above, paths included), a Twisted C{PrivateCertificate}, or the
+        path of one PEM file holding both.  Other names get
+        C{certificateChain}.
     @param sessionTickets: issue TLS 1.3 session tickets and resume from
         them (on by default).
     @param ticketKeys: 32-byte secrets to seal tickets with, newest first;
@@ -419,28 +564,59 @@ class ServerOptions(_Options):
     @param ticketLifetime: how long a ticket stays valid, in seconds.
     @param sessionCacheSize: TLS 1.2 sessions kept for resumption by
         session ID (the oldest go first); 0 gives out no session IDs.
-    @param keyPassword: the password of C{privateKey} when it is given as
-        the bytes or the path of an encrypted key.
     @param drainTimeout: when the reactor stops (C{SIGTERM}), seconds the
         connections that are not idle get to finish before they are
         dropped; idle ones close with close_notify at once (default 10).
-    @param sendClientCANames: name the CAs of C{trustRoots} when asking
-        for a client certificate (TLS 1.2 certificate_authorities, the TLS
-        1.3 extension), so that clients holding several certificates pick
-        the right one.  Only explicitly given trust roots are named, never
-        the system bundle, and none past
-        L{twisted_reneg.tls.clientauth.MAX_CA_NAMES_BYTES}.  C{False} names
-        none (the names tell anyone who connects which CAs we trust).
-    @keyword handshakeTimeout: seconds a client has to complete the first
+    @param minVersion: the lowest TLS version accepted: C{"1.2"} (the
+        default) or C{"1.3"} (C{"TLSv1.2"} and C{"TLSv1.3"} work too).
+    @param maxVersion: the highest TLS version accepted: C{"1.3"} (the
+        default) or C{"1.2"}.
+    @param cipherSuites: the suites to accept, in our order of preference,
+        by IANA name (any letter case).  TLS 1.3: C{"TLS_AES_128_GCM_SHA256"},
+        C{"TLS_CHACHA20_POLY1305_SHA256"}, C{"TLS_AES_256_GCM_SHA384"}.
+        TLS 1.2 (the C{TLS_} prefix may be left out):
+        C{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+        C{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+        C{"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+        C{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+        C{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+        C{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}.  Both versions' names
+        may be mixed; a version none of whose suites is listed keeps all
+        of its own.  Default: all of them, in the order above.
+    @param groups: the key-exchange groups to accept, in our order of
+        preference (any letter case): C{"X25519MLKEM768"} (ML-KEM-768 with
+        X25519, TLS 1.3 only), C{"x25519"}, C{"secp256r1"} (or C{"P-256"},
+        C{"prime256v1"}), C{"secp384r1"} (or C{"P-384"}), C{"x448"}.
+        Default: all of them, in that order.
+    @param acceptableProtocols: the ALPN protocols we speak, as C{bytes}
+        or C{str}, in our order of preference (e.g. C{[b"h2",
+        b"http/1.1"]}); the first the client also offers is chosen.  A
+        wrapped factory providing
+        L{IProtocolNegotiationFactory<twisted.internet.interfaces.IProtocolNegotiationFactory>}
+        overrides it.  Default: no ALPN.
+    @param renegotiation: the rules for TLS 1.2 renegotiations the client
+        starts, a L{RenegotiationPolicy}; by default a server refuses them
+        (those it starts itself, with C{rehandshake()} or
+        C{requestClientCertificate()}, are always allowed).
+    @param requireExtendedMasterSecret: refuse TLS 1.2 clients that do not
+        use the extended master secret (RFC 7627; always offered and
+        preferred).
+    @param keyLogFile: the path of a file to append each connection's
+        secrets to, in the NSS key log format Wireshark reads; default: the
+        C{SSLKEYLOGFILE} environment variable, if set.  Anyone who can read
+        that file can decrypt the traffic; a warning is logged.
+    @param handshakeTimeout: seconds a client has to complete the first
         handshake (default 30; C{0} or C{None} for no limit); see
         L{twisted_reneg.tls.errors.TLSHandshakeTimeout}.
-    @keyword logTLSEvents: log every connection's TLS events at info level:
+    @param logTLSEvents: log every connection's TLS events at info level:
         each handshake (version, suite, group, server name, ALPN, resumed,
         peer certificate present or why refused), renegotiations, key
         updates, post-handshake authentication, warning alerts, failed and
         abandoned handshakes, closes.  Off by default: an internet-facing
         server would log every scanner.  Configuration errors and
         application callbacks that raise are logged either way.
+    @raise TypeError: for a keyword this class does not take, naming the
+        close match.
     """
 
     _useInstead = (
@@ -449,25 +625,47 @@ class ServerOptions(_Options):
         " twisted_reneg.startTLS(transport, options)"
     )
 
+    @checkedKeywords
     def __init__(
         self,
-        privateKey: Any,
         certificateChain: Any,
+        privateKey: Any,
         *,
+        keyPassword: bytes | str | None = None,
         clientCertificates: str = "none",
         trustRoots: Any = None,
+        trustRoot: Any = None,
+        sendClientCANames: bool = True,
         sniMap: Mapping[str, Any] | None = None,
         sessionTickets: bool = True,
         ticketKeys: Sequence[bytes] | None = None,
         openOnlyTicketKeys: Sequence[bytes] = (),
         ticketLifetime: int = DEFAULT_TICKET_LIFETIME,
         sessionCacheSize: int = 20000,
-        keyPassword: bytes | str | None = None,
-        sendClientCANames: bool = True,
         drainTimeout: float = DEFAULT_DRAIN_TIMEOUT,
-        **kw: Any,
+        minVersion: str | int = "1.2",
+        maxVersion: str | int = "1.3",
+        cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None = None,
+        groups: Iterable[str | NamedGroup] | None = None,
+        acceptableProtocols: Iterable[bytes | str] | None = None,
+        renegotiation: RenegotiationPolicy | None = None,
+        requireExtendedMasterSecret: bool = False,
+        keyLogFile: str | os.PathLike[str] | None = None,
+        handshakeTimeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+        logTLSEvents: bool = False,
     ) -> None:
-        super().__init__(**kw)
+        super().__init__(
+            minVersion=minVersion,
+            maxVersion=maxVersion,
+            cipherSuites=cipherSuites,
+            groups=groups,
+            acceptableProtocols=acceptableProtocols,
+            renegotiation=renegotiation,
+            requireExtendedMasterSecret=requireExtendedMasterSecret,
+            keyLogFile=keyLogFile,
+            handshakeTimeout=handshakeTimeout,
+            logTLSEvents=logTLSEvents,
+        )
         if not 0 <= drainTimeout < float("inf"):
             raise ValueError("drainTimeout must be a number of seconds, 0 or more")
         self.drainTimeout = float(drainTimeout)
@@ -477,12 +675,15 @@ class ServerOptions(_Options):
             else None
         )
         self.sessionCache = ServerSessionCache(sessionCacheSize) if sessionCacheSize else None
-        credential = _credential(certificateChain, privateKey, keyPassword)
-        sni = {name.lower(): _clientCredential(value) for name, value in (sniMap or {}).items()}
+        credential = _serverCredential(certificateChain, privateKey, keyPassword)
+        sni = {
+            name.lower(): _clientCredential(value, what=f"sniMap[{name!r}]")
+            for name, value in (sniMap or {}).items()
+        }
         clientAuth = _clientAuth(clientCertificates)
         # Always a verifier: requestClientCertificate() may ask for a
         # certificate later even when the handshake does not.
-        verifier = PeerVerifier(_trustRoots(trustRoots))
+        verifier = PeerVerifier(_trustRoots(_trustRootsOption(trustRoots, trustRoot)))
         self._baseConfig = TLSConfig(
             isClient=False,
             credential=credential,
@@ -538,24 +739,82 @@ class ServerOptions(_Options):
         )
 
     @classmethod
-    def fromPEM(cls, certChainPath: str, keyPath: str, **kw: Any) -> ServerOptions:
+    def fromPEM(
+        cls, certChainPath: str | os.PathLike[str], keyPath: str | os.PathLike[str], **kw: Any
+    ) -> ServerOptions:
         """
         Load a PEM certificate chain (leaf first) and a PEM private key
-        (encrypted: give C{keyPassword}).  DER files are read too.
-        L{reload} reads them again.
+        (encrypted: give C{keyPassword}), in the order L{ServerOptions}
+        takes them.  DER files are read too, and both paths may name one
+        PEM file holding the chain and the key.  L{reload} reads them again.
 
+        @param kw: any keyword argument of L{ServerOptions}.
         @raise CertificateFileError: naming the file and the mistake.
         """
-        options = cls(keyPath, certChainPath, **kw)
-        options._source = lambda: cls(keyPath, certChainPath, **kw)
+        checkKeywords("ServerOptions.fromPEM", kw, _SERVER_OPTION_KEYWORDS)
+
+        def load() -> ServerOptions:
+            # The chain read here, so that files given the wrong way round
+            # are named as swapped rather than taken in the old order.
+            return cls(loadCertificates(certChainPath), keyPath, **kw)
+
+        options = load()
+        options._source = load
         return options
 
     @classmethod
     def fromPrivateCertificate(cls, privateCertificate: Any, **kw: Any) -> ServerOptions:
         """
         Use a Twisted L{twisted.internet.ssl.PrivateCertificate}.
+
+        @param kw: any keyword argument of L{ServerOptions}.
         """
-        return cls(privateCertificate.privateKey, privateCertificate, **kw)
+        return cls(privateCertificate, privateCertificate.privateKey, **kw)
+
+
+#: The keywords L{ServerOptions} takes besides the certificate and key.
+_SERVER_OPTION_KEYWORDS = keywordNames(ServerOptions.__init__) - {"certificateChain", "privateKey"}
+
+#: The message for C{ServerOptions(privateKey, certificateChain)}.
+_OLD_ORDER = (
+    "ServerOptions(privateKey, certificateChain) is deprecated: "
+    "give the certificate chain first, ServerOptions(certificateChain, privateKey), as "
+    "ServerOptions.fromPEM(certChainPath, keyPath) and the (certificate, key) pairs of "
+    "clientCertificate= and sniMap= take them (or name them: certificateChain=..., "
+    "privateKey=...)"
+)
+
+
+def _serverCredential(
+    certificateChain: Any, privateKey: Any, keyPassword: bytes | str | None
+) -> Credential:
+    """
+    The server's credential; a key given where the chain goes and a
+    certificate where the key goes is the order of old, taken with a
+    warning.
+    """
+    try:
+        return _credential(certificateChain, privateKey, keyPassword)
+    except (CertificateFileError, TypeError):
+        if not (_isKeyOnly(certificateChain) and _holdsCertificate(privateKey)):
+            raise
+    # Here, __init__, the keyword check, the caller.
+    warnings.warn(_OLD_ORDER, DeprecationWarning, stacklevel=4)
+    return _credential(privateKey, certificateChain, keyPassword)
+
+
+def _trustRootsOption(trustRoots: Any, trustRoot: Any) -> Any:
+    """
+    C{trustRoots=}, or Twisted's spelling C{trustRoot=}.
+
+    @raise TypeError: when both are given.
+    """
+    if trustRoots is not None and trustRoot is not None:
+        raise TypeError(
+            "trustRoots and trustRoot are the same option (trustRoot is Twisted's "
+            "spelling): give one"
+        )
+    return trustRoot if trustRoots is None else trustRoots
 
 
 #: What a reload leaves alone: the caches and random ticket keys that keep
@@ -584,16 +843,31 @@ class ClientOptions(_Options):
     """
     Client-side TLS settings.
 
+    Certificates, keys and trust roots may be given as file paths (PEM or
+    DER), PEM bytes, C{cryptography} objects, or Twisted's (and
+    pyOpenSSL's) certificate and key objects.
+
     @param hostname: the server's name: sent in SNI (unless an IP address)
         and checked against its certificate.
-    @param trustRoots: CAs to trust (default: the system bundle).
-    @param clientCertificate: a Twisted C{PrivateCertificate} or a
-        C{(certificateChain, privateKey)} pair, sent when the server asks.
+    @param trustRoots: the CAs the server's certificate must chain to: the
+        path of a PEM bundle (or of one DER certificate), PEM bytes, a list
+        of certificates (C{cryptography}, Twisted or pyOpenSSL ones, or PEM
+        bytes), Twisted's C{trustRootFromCertificates(...)} or
+        C{platformTrust()}.  Default: the system's CA bundle.
+    @param trustRoot: Twisted's spelling of C{trustRoots}, accepted as a
+        synonym (not both).
+    @param clientCertificate: our certificate, sent when the server asks:
+        a C{(certificateChain, privateKey)} pair (each a file path, PEM
+        bytes or a C{cryptography} object; the chain leaf first), a Twisted
+        C{PrivateCertificate}, or the path (or PEM bytes) of one PEM file
+        holding the certificate and its key.
     @param clientCertificates: several of those, to choose from when the
         server asks: the first whose chain reaches a CA the server names
         (by subject or issuer) among those whose key fits the server's
         signature algorithms, else the first that fits.  Not together with
         C{clientCertificate}.
+    @param keyPassword: the password of the client certificates' keys when
+        they are given as the bytes or the path of an encrypted key.
     @param chooseClientCertificate: decides instead of that rule: called
         with the DER names of the CAs the server accepts (a C{tuple} of
         C{bytes}, empty if it named none; compare with
@@ -611,14 +885,52 @@ class ClientOptions(_Options):
     @param resumeSessions: keep the sessions servers let us resume (TLS 1.3
         tickets, TLS 1.2 session IDs and tickets), by host name and port, in
         C{sessionCache}, and resume with them.
-    @param keyPassword: the password of the client certificate's key when
-        it is given as the bytes or the path of an encrypted key.
-    @keyword handshakeTimeout: seconds the server has to complete the first
+    @param minVersion: the lowest TLS version accepted: C{"1.2"} (the
+        default) or C{"1.3"} (C{"TLSv1.2"} and C{"TLSv1.3"} work too).
+    @param maxVersion: the highest TLS version offered: C{"1.3"} (the
+        default) or C{"1.2"}.
+    @param cipherSuites: the suites to offer, in our order of preference,
+        by IANA name (any letter case).  TLS 1.3: C{"TLS_AES_128_GCM_SHA256"},
+        C{"TLS_CHACHA20_POLY1305_SHA256"}, C{"TLS_AES_256_GCM_SHA384"}.
+        TLS 1.2 (the C{TLS_} prefix may be left out):
+        C{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+        C{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+        C{"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+        C{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+        C{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+        C{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}.  Both versions' names
+        may be mixed; a version none of whose suites is listed keeps all
+        of its own.  Default: all of them, in the order above.
+    @param groups: the key-exchange groups to offer, in our order of
+        preference (any letter case): C{"X25519MLKEM768"} (ML-KEM-768 with
+        X25519, TLS 1.3 only), C{"x25519"}, C{"secp256r1"} (or C{"P-256"},
+        C{"prime256v1"}), C{"secp384r1"} (or C{"P-384"}), C{"x448"}.
+        Default: all of them, in that order.  The first ClientHello
+        carries a key share for the first group (and, when that is
+        X25519MLKEM768, for the first classical one too).
+    @param acceptableProtocols: the ALPN protocols to offer, as C{bytes} or
+        C{str}, in our order of preference (e.g. C{[b"h2",
+        b"http/1.1"]}).  A wrapped factory providing
+        L{IProtocolNegotiationFactory<twisted.internet.interfaces.IProtocolNegotiationFactory>}
+        overrides it.  Default: no ALPN.
+    @param renegotiation: the rules for TLS 1.2 renegotiations the server
+        starts, a L{RenegotiationPolicy}; by default a client accepts
+        secure ones (RFC 5746), at most C{maxPeerInitiated} (3) per
+        C{windowSeconds} (60).
+    @param requireExtendedMasterSecret: refuse TLS 1.2 servers that do not
+        use the extended master secret (RFC 7627; always offered).
+    @param keyLogFile: the path of a file to append each connection's
+        secrets to, in the NSS key log format Wireshark reads; default: the
+        C{SSLKEYLOGFILE} environment variable, if set.  Anyone who can read
+        that file can decrypt the traffic; a warning is logged.
+    @param handshakeTimeout: seconds the server has to complete the first
         handshake (default 30; C{0} or C{None} for no limit).
-    @keyword logTLSEvents: log every connection's TLS events at info level
+    @param logTLSEvents: log every connection's TLS events at info level
         (handshakes, renegotiations, key updates, post-handshake
         authentication, warning alerts, failures, closes); off by default.
         Disabled verification is logged either way.
+    @raise TypeError: for a keyword this class does not take, naming the
+        close match.
     """
 
     _useInstead = (
@@ -628,21 +940,43 @@ class ClientOptions(_Options):
         " twisted_reneg.web.client.agent()"
     )
 
+    @checkedKeywords
     def __init__(
         self,
         hostname: str,
         *,
         trustRoots: Any = None,
+        trustRoot: Any = None,
         clientCertificate: Any = None,
         clientCertificates: Iterable[Any] | None = None,
+        keyPassword: bytes | str | None = None,
         chooseClientCertificate: ChooseClientCredential | None = None,
         insecurelySkipVerification: bool = False,
         postHandshakeAuth: bool | None = None,
         resumeSessions: bool = True,
-        keyPassword: bytes | str | None = None,
-        **kw: Any,
+        minVersion: str | int = "1.2",
+        maxVersion: str | int = "1.3",
+        cipherSuites: Iterable[str | CipherSuite | CipherSuite13] | None = None,
+        groups: Iterable[str | NamedGroup] | None = None,
+        acceptableProtocols: Iterable[bytes | str] | None = None,
+        renegotiation: RenegotiationPolicy | None = None,
+        requireExtendedMasterSecret: bool = False,
+        keyLogFile: str | os.PathLike[str] | None = None,
+        handshakeTimeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
+        logTLSEvents: bool = False,
     ) -> None:
-        super().__init__(**kw)
+        super().__init__(
+            minVersion=minVersion,
+            maxVersion=maxVersion,
+            cipherSuites=cipherSuites,
+            groups=groups,
+            acceptableProtocols=acceptableProtocols,
+            renegotiation=renegotiation,
+            requireExtendedMasterSecret=requireExtendedMasterSecret,
+            keyLogFile=keyLogFile,
+            handshakeTimeout=handshakeTimeout,
+            logTLSEvents=logTLSEvents,
+        )
         self.hostname = hostname
         self.sessionCache = ClientSessionCache() if resumeSessions else None
         if insecurelySkipVerification:
@@ -651,7 +985,10 @@ class ClientOptions(_Options):
                 "any server can impersonate it",
                 hostname=hostname,
             )
-        verifier = PeerVerifier(_trustRoots(trustRoots), verify=not insecurelySkipVerification)
+        verifier = PeerVerifier(
+            _trustRoots(_trustRootsOption(trustRoots, trustRoot)),
+            verify=not insecurelySkipVerification,
+        )
         credentials = _clientCredentials(clientCertificate, clientCertificates, keyPassword)
         if chooseClientCertificate is not None and not credentials:
             raise ValueError("chooseClientCertificate needs clientCertificates to choose from")
@@ -715,6 +1052,10 @@ class ClientOptions(_Options):
         raise TypeError(_NOT_A_POLICY)
 
 
+#: The keywords L{ClientOptions} takes.
+_CLIENT_OPTION_KEYWORDS = keywordNames(ClientOptions.__init__)
+
+
 def optionsForClientTLS(
     hostname: str,
     trustRoot: Any = None,
@@ -723,11 +1064,15 @@ def optionsForClientTLS(
     **kw: Any,
 ) -> ClientOptions:
     """
-    The counterpart of L{twisted.internet.ssl.optionsForClientTLS}.
+    The counterpart of L{twisted.internet.ssl.optionsForClientTLS}, with
+    its signature: C{trustRoot} is L{ClientOptions}' C{trustRoots}.
+
+    @param kw: any other keyword argument of L{ClientOptions}.
     """
+    checkKeywords("optionsForClientTLS", kw, _CLIENT_OPTION_KEYWORDS - {"hostname"})
     return ClientOptions(
         hostname,
-        trustRoots=trustRoot,
+        trustRoot=trustRoot,
         clientCertificate=clientCertificate,
         acceptableProtocols=acceptableProtocols,
         **kw,

@@ -5,7 +5,7 @@ twisted.web's C{Agent} (and treq, which runs on it) over our TLS::
     from twisted.web.client import Agent
     from twisted_reneg.web.client import TLSEndpointFactory, agent
 
-    http = agent(reactor, trustRoot="ca.pem", clientCertificate=(chain, key))
+    http = agent(reactor, trustRoots="ca.pem", clientCertificate=("client.pem", "client-key.pem"))
     # or, with options of your own:
     http = Agent.usingEndpointFactory(reactor, TLSEndpointFactory(reactor, options))
 
@@ -38,8 +38,9 @@ from twisted.web.error import SchemeNotSupported
 from twisted.web.iweb import IAgentEndpointFactory
 from zope.interface import implementer
 
+from .._keywords import checkKeywords
 from ..endpoints import wrapClientTLS
-from ..options import ClientOptions
+from ..options import _CLIENT_OPTION_KEYWORDS, ClientOptions
 
 #: The ALPN protocol we offer: all that twisted.web's Agent speaks.
 _HTTP11 = b"http/1.1"
@@ -50,6 +51,10 @@ _HTTP11 = b"http/1.1"
 #: (RFC 6761) so that a mistake there fails verification rather than
 #: passing it.
 _NO_HOST = "no-host-yet.invalid"
+
+#: The keywords of L{ClientOptions} a factory takes: all but the host
+#: name, which each URI gives.
+_FACTORY_KEYWORDS = _CLIENT_OPTION_KEYWORDS - {"hostname"}
 
 _PLAIN_SCHEMES = (b"http", b"ws")
 _TLS_SCHEMES = (b"https", b"wss")
@@ -95,8 +100,9 @@ class TLSEndpointFactory:
 
     @param reactor: for the connections (see L{HostnameEndpoint}).
     @param options: a L{ClientOptions}; or leave it out and give the
-        keyword arguments of L{ClientOptions} (C{trustRoots},
-        C{clientCertificate}, C{maxVersion} ...) instead, which build one.
+        keyword arguments of L{ClientOptions} (C{trustRoots} or its
+        synonym C{trustRoot}, C{clientCertificate}, C{maxVersion} ...)
+        instead, which build one.
     @param connectTimeout: seconds to wait for TCP connections, as for
         L{HostnameEndpoint} (C{None}: its default).
     @param bindAddress: the local address to connect from, as for
@@ -104,7 +110,9 @@ class TLSEndpointFactory:
     @param maxCachedHosts: how many hosts' options to keep.
     @raise ValueError: if the options offer an ALPN protocol other than
         C{http/1.1}.
-    @raise TypeError: if both C{options} and keyword arguments are given.
+    @raise TypeError: if both C{options} and keyword arguments are given,
+        or for a keyword argument L{ClientOptions} does not take (naming
+        the close match).
     """
 
     def __init__(
@@ -118,6 +126,7 @@ class TLSEndpointFactory:
         **clientOptions: Any,
     ) -> None:
         if options is None:
+            checkKeywords("TLSEndpointFactory", clientOptions, _FACTORY_KEYWORDS)
             options = ClientOptions(_NO_HOST, **clientOptions)
         elif clientOptions:
             raise TypeError(
@@ -176,7 +185,7 @@ class TLSEndpointFactory:
 
 def agent(
     reactor: Any,
-    trustRoot: Any = None,
+    trustRoots: Any = None,
     clientCertificate: Any = None,
     *,
     pool: HTTPConnectionPool | None = None,
@@ -189,11 +198,15 @@ def agent(
     L{TLSEndpointFactory} describes; for treq, C{treq.get(url,
     agent=agent(reactor, ...))}.
 
-    @param trustRoot: the CAs to verify servers against, in any form
-        L{ClientOptions} takes for C{trustRoots} (default: the system's).
+    @param trustRoots: the CAs to verify servers against, in any form
+        L{ClientOptions} takes (a PEM bundle's path, PEM bytes, a list of
+        certificates, Twisted's trust roots; default: the system's).
+        C{trustRoot=}, Twisted's spelling, is accepted as a synonym.
     @param clientCertificate: our certificate for servers that ask for
         one, during the handshake or later; in any form L{ClientOptions}
-        takes.
+        takes (a C{(certificate, key)} pair of paths, PEM bytes or
+        objects, a Twisted C{PrivateCertificate}, or the path of one PEM
+        file holding both).
     @param pool: the connection pool; C{None} gives Agent's default, a new
         connection per request (resumed after the first).  Pass an
         L{HTTPConnectionPool} to keep connections open between requests.
@@ -201,12 +214,15 @@ def agent(
     @param bindAddress: the local address to connect from.
     @param options: further keyword arguments of L{ClientOptions}
         (C{minVersion}, C{maxVersion}, C{renegotiation}, C{keyLogFile} ...).
+    @raise TypeError: for a keyword argument neither this function nor
+        L{ClientOptions} takes, naming the close match.
     """
+    checkKeywords("agent", options, _FACTORY_KEYWORDS)
     factory = TLSEndpointFactory(
         reactor,
         connectTimeout=connectTimeout,
         bindAddress=bindAddress,
-        trustRoots=trustRoot,
+        trustRoots=trustRoots,
         clientCertificate=clientCertificate,
         **options,
     )
