@@ -398,6 +398,39 @@ class OurServerTests(CLITestCase):
         self.assertNotIn("extended master secret", handshake, handshake)
 
 
+class TerminalMessageTests(CLITestCase):
+    """
+    What the person at the terminal reads: the --insecure warning, and the
+    reason our echo server gives when a certificate request fails.
+    """
+
+    async def test_insecureWarns(self) -> None:
+        port = ourServer(self)
+        result = await runScriptedClient(cli(port, "--insecure"), [(b"Handshake completed", None)])
+        self.assertIn(
+            b"WARNING: --insecure: the server's certificate is not verified; anyone can "
+            b"impersonate localhost",
+            result.stderr,
+        )
+
+    async def test_reauthFailureSaysWhy(self) -> None:
+        """
+        C{**REAUTH**} on TLS 1.3 from a client that did not offer
+        post-handshake auth (no certificate given): the echo says why, and
+        calls it a certificate request, not a renegotiation.
+        """
+        port = ourServer(self)
+        result = await runScriptedClient(
+            trusted(port, "--tls1.3"),
+            [(b"Handshake completed", b"**REAUTH**\n"), (b"*** client certificate", None)],
+        )
+        self.assertIn(
+            b"*** client certificate request failed: the client did not offer TLS 1.3 "
+            b"post-handshake authentication",
+            result.stdout,
+        )
+
+
 class UsageTests(TestCase):
     def test_helpAndUnknownCommand(self) -> None:
         """

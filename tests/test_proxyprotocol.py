@@ -47,6 +47,8 @@ from twisted_reneg._proxyprotocol import (
 )
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._timers import clockNow
+
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: The start of a TLS ClientHello record, as a client reaching us directly
@@ -739,8 +741,9 @@ class WrapperTests(SynchronousTestCase):
 
     def assertClosedQuietly(self, reasonWords: str) -> None:
         """
-        Closed, nothing written, nothing built, one line at debug level
-        saying why.
+        Closed, nothing written, nothing built, one warning saying why and
+        what to configure (the first refusal of the listener; later ones
+        are silent, L{test_refusalsLoggedOnce}).
         """
         self.assertTrue(self.tcp.disconnecting)
         self.assertEqual(self.tcp.value(), b"")
@@ -748,8 +751,9 @@ class WrapperTests(SynchronousTestCase):
         self.assertEqual(self.clock.getDelayedCalls(), [])
         mine = [e for e in self.log if "PROXY" in formatEvent(e)]
         self.assertEqual(len(mine), 1, [formatEvent(e) for e in mine])
-        self.assertEqual(mine[0]["log_level"], LogLevel.debug)
+        self.assertEqual(mine[0]["log_level"], LogLevel.warn)
         self.assertIn(reasonWords, formatEvent(mine[0]))
+        self.assertIn("logged only this once", formatEvent(mine[0]))
         self.assertIn("127.0.0.1", formatEvent(mine[0]))
 
     def test_addressesFromHeader(self) -> None:
@@ -814,6 +818,20 @@ class WrapperTests(SynchronousTestCase):
     def test_directTLSClientCloses(self) -> None:
         self.protocol.dataReceived(CLIENT_HELLO)
         self.assertClosedQuietly("TLS handshake record")
+
+    def test_refusalsLoggedOnce(self) -> None:
+        """
+        A second connection without a header is closed too, silently: a
+        scanner does not fill the log.
+        """
+        self.protocol.dataReceived(CLIENT_HELLO)
+        second = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 2))
+        transport = StringTransport()
+        second.makeConnection(transport)
+        second.dataReceived(CLIENT_HELLO)
+        self.assertTrue(transport.disconnecting)
+        mine = [e for e in self.log if "PROXY" in formatEvent(e)]
+        self.assertEqual(len(mine), 1)
 
     def test_badHeaderAtFirstWrongByte(self) -> None:
         """
@@ -1017,7 +1035,7 @@ class UnderTLSTests(SynchronousTestCase):
 
     def connect(self, header: bytes, clientProtocol: Protocol) -> tuple[Any, Any, Any]:
         pki = cachedPKI()
-        clock = Clock()
+        clock = clockNow()
         serverOptions = ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath)
         clientOptions = ClientOptions("localhost", trustRoots=[pki.caCertificate])
         apps = RecordingFactory(Echo)
@@ -1101,7 +1119,7 @@ class UnderTLSTests(SynchronousTestCase):
         """
         client = Recorder()
         pki = cachedPKI()
-        clock = Clock()
+        clock = clockNow()
         serverOptions = ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath)
         apps = RecordingFactory(Echo)
         server = ProxyProtocolFactory(

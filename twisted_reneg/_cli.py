@@ -318,6 +318,14 @@ async def _run(reactor: Any, args: argparse.Namespace) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.insecure:
+        # The library logs this too, but this command starts no logging:
+        # the person at the terminal must see it.
+        print(
+            f"WARNING: --insecure: the server's certificate is not verified; anyone can "
+            f"impersonate {args.servername or args.host}",
+            file=sys.stderr,
+        )
     client = _TLSClient(hasCertificate=bool(args.cert), keyingMaterial=keyingMaterialOption(args))
     factory = TLSFactory(options, True, protocol.Factory.forProtocol(lambda: client))
     # Every address of the name, IPv6 and IPv4 (RFC 8305), or a literal.

@@ -493,16 +493,14 @@ class _ProxyProtocolWrapper(Protocol):
 
     def _refuse(self, reason: str) -> None:
         """
-        No valid header: close, before any TLS.  One line at debug level,
-        since scanners and misdirected clients reach such ports all day.
+        No valid header: close, before any TLS.  Logged once per listener
+        (a balancer that sends no header would fail every connection and
+        the operator must hear of it; scanners reach such ports all day and
+        must not fill the log).
         """
         self._parser = None
         self._cancelTimer()
-        self._log.debug(
-            "PROXY header refused from {peer}: {reason}; closing",
-            peer=self.transport.getPeer(),
-            reason=reason,
-        )
+        self.factory.refused(self.transport.getPeer(), reason)
         self._closing = True
         self.transport.loseConnection()
 
@@ -511,10 +509,8 @@ class _ProxyProtocolWrapper(Protocol):
         if self._parser is None:
             return
         self._parser = None
-        self._log.debug(
-            "no PROXY header from {peer} within {timeout} seconds; closing",
-            peer=self.transport.getPeer(),
-            timeout=self.factory.timeout,
+        self.factory.refused(
+            self.transport.getPeer(), f"no PROXY header within {self.factory.timeout} seconds"
         )
         self._closing = True
         self.transport.loseConnection()
@@ -629,6 +625,9 @@ class _ProxyProtocolWrapper(Protocol):
         return f"<PROXY protocol wrapper of {self._wrapped!r}>"
 
 
+_log = Logger()
+
+
 class ProxyProtocolFactory(ServerFactory[_ProxyProtocolWrapper]):
     """
     Wraps a server factory so that each connection first reads a PROXY
@@ -666,6 +665,25 @@ class ProxyProtocolFactory(ServerFactory[_ProxyProtocolWrapper]):
             clock = reactor
         self.clock: Any = clock
         self.timeout = timeout
+
+    _warned = False
+
+    def refused(self, peer: IAddress, reason: object) -> None:
+        """
+        A connection came without a valid PROXY header: say so the first
+        time only.
+        """
+        if self._warned:
+            return
+        self._warned = True
+        _log.warn(
+            "PROXY header refused from {peer}: {reason}.  Connections to a proxyProtocol=yes "
+            "listener must come through the load balancer, configured to send a PROXY "
+            "header (HAProxy send-proxy-v2, nginx proxy_protocol on); such refusals are "
+            "logged only this once.",
+            peer=peer,
+            reason=str(reason),
+        )
 
     def buildProtocol(self, addr: IAddress | None) -> _ProxyProtocolWrapper:
         return _ProxyProtocolWrapper(self)

@@ -101,11 +101,17 @@ class EchoProtocol(protocol.Protocol):
             command = line.strip()
             if command == b"**REHANDSHAKE**":
                 self.transport.rehandshake(timeout=30).addCallbacks(
-                    self._report, self._reportFailure, callbackArgs=(b"renegotiated",)
+                    self._report,
+                    self._reportFailure,
+                    callbackArgs=(b"renegotiated",),
+                    errbackArgs=(b"renegotiation",),
                 )
             elif command == b"**REAUTH**":
                 self.transport.requestClientCertificate(timeout=30).addCallbacks(
-                    self._report, self._reportFailure, callbackArgs=(b"client certificate",)
+                    self._report,
+                    self._reportFailure,
+                    callbackArgs=(b"client certificate",),
+                    errbackArgs=(b"client certificate request",),
                 )
             else:
                 self.transport.write(line + b"\n")
@@ -124,17 +130,19 @@ class EchoProtocol(protocol.Protocol):
         else:
             headline = what
         peer = session.peerCertificate
+        if peer is not None:
+            described = peer.subject.rfc4514_string()
+        elif session.peerCertificateError is not None:
+            # The person at the terminal sees why, as a 403 page would say.
+            described = f"none (refused: {session.peerCertificateError})"
+        else:
+            described = "none"
         self.transport.write(
-            b"*** %s: %s, peer %s\n"
-            % (
-                headline,
-                session.cipherSuite.encode(),
-                peer.subject.rfc4514_string().encode() if peer else b"none",
-            )
+            b"*** %s: %s, peer %s\n" % (headline, session.cipherSuite.encode(), described.encode())
         )
 
-    def _reportFailure(self, reason: Failure) -> None:
-        self.transport.write(b"*** renegotiation failed: %s\n" % reason.getErrorMessage().encode())
+    def _reportFailure(self, reason: Failure, what: bytes) -> None:
+        self.transport.write(b"*** %s failed: %s\n" % (what, reason.getErrorMessage().encode()))
 
 
 class Options(usage.Options):
