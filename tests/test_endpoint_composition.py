@@ -104,6 +104,16 @@ class ComposedServerTests(TestCase):
         fd 3, with C{LISTEN_FDS} and C{LISTEN_PID}), here to
         C{python -m twisted_reneg server}.
         """
+        await self.systemdSocketActivation()
+
+    async def test_systemdSocketActivationWithWorkers(self) -> None:
+        """
+        The same with C{--workers 2}: the parent takes systemd's socket,
+        the workers inherit it from the parent.
+        """
+        await self.systemdSocketActivation("--workers", "2")
+
+    async def systemdSocketActivation(self, *extra: str) -> None:
         listening = socket.socket()
         listening.bind(("127.0.0.1", 0))
         listening.listen(8)
@@ -114,8 +124,8 @@ class ComposedServerTests(TestCase):
         # of the process that is to use them (sh's, kept by exec), their
         # names in LISTEN_FDNAMES (systemd 227 on; Twisted wants both).
         script = (
-            "LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=tls "
-            'exec "$0" -m twisted_reneg server --listen "$1" --echo'
+            'listen="$1"; shift; LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=tls '
+            'exec "$0" -m twisted_reneg server --listen "$listen" --echo "$@"'
         )
         fd = listening.fileno()
 
@@ -123,7 +133,7 @@ class ComposedServerTests(TestCase):
             os.dup2(fd, 3)
 
         server = subprocess.Popen(
-            ["sh", "-c", script, sys.executable, description],
+            ["sh", "-c", script, sys.executable, description, *extra],
             pass_fds=(3,),
             preexec_fn=asFd3,
             stdin=subprocess.DEVNULL,
