@@ -3,7 +3,8 @@ Every benchmark, one table: what C{make bench} runs.
 
 Runs bulk.py, handshakes.py, keepalive.py, idle.py and renegotiation.py
 (each with both implementations in this one invocation, interleaved) and
-prints one Markdown table: for each figure the median of the runs and
+workers.py (ours only: C{twistd reneg --workers 2} against one process),
+and prints one Markdown table: for each figure the median of the runs and
 their min-max for us and for Twisted + pyOpenSSL, the ratio of the
 medians, the goal, whether it is met, and the command that reproduces the
 row on its own.  Progress goes to stderr, the table to stdout.
@@ -31,6 +32,7 @@ import handshakes  # noqa: E402
 import idle  # noqa: E402
 import keepalive  # noqa: E402
 import renegotiation  # noqa: E402
+import workers  # noqa: E402
 from _common import IMPLS, PLAIN, SUITES, TLS13_AES128  # noqa: E402
 
 PY = ".venv/bin/python"
@@ -82,12 +84,15 @@ class Figure:
     One row of the table.
 
     @ivar values: the runs per implementation.
+    @ivar ceiling: what the ceiling column shows, when it is not the
+        figure over plain TCP (C{values[PLAIN]}).
     """
 
     label: str
     goal: Goal
     command: str
     values: dict[str, list[float]] = field(default_factory=lambda: {i: [] for i in IMPLS})
+    ceiling: str = ""
 
 
 def _number(x: float) -> str:
@@ -131,6 +136,8 @@ def _ceiling(f: Figure, theirs: float | None) -> str:
     The same benchmark over plain TCP, and its ratio to pyOpenSSL: what a
     TLS layer costing nothing would show, Twisted's own cost being the rest.
     """
+    if f.ceiling:
+        return f.ceiling
     plain = f.values.get(PLAIN)
     if not plain:
         return "—"
@@ -152,6 +159,7 @@ class Sizes:
     requests: int
     conns: int
     rekeys: int
+    workerSeconds: int
 
 
 FULL = Sizes(
@@ -163,6 +171,7 @@ FULL = Sizes(
     requests=2000,
     conns=1000,
     rekeys=300,
+    workerSeconds=5,
 )
 QUICK = Sizes(
     runs=2,
@@ -173,6 +182,7 @@ QUICK = Sizes(
     requests=500,
     conns=1000,
     rekeys=100,
+    workerSeconds=3,
 )
 
 
@@ -300,12 +310,48 @@ def benchRenegotiation(pkiDir: str, s: Sizes) -> list[Figure]:
     return figures
 
 
+def benchWorkers(pkiDir: str, s: Sizes) -> list[Figure]:
+    """
+    Ours only: C{twistd reneg --workers 2} in the "us" column, one process
+    of ours in the pyOpenSSL one; the ceiling is what the machine's cores
+    allow at the CPU per handshake measured (L{workers.Result.ceiling}),
+    with the other processes' load beside it.
+    """
+    rows = list(workers.ROWS.values())
+    results = workers.measure(pkiDir, rows, 2, s.workerSeconds, workers.CLIENTS, s.runs, log)
+    figures = []
+    for r in rows:
+        command = (
+            f"{PY} bench/workers.py --row {r.key} --seconds {s.workerSeconds} --runs {s.runs}"
+        )
+        f = Figure(
+            f"full handshakes/s, {r.label.split(', ', 1)[1]}: `twistd reneg --workers 2`"
+            " (us) against one process of ours (in the pyOpenSSL column),"
+            f" {workers.CLIENTS} × `openssl s_time -new`, {os.cpu_count()} cores",
+            higher(1.5),
+            command,
+        )
+        f.values = {
+            "ours": [x.rate for x in results[r.key][2]],
+            "pyopenssl": [x.rate for x in results[r.key][1]],
+        }
+        top, topRatio = workers.ceiling(results[r.key][1], results[r.key][2])
+        other = workers.otherLoad(results[r.key][1] + results[r.key][2])
+        f.ceiling = (
+            f"{_cell(top)}, {topRatio:.2f}× one process: what {os.cpu_count()} cores allow"
+            f" at the CPU per handshake measured (other processes took {other:.2f} cores)"
+        )
+        figures.append(f)
+    return figures
+
+
 BENCHES: dict[str, Callable[[str, Sizes], list[Figure]]] = {
     "handshakes": benchHandshakes,
     "bulk": benchBulk,
     "keepalive": benchKeepAlive,
     "idle": benchIdle,
     "renegotiation": benchRenegotiation,
+    "workers": benchWorkers,
 }
 
 
