@@ -56,9 +56,7 @@ def drainAll(reactor: Any) -> defer.Deferred[None] | None:
         options = factory.options
         assert isinstance(options, ServerOptions)  # only servers drain
         deadline = now + options.drainTimeout
-        for connection in list(factory.protocols):
-            draining.append((connection, deadline))
-            connection.drain()
+        draining += [(connection, deadline) for connection in factory.protocols]
     if not draining:
         return None
     _log.info("Draining {count} TLS connection(s)", count=len(draining))
@@ -81,5 +79,6 @@ def drainAll(reactor: Any) -> defer.Deferred[None] | None:
 
     loop = task.LoopingCall(poll)
     loop.clock = reactor
+    # The first poll runs now: idle connections get close_notify at once.
     loop.start(POLL_INTERVAL).addCallback(lambda _: done.callback(None))
     return done

@@ -37,7 +37,7 @@ def reloadOnHangup(options: ServerOptions, name: str) -> None:
     on, naming it C{name} in the log; install the handler if needed.
     """
     _reloadable[options] = name
-    _installHandler()
+    installHandler()
 
 
 def installHandler() -> None:
@@ -46,10 +46,6 @@ def installHandler() -> None:
     the process handles it its own way: early, so that a C{SIGHUP} sent
     while a server starts does not kill it.
     """
-    _installHandler()
-
-
-def _installHandler() -> None:
     global _installed
     if _installed or threading.current_thread() is not threading.main_thread():
         return
@@ -67,18 +63,14 @@ def _hangup(signum: int, frame: Any) -> None:
     reactor.callFromThread(reloadAll)  # type: ignore[attr-defined]
 
 
-def reloadAll() -> int:
+def reloadAll() -> None:
     """
-    Reload every registered endpoint's options now.
-
-    @return: how many failed (each logged with the reason).
+    Reload every registered endpoint's options now; each logs how it went.
     """
-    failed = 0
     for options, name in list(_reloadable.items()):
         try:
             options.reload()
         except Exception as e:
-            failed += 1
             _log.error(
                 "Reload of {name} failed; it keeps its current certificate, key, trust "
                 "roots and ticket keys: {error}",
@@ -89,4 +81,3 @@ def reloadAll() -> int:
         credential = options.tlsConfig().credential
         subject = credential.chain[0].subject.rfc4514_string() if credential else "none"
         _log.info("Reloaded {name}: certificate {subject}", name=name, subject=subject)
-    return failed

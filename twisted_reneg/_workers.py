@@ -34,12 +34,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineOnlyReceiver
 from twisted.python.failure import Failure
 
-from .endpoints import (
-    _TLS_SERVER_KEYWORDS,
-    _proxyProtocol,
-    serverOptionsFromKeywords,
-    wrapServerTLS,
-)
+from .endpoints import tlsOver
 
 _log = Logger()
 
@@ -288,15 +283,13 @@ def inheritedEndpoints(
         # Only our keywords: the endpoint below is the inherited socket, and
         # building the one the description names could not work here
         # (systemd's sockets went to the parent).
-        args, kwargs = _parse(listener.description)
-        ours = {k: str(v) for k, v in kwargs.items() if k in _TLS_SERVER_KEYWORDS}
-        options = serverOptionsFromKeywords(ours)
-        if ticketKeys and options.ticketKeys is not None and not options.ticketKeys.fixed:
-            options.ticketKeys.replace(ticketKeys)
-        adopted: IStreamServerEndpoint = _AdoptedEndpoint(
-            reactor, listener.fd, _FAMILIES[listener.family]
-        )
-        endpoints[listener.description] = wrapServerTLS(options, _proxyProtocol(ours, adopted))
+        _, kwargs = _parse(listener.description)
+        adopted = _AdoptedEndpoint(reactor, listener.fd, _FAMILIES[listener.family])
+        endpoint = tlsOver({k: str(v) for k, v in kwargs.items()}, adopted)
+        keys = endpoint.options.ticketKeys  # type: ignore[attr-defined]
+        if ticketKeys and keys is not None and not keys.fixed:
+            keys.replace(ticketKeys)
+        endpoints[listener.description] = endpoint
     return endpoints
 
 

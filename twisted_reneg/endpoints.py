@@ -308,6 +308,13 @@ def _choice(kind: str, keyword: str, value: str, choices: tuple[str, ...]) -> st
     return value
 
 
+def _yes(kind: str, kwargs: dict[str, str], keyword: str, default: str) -> bool:
+    """
+    C{keyword=yes|no}, C{default} when absent.
+    """
+    return _choice(kind, keyword, kwargs.get(keyword, default), ("yes", "no")) == "yes"
+
+
 def _integer(kind: str, keyword: str, value: str) -> int:
     try:
         return int(value)
@@ -316,6 +323,9 @@ def _integer(kind: str, keyword: str, value: str) -> int:
 
 
 def _seconds(kind: str, keyword: str, value: str) -> float:
+    """
+    C{keyword=SECONDS}: a finite number of seconds, 0 or more.
+    """
     try:
         seconds = float(value)
     except ValueError:
@@ -332,15 +342,7 @@ def _handshakeTimeout(kind: str, kwargs: dict[str, str]) -> float | None:
     value = kwargs.get("handshakeTimeout")
     if value is None:
         return DEFAULT_HANDSHAKE_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise ValueError(
-            f"reneg {kind} endpoint: handshakeTimeout={value!r} is not a number of seconds"
-        )
-    return seconds or None
+    return _seconds(kind, "handshakeTimeout", value) or None
 
 
 _SERVER_KEYWORDS = {
@@ -421,9 +423,6 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
     ticketKeys, openOnly = (
         _readTicketKeys(kwargs["ticketKeys"]) if "ticketKeys" in kwargs else (None, [])
     )
-    sendClientCANames = _choice(
-        "server", "sendClientCANames", kwargs.get("sendClientCANames", "yes"), ("yes", "no")
-    )
     options = ServerOptions(
         chain,
         key,
@@ -435,9 +434,9 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         ticketKeys=ticketKeys,
         openOnlyTicketKeys=openOnly,
         keyPassword=keyPassword,
-        sendClientCANames=sendClientCANames == "yes",
+        sendClientCANames=_yes("server", kwargs, "sendClientCANames", "yes"),
         handshakeTimeout=_handshakeTimeout("server", kwargs),
-        logTLSEvents=_logTLSEvents("server", kwargs),
+        logTLSEvents=_yes("server", kwargs, "logTLSEvents", "no"),
         drainTimeout=_seconds("server", "drainTimeout", kwargs.get("drainTimeout", "10")),
     )
     if privateKey is not None:
@@ -445,13 +444,6 @@ def serverOptionsFromKeywords(kwargs: dict[str, str]) -> ServerOptions:
         given = dict(kwargs)
         options._source = lambda: serverOptionsFromKeywords(given)
     return options
-
-
-def _logTLSEvents(kind: str, kwargs: dict[str, str]) -> bool:
-    """
-    C{logTLSEvents=yes|no}: log every connection's TLS events (default no).
-    """
-    return _choice(kind, "logTLSEvents", kwargs.get("logTLSEvents", "no"), ("yes", "no")) == "yes"
 
 
 def _readTicketKeys(path: str) -> tuple[list[bytes], list[bytes]]:
@@ -546,7 +538,6 @@ class RenegServerParser:
         """
         if args[0] == "reneg":
             raise ValueError("reneg server endpoint: reneg:reneg: would be TLS inside TLS")
-        ours = {k: v for k, v in kwargs.items() if k in _TLS_SERVER_KEYWORDS}
         theirs = {k: v for k, v in kwargs.items() if k not in _TLS_SERVER_KEYWORDS}
         inner = ":".join(
             [quoteStringArgument(a) for a in args]
@@ -559,7 +550,17 @@ class RenegServerParser:
                 f"reneg server endpoint: {args[0]!r} is neither a port number nor an endpoint "
                 f"type that takes the rest ({inner!r}: {e})"
             ) from None
-        return wrapServerTLS(serverOptionsFromKeywords(ours), _proxyProtocol(ours, wrapped))
+        return tlsOver(kwargs, wrapped)
+
+
+def tlsOver(kwargs: dict[str, str], endpoint: IStreamServerEndpoint) -> IStreamServerEndpoint:
+    """
+    Our TLS, as the C{reneg:} keywords among C{kwargs} configure it (the
+    others are ignored: they were the endpoint's), over C{endpoint}; a
+    C{--workers} child puts it over the socket it inherited.
+    """
+    ours = {k: v for k, v in kwargs.items() if k in _TLS_SERVER_KEYWORDS}
+    return wrapServerTLS(serverOptionsFromKeywords(ours), _proxyProtocol(ours, endpoint))
 
 
 def _proxyProtocol(
@@ -570,10 +571,7 @@ def _proxyProtocol(
     or v2, from HAProxy, nginx C{stream}, a cloud load balancer), read in
     plaintext before TLS; C{getPeer()} is then the client's address.
     """
-    if (
-        _choice("server", "proxyProtocol", kwargs.get("proxyProtocol", "no"), ("yes", "no"))
-        == "yes"
-    ):
+    if _yes("server", kwargs, "proxyProtocol", "no"):
         return proxyProtocolEndpoint(endpoint)
     return endpoint
 
@@ -659,7 +657,7 @@ class RenegClientParser:
             minVersion=minVersion,
             maxVersion=maxVersion,
             handshakeTimeout=_handshakeTimeout("client", kwargs),
-            logTLSEvents=_logTLSEvents("client", kwargs),
+            logTLSEvents=_yes("client", kwargs, "logTLSEvents", "no"),
         )
         # Every address of the host, IPv6 and IPv4, tried as RFC 8305 says.
         tcp = HostnameEndpoint(reactor, kwargs["host"], port, timeout=timeout)

@@ -25,7 +25,7 @@ from typing import Any
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet import protocol
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.endpoints import _parse, serverFromString
 from twisted.internet.interfaces import IHandshakeListener, IListeningPort
 from twisted.logger import Logger
 from twisted.python import usage
@@ -248,18 +248,17 @@ class Options(usage.Options):
             self["client-cert-listen"] = certificateListenerDescription(listener)
         if not self["listen"]:
             self["listen"] = ["reneg:8443"]
-        if self["log-tls-events"]:
-            self["listen"] = [withKeyword(d, "logTLSEvents", "yes") for d in self["listen"]]
+        # Flags that stand for a keyword on every listener that lacks it.
+        for keyword, value in (
+            ("logTLSEvents", "yes" if self["log-tls-events"] else None),
+            ("drainTimeout", self["drain-timeout"]),
+        ):
+            if value is None:
+                continue
+            self["listen"] = [withKeyword(d, keyword, value) for d in self["listen"]]
             if self["client-cert-listen"] is not None:
                 self["client-cert-listen"] = withKeyword(
-                    self["client-cert-listen"], "logTLSEvents", "yes"
-                )
-        if self["drain-timeout"] is not None:
-            seconds = self["drain-timeout"]
-            self["listen"] = [withKeyword(d, "drainTimeout", seconds) for d in self["listen"]]
-            if self["client-cert-listen"] is not None:
-                self["client-cert-listen"] = withKeyword(
-                    self["client-cert-listen"], "drainTimeout", seconds
+                    self["client-cert-listen"], keyword, value
                 )
         if self["workers"] < 1:
             raise usage.UsageError("--workers must be at least 1")
@@ -272,12 +271,17 @@ def withKeyword(description: str, keyword: str, value: str) -> str:
     descriptions carry it so that C{--workers} children and reloads, which
     build their settings from the descriptions, keep it.
     """
-    if not description.startswith("reneg:"):
-        return description
-    keywords = dict(part.split("=", 1) for part in description.split(":")[1:] if "=" in part)
-    if keyword in keywords:
+    if not description.startswith("reneg:") or keyword in _keywordsOf(description):
         return description
     return f"{description}:{keyword}={value}"
+
+
+def _keywordsOf(description: str) -> dict[str, object]:
+    """
+    The keywords of an endpoint description, as Twisted parses them
+    (escaped colons included).
+    """
+    return _parse(description)[1]
 
 
 def certificateListenerDescription(description: str) -> str:
@@ -293,8 +297,7 @@ def certificateListenerDescription(description: str) -> str:
     """
     if not description.startswith("reneg:"):
         raise usage.UsageError(f"--client-cert-listen {description!r} must be a reneg: endpoint")
-    keywords = dict(part.split("=", 1) for part in description.split(":")[1:] if "=" in part)
-    clientCert = keywords.get("clientCert")
+    clientCert = _keywordsOf(description).get("clientCert")
     if clientCert is None:
         return description + ":clientCert=advisory"
     if clientCert == "none":
@@ -330,10 +333,13 @@ def webRoot(
 class _ListenerService(StreamServerEndpointService):
     """
     A listening service that keeps its port, for the certificate listener's
-    URL (its port may be chosen by the system).
+    URL (its port may be chosen by the system), and that stops C{twistd}
+    with the error when it cannot listen (a port in use...), as C{twistd
+    web} does, instead of running without a listener.
     """
 
     port: IListeningPort | None = None
+    _raiseSynchronously = True
 
     def privilegedStartService(self) -> None:
         super().privilegedStartService()
@@ -444,7 +450,6 @@ def makeService(config: Options) -> MultiService:
         if certificateListen is not None:
             endpoint = endpointFor(certificateListen)
             certificateListener = _ListenerService(endpoint, None)
-            certificateListener._raiseSynchronously = True
             if fallback is None:
                 fallback = certificateListenerURL(certificateListener)
         root = webRoot(config["path"], config["clientCertPaths"], fallback)
@@ -456,11 +461,7 @@ def makeService(config: Options) -> MultiService:
         endpoint = endpointFor(description)
         if config["clientCertPaths"] and config["client-cert-listen"] is None:
             _warnIfBrowsersLockedOut(config, endpoint, description)
-        listening = StreamServerEndpointService(endpoint, factory)
-        # Cannot listen (port in use...): twistd stops with the error, as
-        # twistd web does, instead of running without a listener.
-        listening._raiseSynchronously = True
-        listening.setServiceParent(service)
+        _ListenerService(endpoint, factory).setServiceParent(service)
     return service
 
 

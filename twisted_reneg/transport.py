@@ -908,13 +908,6 @@ class TLSProtocol(ProtocolWrapper):
         _cancel(self._lingerTimer)
         self._lingerTimer = None
 
-    def drain(self) -> None:
-        """
-        The server is stopping (L{twisted_reneg._drain}): close with
-        close_notify as soon as the connection is idle, which may be now.
-        """
-        self.closeIfIdle()
-
     def closeIfIdle(self) -> None:
         """
         Close if nothing is in flight: the first handshake and any
@@ -926,8 +919,7 @@ class TLSProtocol(ProtocolWrapper):
         """
         if self.disconnecting or self._lost or not self.isIdle():
             return
-        application = getattr(self.wrappedProtocol, "_channel", self.wrappedProtocol)
-        close = getattr(application, "loseConnection", None)
+        close = getattr(self._application(), "loseConnection", None)
         if callable(close):
             close()
         else:
@@ -947,10 +939,7 @@ class TLSProtocol(ProtocolWrapper):
         # TCP's write buffer (Twisted's FileDescriptor keeps both parts).
         if getattr(below, "dataBuffer", b"") or getattr(below, "_tempDataLen", 0):
             return False
-        application = self.wrappedProtocol
-        # twisted.web's Site builds a wrapper that picks HTTP/1.1 or HTTP/2
-        # by ALPN; the channel it picked knows whether a request is open.
-        application = getattr(application, "_channel", application)
+        application = self._application()
         ownJudgement = getattr(application, "isIdle", None)
         if callable(ownJudgement):
             return bool(ownJudgement())
@@ -961,6 +950,14 @@ class TLSProtocol(ProtocolWrapper):
         if isinstance(streams, dict):
             return not streams
         return True
+
+    def _application(self) -> Any:
+        """
+        The application's protocol: twisted.web's Site builds a wrapper
+        that picks HTTP/1.1 or HTTP/2 by ALPN, and the channel it picked is
+        the one that knows whether a request is open.
+        """
+        return getattr(self.wrappedProtocol, "_channel", self.wrappedProtocol)
 
     @property
     def connectionGone(self) -> bool:
