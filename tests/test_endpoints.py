@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PrivateFormat,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet import protocol, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, clientFromString, serverFromString
 from twisted.internet.endpoints import wrapClientTLS as twistedWrapClientTLS
@@ -554,3 +556,39 @@ class TwistdKeyPasswordTests(TestCase):
         self.assertNotEqual(done.returncode, 0)
         output = (done.stdout + done.stderr).decode("utf-8", "replace")
         self.assertIn("write keyPasswordEnv=VARIABLE instead", output)
+
+
+class TicketKeyFileTests(SynchronousTestCase):
+    """
+    The ticketKeys= file parser: any text either gives keys or a
+    ValueError naming the file and line, never another exception; a file
+    written from keys (open-only ones marked) reads back the same.
+    """
+
+    def parse(self, text: str) -> tuple[list[bytes], list[bytes]]:
+        from twisted_reneg.endpoints import _readTicketKeys
+
+        with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as f:
+            f.write(text)
+        self.addCleanup(os.unlink, f.name)
+        return _readTicketKeys(f.name)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(alphabet="0123456789abcdefABCDEF #\n\t-nopely", max_size=300))
+    def test_anyTextKeysOrValueError(self, text: str) -> None:
+        try:
+            keys, openOnly = self.parse(text)
+        except ValueError as e:
+            self.assertIn("reneg server endpoint:", str(e))
+            return
+        self.assertTrue(keys)
+        self.assertTrue(all(len(k) == 32 for k in keys + openOnly))
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=4),
+        st.lists(st.binary(min_size=32, max_size=32), max_size=3),
+    )
+    def test_roundTrip(self, keys: list[bytes], openOnly: list[bytes]) -> None:
+        lines = [k.hex() for k in keys] + [f"{k.hex()} open-only  # old" for k in openOnly]
+        self.assertEqual(self.parse("\n".join(lines) + "\n"), (keys, openOnly))
