@@ -404,7 +404,7 @@ class ServerOptionsTests(SynchronousTestCase):
         self.assertTrue(any("Not naming the 6" in formatEvent(e) for e in warnings), logged)
 
     def test_computedOncePerOptions(self) -> None:
-        import twisted_reneg.options as module
+        import twisted_reneg._loading as module
 
         calls: list[object] = []
         real = module.caNamesForRoots

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_options -*-
+# -*- test-case-name: tests.test_usability,tests.test_foreign_options,tests.test_reload -*-
 """
 L{ServerOptions} and L{ClientOptions}: what an application configures, turned
 into the engine's immutable L{TLSConfig}.
@@ -7,54 +7,44 @@ They accept C{cryptography} objects, PEM files, and Twisted's own certificate
 objects (L{twisted.internet.ssl.PrivateCertificate},
 L{twisted.internet.ssl.Certificate}, C{trustRootFromCertificates(...)},
 C{platformTrust()}), so that moving an application from
-C{TLSMemoryBIOFactory} is a one-line change.
+C{TLSMemoryBIOFactory} is a one-line change.  Turning those objects into
+the engine's credentials and trust roots is L{twisted_reneg._loading}'s;
+the other values (versions, suites, groups ...) are L{twisted_reneg._settings}'.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from twisted.logger import Logger
 from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
-from ._files import (
-    CertificateFileError,
-    holds,
-    loadCertificateAndKey,
-    loadCertificates,
-    loadPrivateKey,
-)
+from ._files import loadCertificates
 from ._keywords import checkedKeywords, checkKeywords, keywordNames
-from .tls.clientauth import MAX_CA_NAMES_BYTES, caNamesForRoots
-from .tls.config import (
-    TLS12,
-    TLS13,
-    ChooseClientCredential,
-    ClientAuth,
-    RenegotiationPolicy,
-    TLSConfig,
+from ._loading import (
+    clientCANames,
+    clientCredentials,
+    credentialFrom,
+    loadTrustRoots,
+    serverCredential,
 )
-from .tls.credentials import Credential, PeerVerifier
-from .tls.messages import MAX_CERTIFICATE_AUTHORITIES
-from .tls.suites import (
-    DEFAULT_GROUPS,
-    SUITES13_BY_NAME,
-    TLS12_SUITES,
-    TLS13_SUITES,
-    CipherSuite,
-    CipherSuite13,
-    NamedGroup,
-    groupByName,
-    suiteByName,
+from ._settings import (
+    keyLogWriter,
+    parseClientAuth,
+    parseGroups,
+    parseHandshakeTimeout,
+    parseProtocols,
+    parseSuites,
+    parseVersion,
 )
+from .tls.config import ChooseClientCredential, RenegotiationPolicy, TLSConfig
+from .tls.credentials import PeerVerifier
+from .tls.suites import CipherSuite, CipherSuite13, NamedGroup
 from .tls.tickets import (
     DEFAULT_TICKET_LIFETIME,
     ClientSessionCache,
@@ -63,339 +53,6 @@ from .tls.tickets import (
 )
 
 _log = Logger()
-
-_VERSIONS = {"1.2": TLS12, "TLSv1.2": TLS12, "1.3": TLS13, "TLSv1.3": TLS13}
-
-
-def _version(value: str | int) -> int:
-    if isinstance(value, int):
-        return value
-    try:
-        return _VERSIONS[value]
-    except KeyError:
-        raise ValueError(f"unsupported TLS version {value!r}; use '1.2' or '1.3'") from None
-
-
-def _suites(
-    names: Iterable[str | CipherSuite | CipherSuite13] | None,
-) -> tuple[tuple[CipherSuite, ...], tuple[CipherSuite13, ...]]:
-    """
-    Split a list of suites by version: TLS 1.2 names and TLS 1.3 names
-    (C{TLS_AES_128_GCM_SHA256} ...) may be mixed; a version none of whose
-    suites are listed keeps its defaults.
-    """
-    if names is None:
-        return TLS12_SUITES, TLS13_SUITES
-    tls12: list[CipherSuite] = []
-    tls13: list[CipherSuite13] = []
-    for name in names:
-        if isinstance(name, CipherSuite13):
-            tls13.append(name)
-        elif isinstance(name, CipherSuite):
-            tls12.append(name)
-        elif name.upper() in SUITES13_BY_NAME:
-            tls13.append(SUITES13_BY_NAME[name.upper()])
-        else:
-            try:
-                tls12.append(suiteByName(name))
-            except ValueError:
-                valid = ", ".join([*SUITES13_BY_NAME, *("TLS_" + s.name for s in TLS12_SUITES)])
-                raise ValueError(f"unsupported cipher suite {name!r}; valid: {valid}") from None
-    return tuple(tls12) or TLS12_SUITES, tuple(tls13) or TLS13_SUITES
-
-
-def _groups(names: Iterable[str | NamedGroup] | None) -> tuple[NamedGroup, ...]:
-    if names is None:
-        return DEFAULT_GROUPS
-    return tuple(n if isinstance(n, NamedGroup) else _group(n) for n in names)
-
-
-#: Group names in lower case, for names in any letter case.
-_GROUPS_BY_LOWER_NAME = {group.name.lower(): group for group in NamedGroup}
-
-
-def _group(name: str) -> NamedGroup:
-    """
-    A group by its name in any letter case (C{"X25519MLKEM768"},
-    C{"x25519"}), or by an alias L{groupByName} knows (C{"P-256"}).
-    """
-    found = _GROUPS_BY_LOWER_NAME.get(name.lower())
-    return found if found is not None else groupByName(name)
-
-
-def _protocols(protocols: Iterable[bytes | str] | None) -> tuple[bytes, ...]:
-    if not protocols:
-        return ()
-    return tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in protocols)
-
-
-def _certificates(value: Any) -> list[x509.Certificate]:
-    """
-    One or more certificates, each given any way L{_toCryptographyCertificate}
-    takes, or as PEM (or DER) bytes holding one or more.
-    """
-    items = value if isinstance(value, (list, tuple)) else [value]
-    found: list[x509.Certificate] = []
-    for item in items:
-        if isinstance(item, (bytes, bytearray)):
-            found.extend(loadCertificates(bytes(item)))
-        else:
-            found.append(_toCryptographyCertificate(item))
-    return found
-
-
-def _toCryptographyCertificate(cert: Any) -> x509.Certificate:
-    """
-    Accept a C{cryptography} certificate, a Twisted
-    L{twisted.internet.ssl.Certificate} or a pyOpenSSL C{X509}.
-    """
-    if isinstance(cert, x509.Certificate):
-        return cert
-    original = getattr(cert, "original", cert)  # Twisted's Certificate wraps X509
-    toCryptography = getattr(original, "to_cryptography", None)
-    if toCryptography is None:
-        raise TypeError(f"not a certificate: {cert!r}")
-    result = toCryptography()
-    assert isinstance(result, x509.Certificate)
-    return result
-
-
-def _trustRoots(trust: Any) -> list[x509.Certificate] | None:
-    """
-    Turn the many ways of naming trust roots into certificates, or C{None}
-    for the system bundle.
-    """
-    if trust is None:
-        return None
-    if type(trust).__name__ == "OpenSSLDefaultPaths":  # twisted's platformTrust()
-        return None
-    caCerts = getattr(trust, "_caCerts", None)  # twisted's trustRootFromCertificates()
-    if caCerts is not None:
-        return [_toCryptographyCertificate(c) for c in caCerts]
-    if isinstance(trust, (str, os.PathLike)):  # a PEM bundle (or one DER file) on disk
-        return loadCertificates(trust, "CA bundle")
-    return _certificates(trust)
-
-
-def _credential(
-    certificateChain: Any, privateKey: Any, keyPassword: bytes | str | None = None
-) -> Credential:
-    """
-    Our certificate chain and key, from objects, PEM bytes or file paths.
-    """
-    if isinstance(certificateChain, (str, os.PathLike)):
-        certs = tuple(loadCertificates(certificateChain))
-    else:
-        certs = tuple(_certificates(certificateChain))
-    if not certs:
-        raise CertificateFileError("no certificate given for the private key")
-    key = privateKey
-    if isinstance(key, (bytes, str, os.PathLike)):
-        key = loadPrivateKey(key, keyPassword)
-    elif hasattr(key, "original") and hasattr(key.original, "to_cryptography_key"):
-        key = key.original.to_cryptography_key()  # twisted KeyPair
-    elif hasattr(key, "to_cryptography_key"):
-        key = key.to_cryptography_key()  # pyOpenSSL PKey
-    try:
-        return Credential(certs, key)
-    except ValueError as e:
-        if "does not match" not in str(e):
-            raise
-        where = (
-            f" in {os.fspath(privateKey)!r}" if isinstance(privateKey, (str, os.PathLike)) else ""
-        )
-        subject = certs[0].subject.rfc4514_string()
-        raise CertificateFileError(
-            f"the private key{where} does not belong to the certificate '{subject}' "
-            "(the leaf, which must come first in the chain)"
-        ) from None
-
-
-_PRIVATE_KEY_TYPES = (
-    rsa.RSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    dsa.DSAPrivateKey,
-)
-
-
-def _isKeyOnly(value: Any) -> bool:
-    """
-    Whether C{value} is a private key and no certificate: a C{cryptography}
-    or pyOpenSSL key, a Twisted C{KeyPair}, or PEM/DER bytes or a file
-    holding only a key.
-    """
-    if isinstance(value, _PRIVATE_KEY_TYPES):
-        return True
-    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
-        certificate, key = holds(bytes(value) if isinstance(value, bytearray) else value)
-        return key and not certificate
-    original = getattr(value, "original", value)  # Twisted's KeyPair wraps a PKey
-    return hasattr(original, "to_cryptography_key") and not hasattr(value, "privateKey")
-
-
-def _holdsCertificate(value: Any) -> bool:
-    """
-    Whether C{value} is or holds a certificate (a chain: its first), in any
-    form L{_credential} takes.
-    """
-    if isinstance(value, (list, tuple)):
-        return bool(value) and _holdsCertificate(value[0])
-    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
-        return holds(bytes(value) if isinstance(value, bytearray) else value)[0]
-    original = getattr(value, "original", value)
-    return isinstance(value, x509.Certificate) or hasattr(original, "to_cryptography")
-
-
-def _clientAuth(value: str | ClientAuth) -> ClientAuth:
-    try:
-        return ClientAuth(value)
-    except ValueError:
-        choices = ", ".join(repr(c.value) for c in ClientAuth)
-        raise ValueError(f"clientCertificates must be one of {choices}, not {value!r}") from None
-
-
-def _fromPrivateCertificate(privateCertificate: Any) -> Credential:
-    """
-    Twisted's L{twisted.internet.ssl.PrivateCertificate} carries both halves.
-    """
-    return _credential(privateCertificate, privateCertificate.privateKey)
-
-
-#: The shapes a certificate with its key may take (C{clientCertificate=},
-#: each of C{clientCertificates=}, the values of C{sniMap=}).
-_CREDENTIAL_SHAPES = (
-    "a (certificate, key) pair (each a file path, PEM bytes or a cryptography object; "
-    "the certificate may be a chain, leaf first), a Twisted PrivateCertificate, or the "
-    "path (or PEM bytes) of one file holding the certificate and its key"
-)
-
-
-def _shape(value: Any) -> str:
-    """
-    What C{value} is, for messages: C{"a tuple of 3 items"}, C{"an int"}.
-    """
-    name = type(value).__name__
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    if isinstance(value, (tuple, list)):
-        return f"{article} {name} of {len(value)} items"
-    return f"{article} {name}"
-
-
-def _clientCredential(
-    value: Any, keyPassword: bytes | str | None = None, what: str = "clientCertificate"
-) -> Credential | None:
-    """
-    One certificate with its key, in any of L{_CREDENTIAL_SHAPES}.
-
-    @param what: the option it came from, for messages.
-    @raise TypeError: for another shape, listing those accepted.
-    """
-    if value is None or isinstance(value, Credential):
-        return value
-    if hasattr(value, "privateKey"):  # twisted PrivateCertificate
-        return _fromPrivateCertificate(value)
-    if isinstance(value, (str, os.PathLike, bytes, bytearray)):
-        chain, key = loadCertificateAndKey(
-            bytes(value) if isinstance(value, bytearray) else value, keyPassword, what
-        )
-        return _credential(chain, key)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and not _isCertificate(value[1]):
-        chain, key = value
-        return _credential(chain, key, keyPassword)
-    raise TypeError(f"{what} takes {_CREDENTIAL_SHAPES}; not {_shape(value)}")
-
-
-def _isCertificate(value: Any) -> bool:
-    """
-    Whether C{value} is a certificate object (where a key should be).
-    """
-    original = getattr(value, "original", value)
-    return isinstance(value, x509.Certificate) or (
-        hasattr(original, "to_cryptography") and not hasattr(original, "to_cryptography_key")
-    )
-
-
-def _clientCANames(verifier: PeerVerifier, send: bool) -> tuple[bytes, ...]:
-    """
-    The CA names a server sends, worked out once per options object.
-    """
-    # Only roots given explicitly: the system bundle would be a long list,
-    # and it says nothing about which clients we expect.
-    roots = verifier.configuredTrustRoots
-    if not send or roots is None:
-        return ()
-    names = caNamesForRoots(roots)
-    if names is None:
-        _log.warn(
-            "Not naming the {count} client certificate CAs in CertificateRequest: "
-            "their names exceed {limit} bytes or {most} names",
-            count=len(roots),
-            limit=MAX_CA_NAMES_BYTES,
-            most=MAX_CERTIFICATE_AUTHORITIES,
-        )
-        return ()
-    return names
-
-
-def _clientCredentials(
-    clientCertificate: Any, clientCertificates: Any, keyPassword: bytes | str | None = None
-) -> tuple[Credential, ...]:
-    """
-    C{clientCertificate=} is the one-certificate shorthand for
-    C{clientCertificates=}; giving both is a mistake.
-    """
-    if clientCertificate is not None and clientCertificates is not None:
-        raise ValueError("give clientCertificate or clientCertificates, not both")
-    if clientCertificates is None:
-        one = _clientCredential(clientCertificate, keyPassword)
-        return (one,) if one is not None else ()
-    if (
-        isinstance(clientCertificates, (str, os.PathLike, bytes, bytearray))
-        or hasattr(clientCertificates, "privateKey")
-        or (
-            isinstance(clientCertificates, tuple)
-            and len(clientCertificates) == 2
-            and not _isCertificateForm(clientCertificates[1])
-        )
-    ):
-        raise TypeError("clientCertificates takes a list of certificates; use clientCertificate")
-    credentials = []
-    for value in clientCertificates:
-        credential = _clientCredential(value, keyPassword, "each of clientCertificates")
-        if credential is None:
-            raise ValueError("clientCertificates holds None")
-        credentials.append(credential)
-    return tuple(credentials)
-
-
-def _isCertificateForm(value: Any) -> bool:
-    """
-    Whether C{value} is one client certificate as C{clientCertificate}
-    takes it, not the private key half of a C{(chain, key)} pair.
-    """
-    if isinstance(value, (str, os.PathLike, bytes, bytearray)):  # a combined file?
-        return _holdsCertificate(value)
-    return isinstance(value, (Credential, tuple, list)) or hasattr(value, "privateKey")
-
-
-def _keyLogWriter(path: str | os.PathLike[str] | None) -> Callable[[str], None] | None:
-    """
-    Opt-in key logging (the C{keyLogFile} option or C{SSLKEYLOGFILE}): lines
-    are appended as handshakes happen.  Loud, because anyone who reads that
-    file can decrypt the traffic.
-    """
-    if path is None:
-        return None
-    _log.warn("TLS session secrets are being written to {path} (key log)", path=os.fspath(path))
-
-    def write(line: str) -> None:
-        with open(path, "a") as f:
-            f.write(line + "\n")
-
-    return write
-
 
 #: Seconds a connection may take to complete its first handshake.  Long
 #: enough for a slow mobile link and a client that prompts for a
@@ -406,19 +63,6 @@ DEFAULT_HANDSHAKE_TIMEOUT = 30.0
 
 #: Seconds a stopping server gives connections with work in flight.
 DEFAULT_DRAIN_TIMEOUT = 10.0
-
-
-def _handshakeTimeout(value: float | None) -> float | None:
-    """
-    C{None} or C{0} turns the limit off; a negative or non-finite number is
-    a mistake.
-    """
-    if value is None or value == 0:
-        return None
-    seconds = float(value)
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"handshakeTimeout must be a positive number of seconds, not {value!r}")
-    return seconds
 
 
 class _Options:
@@ -452,18 +96,41 @@ class _Options:
         handshakeTimeout: float | None,
         logTLSEvents: bool,
     ) -> None:
-        self.minVersion = _version(minVersion)
-        self.maxVersion = _version(maxVersion)
+        self.minVersion = parseVersion(minVersion)
+        self.maxVersion = parseVersion(maxVersion)
         if self.minVersion > self.maxVersion:
             raise ValueError("minVersion is above maxVersion")
-        self.cipherSuites, self.tls13Suites = _suites(cipherSuites)
-        self.groups = _groups(groups)
-        self.acceptableProtocols = _protocols(acceptableProtocols)
+        self.cipherSuites, self.tls13Suites = parseSuites(cipherSuites)
+        self.groups = parseGroups(groups)
+        self.acceptableProtocols = parseProtocols(acceptableProtocols)
         self.renegotiation = renegotiation or RenegotiationPolicy()
         self.requireExtendedMasterSecret = requireExtendedMasterSecret
-        self.keyLog = _keyLogWriter(keyLogFile or os.environ.get("SSLKEYLOGFILE") or None)
-        self.handshakeTimeout = _handshakeTimeout(handshakeTimeout)
+        self.keyLog = keyLogWriter(keyLogFile or os.environ.get("SSLKEYLOGFILE") or None)
+        self.handshakeTimeout = parseHandshakeTimeout(handshakeTimeout)
         self.logTLSEvents = logTLSEvents
+
+    def _engineConfig(self, **sideSpecific: Any) -> TLSConfig:
+        """
+        The engine configuration of these shared settings, with the fields
+        only one side sets.
+
+        @param sideSpecific: the other L{TLSConfig} fields (C{isClient},
+            credentials, verifier, tickets ...).
+        """
+        # The one place the shared settings become engine fields, so that
+        # a setting added to both sides reaches both configurations.
+        return TLSConfig(
+            cipherSuites=self.cipherSuites,
+            tls13Suites=self.tls13Suites,
+            groups=self.groups,
+            alpnProtocols=self.acceptableProtocols,
+            requireExtendedMasterSecret=self.requireExtendedMasterSecret,
+            minVersion=self.minVersion,
+            maxVersion=self.maxVersion,
+            renegotiation=self.renegotiation,
+            keyLog=self.keyLog,
+            **sideSpecific,
+        )
 
     def tlsConfig(self, acceptableProtocols: Sequence[bytes] | None = None) -> TLSConfig:
         """
@@ -675,33 +342,24 @@ class ServerOptions(_Options):
             else None
         )
         self.sessionCache = ServerSessionCache(sessionCacheSize) if sessionCacheSize else None
-        credential = _serverCredential(certificateChain, privateKey, keyPassword)
+        credential = serverCredential(certificateChain, privateKey, keyPassword)
         sni = {
-            name.lower(): _clientCredential(value, what=f"sniMap[{name!r}]")
+            name.lower(): credentialFrom(value, what=f"sniMap[{name!r}]")
             for name, value in (sniMap or {}).items()
         }
-        clientAuth = _clientAuth(clientCertificates)
+        clientAuth = parseClientAuth(clientCertificates)
         # Always a verifier: requestClientCertificate() may ask for a
         # certificate later even when the handshake does not.
-        verifier = PeerVerifier(_trustRoots(_trustRootsOption(trustRoots, trustRoot)))
-        self._baseConfig = TLSConfig(
+        verifier = PeerVerifier(loadTrustRoots(trustRoots, trustRoot))
+        self._baseConfig = self._engineConfig(
             isClient=False,
             credential=credential,
             sniCredentials={k: v for k, v in sni.items() if v is not None},
-            cipherSuites=self.cipherSuites,
-            tls13Suites=self.tls13Suites,
-            groups=self.groups,
-            alpnProtocols=self.acceptableProtocols,
             verifier=verifier,
             clientAuth=clientAuth,
-            requireExtendedMasterSecret=self.requireExtendedMasterSecret,
-            minVersion=self.minVersion,
-            maxVersion=self.maxVersion,
-            renegotiation=self.renegotiation,
-            keyLog=self.keyLog,
             ticketKeys=self.ticketKeys,
             sessionCache=self.sessionCache,
-            clientCANames=_clientCANames(verifier, sendClientCANames),
+            clientCANames=clientCANames(verifier, sendClientCANames),
         )
 
     #: How to read these options again from their files (L{reload}), when
@@ -775,49 +433,7 @@ class ServerOptions(_Options):
 #: The keywords L{ServerOptions} takes besides the certificate and key.
 _SERVER_OPTION_KEYWORDS = keywordNames(ServerOptions.__init__) - {"certificateChain", "privateKey"}
 
-#: The message for C{ServerOptions(privateKey, certificateChain)}.
-_OLD_ORDER = (
-    "ServerOptions(privateKey, certificateChain) is deprecated: "
-    "give the certificate chain first, ServerOptions(certificateChain, privateKey), as "
-    "ServerOptions.fromPEM(certChainPath, keyPath) and the (certificate, key) pairs of "
-    "clientCertificate= and sniMap= take them (or name them: certificateChain=..., "
-    "privateKey=...)"
-)
 
-
-def _serverCredential(
-    certificateChain: Any, privateKey: Any, keyPassword: bytes | str | None
-) -> Credential:
-    """
-    The server's credential; a key given where the chain goes and a
-    certificate where the key goes is the order of old, taken with a
-    warning.
-    """
-    try:
-        return _credential(certificateChain, privateKey, keyPassword)
-    except (CertificateFileError, TypeError):
-        if not (_isKeyOnly(certificateChain) and _holdsCertificate(privateKey)):
-            raise
-    # Here, __init__, the keyword check, the caller.
-    warnings.warn(_OLD_ORDER, DeprecationWarning, stacklevel=4)
-    return _credential(privateKey, certificateChain, keyPassword)
-
-
-def _trustRootsOption(trustRoots: Any, trustRoot: Any) -> Any:
-    """
-    C{trustRoots=}, or Twisted's spelling C{trustRoot=}.
-
-    @raise TypeError: when both are given.
-    """
-    if trustRoots is not None and trustRoot is not None:
-        raise TypeError(
-            "trustRoots and trustRoot are the same option (trustRoot is Twisted's "
-            "spelling): give one"
-        )
-    return trustRoot if trustRoots is None else trustRoots
-
-
-#: What a reload leaves alone: the caches and random ticket keys that keep
 #: sessions resuming, and where the files are.
 _KEPT_ON_RELOAD = frozenset({"ticketKeys", "sessionCache", "_source", "_baseConfig"})
 
@@ -986,31 +602,22 @@ class ClientOptions(_Options):
                 hostname=hostname,
             )
         verifier = PeerVerifier(
-            _trustRoots(_trustRootsOption(trustRoots, trustRoot)),
+            loadTrustRoots(trustRoots, trustRoot),
             verify=not insecurelySkipVerification,
         )
-        credentials = _clientCredentials(clientCertificate, clientCertificates, keyPassword)
+        credentials = clientCredentials(clientCertificate, clientCertificates, keyPassword)
         if chooseClientCertificate is not None and not credentials:
             raise ValueError("chooseClientCertificate needs clientCertificates to choose from")
         # The shorthand stays the engine's shorthand: one certificate is the
         # config's credential, as code reading that expects.
         single = clientCertificates is None
-        self._baseConfig = TLSConfig(
+        self._baseConfig = self._engineConfig(
             isClient=True,
             credential=credentials[0] if single and credentials else None,
             clientCredentials=() if single else credentials,
             chooseClientCredential=chooseClientCertificate,
-            cipherSuites=self.cipherSuites,
-            tls13Suites=self.tls13Suites,
-            groups=self.groups,
-            alpnProtocols=self.acceptableProtocols,
             serverName=hostname,
             verifier=verifier,
-            requireExtendedMasterSecret=self.requireExtendedMasterSecret,
-            minVersion=self.minVersion,
-            maxVersion=self.maxVersion,
-            renegotiation=self.renegotiation,
-            keyLog=self.keyLog,
             postHandshakeAuth=postHandshakeAuth,
             resumesSessions=resumeSessions,
         )
@@ -1031,7 +638,7 @@ class ClientOptions(_Options):
         clone.hostname = hostname
         config = replace(self._baseConfig, serverName=hostname)
         if acceptableProtocols is not None:
-            clone.acceptableProtocols = _protocols(acceptableProtocols)
+            clone.acceptableProtocols = parseProtocols(acceptableProtocols)
             config = replace(config, alpnProtocols=clone.acceptableProtocols)
         clone._baseConfig = config
         if config.verifier is not None and not config.verifier.verify:
