@@ -4,7 +4,7 @@ Two sans-IO engines wired back to back, for tests that need no sockets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from twisted_reneg.tls.events import (
     ConnectionFailed,
     Event,
     HandshakeCompleted,
+    RenegotiationAnswerNeeded,
 )
 
 
@@ -58,8 +59,27 @@ def clientConfig(
 
 @dataclass
 class Side:
+    """
+    One engine of a pair and the events it returned.
+
+    @ivar answers: how this side's driver answers the peer's renegotiation
+        requests (L{RenegotiationAnswerNeeded}) in L{receive}; C{None} if
+        the engine does not ask.
+    """
+
     connection: TLSConnection
     events: list[Event] = field(default_factory=list)
+    answers: Callable[[], bool] | None = None
+
+    def receive(self, data: bytes) -> None:
+        """
+        Feed the engine C{data}, answering each renegotiation request.
+        """
+        events = self.connection.receiveData(data)
+        while self.answers is not None and events[-1:] == [RenegotiationAnswerNeeded()]:
+            self.events.extend(events)
+            events = self.connection.answerRenegotiation(self.answers())
+        self.events.extend(events)
 
     def received(self) -> bytes:
         return b"".join(e.data for e in self.events if isinstance(e, ApplicationData))
@@ -76,9 +96,26 @@ class EnginePair:
     A client and a server engine; L{pump} moves bytes until both are quiet.
     """
 
-    def __init__(self, client: TLSConfig, server: TLSConfig) -> None:
-        self.client = Side(TLSConnection(client))
-        self.server = Side(TLSConnection(server))
+    def __init__(
+        self,
+        client: TLSConfig,
+        server: TLSConfig,
+        clientAnswers: Callable[[], bool] | None = None,
+        serverAnswers: Callable[[], bool] | None = None,
+    ) -> None:
+        """
+        @param clientAnswers: if given, the client engine asks before a
+            renegotiation the server starts, and this answers (see
+            L{Side.answers}); C{serverAnswers} likewise.
+        """
+        self.client = Side(
+            TLSConnection(client, askBeforePeerRenegotiation=clientAnswers is not None),
+            answers=clientAnswers,
+        )
+        self.server = Side(
+            TLSConnection(server, askBeforePeerRenegotiation=serverAnswers is not None),
+            answers=serverAnswers,
+        )
         #: every flight that crossed, as (sender, bytes): C{"client"} or C{"server"}.
         self.wire: list[tuple[str, bytes]] = []
         self.client.connection.startHandshake()
@@ -95,9 +132,7 @@ class EnginePair:
                 if data:
                     moved = True
                     self.wire.append((name, data))
-                    receiver.events.extend(receiver.connection.receiveData(data))
-                while receiver.connection.inputHeld:
-                    receiver.events.extend(receiver.connection.receiveData(b""))
+                    receiver.receive(data)
             if not moved:
                 return
         raise AssertionError("engines did not go quiet")

@@ -34,16 +34,18 @@ from twisted_reneg.tls.config import TLS12, TLS13, ClientAuth, TLSConfig
 from twisted_reneg.tls.credentials import Credential, PeerVerifier
 from twisted_reneg.tls.errors import AlertDescription, DecodeError, PeerError
 from twisted_reneg.tls.events import PostHandshakeAuthCompleted
+from twisted_reneg.tls.extensions import (
+    Extensions,
+    ExtensionType,
+    decodeCertificateAuthorities,
+    encodeCertificateAuthorities,
+    encodeUint16List,
+)
 from twisted_reneg.tls.messages import (
     MAX_CERTIFICATE_AUTHORITIES,
     CertificateRequest12,
     CertificateRequest13,
-    Extensions,
-    ExtensionType,
     HandshakeType,
-    decodeCertificateAuthorities,
-    encodeCertificateAuthorities,
-    encodeUint16List,
 )
 from twisted_reneg.tls.suites import SignatureScheme
 

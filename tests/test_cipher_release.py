@@ -12,9 +12,10 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_reneg._lifecycle import Phase
 from twisted_reneg.transport import DEFAULT_CIPHER_IDLE_TIME, TLSProtocol
 
-from .test_transport import Connected, clientOptions, serverOptions
+from ._connected import Connected, clientOptions, serverOptions
 
 VERSIONS = ("1.2", "1.3")
 
@@ -87,5 +88,7 @@ class CipherReleaseTests(SynchronousTestCase):
             self.assertNotEqual(c.clock.getDelayedCalls(), [], version)
             c.client.loseConnection()
             c.flush()
-            self.assertTrue(c.client._lost and c.server._lost, version)
+            self.assertTrue(
+                c.client._phase is Phase.LOST and c.server._phase is Phase.LOST, version
+            )
             self.assertEqual(c.clock.getDelayedCalls(), [], version)

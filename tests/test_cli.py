@@ -16,9 +16,9 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg._cli import _parser, clientOptions, keyingMaterialOption
 from twisted_reneg.testing.pki import cachedPKI
 
+from .interop._gnutls import gnutlsServArgv
+from .interop._openssl import sServerArgv
 from .interop.peers import PeerResult, freePort, runScriptedClient, startPeerServer, waitFor
-from .interop.test_gnutls import gnutlsServArgv
-from .interop.test_openssl import sServerArgv
 
 
 def cli(port: int, *extra: str) -> list[str]:

@@ -26,11 +26,12 @@ from twisted_reneg import (
 from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import cachedPKI, makeCertificate
 from twisted_reneg.tls.errors import AlertDescription
-from twisted_reneg.tls.messages import ClientHello, ExtensionType, HandshakeType
+from twisted_reneg.tls.extensions import ExtensionType
+from twisted_reneg.tls.messages import ClientHello, HandshakeType
 from twisted_reneg.tls.tickets import ClientSessionCache, ClientTicket13
 
+from ._connected import Connected, Recorder, clientOptions, serverOptions
 from ._records import splitRecords
-from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
 DAY = 24 * 3600
 

@@ -19,9 +19,9 @@ from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.records import MAX_PLAINTEXT
 from twisted_reneg.tls.session import TLSSession
 
+from ._connected import Connected, Recorder, clientOptions, serverOptions
 from ._records import RecordSplitter
 from ._timers import pendingTimers
-from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
 VERSIONS = ("1.2", "1.3")
 

@@ -10,7 +10,6 @@ script), our client on 127.0.0.1.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -24,9 +23,8 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg import ClientOptions, TLSFactory
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._twistd import TWISTD
 from .interop.peers import Collector, freePort, isListening, waitFor
-
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
 #: A site whose /slow answers after SLOW seconds and /never never does.
 SERVER_SCRIPT = textwrap.dedent(

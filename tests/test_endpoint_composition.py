@@ -24,10 +24,11 @@ from twisted.internet.endpoints import (
 )
 from twisted.trial.unittest import TestCase
 
-from twisted_reneg import ClientOptions, ServerOptions, startTLS
+from twisted_reneg import ClientOptions, ServerOptions
 from twisted_reneg.endpoints import wrapClientTLS, wrapServerTLS
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._proxied import ProxiedClient
 from .interop.peers import Collector, DigestEcho
 
 
@@ -180,20 +181,6 @@ class ComposedServerTests(TestCase):
         )
         config = endpoint.options.tlsConfig()  # type: ignore[attr-defined]
         self.assertEqual(config.clientAuth.value, "request")
-
-
-class ProxiedClient(Collector):
-    """
-    Plays a load balancer and its client in one: a PROXY v1 header in
-    plaintext, then TLS (startTLS) and a line.
-    """
-
-    def connectionMade(self) -> None:
-        self.transport.write(b"PROXY TCP4 192.0.2.7 198.51.100.1 40001 443\r\n")
-        startTLS(
-            self.transport, ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate])
-        )
-        super().connectionMade()
 
 
 class ProxyProtocolOptionTests(TestCase):

@@ -7,7 +7,6 @@ in both request modes; rehandshake() as a key update on the transport.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,16 +18,9 @@ from twisted_reneg.tls.connection import MAX_KEY_UPDATES_WITHOUT_DATA, TLSConnec
 from twisted_reneg.tls.credentials import Credential
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.events import ConnectionFailed, KeysUpdated
-from twisted_reneg.tls.handshake13 import HRR_RANDOM
-from twisted_reneg.tls.messages import (
-    ClientHello,
-    Extensions,
-    ExtensionType,
-    HandshakeType,
-    KeyUpdate,
-)
-from twisted_reneg.tls.records import ContentType
-from twisted_reneg.tls.state13 import HandshakeState13
+from twisted_reneg.tls.extensions import Extensions, ExtensionType
+from twisted_reneg.tls.messages import ClientHello, KeyUpdate
+from twisted_reneg.tls.state13 import HRR_RANDOM, HandshakeState13
 from twisted_reneg.tls.suites import (
     DEFAULT_GROUPS,
     TLS12_SUITES,
@@ -37,8 +29,9 @@ from twisted_reneg.tls.suites import (
     SignatureScheme,
 )
 
+from ._connected import Connected, clientOptions, serverOptions
+from ._flights import rewriteClientHello
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
-from .test_transport import Connected, clientOptions, serverOptions
 
 A = AlertDescription
 
@@ -135,7 +128,7 @@ class HandshakeTests(SynchronousTestCase):
             retry = server.dataToSend()
             self.assertIn(HRR_RANDOM, retry)
             pair.client.connection.receiveData(retry)
-            second = _rewriteClientHello(pair.client.connection.dataToSend(), change)
+            second = rewriteClientHello(pair.client.connection.dataToSend(), change)
             events = server.receiveData(second)
             failure = next(e for e in events if isinstance(e, ConnectionFailed))
             self.assertEqual(failure.error.alert, alert)
@@ -412,7 +405,7 @@ class KeyUpdateLimitTests(SynchronousTestCase):
         pair = pair13()
         for i in range(3 * MAX_KEY_UPDATES_WITHOUT_DATA):
             if i % 2:
-                pair.client.connection._sendKeyUpdate(requested=False)
+                pair.client.connection._established.sendKeyUpdate(requested=False)
             else:
                 pair.client.connection.rehandshake()
             if i % 10 == 9:
@@ -421,7 +414,7 @@ class KeyUpdateLimitTests(SynchronousTestCase):
         self.assertIsNone(pair.server.failure())
         flooded = pair13()
         for _ in range(MAX_KEY_UPDATES_WITHOUT_DATA + 1):
-            flooded.client.connection._sendKeyUpdate(requested=False)
+            flooded.client.connection._established.sendKeyUpdate(requested=False)
         flooded.pump()
         failure = flooded.server.failure()
         assert failure is not None
@@ -439,10 +432,10 @@ class KeyUpdateLimitTests(SynchronousTestCase):
         pair.pump()
         self.assertIsNone(pair.client.failure())
         for _ in range(MAX_KEY_UPDATES_WITHOUT_DATA):
-            server._sendKeyUpdate(requested=False)
+            server._established.sendKeyUpdate(requested=False)
         pair.pump()
         self.assertIsNone(pair.client.failure())
-        server._sendKeyUpdate(requested=False)
+        server._established.sendKeyUpdate(requested=False)
         pair.pump()
         failure = pair.client.failure()
         assert failure is not None
@@ -481,22 +474,6 @@ class KeyUpdateLimitTests(SynchronousTestCase):
         assert session is not None
         self.assertEqual(session.keyUpdates, 5)
         self.assertFalse(any(isinstance(e, ConnectionFailed) for e in pair.client.events))
-
-
-def _rewriteClientHello(flight: bytes, change: Callable[[ClientHello], ClientHello]) -> bytes:
-    """
-    Rewrite the plaintext ClientHello record in C{flight} (other records,
-    such as a compatibility CCS, pass as they are).
-    """
-    out = bytearray()
-    while flight:
-        contentType, length = flight[0], int.from_bytes(flight[3:5], "big")
-        payload = flight[5 : 5 + length]
-        if contentType == ContentType.handshake and payload[0] == HandshakeType.client_hello:
-            payload = change(ClientHello.parse(payload[4:])).toBytes()
-        out += flight[:3] + len(payload).to_bytes(2, "big") + payload
-        flight = flight[5 + length :]
-    return bytes(out)
 
 
 class SuiteOptionTests(SynchronousTestCase):

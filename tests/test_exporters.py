@@ -43,10 +43,10 @@ from twisted_reneg.tls.keyschedule import MasterSecret13, exporter12, exporter13
 from twisted_reneg.tls.suites import SUITES_BY_NAME, TLS13_SUITES
 from twisted_reneg.tls.tickets import ServerSessionCache, TicketKeys
 
+from ._connected import clientOptions, serverOptions
+from ._resumption import fullThenResume, tls12Sessions
+from ._rfc8448 import SIMPLE_EXPORTER, SIMPLE_MASTER, SIMPLE_TH_CH_SF
 from .enginepair import EnginePair, clientConfig, serverConfig
-from .test_resumption import fullThenResume, tls12Sessions
-from .test_rfc8448 import SIMPLE_EXPORTER, SIMPLE_MASTER, SIMPLE_TH_CH_SF
-from .test_transport import clientOptions, serverOptions
 
 H = bytes.fromhex
 LABEL = b"EXPERIMENTAL-twisted-reneg"
@@ -320,7 +320,7 @@ class ChannelBindingTests(SynchronousTestCase):
         """
         pair = pair12()
         value = self.assertAgree(pair, "tls-unique")
-        previous = pair.client.connection._previous  # noqa: SLF001
+        previous = pair.client.connection._established.previous  # noqa: SLF001
         assert previous is not None
         self.assertEqual(value, previous.clientVerifyData)
         self.assertEqual(len(value), 12)
@@ -334,7 +334,7 @@ class ChannelBindingTests(SynchronousTestCase):
         [kept] = tls12Sessions(full.client.events)
         resumed = EnginePair(clientConfig(resumeTicket=kept), server).handshake()
         value = self.assertAgree(resumed, "tls-unique")
-        previous = resumed.client.connection._previous  # noqa: SLF001
+        previous = resumed.client.connection._established.previous  # noqa: SLF001
         assert previous is not None
         self.assertEqual(value, previous.serverVerifyData)
         self.assertNotEqual(value, previous.clientVerifyData)

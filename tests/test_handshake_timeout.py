@@ -24,10 +24,10 @@ from twisted_reneg import (
 from twisted_reneg.options import DEFAULT_HANDSHAKE_TIMEOUT
 from twisted_reneg.tls.errors import AlertDescription
 
+from ._connected import Connected, Recorder, clientOptions, serverOptions
 from ._records import plaintextAlerts, splitRecords
 from ._timers import clockNow, pendingTimers
-from .test_lingering import HalfClosing
-from .test_transport import Connected, Recorder, clientOptions, serverOptions
+from ._transports import HalfClosing
 
 CANCELLED = [(1, AlertDescription.user_canceled), (1, AlertDescription.close_notify)]
 

@@ -80,8 +80,9 @@ class IdleStateTests(SynchronousTestCase):
             self.assertFalse(connection._reader.hasBufferedData())
             self.assertFalse(connection._handshakeIn.hasPartial())
             self.assertFalse(connection.hasDataToSend())
-            # The cipher contexts (kilobytes in OpenSSL) go once a period
-            # passed without records (the transport calls this every second).
+            # The cipher contexts (kilobytes in OpenSSL) go once a whole
+            # period passed without records: the transport calls this each
+            # cipherIdleTime (a TLSFactory setting) while it keeps any.
             self.assertFalse(connection.releaseIdleCiphers())
             self.assertTrue(connection.releaseIdleCiphers())
             for direction in (connection._reader, connection._writer):

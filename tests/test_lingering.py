@@ -11,46 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.error import ConnectionAborted, ConnectionDone
-from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 
 from twisted_reneg import TLSAlertError, TLSFactory, TLSProtocol
 from twisted_reneg.transport import DEFAULT_LINGER_BYTES, DEFAULT_LINGER_TIMEOUT
 
+from ._connected import Connected, Recorder, serverOptions
 from ._records import plaintextAlerts
-from .test_transport import Connected, Recorder, serverOptions
+from ._transports import HalfClosing, Recording
 
 #: Not a TLS record: the engine answers with a fatal alert.
 GARBAGE = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-
-
-class Recording(StringTransport):
-    """
-    A StringTransport that remembers an abort.
-    """
-
-    aborted = False
-
-    def abortConnection(self) -> None:
-        self.aborted = True
-        super().abortConnection()
-
-
-@implementer(ITCPTransport)
-class HalfClosing(Recording):
-    """
-    ... and can half-close, as TCP can.
-    """
-
-    writeClosed = False
-
-    def loseWriteConnection(self) -> None:
-        self.writeClosed = True
 
 
 def serve(
@@ -177,7 +152,7 @@ class LingeringCloseTests(SynchronousTestCase):
         tcp = HalfClosing()
         # Move the connection onto a transport that shows pauses.
         c.server.transport = tcp
-        tcp.registerProducer(c.server._backPressure, True)
+        tcp.registerProducer(c.server._flow, True)
         c.server.pauseProducing()
         self.assertEqual(tcp.producerState, "paused")
         c.server.dataReceived(GARBAGE)

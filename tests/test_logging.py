@@ -27,8 +27,7 @@ from twisted_reneg import (
 )
 from twisted_reneg.testing.pki import cachedPKI
 
-from .test_renegotiation_transport import Listener
-from .test_transport import Connected, clientOptions, serverOptions
+from ._connected import Connected, Listener, clientOptions, serverOptions
 
 #: A scenario: given the extra keywords of both sides' options, run a
 #: connection through something and return the pair.

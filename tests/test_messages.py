@@ -16,28 +16,11 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.tls.errors import AlertDescription, DecodeError
-from twisted_reneg.tls.messages import (
+from twisted_reneg.tls.extensions import (
     MAX_PSK_IDENTITIES,
-    Certificate12,
-    Certificate13,
-    CertificateRequest12,
-    CertificateRequest13,
-    CertificateVerify,
-    ClientHello,
-    ClientKeyExchangeECDHE,
-    EncryptedExtensions,
     Extensions,
     ExtensionType,
-    Finished,
-    HandshakeMessage,
-    HelloRequest,
-    KeyUpdate,
-    NewSessionTicket12,
-    NewSessionTicket13,
     OfferedPsks,
-    ServerHello,
-    ServerHelloDone,
-    ServerKeyExchangeECDHE,
     decodeAlpn,
     decodeCookie,
     decodeEcPointFormats,
@@ -59,6 +42,25 @@ from twisted_reneg.tls.messages import (
     encodeServerName,
     encodeSupportedVersionsClient,
     encodeUint16List,
+)
+from twisted_reneg.tls.messages import (
+    Certificate12,
+    Certificate13,
+    CertificateRequest12,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    EncryptedExtensions,
+    Finished,
+    HandshakeMessage,
+    HelloRequest,
+    KeyUpdate,
+    NewSessionTicket12,
+    NewSessionTicket13,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
 )
 from twisted_reneg.tls.tickets import SessionState12, TicketState13
 from twisted_reneg.tls.wire import Reader

@@ -20,8 +20,8 @@ from twisted_reneg.tls.errors import AlertDescription, LocalUsageError
 from twisted_reneg.tls.events import PeerCertificateReceived, PostHandshakeAuthCompleted
 from twisted_reneg.tls.messages import Certificate13, Finished
 
+from ._connected import Connected, clientOptions, serverOptions
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig, spoilSignatures
-from .test_transport import Connected, clientOptions, serverOptions
 
 A = AlertDescription
 
@@ -186,7 +186,7 @@ class EngineTests(SynchronousTestCase):
         request = offering.server.connection.dataToSend()
         # The same bytes only decrypt on the connection they were made for,
         # so turn the offering client into one that "did not offer".
-        offering.client.connection._postAuthTranscript = None
+        offering.client.connection._established._transcript = None
         events = offering.client.connection.receiveData(request)
         failure = [e for e in events if hasattr(e, "error")]
         self.assertEqual(failure[0].error.alert, A.unexpected_message)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from twisted_reneg import ClientOptions, TLSAlertError
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription as A
 
-from .test_transport import Connected, serverOptions
+from ._connected import Connected, serverOptions
 
 
 def clientWith(identity: Any, version: str) -> ClientOptions:

@@ -46,8 +46,8 @@ from twisted_reneg.testing.pki import CertifiedKey, makeCertificate
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.tickets import ClientSessionCache, _TicketKey
 
+from ._twistd import TWISTD, children
 from .interop.peers import Collector, connectOurClient, freePort, isListening, waitFor
-from .test_workers import TWISTD, children
 
 #: What C{reloadAll} logs, per listener, after a C{SIGHUP}.
 RELOADED = b"Reloaded the reneg: listener"

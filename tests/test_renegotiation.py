@@ -8,6 +8,7 @@ keeps flowing, in order, while it runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -21,17 +22,17 @@ from twisted_reneg.tls.events import (
     ApplicationData,
     ConnectionFailed,
     HandshakeCompleted,
+    RenegotiationAnswerNeeded,
     RenegotiationRefused,
     RenegotiationRequested,
 )
-from twisted_reneg.tls.messages import (
-    ClientHello,
+from twisted_reneg.tls.extensions import (
     Extensions,
     ExtensionType,
-    HelloRequest,
     encodeRenegotiationInfo,
     encodeUint16List,
 )
+from twisted_reneg.tls.messages import ClientHello, HelloRequest
 from twisted_reneg.tls.records import ContentType
 
 from .enginepair import (
@@ -47,8 +48,13 @@ A = AlertDescription
 ALLOW = RenegotiationPolicy(allowPeerInitiated=True, maxPeerInitiated=1000)
 
 
-def established(client: dict | None = None, server: dict | None = None) -> EnginePair:
-    pair = EnginePair(clientConfig(**(client or {})), serverConfig(**(server or {})))
+def established(
+    client: dict | None = None, server: dict | None = None, **answers: Callable[[], bool]
+) -> EnginePair:
+    """
+    @param answers: C{clientAnswers} and C{serverAnswers}, as L{EnginePair} takes them.
+    """
+    pair = EnginePair(clientConfig(**(client or {})), serverConfig(**(server or {})), **answers)
     pair.handshake()
     assert pair.client.connection.session is not None
     assert pair.server.connection.session is not None
@@ -75,7 +81,7 @@ def sendRecord(sender: Side, receiver: Side, contentType: int, data: bytes) -> N
 class ServerInitiatedTests(SynchronousTestCase):
     def test_helloRequestAnswered(self) -> None:
         pair = established()
-        before = pair.server.connection._previous  # noqa: SLF001
+        before = pair.server.connection._established.previous  # noqa: SLF001
         pair.server.connection.rehandshake()
         self.assertTrue(pair.server.connection.renegotiationInProgress)
         pair.pump()
@@ -84,7 +90,7 @@ class ServerInitiatedTests(SynchronousTestCase):
             self.assertEqual(done.session.renegotiations, 1)
             self.assertTrue(done.session.secureRenegotiation)
         self.assertEqual(of(pair.client, RenegotiationRequested), [RenegotiationRequested()])
-        self.assertNotEqual(pair.server.connection._previous, before)  # noqa: SLF001
+        self.assertNotEqual(pair.server.connection._established.previous, before)  # noqa: SLF001
         self.assertFalse(pair.server.connection.renegotiationInProgress)
         pair.client.connection.sendApplicationData(b"after")
         pair.pump()
@@ -114,9 +120,7 @@ class ServerInitiatedTests(SynchronousTestCase):
         self.assertEqual(pair.client.received(), b"still here")
 
     def test_clientApplicationVeto(self) -> None:
-        pair = EnginePair(clientConfig(), serverConfig())
-        pair.client.connection._renegotiationFilter = lambda: False  # noqa: SLF001
-        pair.handshake()
+        pair = established(clientAnswers=lambda: False)
         pair.server.connection.rehandshake()
         pair.pump()
         self.assertIn("application", of(pair.client, RenegotiationRefused)[0].reason)
@@ -124,42 +128,144 @@ class ServerInitiatedTests(SynchronousTestCase):
 
     def test_applicationAskedAfterWhatCameFirst(self) -> None:
         """
-        Data and a HelloRequest in one read: the batch ends before the
-        request, so the application has the data before it is asked; the
-        next call asks it, once (the rate limit counts the request once).
+        Data and a HelloRequest in one read: the batch ends with the
+        question, after the data, so the driver has the data before it
+        answers (nothing is sent meanwhile); the answer goes on with the
+        request, then with what followed it.  The rate limit counts the
+        request once: it was checked before asking, so the one allowed
+        renegotiation happens, and the next request is over the limit.
         """
-        pair = established(client={"renegotiation": replace(ALLOW, maxPeerInitiated=1)})
+        pair = established(
+            client={"renegotiation": replace(ALLOW, maxPeerInitiated=1)},
+            clientAnswers=lambda: True,
+        )
         client, server = pair.client.connection, pair.server.connection
-        asked: list[bool] = []
-        client._renegotiationFilter = lambda: asked.append(True) or True  # noqa: SLF001
         server.sendApplicationData(b"first")
         server.rehandshake()
         server.sendApplicationData(b"after")
         events = client.receiveData(server.dataToSend())
-        self.assertEqual(
-            (events, asked, client.inputHeld), ([ApplicationData(b"first")], [], True)
-        )
-        events = client.receiveData(b"")
-        self.assertEqual(asked, [True])
+        self.assertEqual(events, [ApplicationData(b"first"), RenegotiationAnswerNeeded()])
+        self.assertTrue(client.awaitingRenegotiationAnswer)
+        self.assertFalse(client.renegotiationInProgress)
+        self.assertEqual(client.dataToSend(), b"")
+        events = client.answerRenegotiation(True)
         self.assertEqual(events, [RenegotiationRequested(), ApplicationData(b"after")])
-        self.assertFalse(client.inputHeld)
+        self.assertFalse(client.awaitingRenegotiationAnswer)
         pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+        server.rehandshake()
+        pair.pump()
+        (refused,) = of(pair.client, RenegotiationRefused)
+        self.assertEqual(refused.reason, "renegotiation rate limit exceeded")
+        self.assertEqual(of(pair.client, RenegotiationAnswerNeeded), [])
+
+    def test_inputWaitsForTheAnswer(self) -> None:
+        """
+        While the answer is awaited, input is only buffered; it is read
+        after the answer, behind the request.
+        """
+        pair = established(clientAnswers=lambda: True)
+        client, server = pair.client.connection, pair.server.connection
+        server.rehandshake()
+        self.assertEqual(client.receiveData(server.dataToSend()), [RenegotiationAnswerNeeded()])
+        server.sendApplicationData(b"later")
+        self.assertEqual(client.receiveData(server.dataToSend()), [])
+        self.assertTrue(client.awaitingRenegotiationAnswer)
+        events = client.answerRenegotiation(True)
+        self.assertEqual(events, [RenegotiationRequested(), ApplicationData(b"later")])
+        pair.pump()
+        self.assertEqual(len(renegotiations(pair.client)), 1)
+        self.assertEqual(len(renegotiations(pair.server)), 1)
+
+    def test_answerWithoutRequest(self) -> None:
+        """
+        An answer nobody asked for is the caller's mistake.
+        """
+        pair = established(clientAnswers=lambda: True)
+        client, server = pair.client.connection, pair.server.connection
+        self.assertRaises(LocalUsageError, client.answerRenegotiation, True)
+        server.rehandshake()
+        client.receiveData(server.dataToSend())
+        client.answerRenegotiation(True)
+        self.assertRaises(LocalUsageError, client.answerRenegotiation, True)
+
+    def test_refusedByTheAnswer(self) -> None:
+        """
+        C{answerRenegotiation(False)}: a warning no_renegotiation, which the
+        server takes as the refusal; the connection goes on.
+        """
+        pair = established(clientAnswers=lambda: True)
+        client, server = pair.client.connection, pair.server.connection
+        server.rehandshake()
+        self.assertEqual(client.receiveData(server.dataToSend()), [RenegotiationAnswerNeeded()])
+        self.assertEqual(
+            client.answerRenegotiation(False),
+            [
+                RenegotiationRefused(
+                    byPeer=False, reason="renegotiation refused by the application"
+                )
+            ],
+        )
+        pair.pump()
+        (refused,) = of(pair.server, RenegotiationRefused)
+        self.assertTrue(refused.byPeer)
+        self.assertFalse(server.renegotiationInProgress)
+        self.assertFalse(client.renegotiationInProgress)
+        server.sendApplicationData(b"still here")
+        pair.pump()
+        self.assertEqual(pair.client.received(), b"still here")
+
+    def test_serverAsksToo(self) -> None:
+        """
+        A server that lets clients renegotiate puts their ClientHello to
+        its driver just the same.
+        """
+        pair = established(server={"renegotiation": ALLOW}, serverAnswers=lambda: True)
+        pair.client.connection.rehandshake()
+        pair.pump()
+        self.assertEqual(
+            of(pair.server, RenegotiationAnswerNeeded) + of(pair.server, RenegotiationRequested),
+            [RenegotiationAnswerNeeded(), RenegotiationRequested()],
+        )
+        self.assertEqual(len(renegotiations(pair.server)), 1)
+
+    def test_lateAnswerReported(self) -> None:
+        """
+        A ClientHello answering a HelloRequest we stopped waiting for is
+        the renegotiation we asked for: it goes on whatever the policy and
+        without asking, reported with C{lateAnswer}.
+        """
+        pair = established(serverAnswers=lambda: False)
+        server = pair.server.connection
+        server.rehandshake()
+        helloRequest = server.dataToSend()
+        self.assertTrue(server.abandonRenegotiation())
+        self.assertFalse(server.renegotiationInProgress)
+        pair.client.receive(helloRequest)
+        pair.pump()
+        self.assertEqual(of(pair.client, RenegotiationRequested), [RenegotiationRequested()])
+        self.assertEqual(
+            of(pair.server, RenegotiationRequested), [RenegotiationRequested(lateAnswer=True)]
+        )
+        self.assertEqual(of(pair.server, RenegotiationAnswerNeeded), [])
+        self.assertEqual(len(renegotiations(pair.server)), 1)
         self.assertEqual(len(renegotiations(pair.client)), 1)
 
     def test_closedWhileHeldIgnoresTheRequest(self) -> None:
         """
-        The application closes on the data before a HelloRequest: the held
-        request is then ignored, and nothing follows our close_notify.
+        The driver closes on the data before a HelloRequest, then answers:
+        the request is dropped, and nothing follows our close_notify.
         """
-        pair = established()
+        pair = established(clientAnswers=lambda: True)
         client, server = pair.client.connection, pair.server.connection
-        client._renegotiationFilter = lambda: True  # noqa: SLF001
         server.sendApplicationData(b"bye")
         server.rehandshake()
-        client.receiveData(server.dataToSend())
+        events = client.receiveData(server.dataToSend())
+        self.assertEqual(events, [ApplicationData(b"bye"), RenegotiationAnswerNeeded()])
         client.close()
         closeNotify = client.dataToSend()
-        self.assertEqual(client.receiveData(b""), [])
+        self.assertEqual(client.answerRenegotiation(True), [])
+        self.assertFalse(client.awaitingRenegotiationAnswer)
         self.assertEqual(client.dataToSend(), b"")
         self.assertFalse(client.renegotiationInProgress)
         self.assertTrue(closeNotify)
@@ -329,9 +435,11 @@ class ClientInitiatedTests(SynchronousTestCase):
 class SecurityTests(SynchronousTestCase):
     def test_renegotiationInfoMismatch(self) -> None:
         pair = established(server={"renegotiation": ALLOW})
-        previous = pair.client.connection._previous  # noqa: SLF001
+        previous = pair.client.connection._established.previous  # noqa: SLF001
         assert previous is not None
-        pair.client.connection._previous = replace(previous, clientVerifyData=bytes(12))  # noqa: SLF001
+        pair.client.connection._established.previous = replace(
+            previous, clientVerifyData=bytes(12)
+        )  # noqa: SLF001
         pair.client.connection.rehandshake()
         pair.pump()
         failure = pair.server.failure()
@@ -341,9 +449,11 @@ class SecurityTests(SynchronousTestCase):
 
     def test_serverRenegotiationInfoMismatch(self) -> None:
         pair = established()
-        previous = pair.server.connection._previous  # noqa: SLF001
+        previous = pair.server.connection._established.previous  # noqa: SLF001
         assert previous is not None
-        pair.server.connection._previous = replace(previous, serverVerifyData=bytes(12))  # noqa: SLF001
+        pair.server.connection._established.previous = replace(
+            previous, serverVerifyData=bytes(12)
+        )  # noqa: SLF001
         pair.server.connection.rehandshake()
         pair.pump()
         failure = pair.client.failure()
@@ -376,7 +486,7 @@ class SecurityTests(SynchronousTestCase):
     def renegotiationHello(
         self, pair: EnginePair, drop: set[int], scsv: bool = False
     ) -> ClientHello:
-        previous = pair.client.connection._previous  # noqa: SLF001
+        previous = pair.client.connection._established.previous  # noqa: SLF001
         assert previous is not None
         exts = [
             (ExtensionType.supported_groups, encodeUint16List([0x001D])),
@@ -608,9 +718,9 @@ class AlpnKeptTests(SynchronousTestCase):
         pair = self.pair()
         client = pair.client.connection
         # Such a client: one that does not remember the protocol.
-        previous = client._previous  # noqa: SLF001
+        previous = client._established.previous  # noqa: SLF001
         assert previous is not None
-        client._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
+        client._established.previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
         client.rehandshake()
         pair.pump()
         (done,) = renegotiations(pair.server)
@@ -626,9 +736,9 @@ class AlpnKeptTests(SynchronousTestCase):
         """
         pair = self.pair()
         server = pair.server.connection
-        previous = server._previous  # noqa: SLF001
+        previous = server._established.previous  # noqa: SLF001
         assert previous is not None
-        server._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
+        server._established.previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
         server.rehandshake()
         pair.pump()
         (done,) = renegotiations(pair.client)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.error import ConnectionLost
-from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 
 from twisted_reneg import (
     ClientOptions,
@@ -21,15 +19,14 @@ from twisted_reneg import (
     RenegotiationRefused,
     RenegotiationTimeout,
     ServerOptions,
-    TLSSession,
 )
-from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.pki import cachedPKI
+from twisted_reneg.tls.established13 import Established13
 
+from ._connected import Connected, Listener
+from ._connected import clientOptions as anyClientOptions
+from ._connected import serverOptions as anyServerOptions
 from ._timers import pendingTimers
-from .test_transport import Connected, Recorder
-from .test_transport import clientOptions as anyClientOptions
-from .test_transport import serverOptions as anyServerOptions
 
 
 def serverOptions(**kw: Any) -> ServerOptions:
@@ -43,30 +40,6 @@ def serverOptions(**kw: Any) -> ServerOptions:
 def clientOptions(**kw: Any) -> ClientOptions:
     kw.setdefault("maxVersion", "1.2")
     return anyClientOptions(**kw)
-
-
-@implementer(IRenegotiationListener)
-class Listener(Recorder):
-    """
-    Records the renegotiation callbacks too; C{allow} answers requests.
-    """
-
-    allow: Any = True
-
-    def renegotiationRequested(self) -> Any:
-        self.calls.append("renegotiationRequested")
-        if isinstance(self.allow, list):
-            return self.allow.pop(0)  # one answer per request, in order
-        return self.allow
-
-    def renegotiationCompleted(self, session: TLSSession) -> None:
-        self.calls.append(f"renegotiationCompleted {session.renegotiations}")
-
-    def renegotiationFailed(self, reason: Failure) -> None:
-        self.calls.append(f"renegotiationFailed {reason.type.__name__}")
-
-    def keysUpdated(self, requestedByPeer: bool) -> None:
-        self.calls.append(f"keysUpdated {'requested' if requestedByPeer else 'unrequested'}")
 
 
 def connected(**kw: Any) -> Connected:
@@ -560,9 +533,11 @@ class KeyUpdateTests(SynchronousTestCase):
         )
         server = c.server._tls
         assert server is not None
-        answer = server._sendKeyUpdate
+        established = server._established
+        assert isinstance(established, Established13)
+        answer = established.sendKeyUpdate
         postponed: list[bool] = []
-        server._sendKeyUpdate = lambda requested: postponed.append(requested)  # type: ignore[method-assign]
+        established.sendKeyUpdate = lambda requested: postponed.append(requested)  # type: ignore[method-assign]
         d = c.client.rehandshake()
         c.client.write(b"under new keys")
         c.flush()

@@ -19,62 +19,29 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS13, ClientAuth, TLSConfig
-from twisted_reneg.tls.connection import TICKETS_PER_HANDSHAKE, TLSConnection
+from twisted_reneg.tls.connection import TLSConnection
 from twisted_reneg.tls.errors import AlertDescription, PeerError
-from twisted_reneg.tls.events import ConnectionFailed, SessionTicketReceived
-from twisted_reneg.tls.handshake13 import HRR_RANDOM
-from twisted_reneg.tls.messages import ClientHello, Extensions, ExtensionType, OfferedPsks
+from twisted_reneg.tls.established13 import TICKETS_PER_HANDSHAKE
+from twisted_reneg.tls.events import ConnectionFailed
+from twisted_reneg.tls.extensions import Extensions, ExtensionType, OfferedPsks
+from twisted_reneg.tls.messages import ClientHello
 from twisted_reneg.tls.records import ContentType, RecordReader, RecordWriter, tls13Protection
+from twisted_reneg.tls.state13 import HRR_RANDOM
 from twisted_reneg.tls.suites import TLS13_SUITES, NamedGroup
 from twisted_reneg.tls.tickets import (
-    ClientSession12,
     ClientSessionCache,
-    ClientTicket13,
     ServerSessionCache,
     TicketKeys,
 )
 
+from ._connected import Connected, clientOptions, serverOptions
+from ._flights import rewriteClientHello
+from ._resumption import client13, fullThenResume, server13, tickets, tls12Sessions
 from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
-from .test_engine13 import _rewriteClientHello
-from .test_transport import Connected, clientOptions, serverOptions
 
 A = AlertDescription
 _DER = Encoding.DER
 AES128, CHACHA, AES256 = TLS13_SUITES
-
-
-def client13(**kw: object) -> TLSConfig:
-    """
-    A TLS 1.3 client that keeps sessions, so servers send it tickets.
-    """
-    kw.setdefault("resumesSessions", True)
-    return clientConfig(minVersion=TLS13, maxVersion=TLS13, **kw)
-
-
-def server13(keys: TicketKeys, **kw: object) -> TLSConfig:
-    return serverConfig(maxVersion=TLS13, ticketKeys=keys, **kw)
-
-
-def tickets(side_events: list) -> list[ClientTicket13]:
-    return [e.ticket for e in side_events if isinstance(e, SessionTicketReceived)]
-
-
-def fullThenResume(
-    keys: TicketKeys,
-    first: dict | None = None,
-    second: dict | None = None,
-    server: dict | None = None,
-) -> tuple[EnginePair, EnginePair]:
-    """
-    A full handshake that yields tickets, then a connection offering one.
-    """
-    full = EnginePair(client13(**(first or {})), server13(keys, **(server or {}))).handshake()
-    ticket = tickets(full.client.events)[0]
-    resumed = EnginePair(
-        client13(resumeTicket=ticket, **(second or first or {})),
-        server13(keys, **(server or {})),
-    ).handshake()
-    return full, resumed
 
 
 class ResumptionTests(SynchronousTestCase):
@@ -245,7 +212,7 @@ class ResumptionTests(SynchronousTestCase):
         client = TLSConnection(client13(resumeTicket=ticket))
         server = TLSConnection(server13(keys))
         client.startHandshake()
-        events = server.receiveData(_rewriteClientHello(client.dataToSend(), spoilBinder))
+        events = server.receiveData(rewriteClientHello(client.dataToSend(), spoilBinder))
         failure = next(e for e in events if isinstance(e, ConnectionFailed))
         self.assertEqual(failure.error.alert, A.decrypt_error)
 
@@ -261,7 +228,7 @@ class ResumptionTests(SynchronousTestCase):
         client = TLSConnection(client13(resumeTicket=ticket))
         server = TLSConnection(server13(keys))
         client.startHandshake()
-        events = server.receiveData(_rewriteClientHello(client.dataToSend(), moveFirst))
+        events = server.receiveData(rewriteClientHello(client.dataToSend(), moveFirst))
         failure = next(e for e in events if isinstance(e, ConnectionFailed))
         self.assertEqual(failure.error.alert, A.illegal_parameter)
 
@@ -304,7 +271,7 @@ def helloExtensionTypes(flight: bytes) -> list[int]:
         found.extend(hello.extensions.types())
         return hello
 
-    _rewriteClientHello(flight, record)
+    rewriteClientHello(flight, record)
     return found
 
 
@@ -340,7 +307,7 @@ class PskModesTests(SynchronousTestCase):
             )
             return hello
 
-        _rewriteClientHello(self.firstFlight(client13()), modes)
+        rewriteClientHello(self.firstFlight(client13()), modes)
 
     def test_modesOnceBeforePsk(self) -> None:
         """
@@ -385,7 +352,7 @@ class PskModesTests(SynchronousTestCase):
             )
             return replace(hello, extensions=Extensions(items))
 
-        events = server.receiveData(_rewriteClientHello(client.dataToSend(), pskKeOnly))
+        events = server.receiveData(rewriteClientHello(client.dataToSend(), pskKeOnly))
         self.assertFalse([e for e in events if isinstance(e, ConnectionFailed)])
         # The client's transcript differs now, so it will not finish; what
         # matters is what the server sends after its own Finished: nothing
@@ -463,14 +430,6 @@ class TransportCacheTests(SynchronousTestCase):
             c.flush()
             self.assertFalse(c.client.session.resumed)  # type: ignore[union-attr]
         self.assertIsNone(clientOptions(resumeSessions=False).sessionCache)
-
-
-def tls12Sessions(events: list) -> list[ClientSession12]:
-    return [
-        e.ticket
-        for e in events
-        if isinstance(e, SessionTicketReceived) and isinstance(e.ticket, ClientSession12)
-    ]
 
 
 class TLS12ResumptionTests(SynchronousTestCase):

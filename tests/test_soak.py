@@ -24,7 +24,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg import RenegotiationPolicy, TLSSession
 
-from .test_transport import Connected, clientOptions, serverOptions
+from ._connected import Connected, clientOptions, serverOptions
 
 RENEGOTIATIONS = int(os.environ.get("TWISTED_RENEG_SOAK", "10000"))
 

@@ -19,10 +19,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted_reneg.tap import Options
 from twisted_reneg.testing.pki import Identity, cachedPKI
 
+from ._twistd import TWISTD
+from .interop._gnutls import gnutlsCli
+from .interop._openssl import sClientArgv as sClient
 from .interop.peers import freePort, requirePeer, runScriptedClient, startPeerServer
-from .interop.test_renegotiation_interop import gnutlsCli, sClient
-
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 
 
 def listenString(port: int) -> str:

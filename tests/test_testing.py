@@ -17,9 +17,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_reneg import RenegotiationTimeout
 from twisted_reneg.testing.memory import TLSPair
 
+from ._connected import Connected, Listener, Recorder, clientOptions, serverOptions
 from ._records import splitRecords
-from .test_renegotiation_transport import Listener
-from .test_transport import Connected, Recorder, clientOptions, serverOptions
 
 
 class Echo(Recorder):

@@ -7,94 +7,30 @@ unclean close, failures reported with their alert) without sockets.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
-    IHandshakeListener,
     INegotiated,
     ISSLTransport,
     ITCPTransport,
 )
-from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
-from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, connect
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from twisted_reneg import (
-    ClientOptions,
     ServerOptions,
     TLSAlertError,
     TLSFactory,
     optionsForClientTLS,
 )
 from twisted_reneg.interfaces import IRenegotiatingTransport
-from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
+from ._connected import Connected, Recorder, clientOptions, serverOptions
 from ._timers import clockNow
-
-
-@implementer(IHandshakeListener)
-class Recorder(Protocol):
-    """
-    Remembers what the transport told it, in order.
-    """
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.data = b""
-        self.lostReason: Failure | None = None
-
-    def connectionMade(self) -> None:
-        self.calls.append("connectionMade")
-
-    def handshakeCompleted(self) -> None:
-        self.calls.append("handshakeCompleted")
-
-    def dataReceived(self, data: bytes) -> None:
-        if "dataReceived" not in self.calls:
-            self.calls.append("dataReceived")
-        self.data += data
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.calls.append("connectionLost")
-        self.lostReason = reason
-
-
-def serverOptions(**kw: Any) -> ServerOptions:
-    pki = cachedPKI()
-    return ServerOptions.fromPEM(pki.ecdsaServer.certPath, pki.ecdsaServer.keyPath, **kw)
-
-
-def clientOptions(**kw: Any) -> ClientOptions:
-    return ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate], **kw)
-
-
-class Connected(TLSPair):
-    """
-    The test suite's pair: L{TLSPair} with recording protocols by default,
-    under the names the tests use.
-    """
-
-    def __init__(
-        self,
-        server: ServerOptions | None = None,
-        client: ClientOptions | None = None,
-        serverProtocol: Protocol | None = None,
-        clientProtocol: Protocol | None = None,
-    ) -> None:
-        super().__init__(
-            server or serverOptions(),
-            client or clientOptions(),
-            serverProtocol or Recorder(),
-            clientProtocol or Recorder(),
-        )
-        self.serverApp = self.serverProtocol
-        self.clientApp = self.clientProtocol
 
 
 class HandshakeTests(SynchronousTestCase):

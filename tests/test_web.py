@@ -37,7 +37,7 @@ from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.web import RequireClientCertificate, SessionPage
 
-from .test_transport import serverOptions
+from ._connected import serverOptions
 
 
 class Secret(Resource):

@@ -33,8 +33,8 @@ from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.web.client import TLSEndpointFactory, agent
 
+from ._twistd import TWISTD
 from .interop.peers import freePort, requirePeer, startPeerServer
-from .test_tap import TWISTD
 
 try:
     import treq

@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 
 from twisted.internet import protocol, reactor
@@ -24,24 +23,9 @@ from twisted_reneg._workers import workerArguments
 from twisted_reneg.endpoints import wrapClientTLS
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._proxied import ProxiedClient
+from ._twistd import TWISTD, children
 from .interop.peers import Collector, freePort, isListening, waitFor
-from .test_endpoint_composition import ProxiedClient
-
-TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
-
-
-def children(pid: int) -> set[int]:
-    """
-    The child processes of C{pid} (Linux's /proc).
-    """
-    found: set[int] = set()
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                found.update(int(p) for p in f.read().split())
-    except OSError:
-        pass
-    return found
 
 
 class WorkerArgumentTests(TestCase):

@@ -355,10 +355,7 @@ class Crafter(protocol.Protocol):
         """
         data = bytes(self.received[self._heard :])
         self._heard = len(self.received)
-        connection = self.connection
-        events = connection.receiveData(data)
-        while connection.inputHeld:
-            events += connection.receiveData(b"")
+        events = self.connection.receiveData(data)
         self.events += events
         self.flush()
         self._check()

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from twisted_reneg import RenegotiationPolicy
 from twisted_reneg.tls.config import TLS12
+from twisted_reneg.tls.established12 import Established12
 from twisted_reneg.tls.events import ApplicationData
 
 from ..interop.peers import waitFor
@@ -35,10 +36,10 @@ class AlpnAcrossRenegotiationTests(ConformanceCase):
         self.assertEqual(ours.negotiatedProtocol, HTTP11)
         # A browser's renegotiating ClientHello carries no ALPN: play one by
         # making the crafter forget the protocol before it renegotiates.
+        established = crafter.connection._established  # noqa: SLF001
+        assert isinstance(established, Established12) and established.previous is not None
+        established.previous = replace(established.previous, alpnProtocol=None)
         engine = crafter.connection
-        previous = engine._previous  # noqa: SLF001
-        assert previous is not None
-        engine._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
         engine.rehandshake()
         crafter.flush()
         await crafter.handshakeDone(2)
@@ -62,10 +63,10 @@ class AlpnAcrossRenegotiationTests(ConformanceCase):
         )
         await crafter.handshakeDone()
         engine = crafter.connection
-        previous = engine._previous  # noqa: SLF001
-        assert previous is not None
+        established = engine._established  # noqa: SLF001
+        assert isinstance(established, Established12) and established.previous is not None
         # A server that names no protocol when it renegotiates.
-        engine._previous = replace(previous, alpnProtocol=None)  # noqa: SLF001
+        established.previous = replace(established.previous, alpnProtocol=None)
         engine.rehandshake()
         crafter.flush()
         await crafter.handshakeDone(2)

@@ -33,15 +33,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted_reneg import ClientOptions, ServerOptions, TLSAlertError
 from twisted_reneg.tls import client13
 from twisted_reneg.tls.errors import AlertDescription, DecodeError
-from twisted_reneg.tls.keyexchange import respond
-from twisted_reneg.tls.keyschedule import EarlySecret13, trafficKeys13
-from twisted_reneg.tls.messages import (
-    ClientHello,
-    EncryptedExtensions,
+from twisted_reneg.tls.extensions import (
     Extensions,
     ExtensionType,
     OfferedPsks,
-    ServerHello,
     decodeKeyShareClient,
     decodeSelectedGroup,
     decodeServerName,
@@ -53,15 +48,17 @@ from twisted_reneg.tls.messages import (
     encodeServerName,
     encodeSupportedVersionsClient,
     encodeUint16List,
-    maxBodyLength,
 )
+from twisted_reneg.tls.keyexchange import respond
+from twisted_reneg.tls.keyschedule import EarlySecret13, trafficKeys13
+from twisted_reneg.tls.messages import ClientHello, EncryptedExtensions, ServerHello, maxBodyLength
 from twisted_reneg.tls.records import ContentType, RecordWriter, tls13Protection
 from twisted_reneg.tls.suites import SUITES13_BY_CODE, SUITES_BY_CODE, NamedGroup
 from twisted_reneg.tls.tickets import ClientSession12, SessionState12
 from twisted_reneg.tls.wire import Reader
 
+from ..interop._options import ourClientOptions, ourServerOptions
 from ..interop.peers import Collector, OurServer, connectOurClient
-from ..interop.test_openssl import ourClientOptions, ourServerOptions
 
 A = AlertDescription
 E = ExtensionType

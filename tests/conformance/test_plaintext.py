@@ -14,9 +14,10 @@ from twisted_reneg import TLSAlertError
 from twisted_reneg.tls.config import TLS13
 from twisted_reneg.tls.connection import MAX_EARLY_DATA_SKIPPED, TLSConnection
 from twisted_reneg.tls.errors import AlertDescription
-from twisted_reneg.tls.handshake13 import HRR_RANDOM
-from twisted_reneg.tls.messages import ClientHello, Extensions, ExtensionType, HandshakeType
+from twisted_reneg.tls.extensions import Extensions, ExtensionType
+from twisted_reneg.tls.messages import ClientHello, HandshakeType
 from twisted_reneg.tls.records import ContentType
+from twisted_reneg.tls.state13 import HRR_RANDOM
 from twisted_reneg.tls.suites import NamedGroup
 
 from .harness import (

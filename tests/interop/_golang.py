@@ -44,7 +44,7 @@ def _goEnvironment(buildDirectory: str) -> dict[str, str]:
     and later compile the standard library into it, which takes a while
     once); without a home directory it goes in the throwaway build
     directory (Go 1.19 ships its standard library compiled, so a cold
-    cache costs it under a second).
+    cache costs it little).
     """
     env = os.environ.copy()
     env.update(

@@ -92,8 +92,8 @@ _compileError: str | None = None
 def compiled() -> str:
     """
     The directory of the compiled classes, compiling on first use only: one
-    C{javac} per test run (it takes seconds; the reactor has nothing to
-    answer yet when a test first asks).  Removed when the process exits.
+    C{javac} per test run (compiling is slow, and the reactor has nothing
+    to answer yet when a test first asks).  Removed when the process exits.
 
     @raise AssertionError: if compiling failed (remembered, so every test
         says so without compiling again).

@@ -37,13 +37,6 @@ OPENSSL_CIPHERS = {
     "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
 }
 
-#: GnuTLS cipher keywords of our AEADs.
-GNUTLS_CIPHERS = {
-    "AES-128-GCM": "AES-128-GCM",
-    "AES-256-GCM": "AES-256-GCM",
-    "CHACHA20-POLY1305": "CHACHA20-POLY1305",
-}
-
 
 def requirePeer(name: str) -> str:
     """

@@ -11,66 +11,25 @@ from __future__ import annotations
 import os
 import struct
 
-from twisted.internet import defer, protocol, reactor
+from twisted.internet import protocol, reactor
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from twisted_reneg import TLSAlertError
 from twisted_reneg.tls.errors import AlertDescription
-from twisted_reneg.tls.messages import (
-    ClientHello,
-    Extensions,
-    ServerHelloDone,
-    frameHandshake,
-)
+from twisted_reneg.tls.extensions import Extensions
+from twisted_reneg.tls.messages import ClientHello, ServerHelloDone, frameHandshake
 
+from ._options import ourClientOptions, ourServerOptions
+from ._raw import RawPeer, clientHello, record
 from .peers import Collector, OurServer, connectOurClient
-from .test_openssl import ourClientOptions, ourServerOptions
 
 A = AlertDescription
 
 
-def record(contentType: int, body: bytes, version: int = 0x0303) -> bytes:
-    return struct.pack(">BHH", contentType, version, len(body)) + body
-
-
 def alertRecord(description: AlertDescription) -> bytes:
     return record(21, bytes((2, description)))
-
-
-def clientHello() -> bytes:
-    return ClientHello(
-        legacyVersion=0x0303,
-        random=os.urandom(32),
-        sessionId=b"",
-        cipherSuites=(0xC02B, 0x00FF),
-        compressionMethods=b"\x00",
-        extensions=Extensions(((10, b"\x00\x02\x00\x1d"), (13, b"\x00\x02\x04\x03"))),
-    ).toBytes()
-
-
-class RawPeer(protocol.Protocol):
-    """
-    Sends fixed bytes, records everything it gets until the connection ends.
-    """
-
-    def __init__(self, toSend: bytes, halfClose: bool = False) -> None:
-        self.toSend = toSend
-        self.halfClose = halfClose
-        self.received = bytearray()
-        self.done: defer.Deferred[bytes] = defer.Deferred()
-
-    def connectionMade(self) -> None:
-        self.transport.write(self.toSend)
-        if self.halfClose:
-            self.transport.loseConnection()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        self.done.callback(bytes(self.received))
 
 
 class OurServerBadInputTests(TestCase):

@@ -17,6 +17,10 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg import ClientOptions, TLSAlertError
 from twisted_reneg.testing.pki import Identity, cachedPKI
 
+from ._gnutls import DATA_MARKER, TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
+from ._openssl import sClientArgv, sServerArgv
+from ._options import ourServerOptions
+from ._renegotiation import CommandServer, Watcher
 from .peers import (
     Collector,
     OurServer,
@@ -27,9 +31,6 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_gnutls import DATA_MARKER, TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
-from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
-from .test_renegotiation_interop import CommandServer, Watcher
 
 #: How each peer prints the subject of the test CA.
 OPENSSL_CA = "O = twisted_reneg tests, CN = twisted_reneg test CA"

@@ -27,6 +27,9 @@ from zope.interface import implementer
 from twisted_reneg import RenegotiationPolicy
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv
+from ._openssl import sClientArgv
+from ._options import ourClientOptions, ourServerOptions
 from .peers import (
     Collector,
     DigestEcho,
@@ -38,8 +41,6 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv
-from .test_openssl import ourClientOptions, ourServerOptions, sClientArgv
 
 LABEL = "EXPERIMENTAL-twisted-reneg"
 LENGTH = 32

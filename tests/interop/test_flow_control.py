@@ -14,8 +14,8 @@ from twisted.internet.interfaces import IHandshakeListener, IPushProducer
 from twisted.trial.unittest import TestCase
 from zope.interface import implementer
 
+from ._options import ourClientOptions, ourServerOptions
 from .peers import DigestEcho, OurServer, connectOurClient
-from .test_openssl import ourClientOptions, ourServerOptions
 
 TOTAL = 1 << 30
 CHUNK = 64 * 1024
@@ -66,7 +66,7 @@ class Firehose(protocol.Protocol):
         tcp = tls.transport
         waitingInTCP = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
         waitingInEngine = sum(map(len, engine._pendingAppData)) + sum(map(len, engine._out))
-        waitingToBeSealed = tls._plaintextSize
+        waitingToBeSealed = tls._coalescer.size
         return waitingInTCP + waitingInEngine + waitingToBeSealed
 
     def resumeProducing(self) -> None:

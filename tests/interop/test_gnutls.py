@@ -10,10 +10,12 @@ from twisted.internet.error import ConnectionDone
 from twisted.trial.unittest import TestCase
 
 from twisted_reneg import TLSAlertError
-from twisted_reneg.testing.pki import Identity, cachedPKI
+from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 from twisted_reneg.tls.suites import TLS12_SUITES, CipherSuite, KeyExchange
 
+from ._gnutls import DATA_MARKER, TLS12_ONLY, gnutlsCliArgv, gnutlsServArgv
+from ._options import ourClientOptions, ourServerOptions, serverIdentityFor
 from .peers import (
     Collector,
     OurServer,
@@ -21,58 +23,17 @@ from .peers import (
     digest,
     freePort,
     payload,
-    requirePeer,
     runPeerClient,
     startPeerServer,
 )
-from .test_openssl import ourClientOptions, ourServerOptions, serverIdentityFor
 
 A = AlertDescription
 BULK = 8 * 1024 * 1024
-TLS12_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-TLS13_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-DATA_MARKER = b"- Simple Client Mode:\n\n"
 
 
 def suitePriority(suite: CipherSuite) -> str:
     kx = "ECDHE-ECDSA" if suite.keyExchange is KeyExchange.ECDHE_ECDSA else "ECDHE-RSA"
     return f"{TLS12_ONLY}:-CIPHER-ALL:+{suite.aead}:-KX-ALL:+{kx}"
-
-
-def gnutlsCliArgv(port: int, priority: str = TLS12_ONLY, *extra: str) -> list[str]:
-    return [
-        requirePeer("gnutls-cli"),
-        "-p",
-        str(port),
-        "127.0.0.1",
-        "--x509cafile",
-        cachedPKI().caPath,
-        "--verify-hostname",
-        "localhost",
-        "--sni-hostname",
-        "localhost",
-        "--priority",
-        priority,
-        *extra,
-    ]
-
-
-def gnutlsServArgv(
-    port: int, identity: Identity, priority: str = TLS12_ONLY, *extra: str
-) -> list[str]:
-    return [
-        requirePeer("gnutls-serv"),
-        "--echo",
-        "-p",
-        str(port),
-        "--x509certfile",
-        identity.certPath,
-        "--x509keyfile",
-        identity.keyPath,
-        "--priority",
-        priority,
-        *extra,
-    ]
 
 
 def receivedData(stdout: bytes) -> bytes:

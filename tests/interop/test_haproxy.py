@@ -39,6 +39,9 @@ from twisted_reneg import ServerOptions, TLSFactory
 from twisted_reneg._proxyprotocol import ProxyProtocolFactory
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._openssl import sClientArgv
+from ._options import ourClientOptions, ourServerOptions
+from ._renegotiation import CommandServer
 from .peers import (
     Collector,
     DigestEcho,
@@ -50,8 +53,6 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_openssl import ourClientOptions, ourServerOptions, sClientArgv
-from .test_renegotiation_interop import CommandServer
 
 #: HAProxy's server keyword for each PROXY protocol version.
 SEND_PROXY = {1: "send-proxy", 2: "send-proxy-v2"}

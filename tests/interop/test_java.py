@@ -43,8 +43,8 @@ from ._java import (
     startJavaServer,
     writeKeystore,
 )
+from ._options import ourClientOptions, ourServerOptions
 from .peers import Collector, DigestEcho, OurServer, connectOurClient, waitFor
-from .test_openssl import ourClientOptions, ourServerOptions
 
 ALLOW = RenegotiationPolicy(allowPeerInitiated=True)
 

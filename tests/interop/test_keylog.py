@@ -14,8 +14,9 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg import ClientOptions
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._openssl import sClientArgv, sServerArgv
+from ._options import ourServerOptions
 from .peers import Collector, OurServer, connectOurClient, freePort, runPeerClient, startPeerServer
-from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
 
 
 def lines(path: str) -> list[str]:

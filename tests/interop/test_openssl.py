@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from twisted.trial.unittest import TestCase
 
-from twisted_reneg import ClientOptions, ServerOptions, TLSAlertError
-from twisted_reneg.testing.pki import Identity, cachedPKI
+from twisted_reneg import ClientOptions, TLSAlertError
+from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
-from twisted_reneg.tls.suites import TLS12_SUITES, KeyExchange
+from twisted_reneg.tls.suites import TLS12_SUITES
 
+from ._openssl import sClientArgv, sServerArgv
+from ._options import ourClientOptions, ourServerOptions, serverIdentityFor
 from .peers import (
     OPENSSL_CIPHERS,
     Collector,
@@ -21,62 +23,12 @@ from .peers import (
     digest,
     freePort,
     payload,
-    requirePeer,
     runPeerClient,
     startPeerServer,
 )
 
 A = AlertDescription
 BULK = 8 * 1024 * 1024
-
-
-def serverIdentityFor(keyExchange: KeyExchange) -> Identity:
-    pki = cachedPKI()
-    return pki.rsaServer if keyExchange is KeyExchange.ECDHE_RSA else pki.ecdsaServer
-
-
-def ourServerOptions(identity: Identity | None = None, **kw: object) -> ServerOptions:
-    identity = identity or cachedPKI().ecdsaServer
-    return ServerOptions.fromPEM(identity.certPath, identity.keyPath, **kw)  # type: ignore[arg-type]
-
-
-def ourClientOptions(**kw: object) -> ClientOptions:
-    return ClientOptions("localhost", trustRoots=[cachedPKI().caCertificate], **kw)  # type: ignore[arg-type]
-
-
-def sClientArgv(port: int, *extra: str) -> list[str]:
-    return [
-        requirePeer("openssl"),
-        "s_client",
-        "-tls1_2",
-        "-connect",
-        f"127.0.0.1:{port}",
-        "-servername",
-        "localhost",
-        "-CAfile",
-        cachedPKI().caPath,
-        "-verify_return_error",
-        "-verify_hostname",
-        "localhost",
-        *extra,
-    ]
-
-
-def sServerArgv(port: int, identity: Identity, *extra: str) -> list[str]:
-    return [
-        requirePeer("openssl"),
-        "s_server",
-        "-tls1_2",
-        "-accept",
-        f"127.0.0.1:{port}",
-        "-cert",
-        identity.certPath,
-        "-key",
-        identity.keyPath,
-        "-naccept",
-        "1",
-        *extra,
-    ]
 
 
 class OurServerOpenSSLClientTests(TestCase):

@@ -18,6 +18,11 @@ from twisted.trial.unittest import TestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
+from ._openssl import sClientArgv, sServerArgv
+from ._options import client13, ourServerOptions
+from ._renegotiation import CommandServer, Watcher
+from ._twistedtls import twistedCertificate
 from .peers import (
     Collector,
     OurServer,
@@ -28,11 +33,6 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
-from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
-from .test_renegotiation_interop import CommandServer, Watcher
-from .test_tls13 import client13
-from .test_twisted_tls import twistedCertificate
 
 
 def clientSubject() -> bytes:

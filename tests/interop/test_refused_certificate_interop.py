@@ -15,10 +15,11 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg import TLSSession
 from twisted_reneg.testing.pki import cachedPKI, makePKI
 
+from ._gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv
+from ._openssl import sClientArgv
+from ._options import ourServerOptions
+from ._renegotiation import CommandServer
 from .peers import OurServer, runScriptedClient
-from .test_gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv
-from .test_openssl import ourServerOptions, sClientArgv
-from .test_renegotiation_interop import CommandServer
 
 
 class VerdictServer(CommandServer):

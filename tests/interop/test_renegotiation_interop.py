@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet import defer, protocol, reactor
+from twisted.internet import protocol, reactor
 from twisted.internet.error import ConnectionDone
 from twisted.protocols.tls import TLSMemoryBIOFactory
-from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
-from zope.interface import implementer
 
-from twisted_reneg import RenegotiationPolicy, RenegotiationRefused, TLSSession
-from twisted_reneg.interfaces import IRenegotiationListener
+from twisted_reneg import RenegotiationPolicy, RenegotiationRefused
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._gnutls import gnutlsCli, gnutlsServArgv
+from ._openssl import sClientArgv as sClient
+from ._openssl import sServerArgv
+from ._options import ourClientOptions, ourServerOptions
+from ._renegotiation import CommandServer, Watcher
+from ._twistedtls import twistedCertificate
 from .peers import (
-    Collector,
-    DigestEcho,
     OurServer,
     PeerServer,
     connectOurClient,
@@ -32,49 +33,8 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_gnutls import TLS12_ONLY, gnutlsCliArgv, gnutlsServArgv
-from .test_openssl import ourClientOptions, ourServerOptions, sServerArgv
-from .test_openssl import sClientArgv as sClient
-from .test_twisted_tls import twistedCertificate
 
 ALLOW = RenegotiationPolicy(allowPeerInitiated=True)
-
-
-class CommandServer(DigestEcho):
-    """
-    Our server under remote control: C{go-reneg} renegotiates, C{go-cert}
-    asks for a client certificate; the outcome is written back as a line.
-    Anything else is echoed.
-    """
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-        for line in data.splitlines():
-            if line == b"go-reneg":
-                self.transport.rehandshake(timeout=20).addCallbacks(
-                    self.reportSession, self.reportFailure
-                )
-            elif line == b"go-cert":
-                self.transport.requestClientCertificate(timeout=20).addCallbacks(
-                    self.reportCertificate, self.reportFailure
-                )
-            else:
-                self.transport.write(line + b"\n")
-
-    def reportSession(self, session: TLSSession) -> None:
-        self.transport.write(b"renegotiated %d\n" % session.renegotiations)
-
-    def reportCertificate(self, session: TLSSession) -> None:
-        peer = session.peerCertificate
-        name = peer.subject.rfc4514_string().encode() if peer is not None else b"none"
-        self.transport.write(b"client-cert " + name + b"\n")
-
-    def reportFailure(self, reason: Failure) -> None:
-        self.transport.write(b"reneg-failed " + reason.type.__name__.encode() + b"\n")
-
-
-def gnutlsCli(port: int, *extra: str) -> list[str]:
-    return gnutlsCliArgv(port, TLS12_ONLY, *extra)
 
 
 class OurServerTests(TestCase):
@@ -214,31 +174,6 @@ class OurServerTests(TestCase):
         self.assertEqual(ours.session.peerCertificate, pki.rsaClient.certificate)
 
 
-@implementer(IRenegotiationListener)
-class Watcher(Collector):
-    """
-    Our client: C{renegotiated} fires when the first renegotiation completes.
-    """
-
-    def __init__(self, toSend: bytes = b"", expected: int | None = None) -> None:
-        super().__init__(toSend, expected)
-        self.renegotiated: defer.Deferred[TLSSession] = defer.Deferred()
-
-    def renegotiationRequested(self) -> bool:
-        return True
-
-    def renegotiationCompleted(self, session: TLSSession) -> None:
-        if not self.renegotiated.called:
-            self.renegotiated.callback(session)
-
-    def renegotiationFailed(self, reason: Failure) -> None:
-        if not self.renegotiated.called:
-            self.renegotiated.errback(reason)
-
-    def keysUpdated(self, requestedByPeer: bool) -> None:
-        pass
-
-
 class OurClientTests(TestCase):
     timeout = 60
 
@@ -369,9 +304,3 @@ class OurClientTests(TestCase):
         client.transport.loseConnection()
         result = await connected
         self.assertTrue(bytes(result.received).endswith(b"after\n"), bytes(result.received))
-
-
-def deferLater(seconds: float) -> defer.Deferred[None]:
-    from twisted.internet.task import deferLater as later
-
-    return later(reactor, seconds, lambda: None)

@@ -15,6 +15,9 @@ from twisted.trial.unittest import TestCase
 
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
+from ._openssl import sClientArgv, sServerArgv
+from ._options import client13, ourClientOptions, ourServerOptions
 from .peers import (
     Collector,
     OurServer,
@@ -23,9 +26,6 @@ from .peers import (
     runScriptedClient,
     startPeerServer,
 )
-from .test_gnutls import TLS12_ONLY, TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
-from .test_openssl import ourClientOptions, ourServerOptions, sClientArgv, sServerArgv
-from .test_tls13 import client13
 
 
 class OurServerTests(TestCase):

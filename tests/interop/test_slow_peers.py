@@ -39,9 +39,10 @@ from twisted_reneg.tls.events import (
     KeysUpdated,
 )
 
+from .._twistd import TWISTD
+from ._options import ourClientOptions, ourServerOptions
+from ._raw import RawPeer, clientHello, record
 from .peers import DigestEcho, OurServer, freePort, payload, startPeerServer
-from .test_bad_input import RawPeer, clientHello, record
-from .test_openssl import ourClientOptions, ourServerOptions
 
 A = AlertDescription
 
@@ -59,7 +60,7 @@ def unsent(tls: Any) -> int:
         + tcp._tempDataLen
         + sum(map(len, engine._out))
         + sum(map(len, engine._pendingAppData))
-        + tls._plaintextSize
+        + tls._coalescer.size
     )
 
 
@@ -321,8 +322,6 @@ class OneRecordTests(TestCase):
         return path
 
     def twistd(self, *argv: str) -> int:
-        from ..test_tap import TWISTD
-
         port = freePort()
         listen = [argv[0], "--listen", listenString(port, self.maxVersion), *argv[1:]]
         startPeerServer(self, [TWISTD, "-n", "--pidfile=", *listen], port)

@@ -15,8 +15,8 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg import ClientOptions, startTLS
 from twisted_reneg.testing.pki import cachedPKI
 
+from ._options import ourServerOptions
 from .peers import requirePeer, runScriptedClient
-from .test_openssl import ourServerOptions
 
 
 class MiniSMTP(LineReceiver):

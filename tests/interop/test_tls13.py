@@ -15,6 +15,10 @@ from twisted_reneg import ClientOptions
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.suites import TLS13_SUITES
 
+from ._gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
+from ._openssl import sClientArgv, sServerArgv
+from ._options import client13, ourServerOptions
+from ._renegotiation import CommandServer
 from .peers import (
     Collector,
     OurServer,
@@ -26,19 +30,6 @@ from .peers import (
     startPeerServer,
     waitFor,
 )
-from .test_gnutls import TLS13_ONLY, gnutlsCliArgv, gnutlsServArgv
-from .test_openssl import ourServerOptions, sClientArgv, sServerArgv
-from .test_renegotiation_interop import CommandServer
-
-
-def client13(**kw: object) -> ClientOptions:
-    return ClientOptions(
-        "localhost",
-        trustRoots=[cachedPKI().caCertificate],
-        minVersion="1.3",
-        maxVersion="1.3",
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 def pause(seconds: float) -> defer.Deferred[None]:

@@ -5,8 +5,8 @@ fetching from our server over HTTPS, and Python's C{ssl} module (OpenSSL
 underneath, driven the way Python applications drive it) as client and as
 server, with bulk data and a key update we start while it is reading.
 
-The C{ssl} side runs in a thread with blocking sockets, as in
-L{tests.interop.test_pythonssl}.
+The C{ssl} side runs in a thread with blocking sockets
+(L{tests.interop._pythonssl}).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from zope.interface import implementer
 
-from twisted_reneg import ClientOptions, ServerOptions, TLSSession
+from twisted_reneg import ServerOptions, TLSSession
 from twisted_reneg.interfaces import IRenegotiationListener
 from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.suites import TLS13_SUITES
 
+from ._options import client13, ourServerOptions
+from ._pythonssl import PythonServer, recvExactly, sslClient
 from .peers import (
     Collector,
     DigestEcho,
@@ -38,8 +40,6 @@ from .peers import (
     requirePeer,
     runPeerClient,
 )
-from .test_openssl import ourServerOptions
-from .test_pythonssl import PythonServer, recvExactly, sslClient
 
 BULK = 8 * 1024 * 1024
 #: The size of the body our HTTP responder sends after its report line.
@@ -55,19 +55,6 @@ def server13(**kw: object) -> ServerOptions:
     Our server options, TLS 1.3 only.
     """
     return ourServerOptions(None, minVersion="1.3", maxVersion="1.3", **kw)
-
-
-def client13(**kw: object) -> ClientOptions:
-    """
-    Our client options, TLS 1.3 only, trusting the test CA.
-    """
-    return ClientOptions(
-        "localhost",
-        trustRoots=[cachedPKI().caCertificate],
-        minVersion="1.3",
-        maxVersion="1.3",
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 def context13(purpose: int) -> ssl.SSLContext:

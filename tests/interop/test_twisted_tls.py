@@ -11,7 +11,6 @@ from twisted.internet.ssl import (
     AcceptableCiphers,
     Certificate,
     CertificateOptions,
-    PrivateCertificate,
     TLSVersion,
     optionsForClientTLS,
 )
@@ -21,15 +20,11 @@ from twisted.trial.unittest import TestCase
 from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.tls.suites import TLS12_SUITES
 
+from ._options import ourClientOptions, ourServerOptions, serverIdentityFor
+from ._twistedtls import twistedCertificate
 from .peers import OPENSSL_CIPHERS, Collector, OurServer, connectOurClient, digest, payload
-from .test_openssl import ourClientOptions, ourServerOptions, serverIdentityFor
 
 BULK = 8 * 1024 * 1024
-
-
-def twistedCertificate(identity: Identity) -> PrivateCertificate:
-    with open(identity.certPath) as c, open(identity.keyPath) as k:
-        return PrivateCertificate.loadPEM(c.read() + k.read())
 
 
 def caCertificate() -> Certificate:

@@ -10,28 +10,15 @@ from __future__ import annotations
 
 import os
 
-from .clientauth import chooseClientCredential
+from .clientauth import chooseCertificateAndScheme
 from .config import TLS12, TLSConfig
-from .credentials import Credential, KeyType, verifySignature
+from .credentials import verifySignature
 from .errors import PeerError
 from .events import PeerCertificateReceived
-from .keyexchange import KeyShare
-from .messages import (
+from .extensions import (
     EC_POINT_FORMAT_UNCOMPRESSED,
-    Certificate12,
-    CertificateRequest12,
-    CertificateVerify,
-    ClientHello,
-    ClientKeyExchangeECDHE,
     Extensions,
     ExtensionType,
-    Finished,
-    HandshakeType,
-    NewSessionTicket12,
-    ServerHello,
-    ServerHelloDone,
-    ServerKeyExchangeECDHE,
-    decodeAlpn,
     decodeEcPointFormats,
     decodeEmpty,
     decodeRenegotiationInfo,
@@ -40,23 +27,38 @@ from .messages import (
     encodeRenegotiationInfo,
     encodeUint16List,
 )
+from .hellorules import checkAlpnAnswer, serverNameExtension
+from .keyexchange import KeyShare
+from .messages import (
+    Certificate12,
+    CertificateRequest12,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    HandshakeType,
+    NewSessionTicket12,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
+)
+from .peerchain import verifiedServerChain
+from .renegotiation12 import (
+    checkExtendedMasterSecretKept,
+    checkSecureRenegotiation,
+    checkServerIdentityUnchanged,
+)
 from .state12 import (
     A,
-    Complete,
     ExpectChangeCipherSpec,
+    ExpectFinished12,
     HandshakeState12,
     State12,
     alpnToOffer,
     certificateMessage12,
-    checkExtendedMasterSecretKept,
-    checkSecureRenegotiation,
-    checkServerIdentityUnchanged,
     extensionData,
     keyTypeFits,
     leafKeyType,
     resumable12,
-    serverNameExtension,
-    verifiedServerChain,
 )
 from .suites import (
     SUITES_BY_CODE,
@@ -186,12 +188,10 @@ class ClientExpectServerHello12(State12):
         if points is not None and EC_POINT_FORMAT_UNCOMPRESSED not in decodeEcPointFormats(points):
             raise PeerError(A.illegal_parameter, "server does not support uncompressed points")
 
-        alpn = extensionData(exts, ExtensionType.application_layer_protocol_negotiation)
-        if alpn is not None:
-            chosen = decodeAlpn(alpn)
-            if len(chosen) != 1 or chosen[0] not in alpnToOffer(hs):
-                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
-            hs.alpnProtocol = chosen[0]
+        hs.alpnProtocol = checkAlpnAnswer(
+            extensionData(exts, ExtensionType.application_layer_protocol_negotiation),
+            alpnToOffer(hs),
+        )
         if hs.previous is not None:
             # We offered only the connection's protocol, which the server
             # may name again or not at all: it stays (RFC 7301 3.1).
@@ -294,13 +294,18 @@ class _ClientExpectCertificateRequestOrDone(State12):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
         if msgType == HandshakeType.certificate_request:
+            hs = self.hs
             request = CertificateRequest12.parse(body)
-            self.hs.certificateRequested = True
-            self.hs.requestedSchemes = request.signatureSchemes
-            self.hs.credential = chooseClientCredential(
-                self.hs.config, request.authorities, lambda c: _answers(c, request)
+            hs.certificateRequested = True
+            answer = chooseCertificateAndScheme(
+                hs.config,
+                request.authorities,
+                request.signatureSchemes,
+                certificateTypes=request.certificateTypes,
             )
-            return _ClientExpectServerHelloDone(self.hs, self.serverPublic)
+            if answer is not None:
+                hs.credential, hs.clientScheme = answer
+            return _ClientExpectServerHelloDone(hs, self.serverPublic)
         return _clientSendFlight(self.hs, body, self.serverPublic)
 
 
@@ -313,23 +318,6 @@ class _ClientExpectServerHelloDone(State12):
 
     def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
         return _clientSendFlight(self.hs, body, self.serverPublic)
-
-
-def _answers(credential: Credential, request: CertificateRequest12) -> bool:
-    """
-    Whether a client certificate can answer this CertificateRequest: its
-    type is one the server lists and its key can sign with a scheme the
-    server accepts.  With none that can, we send an empty Certificate and
-    the server decides whether to go on.
-    """
-    wanted = (
-        CertificateRequest12.RSA_SIGN
-        if credential.keyType is KeyType.RSA
-        else CertificateRequest12.ECDSA_SIGN
-    )
-    if wanted not in request.certificateTypes:
-        return False
-    return credential.chooseScheme(request.signatureSchemes) is not None
 
 
 def _clientSendFlight(hs: HandshakeState12, doneBody: bytes, serverPublic: bytes) -> State12:
@@ -345,17 +333,13 @@ def _clientSendFlight(hs: HandshakeState12, doneBody: bytes, serverPublic: bytes
     hs.send(ClientKeyExchangeECDHE(hs.keyShare.publicBytes()).toBytes())
     hs.deriveMasterSecret(preMasterSecret)
     if hs.credential is not None:
-        scheme = hs.credential.chooseScheme(hs.requestedSchemes)
-        assert scheme is not None
-        signature = hs.credential.sign(scheme, hs.transcript.messages())
-        hs.send(CertificateVerify(scheme, signature).toBytes())
-    clientWrite, serverWrite = hs.protections()
-    hs.io.sendChangeCipherSpec()
-    hs.io.changeWriteProtection(clientWrite)
+        assert hs.clientScheme is not None
+        signature = hs.credential.sign(hs.clientScheme, hs.transcript.messages())
+        hs.send(CertificateVerify(hs.clientScheme, signature).toBytes())
+    hs.sendFinished()
+    _, serverWrite = hs.protections()
     hs.pendingReadProtection = serverWrite
-    hs.clientVerifyData = hs.verifyData(fromClient=True)
-    hs.send(Finished(hs.clientVerifyData).toBytes())
-    then = ExpectChangeCipherSpec(hs, _ClientExpectFinished)
+    then = ExpectChangeCipherSpec(hs, ExpectFinished12)
     return _ExpectNewSessionTicket(hs, then) if hs.ticketPromised else then
 
 
@@ -376,32 +360,11 @@ class _ExpectNewSessionTicket(State12):
         return self.then
 
 
-class _ClientExpectResumedFinished(State12):
+class _ClientExpectResumedFinished(ExpectFinished12):
     """
     Abbreviated handshake: the server's Finished comes first; ours answers.
     """
 
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
-        hs = self.hs
-        hs.checkPeerFinished(body, raw)
-        clientWrite, _ = hs.protections()
-        hs.io.sendChangeCipherSpec()
-        hs.io.changeWriteProtection(clientWrite)
-        hs.clientVerifyData = hs.verifyData(fromClient=True)
-        hs.send(Finished(hs.clientVerifyData).toBytes())
-        hs.finish()
-        return Complete(hs)
-
-
-class _ClientExpectFinished(State12):
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
-        hs = self.hs
-        hs.checkPeerFinished(body, raw)
-        hs.finish()
-        return Complete(hs)
+    def afterFinished(self) -> State12:
+        self.hs.sendFinished()
+        return super().afterFinished()

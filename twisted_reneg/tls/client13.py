@@ -12,44 +12,16 @@ import hashlib
 import os
 from dataclasses import replace
 
-from .clientauth import chooseClientCredential, readCertificateRequest13
+from .client12 import sessionIdToOffer, tls12HelloExtensions
+from .clientauth import readCertificateRequest13
 from .config import TLS12, TLS13, TLSConfig
 from .errors import PeerError, UnexpectedMessage
 from .events import PeerCertificateReceived
-from .handshake12 import (
-    DOWNGRADE_TLS11,
-    DOWNGRADE_TLS12,
-    Handshake12,
-    resumable12,
-    serverNameExtension,
-    sessionIdToOffer,
-    tls12HelloExtensions,
-    verifiedServerChain,
-)
-from .hellorules import (
-    ENCRYPTED_EXTENSIONS,
-    HELLO_RETRY_REQUEST,
-    SERVER_HELLO_13,
-    checkResponseExtensions,
-)
-from .keyexchange import KeyShare
-from .keyschedule import (
-    Transcript,
-    pskBinder13,
-)
-from .messages import (
+from .extensions import (
     PSK_DHE_KE,
-    Certificate13,
-    CertificateVerify,
-    ClientHello,
-    EncryptedExtensions,
     Extensions,
     ExtensionType,
-    Finished,
-    HandshakeType,
     OfferedPsks,
-    ServerHello,
-    decodeAlpn,
     decodeCookie,
     decodeKeyShareServer,
     decodeSelectedGroup,
@@ -61,17 +33,41 @@ from .messages import (
     encodeSupportedVersionsClient,
     encodeUint16List,
 )
+from .handshake12 import Handshake12
+from .hellorules import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    ENCRYPTED_EXTENSIONS,
+    HELLO_RETRY_REQUEST,
+    SERVER_HELLO_13,
+    checkAlpnAnswer,
+    checkResponseExtensions,
+    serverNameExtension,
+)
+from .keyexchange import KeyShare
+from .keyschedule import (
+    Transcript,
+    pskBinder13,
+)
+from .messages import (
+    Certificate13,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    HandshakeType,
+    ServerHello,
+)
+from .peerchain import verifiedServerChain
+from .state12 import resumable12
 from .state13 import (
-    CLIENT_SIGNATURE_CONTEXT,
     HRR_RANDOM,
-    SERVER_SIGNATURE_CONTEXT,
     A,
     Complete13,
+    ExpectCertificateVerify13,
+    ExpectFinished13,
     HandshakeState13,
     State13,
-    certificateMessage13,
-    checkCertificateVerify13,
-    checkFinished13,
+    sendClientCertificate13,
 )
 from .suites import (
     SUITES13_BY_CODE,
@@ -377,12 +373,10 @@ class _ClientExpectEncryptedExtensions(State13):
         if sni is not None and sni != b"":
             # RFC 6066 3: the server's "extension_data" field "SHALL be empty".
             raise PeerError(A.decode_error, "server_name in EncryptedExtensions must be empty")
-        alpn = ee.extensions.get(ExtensionType.application_layer_protocol_negotiation)
-        if alpn is not None:
-            chosen = decodeAlpn(alpn)
-            if len(chosen) != 1 or chosen[0] not in hs.config.alpnProtocols:
-                raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
-            hs.alpnProtocol = chosen[0]
+        hs.alpnProtocol = checkAlpnAnswer(
+            ee.extensions.get(ExtensionType.application_layer_protocol_negotiation),
+            hs.config.alpnProtocols,
+        )
         hs.serverName = hs.config.serverName
         if hs.resumed:
             return _ClientExpectFinished(hs)
@@ -398,11 +392,8 @@ class _ClientExpectCertificate(State13):
         if msgType == HandshakeType.certificate_request:
             if hs.certificateRequested:
                 raise UnexpectedMessage(("certificate",), "certificate_request")
-            request = readCertificateRequest13(body)
+            hs.certificateRequest = readCertificateRequest13(body)
             hs.certificateRequested = True
-            hs.requestedSchemes = request.schemes
-            hs.requestedCANames = request.caNames
-            hs.requestContext = request.context
             return self
         message = Certificate13.parse(body)
         if message.context:
@@ -412,71 +403,21 @@ class _ClientExpectCertificate(State13):
         chain = verifiedServerChain(hs.config, hs.io, message.certificates)
         hs.peerChain = chain
         hs.io.emit(PeerCertificateReceived(chain))
-        return _ClientExpectCertificateVerify(hs)
+        return ExpectCertificateVerify13(hs, _ClientExpectFinished)
 
 
-class _ClientExpectCertificateVerify(State13):
-    expected = (HandshakeType.certificate_verify,)
-    transcriptFirst = False
-    ccsAllowed = True
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+class _ClientExpectFinished(ExpectFinished13):
+    def afterFinished(self) -> State13:
         hs = self.hs
-        hs.scheme = checkCertificateVerify13(
-            body,
-            hs.peerChain[0],
-            hs.config.signatureSchemes,
-            SERVER_SIGNATURE_CONTEXT,
-            hs.transcript.digest(),
-            "server",
-        )
-        hs.transcript.update(raw)
-        return _ClientExpectFinished(hs)
-
-
-class _ClientExpectFinished(State13):
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-    ccsAllowed = True
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
-        hs = self.hs
-        assert hs.handshakeSecrets is not None and hs.master is not None and hs.suite
-        checkFinished13(
-            body, hs.suite.hashName, hs.handshakeSecrets.server, hs.transcript.digest(), "server"
-        )
-        hs.transcript.update(raw)
+        assert hs.handshakeSecrets is not None and hs.master is not None
         hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
         hs.exporterMasterSecret = hs.master.exporterMasterSecret(hs.transcript.digest())
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
-        if hs.certificateRequested:
-            _sendClientCertificate(hs)
+        if hs.certificateRequest is not None:
+            # Chosen only now that the server's Finished has authenticated
+            # the request, CA names included.
+            sendClientCertificate13(hs.config, hs.certificateRequest, hs.transcript, hs.send)
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.client)).toBytes())
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.client))
         hs.finish()
         return Complete13(hs)
-
-
-def _sendClientCertificate(hs: HandshakeState13) -> None:
-    """
-    RFC 8446 4.4.2-4.4.3: our certificate (empty if we have none that can
-    sign with a scheme the server accepts) and, with one, CertificateVerify.
-    Chosen only now that the server's Finished has authenticated the
-    request, CA names included.
-    """
-    credential = chooseClientCredential(
-        hs.config,
-        hs.requestedCANames,
-        lambda c: c.chooseScheme(hs.requestedSchemes, tls13=True) is not None,
-    )
-    scheme = (
-        credential.chooseScheme(hs.requestedSchemes, tls13=True)
-        if credential is not None
-        else None
-    )
-    if credential is None or scheme is None:
-        hs.send(certificateMessage13(None, hs.requestContext))
-        return
-    hs.send(certificateMessage13(credential, hs.requestContext))
-    signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + hs.transcript.digest())
-    hs.send(CertificateVerify(scheme, signature).toBytes())

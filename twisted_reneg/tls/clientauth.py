@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from .config import TLSConfig
-from .credentials import Credential
+from .credentials import Credential, KeyType
 from .errors import AlertDescription, PeerError
-from .messages import (
-    MAX_CERTIFICATE_AUTHORITIES,
-    CertificateRequest13,
+from .extensions import (
     Extensions,
     ExtensionType,
     decodeCertificateAuthorities,
@@ -31,6 +29,8 @@ from .messages import (
     encodeCertificateAuthorities,
     encodeUint16List,
 )
+from .messages import MAX_CERTIFICATE_AUTHORITIES, CertificateRequest12, CertificateRequest13
+from .suites import SignatureScheme
 
 A = AlertDescription
 
@@ -157,3 +157,46 @@ def chooseClientCredential(
         return chosen
     wanted = set(names)
     return next((c for c in candidates if chainNames(c) & wanted), candidates[0])
+
+
+def chooseCertificateAndScheme(
+    config: TLSConfig,
+    caNames: Sequence[bytes],
+    schemes: Sequence[int],
+    tls13: bool = False,
+    certificateTypes: bytes | None = None,
+) -> tuple[Credential, SignatureScheme] | None:
+    """
+    Client, either TLS version: the certificate to answer a
+    CertificateRequest with (L{chooseClientCredential}, among those whose
+    key can sign with a scheme the server accepts) and that scheme.
+
+    @param schemes: the signature schemes the request accepts.
+    @param tls13: whether the schemes are TLS 1.3's (RFC 8446 4.2.3 allows
+        fewer there).
+    @param certificateTypes: TLS 1.2: the certificate types the request
+        lists (RFC 5246 7.4.4); only a certificate of one of them answers.
+    @return: the credential and the scheme its CertificateVerify signs
+        with, or C{None} to send an empty Certificate (the server then
+        decides whether to go on).
+    """
+
+    def usable(credential: Credential) -> bool:
+        if certificateTypes is not None:
+            wanted = (
+                CertificateRequest12.RSA_SIGN
+                if credential.keyType is KeyType.RSA
+                else CertificateRequest12.ECDSA_SIGN
+            )
+            if wanted not in certificateTypes:
+                return False
+        return credential.chooseScheme(schemes, tls13) is not None
+
+    credential = chooseClientCredential(config, caNames, usable)
+    if credential is None:
+        return None
+    scheme = credential.chooseScheme(schemes, tls13)
+    # Every candidate passed usable(), and the application's chooser may
+    # return only a candidate.
+    assert scheme is not None
+    return credential, scheme

@@ -60,7 +60,6 @@ _HASH: dict[SignatureScheme, hashes.HashAlgorithm] = {
 }
 _PSS = (S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512)
 _PKCS1 = (S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512)
-_ECDSA = (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384)
 
 #: Which schemes a key type can use.  In TLS 1.2 the ECDSA code points name
 #: only the hash, so any curve may use either; TLS 1.3 ties curve to hash.

@@ -59,11 +59,34 @@ class PeerCertificateReceived(Event):
 
 
 @dataclass(frozen=True)
+class RenegotiationAnswerNeeded(Event):
+    """
+    The peer asked to renegotiate (a HelloRequest to a client, a ClientHello
+    to a server on an established TLS 1.2 connection), and RFC 5746, the
+    policy and the rate limit let it through: the driver decides.  The
+    engine processes no more input until the driver calls
+    L{TLSConnection.answerRenegotiation
+    <connection.TLSConnection.answerRenegotiation>}.  It is always the last
+    event of its batch, so the driver has handled everything that came
+    before it.  Emitted only by a connection made with
+    C{askBeforePeerRenegotiation=True}.
+    """
+
+
+@dataclass(frozen=True)
 class RenegotiationRequested(Event):
     """
-    The peer asked for a renegotiation (a HelloRequest to a client, a new
-    ClientHello to a server) and the policy let it through.
+    A renegotiation the peer started goes on (a HelloRequest to a client, a
+    new ClientHello to a server): the policy let it through, and the driver
+    too if it was asked (L{RenegotiationAnswerNeeded}).
+
+    @ivar lateAnswer: server: the ClientHello answers a HelloRequest of ours
+        that we stopped waiting for (L{TLSConnection.abandonRenegotiation
+        <connection.TLSConnection.abandonRenegotiation>}); it goes on
+        whatever the policy, as the renegotiation we asked for.
     """
+
+    lateAnswer: bool = False
 
 
 @dataclass(frozen=True)

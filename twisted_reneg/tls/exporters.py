@@ -32,10 +32,13 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import SignatureAlgorithmOID
 
+from .config import TLSConfig
 from .errors import ChannelBindingUnavailable
 from .keyschedule import exporter12, exporter13
+from .session import TLSSession
 
 __all__ = [
     "CHANNEL_BINDING_TYPES",
@@ -44,6 +47,8 @@ __all__ = [
     "RESERVED_LABELS",
     "TLS_EXPORTER_LABEL",
     "KeyingMaterial",
+    "channelBinding",
+    "checkChannelBindingType",
     "serverEndPoint",
 ]
 
@@ -189,6 +194,44 @@ class KeyingMaterial:
                 "on TLS 1.2, and this connection did not negotiate it"
             )
         return self.export(TLS_EXPORTER_LABEL, TLS_EXPORTER_LENGTH, b"")
+
+
+def checkChannelBindingType(kind: str) -> None:
+    """
+    @raise ValueError: unless C{kind} is one of L{CHANNEL_BINDING_TYPES}.
+    """
+    if kind not in CHANNEL_BINDING_TYPES:
+        raise ValueError(
+            f"unknown channel binding type {kind!r}; "
+            f"known types: {', '.join(CHANNEL_BINDING_TYPES)}"
+        )
+
+
+def channelBinding(
+    kind: str, material: KeyingMaterial, session: TLSSession, config: TLSConfig
+) -> bytes:
+    """
+    Channel-binding data of a session (RFC 5929, RFC 9266).
+
+    @param kind: one of L{CHANNEL_BINDING_TYPES} (L{checkChannelBindingType}).
+    @param material: what the session's handshake left for the exporters.
+    @param config: our configuration: a server's certificate is its own.
+    @raise ChannelBindingUnavailable: the kind is not defined here.
+    """
+    if kind == "tls-unique":
+        return material.tlsUnique()
+    if kind == "tls-exporter":
+        return material.tlsExporter()
+    if config.isClient:
+        certificate = session.peerCertificate
+        if certificate is None:
+            raise ChannelBindingUnavailable("the server sent no certificate")
+        der = certificate.public_bytes(Encoding.DER)
+    else:
+        credential = config.credentialFor(session.serverName)
+        assert credential is not None
+        certificate, der = credential.chain[0], credential.derChain[0]
+    return serverEndPoint(certificate, der)
 
 
 def serverEndPoint(certificate: x509.Certificate, der: bytes) -> bytes:

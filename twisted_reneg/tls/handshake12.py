@@ -16,50 +16,23 @@ in explicitly as L{PreviousHandshake}.
 
 from __future__ import annotations
 
-from .client12 import (
-    ClientExpectServerHello12,
-    ClientStart12,
-    sessionIdToOffer,
-    tls12HelloExtensions,
-)
+from .client12 import ClientExpectServerHello12, ClientStart12
 from .config import ClientAuth, TLSConfig
+from .handshakeio import HandshakeIO
 from .messages import HandshakeType
 from .server12 import ServerExpectClientHello12
 from .state12 import (
-    DOWNGRADE_TLS11,
-    DOWNGRADE_TLS12,
     Complete,
-    HandshakeIO,
     HandshakeResult,
     HandshakeState12,
     PreviousHandshake,
     State12,
-    judgedClientChain,
-    resumable12,
-    serverNameExtension,
-    verifiedClientChain,
-    verifiedServerChain,
 )
+from .statemachine import HandshakeDriver
 from .tickets import ClientSession12
 
-__all__ = [
-    "DOWNGRADE_TLS11",
-    "DOWNGRADE_TLS12",
-    "Handshake12",
-    "HandshakeIO",
-    "HandshakeResult",
-    "PreviousHandshake",
-    "judgedClientChain",
-    "resumable12",
-    "serverNameExtension",
-    "sessionIdToOffer",
-    "tls12HelloExtensions",
-    "verifiedClientChain",
-    "verifiedServerChain",
-]
 
-
-class Handshake12:
+class Handshake12(HandshakeDriver[State12]):
     """
     One TLS 1.2 handshake, either side; the connection feeds it messages.
 
@@ -148,15 +121,3 @@ class Handshake12:
         """
         assert isinstance(self._state, ClientStart12)
         self._state = self._state.sendClientHello()
-
-    def expects(self, msgType: int) -> bool:
-        """
-        Whether the handshake's current state takes a message of this type.
-        """
-        return msgType in self._state.expected
-
-    def receiveMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
-        self._state = self._state.receive(msgType, body, raw)
-
-    def receiveChangeCipherSpec(self) -> None:
-        self._state = self._state.receiveChangeCipherSpec()

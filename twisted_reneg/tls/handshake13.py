@@ -12,33 +12,20 @@ from __future__ import annotations
 
 from .client13 import ClientStart13, FellBackToTLS12
 from .config import TLS13, TLSConfig
-from .handshake12 import Handshake12, HandshakeIO
+from .handshake12 import Handshake12
+from .handshakeio import HandshakeIO
 from .messages import ClientHello
 from .server13 import ServerExpectClientHello13
 from .state13 import (
-    CLIENT_SIGNATURE_CONTEXT,
-    HRR_RANDOM,
-    SERVER_SIGNATURE_CONTEXT,
     Complete13,
     HandshakeResult13,
     HandshakeState13,
     State13,
-    certificateMessage13,
-    offersTLS13,
 )
-
-__all__ = [
-    "CLIENT_SIGNATURE_CONTEXT",
-    "HRR_RANDOM",
-    "SERVER_SIGNATURE_CONTEXT",
-    "Handshake13",
-    "HandshakeResult13",
-    "certificateMessage13",
-    "offersTLS13",
-]
+from .statemachine import HandshakeDriver
 
 
-class Handshake13:
+class Handshake13(HandshakeDriver[State13]):
     """
     One TLS 1.3 handshake; the connection feeds it messages.
     """
@@ -51,7 +38,7 @@ class Handshake13:
         """
         @param clientHello: server: the first ClientHello, already parsed
             by the connection to pick the version (its raw bytes still come
-            through L{receiveMessage}).
+            through L{HandshakeDriver.receiveMessage}).
         """
         self._hs = HandshakeState13(config, io)
         self._state: State13 = (
@@ -84,15 +71,3 @@ class Handshake13:
     def start(self) -> None:
         assert isinstance(self._state, ClientStart13)
         self._state = self._state.sendClientHello()
-
-    def expects(self, msgType: int) -> bool:
-        """
-        Whether the handshake's current state takes a message of this type.
-        """
-        return msgType in self._state.expected
-
-    def receiveMessage(self, msgType: int, body: bytes, raw: bytes) -> None:
-        self._state = self._state.receive(msgType, body, raw)
-
-    def receiveChangeCipherSpec(self) -> None:
-        self._state = self._state.receiveChangeCipherSpec()

@@ -1,21 +1,31 @@
 # -*- test-case-name: tests.conformance.test_hello -*-
 """
-Rules of the hello exchange that several handshake states share: which
-version a ClientHello lets a server pick (RFC 8446 4.2.1, RFC 5246 E.1,
-RFC 7507), and which extensions a server's answer may carry (RFC 8446 4.2,
-RFC 5246 7.4.1.4).  Each rule is one function that raises the alert its RFC
-names.
+Rules of the hello exchange that several handshake states share, of
+TLS 1.2 and 1.3 alike: which version a ClientHello lets a server pick
+(RFC 8446 4.2.1, RFC 5246 E.1, RFC 7507) and the downgrade mark that
+choice leaves (RFC 8446 4.1.3), which extensions a server's answer may
+carry (RFC 8446 4.2, RFC 5246 7.4.1.4), the application protocol (RFC
+7301) and the server name a client sends (RFC 6066).  Each rule is one
+function that raises the alert its RFC names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from functools import lru_cache
 
-from .config import TLS12
+from .config import TLS12, TLSConfig
 from .errors import AlertDescription, PeerError
-from .messages import ClientHello, ExtensionType, decodeSupportedVersionsClient
+from .extensions import ExtensionType, decodeAlpn, decodeSupportedVersionsClient, encodeServerName
+from .messages import ClientHello
+from .verification import addressLiteral
 
 A = AlertDescription
+
+#: RFC 8446 4.1.3 downgrade sentinel for a TLS 1.2 ServerHello.random.
+DOWNGRADE_TLS12 = b"DOWNGRD\x01"
+#: ... and for TLS 1.1 or below (refused here anyway, but the mark says more).
+DOWNGRADE_TLS11 = b"DOWNGRD\x00"
 
 #: RFC 7507: TLS_FALLBACK_SCSV, sent by a client retrying with a lower
 #: version than it supports.
@@ -137,3 +147,58 @@ def checkResponseExtensions(
             raise PeerError(A.unsupported_extension, f"extension {extType} unasked in {message}")
         if allowedHere is not None and extType in KNOWN_EXTENSIONS and extType not in allowedHere:
             raise PeerError(A.illegal_parameter, f"extension {extType} is not for {message}")
+
+
+def chooseAlpn(ours: Sequence[bytes], offered: Sequence[bytes] | None) -> bytes | None:
+    """
+    Server: the application protocol of a first handshake (RFC 7301 3.2):
+    our most preferred one that the client offers.
+
+    @param ours: the protocols we speak, in our order of preference.
+    @param offered: the client's list, C{None} without the extension.
+    @return: the protocol, or C{None} when either side names none.
+    @raise PeerError: C{no_application_protocol} when both name some and
+        none is common.
+    """
+    if offered is None or not ours:
+        return None
+    chosen = next((p for p in ours if p in offered), None)
+    if chosen is None:
+        raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
+    return chosen
+
+
+def checkAlpnAnswer(data: bytes | None, offered: Sequence[bytes]) -> bytes | None:
+    """
+    Client: the application protocol a server's answer names (RFC 7301
+    3.1): exactly one, and one we offered.
+
+    @param data: the server's ALPN extension, C{None} without one.
+    @return: the protocol, or C{None} when the server named none.
+    @raise PeerError: C{illegal_parameter} for any other answer.
+    """
+    if data is None:
+        return None
+    chosen = decodeAlpn(data)
+    if len(chosen) != 1 or chosen[0] not in offered:
+        raise PeerError(A.illegal_parameter, "server chose an ALPN protocol not offered")
+    return chosen[0]
+
+
+def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
+    """
+    A client's server_name extension, which RFC 6066 3 allows only for a
+    host name, never an IP address literal.
+    """
+    name = config.serverName
+    if name is None:
+        return []
+    return list(_serverNameExtension(name))
+
+
+@lru_cache(maxsize=256)
+def _serverNameExtension(name: str) -> tuple[tuple[int, bytes], ...]:
+    # Every ClientHello to a server carries the same bytes (~2.5 us to make).
+    if addressLiteral(name) is None:
+        return ((int(ExtensionType.server_name), encodeServerName(name)),)
+    return ()

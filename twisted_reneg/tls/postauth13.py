@@ -17,32 +17,26 @@ from collections.abc import Callable
 
 from cryptography import x509
 
-from .clientauth import certificateRequest13, chooseClientCredential, readCertificateRequest13
+from .clientauth import certificateRequest13, readCertificateRequest13
 from .config import TLSConfig
 from .errors import AlertDescription, PeerError, UnexpectedMessage
-from .events import PeerCertificateReceived
-from .handshake12 import HandshakeIO, judgedClientChain
+from .finished import checkFinished13
+from .handshakeio import HandshakeIO
 from .keyschedule import Transcript, finishedVerifyData13
 from .messages import (
     Certificate13,
-    CertificateVerify,
     Finished,
     HandshakeType,
     messageName,
 )
+from .peerchain import receiveClientChain
 from .state13 import (
     CLIENT_SIGNATURE_CONTEXT,
-    certificateMessage13,
     checkCertificateVerify13,
-    checkFinished13,
+    sendClientCertificate13,
 )
 
 A = AlertDescription
-
-#: The message types a server may receive as part of an exchange.
-CLIENT_AUTH_MESSAGES = frozenset(
-    {HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished}
-)
 
 
 class ServerCertificateRequest:
@@ -130,13 +124,9 @@ class ServerCertificateRequest:
             # application decides what that means.
             self._expected = HandshakeType.finished
             return
-        chain, rejection = judgedClientChain(self._config, self._io, message.certificates)
-        self._offered = chain
-        if rejection is None:
-            self.chain = chain
-            self._io.emit(PeerCertificateReceived(chain))
-        else:
-            self.rejection = rejection.reason
+        judged = receiveClientChain(self._config, self._io, message.certificates, advisory=True)
+        self._offered, self.chain = judged.offered, judged.accepted
+        self.rejection = judged.rejection
         self._expected = HandshakeType.certificate_verify
 
     def _receiveCertificateVerify(self, body: bytes) -> None:
@@ -171,23 +161,10 @@ def answerCertificateRequest(
     """
     request = readCertificateRequest13(body)
     transcript.update(raw)
-    credential = chooseClientCredential(
-        config,
-        request.caNames,
-        lambda c: c.chooseScheme(request.schemes, tls13=True) is not None,
-    )
-    scheme = (
-        credential.chooseScheme(request.schemes, tls13=True) if credential is not None else None
-    )
 
     def sendAndRecord(message: bytes) -> None:
         transcript.update(message)
         send(message)
 
-    if credential is None or scheme is None:
-        sendAndRecord(certificateMessage13(None, request.context))
-    else:
-        sendAndRecord(certificateMessage13(credential, request.context))
-        signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + transcript.digest())
-        sendAndRecord(CertificateVerify(scheme, signature).toBytes())
+    sendClientCertificate13(config, request, transcript, sendAndRecord)
     send(Finished(finishedVerifyData13(hashName, clientSecret, transcript.digest())).toBytes())

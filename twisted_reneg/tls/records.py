@@ -54,9 +54,6 @@ _KEY_LENGTHS: dict[type, tuple[int, ...]] = {AESGCM: (16, 24, 32), ChaCha20Poly1
 class RecordProtection(ABC):
     """
     The AEAD state of one direction.
-
-    @cvar explicitNonceLength: bytes of nonce carried in each record.
-    @cvar tagLength: bytes of authentication tag.
     """
 
     # The AEAD object is made from the key when a record needs it and
@@ -72,8 +69,6 @@ class RecordProtection(ABC):
     _key: bytes
     _aeadObject: AESGCM | ChaCha20Poly1305 | None
 
-    explicitNonceLength: int = 0
-    tagLength: int = 16
     #: TLS 1.3: the real content type travels encrypted inside the record,
     #: whose outer type is always application_data (RFC 8446 5.2).
     hidesContentType: bool = False
@@ -157,8 +152,6 @@ class _AESGCM12(RecordProtection):
     """
 
     __slots__ = ("_salt",)
-
-    explicitNonceLength = 8
 
     def __init__(self, key: bytes, salt: bytes) -> None:
         if len(salt) != 4:

@@ -2,17 +2,20 @@
 """
 TLS 1.2 renegotiation as the connection sees it between handshakes: who
 asked for the next one, the gate a peer's request must pass (RFC 5746,
-policy, rate limit, the application), HelloRequest (RFC 5246 7.4.1.1) and
-the warning no_renegotiation that refuses or answers a request.
+policy, rate limit; the driver's answer comes after it, see
+L{established12}), HelloRequest (RFC 5246 7.4.1.1) and the warning
+no_renegotiation that refuses or answers a request.
 
-The handshakes themselves are L{handshake12}'s; this module only decides
-whether one starts.
+The handshakes themselves are L{handshake12}'s; this module decides
+whether one starts, and holds the rules a renegotiating handshake must
+keep, one function each: RFC 5746's renegotiation_info, the same server
+certificate, and RFC 7627's extended master secret once in use.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,17 +26,68 @@ from .session import TLSSession
 
 if TYPE_CHECKING:
     from .handshake12 import Handshake12
+    from .state12 import HandshakeState12
 
 A = AlertDescription
 
 
-class AskApplicationLater(Exception):
+def checkSecureRenegotiation(
+    hs: HandshakeState12, received: bytes | None, expected: bytes, what: str
+) -> None:
     """
-    A peer's renegotiation request is to be put to the application (the
-    renegotiation filter), and events of this batch came before it.  The
-    batch ends there, so that the application has heard them before it is
-    asked; the next L{TLSConnection.receiveData} goes on.
+    RFC 5746 section 3.4/3.5/3.6/3.7: the renegotiation_info value must be
+    exactly the previous verify_data (empty on the first handshake).  The
+    comparison is constant time because verify_data is a MAC.
     """
+    if received is None:
+        if hs.isRenegotiation:
+            raise PeerError(A.handshake_failure, f"{what} omitted renegotiation_info")
+        return
+    if not hmac.compare_digest(received, expected):
+        raise PeerError(A.handshake_failure, f"{what} renegotiation_info does not match")
+    hs.secureRenegotiation = True
+
+
+def checkServerIdentityUnchanged(hs: HandshakeState12) -> None:
+    """
+    A renegotiation must not change who the server is (the triple-handshake
+    attack, RFC 7627 section 1; Go's doFullHandshake): same chain.
+    """
+    if hs.previous is None:
+        return
+    if hs.peerChain != hs.previous.serverChain:
+        raise PeerError(A.bad_certificate, "server certificate changed during renegotiation")
+
+
+def checkExtendedMasterSecretKept(hs: HandshakeState12) -> None:
+    """
+    A renegotiation must not drop RFC 7627 once it was in use: the session
+    would lose its binding to the handshake.
+    """
+    if hs.previous is not None and hs.previous.extendedMasterSecret:
+        if not hs.extendedMasterSecret:
+            raise PeerError(A.handshake_failure, "renegotiation without extended master secret")
+
+
+def checkHelloRequest(isClient: bool, body: bytes) -> None:
+    """
+    RFC 5246 7.4.1.1: only a server sends HelloRequest, and it is empty.
+    """
+    if not isClient:
+        raise UnexpectedMessage(("client_hello",), messageName(HandshakeType.hello_request))
+    if body:
+        raise PeerError(A.decode_error, "HelloRequest with a body")
+
+
+def checkPeerStart(isClient: bool, msgType: int) -> None:
+    """
+    Between handshakes a peer may start one only with a ClientHello (from a
+    client) or a HelloRequest (from a server, handled apart).
+    """
+    if isClient or msgType != HandshakeType.client_hello:
+        raise UnexpectedMessage(
+            ("hello_request",) if isClient else ("client_hello",), messageName(msgType)
+        )
 
 
 class Renegotiation12:
@@ -78,35 +132,12 @@ class Renegotiation12:
             self.ours = True
         return handshake
 
-    def checkHelloRequest(self, isClient: bool, body: bytes) -> None:
-        """
-        RFC 5246 7.4.1.1: only a server sends HelloRequest, and it is empty.
-        """
-        if not isClient:
-            raise UnexpectedMessage(("client_hello",), messageName(HandshakeType.hello_request))
-        if body:
-            raise PeerError(A.decode_error, "HelloRequest with a body")
-
-    def checkPeerStart(self, isClient: bool, msgType: int) -> None:
-        """
-        Between handshakes a peer may start one only with a ClientHello
-        (from a client) or a HelloRequest (from a server, handled apart).
-        """
-        if isClient or msgType != HandshakeType.client_hello:
-            raise UnexpectedMessage(
-                ("hello_request",) if isClient else ("client_hello",), messageName(msgType)
-            )
-
-    def refusal(
-        self,
-        session: TLSSession,
-        isClient: bool,
-        now: datetime,
-        application: Callable[[], bool] | None,
-    ) -> str | None:
+    def refusal(self, session: TLSSession, isClient: bool, now: datetime) -> str | None:
         """
         The gate for renegotiations the peer starts, checked before any
-        public-key work: RFC 5746, policy, rate limit, then the application.
+        public-key work: RFC 5746, policy, rate limit.  (The driver, when
+        it is asked, decides after this: a request refused here is never
+        put to it, and one put to it has been counted already.)
 
         @return: why the request is refused (with a warning
             no_renegotiation), or C{None} to go on.
@@ -121,8 +152,6 @@ class Renegotiation12:
             if self._policy.closeOnLimit:
                 raise PeerError(A.handshake_failure, "renegotiation rate limit exceeded")
             return "renegotiation rate limit exceeded"
-        if application is not None and not application():
-            return "renegotiation refused by the application"
         return None
 
     def _withinRateLimit(self, now: float) -> bool:

@@ -13,24 +13,10 @@ import os
 from .config import TLS12, TLS13, ClientAuth
 from .credentials import verifySignature
 from .errors import PeerError
-from .events import PeerCertificateReceived
-from .hellorules import checkNoFallback, checkTLS12Offered
-from .keyexchange import KeyShare
-from .messages import (
+from .extensions import (
     EC_POINT_FORMAT_UNCOMPRESSED,
-    Certificate12,
-    CertificateRequest12,
-    CertificateVerify,
-    ClientHello,
-    ClientKeyExchangeECDHE,
     Extensions,
     ExtensionType,
-    Finished,
-    HandshakeType,
-    NewSessionTicket12,
-    ServerHello,
-    ServerHelloDone,
-    ServerKeyExchangeECDHE,
     decodeAlpn,
     decodeEcPointFormats,
     decodeEmpty,
@@ -41,20 +27,32 @@ from .messages import (
     encodeEcPointFormats,
     encodeRenegotiationInfo,
 )
+from .hellorules import DOWNGRADE_TLS12, checkNoFallback, checkTLS12Offered
+from .keyexchange import KeyShare
+from .messages import (
+    Certificate12,
+    CertificateRequest12,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchangeECDHE,
+    HandshakeType,
+    NewSessionTicket12,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchangeECDHE,
+)
+from .peerchain import receiveClientChain
+from .renegotiation12 import checkExtendedMasterSecretKept, checkSecureRenegotiation
 from .state12 import (
-    DOWNGRADE_TLS12,
     A,
-    Complete,
     ExpectChangeCipherSpec,
+    ExpectFinished12,
     HandshakeState12,
     State12,
     certificateCurveAccepted,
     certificateMessage12,
-    checkExtendedMasterSecretKept,
-    checkSecureRenegotiation,
     chooseAlpn12,
     extensionData,
-    judgedClientChain,
 )
 from .suites import (
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
@@ -199,13 +197,10 @@ class ServerExpectClientHello12(State12):
         self.sendServerHello(echoSni=False)
         if hs.ticketPromised:
             sendTicket12(hs, state)
-        clientWrite, serverWrite = hs.protections()
-        hs.io.sendChangeCipherSpec()
-        hs.io.changeWriteProtection(serverWrite)
-        hs.serverVerifyData = hs.verifyData(fromClient=False)
-        hs.send(Finished(hs.serverVerifyData).toBytes())
+        hs.sendFinished()
+        clientWrite, _ = hs.protections()
         hs.pendingReadProtection = clientWrite
-        return ExpectChangeCipherSpec(hs, _ServerExpectResumedFinished)
+        return ExpectChangeCipherSpec(hs, ExpectFinished12)
 
     def checkRenegotiationInfo(self, hello: ClientHello) -> None:
         """
@@ -329,15 +324,11 @@ class _ServerExpectCertificate(State12):
             if hs.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.handshake_failure, "client certificate required")
             return _ServerExpectClientKeyExchange(hs)
-        chain, rejection = judgedClientChain(hs.config, hs.io, message.certificates)
-        hs.offeredChain = chain
-        if rejection is None:
-            hs.peerChain = chain
-            hs.io.emit(PeerCertificateReceived(chain))
-        elif hs.clientCertificateAdvisory:
-            hs.peerCertificateError = rejection.reason
-        else:
-            raise rejection
+        judged = receiveClientChain(
+            hs.config, hs.io, message.certificates, hs.clientCertificateAdvisory
+        )
+        hs.offeredChain, hs.peerChain = judged.offered, judged.accepted
+        hs.peerCertificateError = judged.rejection
         return _ServerExpectClientKeyExchange(hs)
 
 
@@ -377,33 +368,13 @@ class _ServerExpectCertificateVerify(State12):
         return ExpectChangeCipherSpec(hs, _ServerExpectFinished)
 
 
-class _ServerExpectFinished(State12):
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+class _ServerExpectFinished(ExpectFinished12):
+    def afterFinished(self) -> State12:
         hs = self.hs
-        hs.checkPeerFinished(body, raw)
         if hs.ticketPromised:
             sendTicket12(hs, hs.sessionState(hs.io.now().timestamp(), DEFAULT_TICKET_LIFETIME))
-        _, serverWrite = hs.protections()
-        hs.io.sendChangeCipherSpec()
-        hs.io.changeWriteProtection(serverWrite)
-        hs.serverVerifyData = hs.verifyData(fromClient=False)
-        hs.send(Finished(hs.serverVerifyData).toBytes())
-        hs.finish()
-        return Complete(hs)
-
-
-class _ServerExpectResumedFinished(State12):
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
-        hs = self.hs
-        hs.checkPeerFinished(body, raw)
-        hs.finish()
-        return Complete(hs)
+        hs.sendFinished()
+        return super().afterFinished()
 
 
 def sendTicket12(hs: HandshakeState12, state: SessionState12) -> None:

@@ -16,26 +16,12 @@ from .clientauth import certificateRequest13
 from .config import TLS12, TLS13, ClientAuth
 from .credentials import Credential
 from .errors import PeerError
-from .events import PeerCertificateReceived
-from .handshake12 import judgedClientChain
-from .hellorules import checkLegacyVersion
-from .keyexchange import respond
-from .keyschedule import (
-    pskBinder13,
-)
-from .messages import (
+from .extensions import (
     MAX_PSK_IDENTITIES,
     PSK_DHE_KE,
-    Certificate13,
-    CertificateVerify,
-    ClientHello,
-    EncryptedExtensions,
     Extensions,
     ExtensionType,
-    Finished,
-    HandshakeType,
     OfferedPsks,
-    ServerHello,
     decodeAlpn,
     decodeKeyShareClient,
     decodePskModes,
@@ -45,17 +31,31 @@ from .messages import (
     encodeCookie,
     encodeKeyShareServer,
 )
+from .hellorules import checkLegacyVersion, chooseAlpn
+from .keyexchange import respond
+from .keyschedule import (
+    pskBinder13,
+)
+from .messages import (
+    Certificate13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    HandshakeType,
+    ServerHello,
+)
+from .peerchain import receiveClientChain
 from .state13 import (
-    CLIENT_SIGNATURE_CONTEXT,
     HRR_RANDOM,
     SERVER_SIGNATURE_CONTEXT,
     A,
     Complete13,
+    ExpectCertificateVerify13,
+    ExpectFinished13,
     HandshakeState13,
     State13,
     certificateMessage13,
-    checkCertificateVerify13,
-    checkFinished13,
     offersTLS13,
 )
 from .suites import (
@@ -153,11 +153,7 @@ class ServerExpectClientHello13(State13):
             return self.helloRetryRequest(hello, raw, suite, retryGroup)
         alpnRaw = exts.get(ExtensionType.application_layer_protocol_negotiation)
         if alpnRaw is not None and config.alpnProtocols:
-            offered = decodeAlpn(alpnRaw)
-            chosen = next((p for p in config.alpnProtocols if p in offered), None)
-            if chosen is None:
-                raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
-            hs.alpnProtocol = chosen
+            hs.alpnProtocol = chooseAlpn(config.alpnProtocols, decodeAlpn(alpnRaw))
         hs.suite, hs.group = suite, NamedGroup(group)
         if self.retryGroup is None:
             hs.transcript.chooseHash(suite.hashName)
@@ -381,51 +377,18 @@ class _ServerExpectCertificate(State13):
             if hs.config.clientAuth is ClientAuth.REQUIRE:
                 raise PeerError(A.certificate_required, "client certificate required")
             return _ServerExpectFinished(hs)
-        chain, rejection = judgedClientChain(hs.config, hs.io, message.certificates)
-        hs.offeredChain = chain
-        if rejection is None:
-            hs.peerChain = chain
-            hs.io.emit(PeerCertificateReceived(chain))
-        elif hs.config.clientAuth is ClientAuth.ADVISORY:
-            hs.peerCertificateError = rejection.reason
-        else:
-            raise rejection
-        return _ServerExpectCertificateVerify(hs)
-
-
-class _ServerExpectCertificateVerify(State13):
-    expected = (HandshakeType.certificate_verify,)
-    transcriptFirst = False
-    ccsAllowed = True
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
-        hs = self.hs
-        # Proof of possession holds for a refused certificate too.
-        checkCertificateVerify13(
-            body,
-            hs.offeredChain[0],
-            hs.requestedSchemes,
-            CLIENT_SIGNATURE_CONTEXT,
-            hs.transcript.digest(),
-            "client",
+        judged = receiveClientChain(
+            hs.config, hs.io, message.certificates, hs.config.clientAuth is ClientAuth.ADVISORY
         )
-        hs.transcript.update(raw)
-        return _ServerExpectFinished(hs)
+        hs.offeredChain, hs.peerChain = judged.offered, judged.accepted
+        hs.peerCertificateError = judged.rejection
+        return ExpectCertificateVerify13(hs, _ServerExpectFinished)
 
 
-class _ServerExpectFinished(State13):
-    expected = (HandshakeType.finished,)
-    transcriptFirst = False
-    ccsAllowed = True
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+class _ServerExpectFinished(ExpectFinished13):
+    def afterFinished(self) -> State13:
         hs = self.hs
-        assert hs.handshakeSecrets is not None and hs.applicationSecrets is not None
-        assert hs.suite is not None
-        checkFinished13(
-            body, hs.suite.hashName, hs.handshakeSecrets.client, hs.transcript.digest(), "client"
-        )
-        hs.transcript.update(raw)
+        assert hs.applicationSecrets is not None
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.client))
         hs.finish()
         return Complete13(hs)

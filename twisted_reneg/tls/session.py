@@ -32,11 +32,12 @@ class TLSSession:
     @ivar keyUpdates: TLS 1.3 key updates on this connection.
     @ivar peerCertificateError: why the certificate the peer offered was
         not accepted, when a server asked for one after the first handshake
-        (L{requestClientCertificate}) and the chain failed verification: the
-        connection stays up, C{peerCertificates} stays empty and the
-        application decides; also for one offered in a handshake that asks
-        with C{ClientAuth.ADVISORY}.  C{None} when no certificate was
-        rejected.
+        (L{TLSConnection.requestClientCertificate
+        <twisted_reneg.tls.connection.TLSConnection.requestClientCertificate>})
+        and the chain failed verification: the connection stays up,
+        C{peerCertificates} stays empty and the application decides; also
+        for one offered in a handshake that asks with
+        C{ClientAuth.ADVISORY}.  C{None} when no certificate was rejected.
     @ivar rejectedPeerCertificate: the leaf of the chain that
         C{peerCertificateError} refused (to name it to the visitor), or
         C{None}.
@@ -45,7 +46,9 @@ class TLSSession:
         not C{"none"}; also true of a resumed session), so the client has
         answered already and asking again mid-connection is pointless.
         Client: the server asked us in the handshake.  Certificates asked
-        for mid-connection (L{requestClientCertificate}) do not set it.
+        for mid-connection (L{TLSConnection.requestClientCertificate
+        <twisted_reneg.tls.connection.TLSConnection.requestClientCertificate>})
+        do not set it.
     @ivar postHandshakeAuth: TLS 1.3: the client offered post-handshake
         authentication, so the server can ask it for a certificate
         mid-connection.  No browser does: such a client has to be sent to

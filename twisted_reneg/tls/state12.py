@@ -3,26 +3,28 @@
 What the TLS 1.2 client and server states share: the per-handshake facts
 (L{HandshakeState12}, thrown away when the handshake ends), what a
 renegotiation carries over (L{PreviousHandshake}), the result, the state
-base class, and the checks both sides make (RFC 5746, RFC 7627, peer
-chains, the renegotiation identity rule).
+base class and the states of either side (ChangeCipherSpec, the peer's
+Finished), and the checks both sides make (RFC 5746, RFC 7627, the
+renegotiation identity rule, the application protocol a renegotiation
+keeps).
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from functools import lru_cache
-from typing import ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .config import ClientAuth, TLSConfig
 from .credentials import Credential, KeyType
-from .errors import AlertDescription, DecodeError, PeerError, UnexpectedMessage
-from .events import Event, SessionTicketReceived
+from .errors import AlertDescription
+from .events import SessionTicketReceived
+from .extensions import Extensions, ExtensionType
+from .finished import checkFinished
+from .handshakeio import HandshakeIO
+from .hellorules import chooseAlpn
 from .keyexchange import KeyShare
 from .keyschedule import (
     Transcript,
@@ -31,17 +33,9 @@ from .keyschedule import (
     masterSecret12,
     verifyData12,
 )
-from .messages import (
-    Certificate12,
-    Extensions,
-    ExtensionType,
-    Finished,
-    HandshakeType,
-    NewSessionTicket12,
-    encodeServerName,
-    messageName,
-)
+from .messages import Certificate12, Finished, HandshakeType, NewSessionTicket12
 from .records import RecordProtection, tls12Protection
+from .statemachine import HandshakeStep
 from .suites import (
     CipherSuite,
     KeyExchange,
@@ -49,38 +43,8 @@ from .suites import (
     SignatureScheme,
 )
 from .tickets import DEFAULT_TICKET_LIFETIME, ClientSession12, SessionState12
-from .verification import addressLiteral
 
 A = AlertDescription
-
-#: RFC 8446 4.1.3 downgrade sentinel for a TLS 1.2 ServerHello.random.
-DOWNGRADE_TLS12 = b"DOWNGRD\x01"
-#: ... and for TLS 1.1 or below (refused here anyway, but the mark says more).
-DOWNGRADE_TLS11 = b"DOWNGRD\x00"
-
-
-class HandshakeIO(Protocol):
-    """
-    What a handshake needs from the connection that drives it.
-    """
-
-    def sendHandshake(self, raw: bytes) -> None: ...
-
-    def sendChangeCipherSpec(self) -> None: ...
-
-    def changeReadProtection(self, protection: RecordProtection) -> None: ...
-
-    def changeWriteProtection(self, protection: RecordProtection) -> None: ...
-
-    def emit(self, event: Event) -> None: ...
-
-    def now(self) -> datetime: ...
-
-    def skipEarlyData(self) -> None:
-        """
-        TLS 1.3 server: the client offered 0-RTT, which we refuse; drop its
-        early records (RFC 8446 4.2.10).
-        """
 
 
 @dataclass(frozen=True)
@@ -197,7 +161,11 @@ class HandshakeState12:
         self.clientVerifyData = b""
         self.serverVerifyData = b""
         self.certificateRequested = False
+        #: server: the schemes our CertificateRequest accepts.
         self.requestedSchemes: tuple[int, ...] = ()
+        #: client: the scheme our CertificateVerify signs with, chosen
+        #: with C{credential} when the server asks for a certificate.
+        self.clientScheme: SignatureScheme | None = None
         self.pendingReadProtection: RecordProtection | None = None
         self._protections: tuple[RecordProtection, RecordProtection] | None = None
         #: resumption: the session ID in use (the server's choice), the one
@@ -282,24 +250,34 @@ class HandshakeState12:
     def checkPeerFinished(self, body: bytes, raw: bytes) -> None:
         """
         The peer's Finished must carry the verify_data of the transcript so
-        far (compared in constant time); it then joins the transcript, and
-        its verify_data is kept for RFC 5746.
+        far (L{checkFinished}); it then joins the transcript, and its
+        verify_data is kept for RFC 5746.
         """
         peerIsClient = not self.config.isClient
-        who = "client" if peerIsClient else "server"
-        finished = Finished.parse(body)
-        expected = self.verifyData(peerIsClient)
-        if len(finished.verifyData) != len(expected):
-            # RFC 5246 7.4.9: verify_data is 12 bytes; any other length
-            # does not decode, whatever its contents.
-            raise DecodeError(f"{who} Finished of {len(finished.verifyData)} bytes")
-        if not hmac.compare_digest(finished.verifyData, expected):
-            raise PeerError(A.decrypt_error, f"{who} Finished does not verify")
+        verifyData = checkFinished(
+            body, self.verifyData(peerIsClient), "client" if peerIsClient else "server"
+        )
         self.transcript.update(raw)
         if peerIsClient:
-            self.clientVerifyData = finished.verifyData
+            self.clientVerifyData = verifyData
         else:
-            self.serverVerifyData = finished.verifyData
+            self.serverVerifyData = verifyData
+
+    def sendFinished(self) -> None:
+        """
+        Our ChangeCipherSpec, then our Finished under our new write keys
+        (RFC 5246 7.4.9); its verify_data is kept for RFC 5746.
+        """
+        isClient = self.config.isClient
+        clientWrite, serverWrite = self.protections()
+        self.io.sendChangeCipherSpec()
+        self.io.changeWriteProtection(clientWrite if isClient else serverWrite)
+        verifyData = self.verifyData(fromClient=isClient)
+        if isClient:
+            self.clientVerifyData = verifyData
+        else:
+            self.serverVerifyData = verifyData
+        self.send(Finished(verifyData).toBytes())
 
     def sessionState(self, issuedAt: float, lifetime: int) -> SessionState12:
         """
@@ -401,123 +379,6 @@ def resumable12(config: TLSConfig, now: float) -> ClientSession12 | None:
     return None
 
 
-def loadChain(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
-    """
-    Parse a peer's DER certificates.
-
-    @raise PeerError: C{bad_certificate} for anything that is not X.509 DER.
-    """
-    chain = []
-    for position, der in enumerate(ders):
-        try:
-            certificate = _parsedCertificate(der)
-        except ValueError as e:
-            which = "the leaf" if position == 0 else f"certificate {position} of the chain"
-            raise PeerError(A.bad_certificate, f"unparsable certificate ({which}): {e}") from None
-        chain.append(certificate)
-    return tuple(chain)
-
-
-@lru_cache(maxsize=128)
-def _parsedCertificate(der: bytes) -> x509.Certificate:
-    """
-    One DER certificate, parsed in full.  Cached on its exact bytes: a
-    client meets the same server chain on every connection, and a server
-    the same client certificates, and building the extension objects is
-    about 20 microseconds a certificate.  Certificates are immutable, and
-    what fails to parse is never cached.
-    """
-    certificate = x509.load_der_x509_certificate(der)
-    # cryptography parses names and extensions lazily; a malformed one must
-    # be a bad certificate here, not an error deep inside verification.
-    certificate.subject  # noqa: B018
-    certificate.issuer  # noqa: B018
-    certificate.extensions  # noqa: B018
-    return certificate
-
-
-def verifiedServerChain(
-    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
-) -> tuple[x509.Certificate, ...]:
-    """
-    The server's chain, parsed and verified for the name we connect to (the
-    one place both TLS versions do this).
-    """
-    chain = loadChain(ders)
-    if config.verifier is not None:
-        config.verifier.verifyServer(chain, config.serverName, io.now())
-    return chain
-
-
-def verifiedClientChain(
-    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
-) -> tuple[x509.Certificate, ...]:
-    """
-    A client's non-empty chain, parsed and verified against our trust roots.
-    """
-    chain, rejection = judgedClientChain(config, io, ders)
-    if rejection is not None:
-        raise rejection
-    return chain
-
-
-def judgedClientChain(
-    config: TLSConfig, io: HandshakeIO, ders: tuple[bytes, ...]
-) -> tuple[tuple[x509.Certificate, ...], PeerError | None]:
-    """
-    A client's non-empty chain, parsed, and why verification refused it
-    (C{None} if it did not).  A chain that does not parse is always fatal:
-    that is a broken peer, not a certificate to judge.
-    """
-    chain = loadChain(ders)
-    if config.verifier is None:
-        # Never accept a client certificate we cannot verify.
-        return chain, PeerError(A.bad_certificate, "no trust roots for client certificates")
-    try:
-        config.verifier.verifyClient(chain, io.now())
-    except PeerError as e:
-        return chain, e
-    return chain, None
-
-
-def checkSecureRenegotiation(
-    hs: HandshakeState12, received: bytes | None, expected: bytes, what: str
-) -> None:
-    """
-    RFC 5746 section 3.4/3.5/3.6/3.7: the renegotiation_info value must be
-    exactly the previous verify_data (empty on the first handshake).  The
-    comparison is constant time because verify_data is a MAC.
-    """
-    if received is None:
-        if hs.isRenegotiation:
-            raise PeerError(A.handshake_failure, f"{what} omitted renegotiation_info")
-        return
-    if not hmac.compare_digest(received, expected):
-        raise PeerError(A.handshake_failure, f"{what} renegotiation_info does not match")
-    hs.secureRenegotiation = True
-
-
-def checkServerIdentityUnchanged(hs: HandshakeState12) -> None:
-    """
-    A renegotiation must not change who the server is (the triple-handshake
-    attack, RFC 7627 section 1; Go's doFullHandshake): same chain.
-    """
-    if hs.previous is None:
-        return
-    if hs.peerChain != hs.previous.serverChain:
-        raise PeerError(A.bad_certificate, "server certificate changed during renegotiation")
-
-
-def checkExtendedMasterSecretKept(hs: HandshakeState12) -> None:
-    """
-    A renegotiation must not drop RFC 7627 once it was in use: the session
-    would lose its binding to the handshake.
-    """
-    if hs.previous is not None and hs.previous.extendedMasterSecret:
-        if not hs.extendedMasterSecret:
-            raise PeerError(A.handshake_failure, "renegotiation without extended master secret")
-
-
 def alpnToOffer(hs: HandshakeState12) -> tuple[bytes, ...]:
     """
     Client: the ALPN protocols of our ClientHello.  RFC 7301 3.1 makes the
@@ -544,13 +405,7 @@ def chooseAlpn12(hs: HandshakeState12, offered: Sequence[bytes] | None) -> None:
         if offered is not None and previous.alpnProtocol in offered:
             hs.alpnAnswer = previous.alpnProtocol
         return
-    protocols = hs.config.alpnProtocols
-    if offered is None or not protocols:
-        return
-    chosen = next((p for p in protocols if p in offered), None)
-    if chosen is None:
-        raise PeerError(A.no_application_protocol, "no ALPN protocol in common")
-    hs.alpnProtocol = hs.alpnAnswer = chosen
+    hs.alpnProtocol = hs.alpnAnswer = chooseAlpn(hs.config.alpnProtocols, offered)
 
 
 def extensionData(exts: Extensions, t: ExtensionType) -> bytes | None:
@@ -560,45 +415,38 @@ def extensionData(exts: Extensions, t: ExtensionType) -> bytes | None:
 # --- state machinery ----------------------------------------------------------
 
 
-class State12:
+class State12(HandshakeStep[HandshakeState12, "State12"]):
     """
-    One step of a handshake: the messages it accepts and what it does.
-
-    @cvar expected: handshake types this state accepts.
-    @cvar transcriptFirst: add the message to the transcript before
-        C{handle} (all but Finished and CertificateVerify, which check the
-        transcript as it was before them).
+    One step of a TLS 1.2 handshake (L{HandshakeStep}).
     """
-
-    expected: ClassVar[tuple[HandshakeType, ...]] = ()
-    transcriptFirst: ClassVar[bool] = True
-    expectsChangeCipherSpec: ClassVar[bool] = False
-
-    def __init__(self, hs: HandshakeState12) -> None:
-        self.hs = hs
-
-    def receive(self, msgType: int, body: bytes, raw: bytes) -> State12:
-        if msgType not in self.expected:
-            raise UnexpectedMessage(self.expectedNames(), messageName(msgType))
-        if self.transcriptFirst:
-            self.hs.transcript.update(raw)
-        return self.handle(msgType, body, raw)
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
-        raise NotImplementedError
-
-    def receiveChangeCipherSpec(self) -> State12:
-        raise UnexpectedMessage(self.expectedNames(), "change_cipher_spec")
-
-    def expectedNames(self) -> tuple[str, ...]:
-        names = tuple(t.name for t in self.expected)
-        return names + (("change_cipher_spec",) if self.expectsChangeCipherSpec else ())
 
 
 class Complete(State12):
     """
     The handshake is over; the connection replaces the handshake object.
     """
+
+
+class ExpectFinished12(State12):
+    """
+    The peer's Finished (L{HandshakeState12.checkPeerFinished}); what
+    follows it is the side's own (L{afterFinished}).
+    """
+
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State12:
+        self.hs.checkPeerFinished(body, raw)
+        return self.afterFinished()
+
+    def afterFinished(self) -> State12:
+        """
+        Unless overridden, ours was sent before the peer's: the handshake
+        is over.
+        """
+        self.hs.finish()
+        return Complete(self.hs)
 
 
 class ExpectChangeCipherSpec(State12):
@@ -668,22 +516,3 @@ def certificateMessage12(credential: Credential | None) -> bytes:
         message = Certificate12(credential.derChain).toBytes()
         credential.encodedMessages["certificate12"] = message
     return message
-
-
-def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
-    """
-    A client's server_name extension, which RFC 6066 3 allows only for a
-    host name, never an IP address literal.
-    """
-    name = config.serverName
-    if name is None:
-        return []
-    return list(_serverNameExtension(name))
-
-
-@lru_cache(maxsize=256)
-def _serverNameExtension(name: str) -> tuple[tuple[int, bytes], ...]:
-    # Every ClientHello to a server carries the same bytes (~2.5 us to make).
-    if addressLiteral(name) is None:
-        return ((int(ExtensionType.server_name), encodeServerName(name)),)
-    return ()

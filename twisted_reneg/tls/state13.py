@@ -1,22 +1,27 @@
 # -*- test-case-name: tests.test_engine13 -*-
 """
 What the TLS 1.3 client and server states share: the per-handshake facts
-(L{HandshakeState13}, thrown away at the end), the state base class, the
-result, and the constants of RFC 8446.
+(L{HandshakeState13}, thrown away at the end), the state base class and
+the states of either side (the peer's CertificateVerify and Finished), the
+result, the client certificate a client sends in the handshake or after it
+(L{sendClientCertificate13}), and the constants of RFC 8446.
 """
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from cryptography import x509
 
+from .clientauth import RequestedCertificate13, chooseCertificateAndScheme
 from .config import TLS13, ClientAuth, TLSConfig
 from .credentials import Credential, verifySignature
-from .errors import AlertDescription, DecodeError, PeerError, UnexpectedMessage
-from .handshake12 import HandshakeIO
+from .errors import AlertDescription, PeerError
+from .extensions import ExtensionType, decodeSupportedVersionsClient
+from .finished import checkFinished13
+from .handshakeio import HandshakeIO
 from .keyexchange import KeyShare
 from .keyschedule import (
     EarlySecret13,
@@ -30,14 +35,11 @@ from .messages import (
     Certificate13,
     CertificateVerify,
     ClientHello,
-    ExtensionType,
-    Finished,
     HandshakeType,
-    decodeSupportedVersionsClient,
     frameHandshake,
-    messageName,
 )
 from .records import tls13Protection
+from .statemachine import HandshakeStep
 from .suites import (
     CipherSuite13,
     NamedGroup,
@@ -110,10 +112,11 @@ class HandshakeState13:
         #: refused, and the chain whose key must sign CertificateVerify.
         self.peerCertificateError: str | None = None
         self.offeredChain: tuple[x509.Certificate, ...] = ()
+        #: server: the schemes our CertificateRequest accepts.
         self.requestedSchemes: tuple[int, ...] = ()
-        #: client: the CA names of the server's CertificateRequest.
-        self.requestedCANames: tuple[bytes, ...] = ()
-        self.requestContext = b""
+        #: client: the server's CertificateRequest, answered after its
+        #: Finished.
+        self.certificateRequest: RequestedCertificate13 | None = None
         self.retried = False
         #: whether the client offered post_handshake_auth (RFC 8446 4.2.6).
         self.postHandshakeAuth = False
@@ -170,6 +173,24 @@ class HandshakeState13:
         self.handshakeSecrets = handshake.trafficSecrets(self.transcript.digest())
         self.master = handshake.intoMaster()
 
+    def checkPeerFinished(self, body: bytes, raw: bytes) -> None:
+        """
+        The peer's Finished must carry the verify_data of the transcript so
+        far under its handshake traffic secret (L{checkFinished13}); it then
+        joins the transcript.
+        """
+        assert self.suite is not None and self.handshakeSecrets is not None
+        peerIsClient = not self.config.isClient
+        secrets = self.handshakeSecrets
+        checkFinished13(
+            body,
+            self.suite.hashName,
+            secrets.client if peerIsClient else secrets.server,
+            self.transcript.digest(),
+            "client" if peerIsClient else "server",
+        )
+        self.transcript.update(raw)
+
     def finishedFor(self, secret: bytes) -> bytes:
         assert self.suite is not None
         return finishedVerifyData13(self.suite.hashName, secret, self.transcript.digest())
@@ -211,36 +232,78 @@ class HandshakeState13:
         self.handshakeSecrets = None
 
 
-class State13:
-    expected: ClassVar[tuple[HandshakeType, ...]] = ()
-    transcriptFirst: ClassVar[bool] = True
+class State13(HandshakeStep[HandshakeState13, "State13"]):
+    """
+    One step of a TLS 1.3 handshake (L{HandshakeStep}).
+    """
+
     #: RFC 8446 5: a ChangeCipherSpec (0x01, unprotected) arriving after
     #: the first ClientHello and before the peer's Finished MUST simply be
     #: dropped, however many (D.4: middlebox compatibility); the connection
     #: counts them against its budget of records without progress.
     ccsAllowed: ClassVar[bool] = False
 
-    def __init__(self, hs: HandshakeState13) -> None:
-        self.hs = hs
-
-    def receive(self, msgType: int, body: bytes, raw: bytes) -> State13:
-        if msgType not in self.expected:
-            raise UnexpectedMessage(tuple(t.name for t in self.expected), messageName(msgType))
-        if self.transcriptFirst:
-            self.hs.transcript.update(raw)
-        return self.handle(msgType, body, raw)
-
-    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
-        raise NotImplementedError
-
     def receiveChangeCipherSpec(self) -> State13:
         if not self.ccsAllowed:
-            raise UnexpectedMessage(tuple(t.name for t in self.expected), "change_cipher_spec")
+            return super().receiveChangeCipherSpec()
         return self
 
 
 class Complete13(State13):
     pass
+
+
+class ExpectFinished13(State13):
+    """
+    The peer's Finished (L{HandshakeState13.checkPeerFinished}); what
+    follows it is the side's own (L{afterFinished}).
+    """
+
+    expected = (HandshakeType.finished,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        self.hs.checkPeerFinished(body, raw)
+        return self.afterFinished()
+
+    def afterFinished(self) -> State13:
+        raise NotImplementedError
+
+
+class ExpectCertificateVerify13(State13):
+    """
+    The peer's CertificateVerify, either side (RFC 8446 4.4.3): signed with
+    the key of the leaf it sent, with a scheme we accept.  A client's
+    refused certificate must be signed for too: a client that cannot sign
+    for what it sent is broken or lying, whatever its chain.
+    """
+
+    expected = (HandshakeType.certificate_verify,)
+    transcriptFirst = False
+    ccsAllowed = True
+
+    def __init__(self, hs: HandshakeState13, next: type[State13]) -> None:
+        super().__init__(hs)
+        self.next = next
+
+    def handle(self, msgType: int, body: bytes, raw: bytes) -> State13:
+        hs = self.hs
+        accepted: tuple[int, ...]
+        if hs.config.isClient:
+            leaf, accepted = hs.peerChain[0], hs.config.signatureSchemes
+            context, who = SERVER_SIGNATURE_CONTEXT, "server"
+        else:
+            leaf, accepted = hs.offeredChain[0], hs.requestedSchemes
+            context, who = CLIENT_SIGNATURE_CONTEXT, "client"
+        scheme = checkCertificateVerify13(
+            body, leaf, accepted, context, hs.transcript.digest(), who
+        )
+        if hs.config.isClient:
+            # The server's scheme is the session's; a server keeps its own.
+            hs.scheme = scheme
+        hs.transcript.update(raw)
+        return self.next(hs)
 
 
 def certificateMessage13(credential: Credential | None, context: bytes = b"") -> bytes:
@@ -286,18 +349,25 @@ def checkCertificateVerify13(
     return SignatureScheme(verify.signatureScheme)
 
 
-def checkFinished13(
-    body: bytes, hashName: str, baseKey: bytes, transcriptHash: bytes, who: str
+def sendClientCertificate13(
+    config: TLSConfig,
+    request: RequestedCertificate13,
+    transcript: Transcript,
+    send: Callable[[bytes], None],
 ) -> None:
     """
-    RFC 8446 4.4.4: the peer's Finished must carry the verify_data of the
-    transcript under C{baseKey}'s finished key, compared in constant time.
+    Client, in the handshake or after it (RFC 8446 4.4.2-4.4.3, 4.6.2): our
+    Certificate (empty if we have none that can sign with a scheme the
+    server accepts) and, with one, CertificateVerify over the transcript so
+    far.
+
+    @param send: adds a message to C{transcript} and sends it.
     """
-    verifyData = Finished.parse(body).verifyData
-    expected = finishedVerifyData13(hashName, baseKey, transcriptHash)
-    if len(verifyData) != len(expected):
-        # RFC 8446 4.4.4: verify_data is Hash.length bytes; any other
-        # length does not decode.
-        raise DecodeError(f"{who} Finished of {len(verifyData)} bytes")
-    if not hmac.compare_digest(verifyData, expected):
-        raise PeerError(A.decrypt_error, f"{who} Finished does not verify")
+    answer = chooseCertificateAndScheme(config, request.caNames, request.schemes, tls13=True)
+    if answer is None:
+        send(certificateMessage13(None, request.context))
+        return
+    credential, scheme = answer
+    send(certificateMessage13(credential, request.context))
+    signature = credential.sign(scheme, CLIENT_SIGNATURE_CONTEXT + transcript.digest())
+    send(CertificateVerify(scheme, signature).toBytes())

@@ -196,9 +196,6 @@ class Writer:
     def writeUint16(self, value: int) -> None:
         self._buf += value.to_bytes(2, "big")
 
-    def writeUint24(self, value: int) -> None:
-        self._buf += value.to_bytes(3, "big")
-
     def writeVector(self, lengthBytes: int, data: bytes) -> None:
         if len(data) >= 1 << (8 * lengthBytes):
             raise ValueError(f"{len(data)} bytes do not fit a {lengthBytes}-byte length")
