@@ -12,8 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 ALERT = 21
-HANDSHAKE = 22
-APPLICATION_DATA = 23
 
 
 def splitRecords(data: bytes) -> list[tuple[int, bytes]]:

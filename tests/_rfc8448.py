@@ -2,7 +2,7 @@
 The key schedule of RFC 8448 section 3, "Simple 1-RTT Handshake": the
 ECDHE shared secret, the secrets, transcript hashes and traffic keys
 derived from it, the exporter and resumption master secrets, and the PSK
-of the trace's NewSessionTicket.  L{tests.test_rfc8448} reproduces them
+of the trace's NewSessionTicket.  L{tests.tls.test_rfc8448} reproduces them
 from the trace's messages; L{tests.test_exporters} starts its TLS 1.3
 known answers from the exporter master secret.
 

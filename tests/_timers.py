@@ -13,9 +13,10 @@ from twisted.internet.task import Clock
 
 def pendingTimers(clock: Clock) -> list[IDelayedCall]:
     """
-    C{clock.getDelayedCalls()} without L{TLSProtocol._releaseIdleCiphers}
-    (see L{twisted_reneg.transport}): tests that check that a timeout, a
-    flush or a linger timer is gone are not about that one.
+    C{clock.getDelayedCalls()} without the transport's timer that releases
+    idle cipher contexts (C{twisted_reneg.transport._releaseIdleCiphers}):
+    tests that check that a timeout, a flush or a linger timer is gone are
+    not about that one.
     """
     return [
         call

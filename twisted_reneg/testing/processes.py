@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.interop.test_peers_available -*-
+# -*- test-case-name: tests.interop.test_openssl, tests.interop.test_go -*-
 """
 Driving command-line TLS peers (openssl s_client, gnutls-cli, our own CLI)
 from a running reactor, the way a person types into them.

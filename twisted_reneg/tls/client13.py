@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 The TLS 1.3 client (RFC 8446): one state class per expected message, from
 our ClientHello (key shares, a ticket to resume with, TLS 1.2 offered too

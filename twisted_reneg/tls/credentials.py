@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_credentials -*-
+# -*- test-case-name: tests.tls.test_credentials -*-
 """
 Certificates and keys: our own (L{Credential}: chain, key, signing) and the
 peer's handshake signatures (L{verifySignature}).  Chain verification is in

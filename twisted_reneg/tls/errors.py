@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_errors -*-
+# -*- test-case-name: tests.tls.test_state_table, tests.conformance -*-
 """
 Errors of the engine, split by who is at fault.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_renegotiation -*-
+# -*- test-case-name: tests.tls.test_renegotiation -*-
 """
 L{Established12}: a TLS 1.2 connection after its first handshake.
 
@@ -26,7 +26,7 @@ from .exporters import KeyingMaterial
 from .handshake12 import Handshake12
 from .messages import HandshakeType, HelloRequest
 from .renegotiation12 import Renegotiation12
-from .session import TLSSession
+from .session import TLSSession, sessionOf
 from .state12 import HandshakeResult, PreviousHandshake
 
 if TYPE_CHECKING:
@@ -246,21 +246,11 @@ def session12(result: HandshakeResult, renegotiations: int) -> TLSSession:
     """
     The session summary of a completed TLS 1.2 handshake.
     """
-    return TLSSession(
-        version="TLSv1.2",
-        cipherSuite="TLS_" + result.suite.name,
-        group=result.group.name,
-        signatureScheme=(
-            result.serverSignatureScheme.name if result.serverSignatureScheme else None
-        ),
-        serverName=result.serverName,
-        alpnProtocol=result.alpnProtocol,
-        peerCertificates=result.peerChain,
-        resumed=result.resumed,
+    return sessionOf(
+        result,
+        "TLSv1.2",
+        "TLS_" + result.suite.name,
         extendedMasterSecret=result.extendedMasterSecret,
         secureRenegotiation=result.secureRenegotiation,
         renegotiations=renegotiations,
-        peerCertificateError=result.peerCertificateError,
-        rejectedPeerCertificate=result.rejectedPeerCertificate,
-        clientCertificateRequested=result.clientCertificateRequested,
     )

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 L{Established13}: a TLS 1.3 connection after its handshake.
 
@@ -36,7 +36,7 @@ from .keyupdate13 import KeyUpdates13
 from .messages import HandshakeType, KeyUpdate, messageName
 from .postauth13 import ServerCertificateRequest, answerCertificateRequest
 from .records import MAX_PLAINTEXT, ContentType
-from .session import TLSSession
+from .session import TLSSession, sessionOf
 from .state13 import HandshakeResult13
 from .tickets import TicketKeys
 from .tickets13 import newSessionTickets, receivedTicket
@@ -305,19 +305,9 @@ def session13(result: HandshakeResult13) -> TLSSession:
     """
     The session summary of a completed TLS 1.3 handshake.
     """
-    return TLSSession(
-        version="TLSv1.3",
-        cipherSuite=result.suite.name,
-        group=result.group.name,
-        signatureScheme=(
-            result.serverSignatureScheme.name if result.serverSignatureScheme else None
-        ),
-        serverName=result.serverName,
-        alpnProtocol=result.alpnProtocol,
-        peerCertificates=result.peerChain,
-        resumed=result.resumed,
-        peerCertificateError=result.peerCertificateError,
-        rejectedPeerCertificate=result.rejectedPeerCertificate,
-        clientCertificateRequested=result.clientCertificateRequested,
+    return sessionOf(
+        result,
+        "TLSv1.3",
+        result.suite.name,
         postHandshakeAuth=result.postHandshakeTranscript is not None,
     )

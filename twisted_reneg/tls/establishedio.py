@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 What the after-handshake back ends (L{established12.Established12},
 L{established13.Established13}) need from the connection: L{EstablishedIO}.

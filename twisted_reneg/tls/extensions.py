@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_messages -*-
+# -*- test-case-name: tests.tls.test_messages -*-
 """
 Hello extensions (RFC 8446 4.2, RFC 5246 7.4.1.4): their types, the ordered
 block a hello or a TLS 1.3 message carries (L{Extensions}), and a decoder

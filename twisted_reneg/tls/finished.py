@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 The check of a peer's Finished, the same in every TLS version and exchange
 we implement (TLS 1.2 handshakes and renegotiations, TLS 1.3 handshakes and

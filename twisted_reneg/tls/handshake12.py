@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 The TLS 1.2 handshake, client and server (RFC 5246, RFC 8422, RFC 7627,
 RFC 5746, RFC 5077), with renegotiation built in, as the connection drives

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 The TLS 1.3 handshake (RFC 8446), client and server, as the connection
 drives it: L{Handshake13} feeds messages to the current state of

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 What a handshake of either TLS version needs from the connection that
 drives it: L{HandshakeIO}.  Its own module so that TLS 1.2 and TLS 1.3 code

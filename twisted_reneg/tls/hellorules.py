@@ -198,7 +198,7 @@ def serverNameExtension(config: TLSConfig) -> list[tuple[int, bytes]]:
 
 @lru_cache(maxsize=256)
 def _serverNameExtension(name: str) -> tuple[tuple[int, bytes], ...]:
-    # Every ClientHello to a server carries the same bytes (~2.5 us to make).
+    # Every ClientHello to a server carries the same bytes: made once.
     if addressLiteral(name) is None:
         return ((int(ExtensionType.server_name), encodeServerName(name)),)
     return ()

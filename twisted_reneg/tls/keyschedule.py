@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_keyschedule -*-
+# -*- test-case-name: tests.tls.test_keyschedule -*-
 """
 Key derivation: the TLS 1.2 PRF (RFC 5246 section 5), the master secret and
 its extended form (RFC 7627), the AEAD key block, Finished verify_data, and

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 TLS 1.3 application traffic secrets and KeyUpdate (RFC 8446 4.6.3, 7.2):
 the current secret of each direction, the next generation's keys, and the

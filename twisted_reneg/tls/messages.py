@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_messages -*-
+# -*- test-case-name: tests.tls.test_messages -*-
 """
 Handshake messages: one frozen dataclass per message, with C{parse} and
 C{serialize} side by side; the extensions they carry are L{extensions}'.

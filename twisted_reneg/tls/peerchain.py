@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_verification -*-
+# -*- test-case-name: tests.tls.test_verification -*-
 """
 The peer's certificate chain as both TLS versions receive it: parsed from
 DER (L{loadChain}), then verified, the server's for the name we connect to

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_reassembly -*-
+# -*- test-case-name: tests.tls.test_reassembly -*-
 """
 Handshake message reassembly: one message may span many records and one
 record may carry many messages (RFC 5246 section 6.2.1).

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 L{RecordIO}: the byte side of a L{connection.TLSConnection}, which builds
 on it: records read and sealed (L{records}), handshake messages reassembled

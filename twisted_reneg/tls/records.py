@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_records -*-
+# -*- test-case-name: tests.tls.test_records -*-
 """
 The record layer: framing, fragmentation and AEAD protection (RFC 5246
 section 6.2, RFC 5288 for AES-GCM, RFC 7905 for ChaCha20-Poly1305).

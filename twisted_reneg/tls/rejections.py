@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_verification -*-
+# -*- test-case-name: tests.tls.test_verification -*-
 """
 Why a chain was refused, in words a person can act on.
 

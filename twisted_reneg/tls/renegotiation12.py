@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_renegotiation -*-
+# -*- test-case-name: tests.tls.test_renegotiation -*-
 """
 TLS 1.2 renegotiation as the connection sees it between handshakes: who
 asked for the next one, the gate a peer's request must pass (RFC 5746,

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 L{TLSSession}: an immutable summary of what a handshake negotiated.
 """
@@ -6,6 +6,7 @@ L{TLSSession}: an immutable summary of what a handshake negotiated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -78,3 +79,62 @@ class TLSSession:
         The peer's leaf certificate, or C{None}.
         """
         return self.peerCertificates[0] if self.peerCertificates else None
+
+
+class HandshakeOutcome(Protocol):
+    """
+    What a completed handshake of either version reports: the fields of
+    L{TLSSession} both versions share.
+    """
+
+    @property
+    def group(self) -> Any: ...
+
+    @property
+    def serverSignatureScheme(self) -> Any: ...
+
+    @property
+    def serverName(self) -> str | None: ...
+
+    @property
+    def alpnProtocol(self) -> bytes | None: ...
+
+    @property
+    def peerChain(self) -> tuple[x509.Certificate, ...]: ...
+
+    @property
+    def resumed(self) -> bool: ...
+
+    @property
+    def peerCertificateError(self) -> str | None: ...
+
+    @property
+    def rejectedPeerCertificate(self) -> x509.Certificate | None: ...
+
+    @property
+    def clientCertificateRequested(self) -> bool: ...
+
+
+def sessionOf(
+    outcome: HandshakeOutcome, version: str, cipherSuite: str, **versionFields: Any
+) -> TLSSession:
+    """
+    The session summary of a completed handshake: what both versions
+    report, plus C{versionFields} (TLS 1.2's renegotiation and extended
+    master secret flags, TLS 1.3's post-handshake auth).
+    """
+    scheme = outcome.serverSignatureScheme
+    return TLSSession(
+        version=version,
+        cipherSuite=cipherSuite,
+        group=outcome.group.name,
+        signatureScheme=scheme.name if scheme else None,
+        serverName=outcome.serverName,
+        alpnProtocol=outcome.alpnProtocol,
+        peerCertificates=outcome.peerChain,
+        resumed=outcome.resumed,
+        peerCertificateError=outcome.peerCertificateError,
+        rejectedPeerCertificate=outcome.rejectedPeerCertificate,
+        clientCertificateRequested=outcome.clientCertificateRequested,
+        **versionFields,
+    )

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 What the TLS 1.2 client and server states share: the per-handshake facts
 (L{HandshakeState12}, thrown away when the handshake ends), what a
@@ -220,7 +220,7 @@ class HandshakeState12:
             once per handshake: each side asks for them twice, a direction
             at a time (server: the client's at ClientKeyExchange, its own
             at Finished), and the key block PRF and two AEAD contexts per
-            call cost ~10 us (bench/engine.py tls12 rows).  Each object is
+            call are not cheap (bench/engine.py tls12 rows).  Each object is
             installed for its one direction only once.
         """
         if self._protections is not None:

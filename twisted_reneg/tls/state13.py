@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 What the TLS 1.3 client and server states share: the per-handshake facts
 (L{HandshakeState13}, thrown away at the end), the state base class and

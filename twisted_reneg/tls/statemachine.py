@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_state_table -*-
+# -*- test-case-name: tests.tls.test_state_table -*-
 """
 The machinery the TLS 1.2 and TLS 1.3 handshakes share: a state per
 expected message (L{HandshakeStep}, the base of L{state12.State12} and

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_suites -*-
+# -*- test-case-name: tests.tls.test_records, tests.tls.test_engine -*-
 """
 Cipher suites, named groups and signature schemes, and the choices among them.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_truststore -*-
+# -*- test-case-name: tests.tls.test_truststore -*-
 """
 The default trust store, found where OpenSSL finds it.
 

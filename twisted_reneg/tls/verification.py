@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_verification -*-
+# -*- test-case-name: tests.tls.test_verification -*-
 """
 Verifying a peer's certificate chain: L{PeerVerifier}.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_wire -*-
+# -*- test-case-name: tests.tls.test_wire -*-
 """
 Bounded reader and writer for TLS presentation-language vectors.
 
@@ -20,8 +20,8 @@ def unpackUint16s(raw: bytes) -> tuple[int, ...]:
     """
     The big-endian uint16s of C{raw}, whose length the caller has checked
     is even: cipher suites, groups, signature schemes, versions.  One
-    C{struct} call instead of a slice and C{int.from_bytes} per item (a
-    dozen signature schemes took 6 us that way, 1.5 us this way).
+    C{struct} call instead of a slice and C{int.from_bytes} per item: a
+    hello's lists are read on every handshake.
     """
     return struct.unpack(f">{len(raw) >> 1}H", raw)
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_records -*-
+# -*- test-case-name: tests.tls.test_records -*-
 """
 The record layer: framing, fragmentation, AEAD protection and nonces,
 sequence numbers and the limits on what a peer may send.

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_reassembly -*-
+# -*- test-case-name: tests.tls.test_reassembly -*-
 """
 Handshake reassembly across and within records.
 """

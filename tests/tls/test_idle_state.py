@@ -27,7 +27,7 @@ from twisted_reneg.tls.keyschedule import (
 from twisted_reneg.tls.state12 import HandshakeState12
 from twisted_reneg.tls.state13 import HandshakeState13
 
-from .enginepair import EnginePair, clientConfig, serverConfig
+from ..enginepair import EnginePair, clientConfig, serverConfig
 
 #: What only a running handshake needs.
 _HANDSHAKE_ONLY: tuple[type, ...] = (

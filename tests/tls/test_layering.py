@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_layering -*-
+# -*- test-case-name: tests.tls.test_layering -*-
 """
 The engine is the bottom layer: no module under C{twisted_reneg/tls/}
 imports Twisted, zope, a socket or event-loop module, or anything of

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_state_table -*-
+# -*- test-case-name: tests.tls.test_state_table -*-
 """
 Every (state, message) pair of the TLS 1.2 handshake before keys change:
 in each state, every message type the state does not expect (and a
@@ -20,7 +20,7 @@ from twisted_reneg.tls.events import ConnectionFailed
 from twisted_reneg.tls.messages import HandshakeType, frameHandshake, maxBodyLength
 from twisted_reneg.tls.records import ContentType, RecordReader, RecordWriter
 
-from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from ..enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
 H = HandshakeType
 CCS = "change_cipher_spec"

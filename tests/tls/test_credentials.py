@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_credentials -*-
+# -*- test-case-name: tests.tls.test_credentials -*-
 """
 Our credentials (signing) and the peer's (signature and chain checks).
 """

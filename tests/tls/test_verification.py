@@ -1,7 +1,7 @@
 """
 Chain verification for private PKIs (L{twisted_reneg.tls.verification}) and
 the reasons it gives (L{twisted_reneg.tls.rejections}).  The verdicts are
-checked against C{openssl verify} in tests.test_cert_zoo; here each shape
+checked against C{openssl verify} in tests.tls.test_cert_zoo; here each shape
 that the Web PKI profile used to refuse is accepted, each check that
 protects someone still refuses, and each refusal names its rule and
 certificate.

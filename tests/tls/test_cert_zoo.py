@@ -56,7 +56,7 @@ from twisted_reneg.testing.pki import (
 from twisted_reneg.tls.credentials import PeerVerifier
 from twisted_reneg.tls.errors import AlertDescription, PeerError
 
-from .interop.peers import Collector, DigestEcho, OurServer, connectOurClient, requirePeer
+from ..interop.peers import Collector, DigestEcho, OurServer, connectOurClient, requirePeer
 
 Purpose = Literal["sslclient", "sslserver"]
 

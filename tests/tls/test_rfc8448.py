@@ -1,8 +1,8 @@
-# -*- test-case-name: tests.test_rfc8448 -*-
+# -*- test-case-name: tests.tls.test_rfc8448 -*-
 """
 Known answers from three traces of RFC 8448, "Example Handshake Traces for
 TLS 1.3", reproduced from their inputs rather than from transcript hashes
-(L{tests.test_keyschedule13} starts section 3 from those):
+(L{tests.tls.test_keyschedule13} starts section 3 from those):
 
   - section 3, "Simple 1-RTT Handshake": x25519, a server authenticated by
     an RSA certificate, and a NewSessionTicket whose PSK section 4 resumes
@@ -86,7 +86,7 @@ from twisted_reneg.tls.records import ContentType, RecordWriter, tls13Protection
 from twisted_reneg.tls.state13 import HRR_RANDOM, SERVER_SIGNATURE_CONTEXT, HandshakeState13
 from twisted_reneg.tls.suites import SUITES13_BY_CODE, SignatureScheme
 
-from ._rfc8448 import (
+from .._rfc8448 import (
     SIMPLE_C_AP,
     SIMPLE_C_HS,
     SIMPLE_CLIENT_AP_KEYS,

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_keyschedule -*-
+# -*- test-case-name: tests.tls.test_keyschedule -*-
 """
 Known answers for the TLS 1.2 key schedule.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine_fuzz -*-
+# -*- test-case-name: tests.tls.test_engine_fuzz -*-
 """
 Nothing the peer sends may raise out of the engine: random bytes, and
 random mutations of real handshake flights (TLS 1.2 and 1.3, tickets
@@ -21,7 +21,7 @@ from twisted_reneg.tls.records import MAX_CIPHERTEXT
 from twisted_reneg.tls.suites import NamedGroup
 from twisted_reneg.tls.tickets import TicketKeys
 
-from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from ..enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

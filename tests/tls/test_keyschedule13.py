@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_keyschedule13 -*-
+# -*- test-case-name: tests.tls.test_keyschedule13 -*-
 """
 The TLS 1.3 key schedule against RFC 8448 section 3, "Simple 1-RTT
 Handshake": from the x25519 private keys printed there to the secrets,

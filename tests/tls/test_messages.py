@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_messages -*-
+# -*- test-case-name: tests.tls.test_messages -*-
 """
 Handshake messages and extensions: round trips, no proper prefix parses,
 random bytes give a message or a DecodeError and nothing else, and real
@@ -65,7 +65,7 @@ from twisted_reneg.tls.messages import (
 from twisted_reneg.tls.tickets import SessionState12, TicketState13
 from twisted_reneg.tls.wire import Reader
 
-DATA = os.path.join(os.path.dirname(__file__), "data")
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data")
 
 u16 = st.integers(0, 0xFFFF)
 random32 = st.binary(min_size=32, max_size=32)

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine13 -*-
+# -*- test-case-name: tests.tls.test_engine13 -*-
 """
 TLS 1.3 in memory (issue P4, first part): every suite, group and
 certificate type; version selection on the server; KeyUpdate from each side
@@ -29,9 +29,9 @@ from twisted_reneg.tls.suites import (
     SignatureScheme,
 )
 
-from ._connected import Connected, clientOptions, serverOptions
-from ._flights import rewriteClientHello
-from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from .._connected import Connected, clientOptions, serverOptions
+from .._flights import rewriteClientHello
+from ..enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
 A = AlertDescription
 
@@ -248,7 +248,7 @@ class HandshakeTests(SynchronousTestCase):
         """
         from twisted_reneg.tls.config import ClientAuth
 
-        from .enginepair import credentialOf
+        from ..enginepair import credentialOf
 
         pki = cachedPKI()
         cases = [

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_renegotiation -*-
+# -*- test-case-name: tests.tls.test_renegotiation -*-
 """
 TLS 1.2 renegotiation in the engine, both sides, in memory: who may start
 one, refusals, rate limits, the RFC 5746 and identity checks, and data that
@@ -35,7 +35,7 @@ from twisted_reneg.tls.extensions import (
 from twisted_reneg.tls.messages import ClientHello, HelloRequest
 from twisted_reneg.tls.records import ContentType
 
-from .enginepair import (
+from ..enginepair import (
     EnginePair,
     Side,
     clientConfig,

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_records13 -*-
+# -*- test-case-name: tests.tls.test_records13 -*-
 """
 TLS 1.3 record protection (RFC 8446 5.2-5.4): hidden content types, the
 XOR nonce, padding, and the unprotected ChangeCipherSpec of middlebox

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.tls.test_engine -*-
 """
 The TLS 1.2 engine in memory: client and server engines of ours talking to
 each other, across every suite, certificate type and group, plus the
@@ -22,7 +22,7 @@ from twisted_reneg.tls.state12 import HandshakeState12
 from twisted_reneg.tls.suites import TLS12_SUITES, KeyExchange, NamedGroup, groupsForTLS12
 from twisted_reneg.tls.tickets import TicketKeys
 
-from .enginepair import EnginePair, clientConfig, credentialOf, serverConfig
+from ..enginepair import EnginePair, clientConfig, credentialOf, serverConfig
 
 A = AlertDescription
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_wire -*-
+# -*- test-case-name: tests.tls.test_wire -*-
 """
 The bounded reader and writer every parser is built on.
 """

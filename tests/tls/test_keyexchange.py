@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_keyexchange -*-
+# -*- test-case-name: tests.tls.test_keyexchange -*-
 """
 Ephemeral ECDH and the refusal of invalid peer public values.
 """
