@@ -15,10 +15,11 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg import transport
 from twisted_reneg._lifecycle import MOVES, PHASE_TIMERS, Phase
+from twisted_reneg.testing.memory import TLSPair
 from twisted_reneg.tls import events
 from twisted_reneg.transport import TLSFactory, TLSProtocol
 
-from ._connected import serverOptions
+from ._connected import clientOptions, serverOptions
 
 
 def eventTypes() -> set[type[events.Event]]:
@@ -143,3 +144,36 @@ class SizeTests(SynchronousTestCase):
             if inspect.isfunction(value) or isinstance(value, property)
         ]
         self.assertLessEqual(len(defined), 25, sorted(defined))
+
+
+class ReturnsSomething(Protocol):
+    """
+    An application whose C{dataReceived} returns a value, as
+    C{LineReceiver}'s does when C{lineReceived} returns one.
+    """
+
+    def __init__(self) -> None:
+        self.received = b""
+
+    def dataReceived(self, data: bytes) -> object:
+        self.received += data
+        return "not an event list"
+
+
+class DispatchResultTests(SynchronousTestCase):
+    def test_applicationReturnValueIgnored(self) -> None:
+        """
+        What the application's C{dataReceived} returns does not reach the
+        dispatch loop (which takes only the answer to a renegotiation
+        request as more events): the data is delivered and the
+        connection goes on.
+        """
+        server = ReturnsSomething()
+        pair = TLSPair(serverOptions(), clientOptions(), serverProtocol=server)
+        pair.flush()
+        pair.client.write(b"one")
+        pair.flush()
+        pair.client.write(b"two")
+        pair.flush()
+        self.assertEqual(server.received, b"onetwo")
+        self.assertFalse(pair.server.disconnecting)

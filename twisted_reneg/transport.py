@@ -108,6 +108,12 @@ def _releaseIdleCiphers(protocol: TLSProtocol) -> None:
 # --- event dispatch ---------------------------------------------------------
 
 
+def _deliverData(protocol: TLSProtocol, event: ApplicationData) -> None:
+    # Whatever the application's dataReceived returns (LineReceiver passes
+    # on what lineReceived returned) is not an answer of the table's.
+    protocol.wrappedProtocol.dataReceived(event.data)
+
+
 def _storeTicket(protocol: TLSProtocol, event: SessionTicketReceived) -> None:
     if protocol._sessionCache is not None:
         protocol._sessionCache.store(protocol._sessionCacheKey, event.ticket)
@@ -115,9 +121,11 @@ def _storeTicket(protocol: TLSProtocol, event: SessionTicketReceived) -> None:
 
 #: What the transport does with each event of the engine's.  A new kind of
 #: event needs a handler here or a place in L{_IGNORED_EVENTS}
-#: (tests.test_transport_structure checks).
+#: (tests.test_transport_structure checks).  Handlers return C{None}, but
+#: for the answer to L{RenegotiationAnswerNeeded}, which returns the events
+#: of the input the engine held behind the request.
 _HANDLERS: dict[type[Event], Callable[[TLSProtocol, Any], list[Event] | None]] = {
-    ApplicationData: lambda protocol, event: protocol.wrappedProtocol.dataReceived(event.data),
+    ApplicationData: _deliverData,
     HandshakeCompleted: lambda protocol, event: (
         renegotiations(protocol).renegotiationCompleted(event.session)
         if event.renegotiation
