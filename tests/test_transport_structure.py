@@ -157,7 +157,7 @@ class ReturnsSomething(Protocol):
 
     def dataReceived(self, data: bytes) -> object:
         self.received += data
-        return "not an event list"
+        return 1  # what lineReceived returned, say
 
 
 class DispatchResultTests(SynchronousTestCase):
