@@ -20,19 +20,44 @@ from twisted_reneg.tls.keyschedule import (
     trafficKeys13,
 )
 
+from .._rfc8448 import (
+    SIMPLE_C_AP as C_AP,
+)
+from .._rfc8448 import (
+    SIMPLE_C_HS as C_HS,
+)
+from .._rfc8448 import (
+    SIMPLE_CLIENT_PRIVATE as CLIENT_PRIVATE,
+)
+from .._rfc8448 import (
+    SIMPLE_EARLY as EARLY,
+)
+from .._rfc8448 import (
+    SIMPLE_HANDSHAKE as HANDSHAKE,
+)
+from .._rfc8448 import (
+    SIMPLE_MASTER as MASTER,
+)
+from .._rfc8448 import (
+    SIMPLE_S_AP as S_AP,
+)
+from .._rfc8448 import (
+    SIMPLE_S_HS as S_HS,
+)
+from .._rfc8448 import (
+    SIMPLE_SERVER_PRIVATE as SERVER_PRIVATE,
+)
+from .._rfc8448 import (
+    SIMPLE_SHARED as SHARED,
+)
+from .._rfc8448 import (
+    SIMPLE_TH_CH_SF as TH_CH_SF,
+)
+from .._rfc8448 import (
+    SIMPLE_TH_CH_SH as TH_CH_SH,
+)
+
 H = bytes.fromhex
-CLIENT_PRIVATE = H("49af42ba7f7994852d713ef2784bcbcaa7911de26adc5642cb634540e7ea5005")
-SERVER_PRIVATE = H("b1580eeadf6dd589b8ef4f2d5652578cc810e9980191ec8d058308cea216a21e")
-SHARED = H("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d")
-TH_CH_SH = H("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8")
-TH_CH_SF = H("9608102a0f1ccc6db6250b7b7e417b1a000eaada3daae4777a7686c9ff83df13")
-EARLY = H("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a")
-HANDSHAKE = H("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac")
-C_HS = H("b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21")
-S_HS = H("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38")
-MASTER = H("18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919")
-C_AP = H("9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5")
-S_AP = H("a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643")
 
 
 class SimpleOneRTTTests(SynchronousTestCase):
