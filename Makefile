@@ -76,7 +76,7 @@ docs: venv $(TWISTED_INVENTORY)
 	@echo "API reference: $(DOCS_OUT)/index.html; narrative docs: $(DOCS_OUT)/docs/index.html"
 
 # Every benchmark, one table of ratios against Twisted + pyOpenSSL
-# (bench/README.md says how to read it).  ~7 minutes; `make bench-quick`
+# (bench/README.md says how to read it).  ~10 minutes; `make bench-quick`
 # (or BENCHFLAGS=--quick) for a ~2-minute run.  No peers needed.
 BENCHFLAGS ?=
 bench: venv
