@@ -205,7 +205,9 @@ def benchHandshakes(pkiDir: str, s: Sizes) -> list[Figure]:
         kind = "resumed" if r.resumed else "full"
         f = Figure(
             f"{kind} handshakes/s, {r.label.split(', ', 1)[1]}",
-            higher(1.2 if r.resumed else 1.0),
+            # P14's goals: what a Python handshake on top of OpenSSL's
+            # primitives should reach against OpenSSL's own state machine.
+            higher(1.0 if r.resumed else 0.9),
             command,
         )
         f.values = rates[r.key]
