@@ -28,7 +28,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 def bufferedBytes(connection: TLSConnection) -> int:
     reader = connection._reader  # noqa: SLF001
-    return len(reader._buf) - reader._pos + len(connection._handshakeIn._buf)  # noqa: SLF001
+    return reader.bufferedLength() + len(connection._handshakeIn._buf)  # noqa: SLF001
 
 
 class EngineFuzzTests(SynchronousTestCase):

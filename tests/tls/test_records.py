@@ -255,3 +255,81 @@ class PropertyTests(SynchronousTestCase):
         reader.feed(wire[pos:])
         got.extend(drain(reader))
         self.assertEqual(b"".join(p for _, p in got), b"".join(messages))
+
+
+class BatchReadTests(SynchronousTestCase):
+    """
+    L{RecordReader.nextRecords}: application data records read in one loop,
+    from the chunk they came in.
+    """
+
+    def test_batchEndsAfterOtherRecord(self) -> None:
+        """
+        A batch ends with the first record that is not application data:
+        the next is read only once that one was handled.
+        """
+        writer, reader = protectedPair()
+        wire = b"".join(
+            writer.writeRecords(ContentType.application_data, b"a")
+            + writer.writeRecords(ContentType.application_data, b"b")
+            + writer.writeRecords(ContentType.handshake, b"\x00\x00\x00\x00")
+            + writer.writeRecords(ContentType.application_data, b"c")
+        )
+        reader.feed(wire)
+        self.assertEqual(
+            [(t, bytes(p)) for t, p in reader.nextRecords()],
+            [(23, b"a"), (23, b"b"), (22, b"\x00\x00\x00\x00")],
+        )
+        self.assertEqual([(t, bytes(p)) for t, p in reader.nextRecords()], [(23, b"c")])
+        self.assertEqual(reader.nextRecords(), [])
+        self.assertFalse(reader.hasBufferedData())
+
+    def test_faultAfterGoodRecords(self) -> None:
+        """
+        Records read before a forged one are returned; the fault is raised
+        by the next call.
+        """
+        writer, reader = protectedPair()
+        good = b"".join(writer.writeRecords(ContentType.application_data, b"x" * 20000))
+        forged = bytearray(writer.writeRecords(ContentType.application_data, b"y")[0])
+        forged[-1] ^= 1
+        reader.feed(good + bytes(forged))
+        self.assertEqual(b"".join(p for _, p in reader.nextRecords()), b"x" * 20000)
+        with self.assertRaises(PeerError) as caught:
+            reader.nextRecords()
+        self.assertEqual(caught.exception.alert, A.bad_record_mac)
+
+    def test_fedTwiceBeforeRead(self) -> None:
+        """
+        Chunks fed one after another without reading in between (input
+        held for the driver) read as if fed at once, a record split
+        between them too.
+        """
+        writer, reader = protectedPair()
+        wire = b"".join(writer.writeRecords(ContentType.application_data, bytes(range(256)) * 200))
+        for cut in (1, 7, 100, 16000, 16500, len(wire) - 3):
+            reader.feed(wire[:cut])
+            reader.feed(wire[cut : cut + 5])
+            reader.feed(wire[cut + 5 :])
+            self.assertEqual(reader.bufferedLength(), len(wire))
+            got = b"".join(p for _, p in reader.nextRecords())
+            self.assertEqual(got, bytes(range(256)) * 200, cut)
+            self.assertFalse(reader.hasBufferedData())
+            writer, reader = protectedPair()
+            wire = b"".join(
+                writer.writeRecords(ContentType.application_data, bytes(range(256)) * 200)
+            )
+
+    def test_partialRecordKeptAlone(self) -> None:
+        """
+        When a chunk ends inside a record, only that record's bytes are
+        kept, not the chunk read in place.
+        """
+        writer, reader = protectedPair()
+        wire = b"".join(writer.writeRecords(ContentType.application_data, bytes(40000)))
+        reader.feed(wire[:20000])
+        self.assertEqual(len(b"".join(p for _, p in reader.nextRecords())), MAX_PLAINTEXT)
+        self.assertEqual(reader.nextRecords(), [])
+        self.assertEqual(len(reader._buf), 20000 - (5 + 8 + MAX_PLAINTEXT + 16))
+        reader.feed(wire[20000:])
+        self.assertEqual(len(b"".join(p for _, p in reader.nextRecords())), 40000 - MAX_PLAINTEXT)

@@ -234,16 +234,32 @@ class TLSConnection(RecordIO):
         return events
 
     def _receiveRecords(self) -> None:
-        nextRecord = self._reader.nextRecord
-        while self._heldRequest is None and (record := nextRecord()) is not None:
-            contentType, payload = record
-            if contentType == ContentType.application_data:
-                self._receiveApplicationData(contentType, payload)
-                continue
-            self._deliverAppData()
-            self._RECORDS[contentType](self, contentType, payload)
-            if self._closeReceived or self._failure is not None:
-                break
+        nextRecords = self._reader.nextRecords
+        while self._heldRequest is None and (records := nextRecords()):
+            # Only the last record of a batch may be other than application
+            # data, and only it may change what data may come: whether the
+            # data is welcome is asked once a batch, not once a record.
+            welcome = self._applicationDataWelcome()
+            appData = self._appData
+            gotData = False
+            for contentType, payload in records:
+                if contentType == ContentType.application_data:
+                    if welcome and payload:
+                        self._uselessRecords = 0
+                        appData.append(payload)
+                        gotData = True
+                    else:
+                        self._receiveApplicationData(contentType, payload)
+                    continue
+                if gotData:
+                    self._dataReceived()
+                    gotData = False
+                self._deliverAppData()
+                self._RECORDS[contentType](self, contentType, payload)
+                if self._closeReceived or self._failure is not None:
+                    return
+            if gotData:
+                self._dataReceived()
 
     def sendApplicationData(self, data: bytes) -> None:
         """
@@ -266,7 +282,7 @@ class TLSConnection(RecordIO):
             # It counts records: new keys at the suite's limit.
             established.writeApplicationData(data)
         else:
-            self._out.extend(self._writer.writeRecords(ContentType.application_data, data))
+            self._writer.sealRecords(ContentType.application_data, data, self._out)
 
     def rehandshake(self) -> None:
         """
@@ -411,6 +427,18 @@ class TLSConnection(RecordIO):
         self._handshakeIn.feed(payload)
         self._receiveHandshakeMessages()
 
+    def _applicationDataWelcome(self) -> bool:
+        """
+        Whether application data may come now (L{_receiveApplicationData}
+        says why not).
+        """
+        handshake = self._handshake
+        return (
+            self.session is not None
+            and not self._handshakeIn.hasPartial()
+            and not (isinstance(handshake, Handshake12) and handshake.awaitsFinished)
+        )
+
     def _receiveApplicationData(self, contentType: int, payload: bytes | memoryview) -> None:
         self._refuseInsideHandshakeMessage(contentType)
         if self.session is None:
@@ -423,10 +451,14 @@ class TLSConnection(RecordIO):
             self._countUseless()
             return
         self._uselessRecords = 0
+        self._dataReceived()
+        self._appData.append(payload)
+
+    def _dataReceived(self) -> None:
         established = self._established
         if isinstance(established, Established13):
+            # The KeyUpdate flood budget starts over.
             established.dataReceived()
-        self._appData.append(payload)
 
     def _receiveChangeCipherSpec(self, contentType: int, payload: bytes | memoryview) -> None:
         self._refuseInsideHandshakeMessage(contentType)

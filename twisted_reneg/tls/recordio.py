@@ -52,7 +52,7 @@ class RecordIO:
         #: How much of L{_handshakeOut} earlier messages produced: output
         #: of the message being processed lies beyond it.
         self._completeOutput = 0
-        self._out: list[bytes | bytearray] = []
+        self._out: list[bytes] = []
         self._events: list[Event] = []
         self._appData: list[bytes | memoryview] = []
         self._uselessRecords = 0
@@ -93,14 +93,14 @@ class RecordIO:
 
     def dataToSendList(self) -> list[bytes]:
         """
-        @return: the waiting records for C{writeSequence}, joined into one
-            string.  Records are sealed into bytearrays, without a copy per
-            record; Twisted's transports take C{bytes} only, and this one
-            join is the copy their write buffer would otherwise make.
+        @return: the waiting records for C{writeSequence}, each as two
+            pieces, header and body, as sealed (L{RecordWriter.sealRecords}):
+            Twisted's TCP transport joins them into its buffer, the one copy
+            it makes anyway.
         """
         self._flushHandshake()
         out, self._out = self._out, []
-        return [b"".join(out)] if out else []
+        return out
 
     def releaseIdleCiphers(self) -> bool:
         """
@@ -128,7 +128,7 @@ class RecordIO:
 
     def sendChangeCipherSpec(self) -> None:
         self._flushHandshake()
-        self._out.extend(self._writer.writeRecords(ContentType.change_cipher_spec, b"\x01"))
+        self._writer.sealRecords(ContentType.change_cipher_spec, b"\x01", self._out)
 
     def changeWriteProtection(self, protection: RecordProtection) -> None:
         self._flushHandshake()
@@ -156,10 +156,10 @@ class RecordIO:
 
     def sendAlert(self, level: AlertLevel, description: AlertDescription) -> None:
         self._flushHandshake()
-        self._out.extend(self._writer.writeRecords(ContentType.alert, bytes((level, description))))
+        self._writer.sealRecords(ContentType.alert, bytes((level, description)), self._out)
 
     def writeRecords(self, contentType: int, data: bytes | memoryview) -> None:
-        self._out.extend(self._writer.writeRecords(contentType, data))
+        self._writer.sealRecords(contentType, data, self._out)
 
     def recordsWritten(self) -> int:
         return self._writer.seq
@@ -174,7 +174,7 @@ class RecordIO:
         if self._handshakeOut:
             data = bytes(self._handshakeOut)
             self._handshakeOut.clear()
-            self._out.extend(self._writer.writeRecords(ContentType.handshake, data))
+            self._writer.sealRecords(ContentType.handshake, data, self._out)
 
     def _deliverAppData(self) -> None:
         if self._appData:

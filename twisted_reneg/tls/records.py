@@ -6,8 +6,10 @@ section 6.2, RFC 5288 for AES-GCM, RFC 7905 for ChaCha20-Poly1305).
 Each direction is its own object with its own protection and sequence
 number, because the two directions change keys at different moments (a
 ChangeCipherSpec switches one side only).  The bulk path does one AEAD call
-per record, builds nonces and headers with C{struct}, and avoids copies of
-application data beyond the ones C{cryptography} needs.
+per record, in one loop per batch of records each way; nonces are integer
+operations on the IV kept as an integer, headers come from C{struct}.
+Sealed records go out as header and body pieces, never joined here;
+received records are opened from views of the chunk they came in.
 """
 
 from __future__ import annotations
@@ -37,14 +39,11 @@ HEADER_LENGTH = 5
 MAX_SEQUENCE = (1 << 64) - 1
 
 _VALID_TYPES = frozenset(int(t) for t in ContentType)
+_APPLICATION_DATA = int(ContentType.application_data)
 _header = struct.Struct(">BHH")
+#: A TLS 1.2 AES-GCM header with the explicit nonce after it.
+_headerExplicit = struct.Struct(">BHHQ")
 _aad = struct.Struct(">QBHH")
-_seq = struct.Struct(">Q")
-
-#: cryptography 50 seals into a caller's buffer (C{encrypt_into}), which lets
-#: a record be built in one allocation, header and all; older releases take
-#: the path that concatenates.
-_SEALS_INTO = hasattr(AESGCM, "encrypt_into")
 
 
 #: The key sizes each AEAD takes.
@@ -54,6 +53,14 @@ _KEY_LENGTHS: dict[type, tuple[int, ...]] = {AESGCM: (16, 24, 32), ChaCha20Poly1
 class RecordProtection(ABC):
     """
     The AEAD state of one direction.
+
+    Sealing appends each record as two pieces, its header and its body (a
+    fresh C{bytes} from the cipher), for C{writeSequence}: Twisted's TCP
+    transport joins what it is handed into its own buffer anyway, so a
+    record joined here, or sealed into a buffer of ours and copied out to
+    C{bytes} (Twisted takes nothing else, and keeps what it is given),
+    would be one more copy of every byte (the 16 KiB rows of
+    bench/bulk.py show it).
     """
 
     # The AEAD object is made from the key when a record needs it and
@@ -72,6 +79,8 @@ class RecordProtection(ABC):
     #: TLS 1.3: the real content type travels encrypted inside the record,
     #: whose outer type is always application_data (RFC 8446 5.2).
     hidesContentType: bool = False
+    #: The longest record body accepted (RFC 5246 6.2.3, RFC 8446 5.2).
+    maxRecordLength: int = MAX_CIPHERTEXT
 
     def _setKey(self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes) -> None:
         # A bad key fails here, not at the first record; checked by length
@@ -93,30 +102,29 @@ class RecordProtection(ABC):
         """
         self._aeadObject = None
 
-    def sealRecord(
+    @abstractmethod
+    def sealRecords(
         self,
         contentType: int,
         seq: int,
-        plaintext: bytes | memoryview,
-        padding: int,
+        data: bytes | memoryview,
+        maxFragment: int,
         recordVersion: int,
-    ) -> bytes | bytearray:
+        out: list[bytes],
+        padding: int = 0,
+    ) -> int:
         """
-        Seal one fragment and frame it: the whole record, header included.
-        Subclasses build it in one buffer where C{cryptography} allows.
-        """
-        body = self.seal(contentType, seq, plaintext, padding)
-        outerType = ContentType.application_data if self.hidesContentType else contentType
-        return _header.pack(outerType, recordVersion, len(body)) + body
+        Cut C{data} into fragments of at most C{maxFragment} bytes (one
+        empty fragment if it is empty) and seal each as one record, the
+        first under sequence number C{seq}: one AEAD call per record, in
+        one loop.
 
-    @abstractmethod
-    def seal(
-        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
-    ) -> bytes:
-        """
+        @param out: where the records go, each as two pieces: its header
+            (with TLS 1.2 AES-GCM's explicit nonce) and its body.
         @param padding: TLS 1.3 only: zero bytes to add after the content
-            type (RFC 8446 5.4); TLS 1.2 has no place for them.
-        @return: the record fragment (explicit nonce, ciphertext, tag).
+            type of each record (RFC 8446 5.4); TLS 1.2 has no place for
+            them.
+        @return: the number of records sealed.
         """
 
     @abstractmethod
@@ -144,6 +152,17 @@ def _badMac() -> PeerError:
     return PeerError(AlertDescription.bad_record_mac, "record does not authenticate")
 
 
+def _fragments(data: bytes | memoryview, maxFragment: int) -> list[bytes | memoryview]:
+    """
+    C{data} cut into fragments of at most C{maxFragment} bytes, as views
+    (no copies); one empty fragment for empty data.
+    """
+    if len(data) <= maxFragment:
+        return [data]
+    view = memoryview(data)
+    return [view[i : i + maxFragment] for i in range(0, len(view), maxFragment)]
+
+
 class _AESGCM12(RecordProtection):
     """
     RFC 5288: nonce = 4-byte salt from the key block || 8-byte explicit
@@ -157,38 +176,35 @@ class _AESGCM12(RecordProtection):
         if len(salt) != 4:
             raise ValueError("AES-GCM salt must be 4 bytes")
         self._setKey(AESGCM, key)
-        self._salt = salt
+        self._salt = int.from_bytes(salt, "big") << 64
 
-    def seal(
-        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
-    ) -> bytes:
+    def sealRecords(
+        self,
+        contentType: int,
+        seq: int,
+        data: bytes | memoryview,
+        maxFragment: int,
+        recordVersion: int,
+        out: list[bytes],
+        padding: int = 0,
+    ) -> int:
+        # The header piece carries the explicit nonce; the cipher reads the
+        # application's bytes in place and writes the body.
         _noPadding(padding)
-        explicit = _seq.pack(seq)
-        aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return explicit + self._aead().encrypt(self._salt + explicit, plaintext, aad)
-
-    if _SEALS_INTO:
-
-        def sealRecord(
-            self,
-            contentType: int,
-            seq: int,
-            plaintext: bytes | memoryview,
-            padding: int,
-            recordVersion: int,
-        ) -> bytes | bytearray:
-            # Header, explicit nonce, then the AEAD output written in place:
-            # the application's bytes are read once, by the cipher.
-            _noPadding(padding)
-            length = len(plaintext)
-            record = bytearray(HEADER_LENGTH + 8 + length + 16)
-            _header.pack_into(record, 0, contentType, recordVersion, 8 + length + 16)
-            _seq.pack_into(record, HEADER_LENGTH, seq)
-            aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
-            nonce = self._salt + record[HEADER_LENGTH : HEADER_LENGTH + 8]
-            with memoryview(record) as view:
-                self._aead().encrypt_into(nonce, plaintext, aad, view[HEADER_LENGTH + 8 :])
-            return record
+        encrypt, salt = self._aead().encrypt, self._salt
+        first = seq
+        for fragment in _fragments(data, maxFragment):
+            length = len(fragment)
+            out.append(_headerExplicit.pack(contentType, recordVersion, length + 24, seq))
+            out.append(
+                encrypt(
+                    (salt | seq).to_bytes(12, "big"),
+                    fragment,
+                    _aad.pack(seq, contentType, TLS12_VERSION, length),
+                )
+            )
+            seq += 1
+        return seq - first
 
     def open(
         self,
@@ -202,7 +218,7 @@ class _AESGCM12(RecordProtection):
         length = len(fragment) - 8 - 16
         if length < 0:
             raise _badMac()
-        nonce = self._salt + bytes(fragment[:8])
+        nonce = (self._salt | int.from_bytes(fragment[:8], "big")).to_bytes(12, "big")
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
             return self._aead().decrypt(nonce, fragment[8:], aad)
@@ -224,36 +240,31 @@ class _ChaCha12(RecordProtection):
         self._setKey(ChaCha20Poly1305, key)
         self._iv = int.from_bytes(iv, "big")
 
-    def _nonce(self, seq: int) -> bytes:
-        return (self._iv ^ seq).to_bytes(12, "big")
-
-    def seal(
-        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
-    ) -> bytes:
+    def sealRecords(
+        self,
+        contentType: int,
+        seq: int,
+        data: bytes | memoryview,
+        maxFragment: int,
+        recordVersion: int,
+        out: list[bytes],
+        padding: int = 0,
+    ) -> int:
         _noPadding(padding)
-        aad = _aad.pack(seq, contentType, TLS12_VERSION, len(plaintext))
-        return self._aead().encrypt(self._nonce(seq), plaintext, aad)
-
-    if _SEALS_INTO:
-
-        def sealRecord(
-            self,
-            contentType: int,
-            seq: int,
-            plaintext: bytes | memoryview,
-            padding: int,
-            recordVersion: int,
-        ) -> bytes | bytearray:
-            # As L{_AESGCM12.sealRecord}: one buffer, the cipher writes after
-            # the header.
-            _noPadding(padding)
-            length = len(plaintext)
-            record = bytearray(HEADER_LENGTH + length + 16)
-            _header.pack_into(record, 0, contentType, recordVersion, length + 16)
-            aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
-            with memoryview(record) as view:
-                self._aead().encrypt_into(self._nonce(seq), plaintext, aad, view[HEADER_LENGTH:])
-            return record
+        encrypt, iv = self._aead().encrypt, self._iv
+        first = seq
+        for fragment in _fragments(data, maxFragment):
+            length = len(fragment)
+            out.append(_header.pack(contentType, recordVersion, length + 16))
+            out.append(
+                encrypt(
+                    (iv ^ seq).to_bytes(12, "big"),
+                    fragment,
+                    _aad.pack(seq, contentType, TLS12_VERSION, length),
+                )
+            )
+            seq += 1
+        return seq - first
 
     def open(
         self,
@@ -267,7 +278,7 @@ class _ChaCha12(RecordProtection):
             raise _badMac()
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
         try:
-            return self._aead().decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -282,6 +293,7 @@ class _TLS13Protection(RecordProtection):
     __slots__ = ("_iv",)
 
     hidesContentType = True
+    maxRecordLength = MAX_PLAINTEXT + 256
 
     def __init__(
         self, aeadType: type[AESGCM] | type[ChaCha20Poly1305], key: bytes, iv: bytes
@@ -291,48 +303,31 @@ class _TLS13Protection(RecordProtection):
         self._setKey(aeadType, key)
         self._iv = int.from_bytes(iv, "big")
 
-    def _nonce(self, seq: int) -> bytes:
-        return (self._iv ^ seq).to_bytes(12, "big")
-
-    def seal(
-        self, contentType: int, seq: int, plaintext: bytes | memoryview, padding: int = 0
-    ) -> bytes:
-        inner = bytes(plaintext) + bytes((contentType,)) + bytes(padding)
-        aad = _header.pack(ContentType.application_data, TLS12_VERSION, len(inner) + 16)
-        return self._aead().encrypt(self._nonce(seq), inner, aad)
-
-    if _SEALS_INTO:
-
-        def sealRecord(
-            self,
-            contentType: int,
-            seq: int,
-            plaintext: bytes | memoryview,
-            padding: int,
-            recordVersion: int,
-        ) -> bytes | bytearray:
-            # TLSInnerPlaintext is laid out in the record buffer itself (the
-            # content, its type, the zero padding bytearray() gives for
-            # free) and sealed in place: the one copy of the content is the
-            # one the type byte after it forces, where concatenating would
-            # make three and a fourth for the header.
-            length = len(plaintext)
-            innerLength = length + 1 + padding
-            record = bytearray(HEADER_LENGTH + innerLength + 16)
-            _header.pack_into(
-                record, 0, ContentType.application_data, recordVersion, innerLength + 16
+    def sealRecords(
+        self,
+        contentType: int,
+        seq: int,
+        data: bytes | memoryview,
+        maxFragment: int,
+        recordVersion: int,
+        out: list[bytes],
+        padding: int = 0,
+    ) -> int:
+        # TLSInnerPlaintext takes the one copy of the content that the type
+        # byte after it forces (joined, not built in a zeroed buffer); the
+        # header, as written, is the additional data.
+        encrypt, iv = self._aead().encrypt, self._iv
+        trailer = bytes((contentType,)) + bytes(padding)
+        overhead = len(trailer) + 16
+        first = seq
+        for fragment in _fragments(data, maxFragment):
+            header = _header.pack(_APPLICATION_DATA, recordVersion, len(fragment) + overhead)
+            out.append(header)
+            out.append(
+                encrypt((iv ^ seq).to_bytes(12, "big"), b"".join((fragment, trailer)), header)
             )
-            record[HEADER_LENGTH : HEADER_LENGTH + length] = plaintext
-            record[HEADER_LENGTH + length] = contentType
-            aad = bytes(record[:HEADER_LENGTH])
-            with memoryview(record) as view:
-                self._aead().encrypt_into(
-                    self._nonce(seq),
-                    view[HEADER_LENGTH : HEADER_LENGTH + innerLength],
-                    aad,
-                    view[HEADER_LENGTH:],
-                )
-            return record
+            seq += 1
+        return seq - first
 
     def open(
         self,
@@ -351,7 +346,7 @@ class _TLS13Protection(RecordProtection):
         # legacy_record_version is otherwise ignored (5.1).
         aad = _header.pack(contentType, recordVersion, len(fragment))
         try:
-            return self._aead().decrypt(self._nonce(seq), fragment, aad)
+            return self._aead().decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
         except InvalidTag:
             raise _badMac() from None
 
@@ -405,6 +400,16 @@ def _innerPlaintext(inner: bytes) -> tuple[int, bytes | memoryview]:
     return contentType, inner[: end - 1]
 
 
+def _emptyRecord(contentType: int) -> PeerError:
+    # RFC 8446 5.4 names the alert for TLS 1.3 Handshake and Alert records;
+    # RFC 5246 6.2.1 and RFC 8446 5.1 forbid sending any such empty fragment
+    # (ChangeCipherSpec too, in 1.2) without naming one, and we answer them
+    # all alike.
+    return PeerError(
+        AlertDescription.unexpected_message, f"empty {ContentType(contentType).name} record"
+    )
+
+
 def _releaseIfIdle(direction: RecordWriter | RecordReader) -> bool:
     # The sequence number tells, at no cost per record, whether records
     # passed since the last check.
@@ -453,29 +458,54 @@ class RecordWriter:
         """
         return _releaseIfIdle(self)
 
+    def sealRecords(
+        self,
+        contentType: int,
+        data: bytes | memoryview,
+        out: list[bytes],
+        maxFragment: int = MAX_PLAINTEXT,
+        padding: int = 0,
+    ) -> None:
+        """
+        Fragment C{data} and protect each fragment: no record for empty
+        data, but for application data (an empty record, which is legal).
+
+        @param out: where each record goes as two pieces, header and body,
+            for C{writeSequence} (L{RecordProtection.sealRecords}).
+        @param padding: TLS 1.3 only, zero bytes after the content type.
+        """
+        if not data and contentType != _APPLICATION_DATA:
+            return
+        protection = self._protection
+        if protection is None:
+            for fragment in _fragments(data, maxFragment):
+                out.append(_header.pack(contentType, self.recordVersion, len(fragment)))
+                out.append(bytes(fragment))
+            return
+        seq = self._seq
+        if seq + max(1, -(-len(data) // maxFragment)) > MAX_SEQUENCE:
+            # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
+            # (or rekey in 1.3) long before this.
+            raise LocalUsageError("record sequence number exhausted")
+        self._seq = seq + protection.sealRecords(
+            contentType, seq, data, maxFragment, self.recordVersion, out, padding
+        )
+
     def writeRecords(
         self, contentType: int, data: bytes | memoryview, maxFragment: int = MAX_PLAINTEXT
-    ) -> list[bytes | bytearray]:
+    ) -> list[bytes]:
         """
-        Fragment C{data} and protect each fragment.
+        Fragment C{data} and protect each fragment (L{sealRecords}).
 
         @return: complete records, header included.
         """
-        if not data:
-            if contentType != ContentType.application_data:
-                return []
-            return [self._record(contentType, b"")]
-        if len(data) <= maxFragment:
-            return [self._record(contentType, data)]
-        view = memoryview(data)
-        return [
-            self._record(contentType, view[i : i + maxFragment])
-            for i in range(0, len(data), maxFragment)
-        ]
+        out: list[bytes] = []
+        self.sealRecords(contentType, data, out, maxFragment)
+        return [out[i] + out[i + 1] for i in range(0, len(out), 2)]
 
     def writeRecord(
         self, contentType: int, fragment: bytes | memoryview, padding: int = 0
-    ) -> bytes | bytearray:
+    ) -> bytes:
         """
         Protect exactly one record as asked, empty or padded (RFC 8446 5.4),
         without fragmenting: the caller keeps C{fragment} within the limits.
@@ -485,23 +515,30 @@ class RecordWriter:
         """
         if padding and (self._protection is None or not self._protection.hidesContentType):
             raise ValueError("only TLS 1.3 protected records can be padded")
-        return self._record(contentType, fragment, padding)
+        out: list[bytes] = []
+        self._sealOne(contentType, fragment, out, padding)
+        return b"".join(out)
 
-    def _record(
-        self, contentType: int, fragment: bytes | memoryview, padding: int = 0
-    ) -> bytes | bytearray:
+    def _sealOne(
+        self, contentType: int, fragment: bytes | memoryview, out: list[bytes], padding: int
+    ) -> None:
+        # One record whatever the length and type (an empty one too).
         protection = self._protection
         if protection is None:
-            return _header.pack(contentType, self.recordVersion, len(fragment)) + fragment
+            out.append(_header.pack(contentType, self.recordVersion, len(fragment)))
+            out.append(bytes(fragment))
+            return
         if self._seq >= MAX_SEQUENCE:
-            # RFC 5246 6.1: sequence numbers must not wrap; renegotiate
-            # (or rekey in 1.3) long before this.
             raise LocalUsageError("record sequence number exhausted")
-        record = protection.sealRecord(
-            contentType, self._seq, fragment, padding, self.recordVersion
+        self._seq += protection.sealRecords(
+            contentType,
+            self._seq,
+            fragment,
+            max(1, len(fragment)),
+            self.recordVersion,
+            out,
+            padding,
         )
-        self._seq += 1
-        return record
 
 
 #: L{RecordReader._nextRecord}: a record was dropped, look at the next one.
@@ -512,22 +549,36 @@ class RecordReader:
     """
     The receiving direction: bytes in, whole records out.
 
-    The caller drains L{nextRecord} after each L{feed}; the reader then holds
-    at most one incomplete record (bounded by L{MAX_CIPHERTEXT}).
-    """
+    The caller drains L{nextRecords} (or L{nextRecord}) after each L{feed};
+    the reader then holds at most one incomplete record (bounded by
+    L{MAX_CIPHERTEXT}).
 
-    #: Compact the buffer once this much of it has been consumed.
-    _COMPACT_AT = 1 << 16
+    Records are read where they arrived: a chunk fed is kept as it is and
+    records are opened from views of it.  Only a record split between two
+    chunks is copied, its head and then just the bytes that complete it
+    (a bytearray that grows, so even a peer sending a byte at a time
+    costs linear work), and the chunk after it is read in place again.
+
+    @ivar _buf: the bytes being read from, from C{_pos} on: a chunk as fed
+        (C{bytes}), or a record being completed (C{bytearray}).
+    @ivar _next: a chunk fed while C{_buf} still held an incomplete record,
+        from C{_nextPos} on; C{b""} if none.
+    @ivar _error: the fault of a record that followed records
+        L{nextRecords} returned; raised by its next call.
+    """
 
     __slots__ = (
         "_protection",
         "_seq",
         "_seqAtCheck",
         "_buf",
+        "_next",
+        "_nextPos",
         "_skipBudget",
         "_pos",
         "_plaintextAlerts",
         "_decrypted",
+        "_error",
     )
 
     def __init__(self) -> None:
@@ -535,12 +586,15 @@ class RecordReader:
         self._seq = 0
         #: C{_seq} at the last L{releaseIfIdle}; -1: none since new keys.
         self._seqAtCheck = -1
-        self._buf = bytearray()
+        self._buf: bytes | bytearray = b""
+        self._next = b""
+        self._nextPos = 0
         #: Bytes of 0-RTT data still to skip; C{None} when not skipping.
         self._skipBudget: int | None = None
         self._pos = 0
         self._plaintextAlerts = False
         self._decrypted = False
+        self._error: PeerError | None = None
 
     @property
     def seq(self) -> int:
@@ -559,15 +613,66 @@ class RecordReader:
         self._seqAtCheck = -1
 
     def feed(self, data: bytes) -> None:
-        if self._pos and self._pos == len(self._buf):
-            # Everything was consumed: start afresh rather than compacting.
-            self._buf = bytearray(data)
-            self._pos = 0
+        if not data:
+            return
+        if data.__class__ is not bytes:
+            data = bytes(data)  # kept, not copied: nobody may change it later
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            # Everything before was read: read this chunk in place.
+            self._buf, self._pos = data, 0
+        elif not self._next:
+            self._next, self._nextPos = data, 0
         else:
-            self._buf += data
+            # Fed again before the last chunk was read (input held while
+            # the driver answers a renegotiation request): one growing
+            # buffer, as any amount of input may come meanwhile.
+            buf = self._tail()
+            buf += memoryview(self._next)[self._nextPos :]
+            buf += data
+            self._next, self._nextPos = b"", 0
+
+    def bufferedLength(self) -> int:
+        """
+        @return: bytes fed and not yet read as records.
+        """
+        return len(self._buf) - self._pos + len(self._next) - self._nextPos
 
     def hasBufferedData(self) -> bool:
-        return self._pos < len(self._buf)
+        return self._pos < len(self._buf) or bool(self._next)
+
+    def _tail(self) -> bytearray:
+        """
+        Make the unread part of C{_buf} a bytearray of its own, which bytes
+        can be appended to, and return it.
+        """
+        buf, pos = self._buf, self._pos
+        if buf.__class__ is not bytearray or pos:
+            with memoryview(buf) as view:
+                buf = self._buf = bytearray(view[pos:])
+            self._pos = 0
+        assert isinstance(buf, bytearray)
+        return buf
+
+    def _pull(self, need: int) -> None:
+        """
+        The unread part of C{_buf} lacks C{need} bytes of a whole record:
+        move them from C{_next} (as many as there are), or move on to
+        C{_next} if C{_buf} is read to the end.
+        """
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = self._next, self._nextPos
+            self._next, self._nextPos = b"", 0
+            return
+        buf = self._tail()
+        chunk, start = self._next, self._nextPos
+        end = min(start + need, len(chunk))
+        with memoryview(chunk) as view:
+            buf += view[start:end]
+        if end >= len(chunk):
+            self._next, self._nextPos = b"", 0
+        else:
+            self._nextPos = end
 
     def releaseIfIdle(self) -> bool:
         """
@@ -598,6 +703,112 @@ class RecordReader:
         """
         self._plaintextAlerts = True
 
+    def nextRecords(self) -> list[tuple[int, bytes | memoryview]]:
+        """
+        The complete records buffered, up to and including the first that
+        is not application data: what that one does may change the keys
+        the next is read with.  Application data records are read in one
+        loop (L{_readApplicationData}); anything else as L{nextRecord}
+        reads it.
+
+        @return: C{(contentType, plaintext)} of each record; empty if no
+            complete record is buffered.
+        @raise PeerError: for a malformed, oversized or unauthentic first
+            record.  The fault of a later one is raised by the next call,
+            after the records before it were returned.
+        """
+        error = self._error
+        if error is not None:
+            self._error = None
+            raise error
+        records: list[tuple[int, bytes | memoryview]] = []
+        try:
+            while not self._readApplicationData(records):
+                record = self.nextRecord()
+                if record is None:
+                    break
+                records.append(record)
+                if record[0] != _APPLICATION_DATA:
+                    break
+        except PeerError as e:
+            if not records:
+                raise
+            self._error = e
+        return records
+
+    def _readApplicationData(self, records: list[tuple[int, bytes | memoryview]]) -> bool:
+        """
+        Open the protected, complete application_data records at the head
+        of the buffer, with no more Python per record than the record needs;
+        stop at the first record of another kind (an outer type other than
+        application_data, an unusual version field, an oversized or
+        incomplete record), which L{nextRecord} then reads with every rule.
+
+        @param records: where the records read go.
+        @return: whether the last one read is not application data (TLS
+            1.3 learns the type only once it opened the record).
+        """
+        protection = self._protection
+        if protection is None or self._skipBudget is not None:
+            return False
+        buf, pos, seq = self._buf, self._pos, self._seq
+        size = len(buf)
+        if size - pos < HEADER_LENGTH:
+            return False
+        hidesContentType = protection.hidesContentType
+        limit = protection.maxRecordLength
+        openRecord = protection.open
+        append = records.append
+        last = False
+        try:
+            while size - pos >= HEADER_LENGTH:
+                contentType, version, length = _header.unpack_from(buf, pos)
+                end = pos + HEADER_LENGTH + length
+                if (
+                    contentType != _APPLICATION_DATA
+                    or version != TLS12_VERSION
+                    or length > limit
+                    or end > size
+                    or seq >= MAX_SEQUENCE
+                ):
+                    break
+                # A view, not a copy, of the ciphertext.
+                with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
+                    plaintext = openRecord(contentType, seq, fragment, version)
+                seq += 1
+                pos = end
+                if not hidesContentType:
+                    if len(plaintext) > MAX_PLAINTEXT:
+                        raise PeerError(
+                            AlertDescription.record_overflow,
+                            f"plaintext of {len(plaintext)} bytes",
+                        )
+                    append((contentType, plaintext))
+                    continue
+                if len(plaintext) > MAX_PLAINTEXT + 1:
+                    # RFC 8446 5.4: the limit covers TLSInnerPlaintext
+                    # whole, content type and padding included.
+                    raise PeerError(
+                        AlertDescription.record_overflow,
+                        f"TLSInnerPlaintext of {len(plaintext)} bytes",
+                    )
+                if plaintext[-1] == _APPLICATION_DATA:
+                    # Unpadded data (as _innerPlaintext reads it, inline).
+                    append((contentType, memoryview(plaintext)[:-1]))
+                    continue
+                contentType, content = _innerPlaintext(plaintext)
+                if contentType != _APPLICATION_DATA:
+                    if not content:
+                        raise _emptyRecord(contentType)
+                    append((contentType, content))
+                    last = True
+                    break
+                append((contentType, content))
+        finally:
+            if seq != self._seq:
+                self._pos, self._seq, self._decrypted = pos, seq, True
+        return last
+
     def nextRecord(self) -> tuple[int, bytes | memoryview] | None:
         """
         @return: C{(contentType, plaintext)} of the next complete record, or
@@ -612,6 +823,9 @@ class RecordReader:
         buf, pos = self._buf, self._pos
         available = len(buf) - pos
         if available < HEADER_LENGTH:
+            if self._next:
+                self._pull(HEADER_LENGTH - available)
+                return _SKIPPED
             self._release()
             return None
         contentType, version, length = _header.unpack_from(buf, pos)
@@ -634,15 +848,17 @@ class RecordReader:
                     AlertDescription.unexpected_message,
                     f"unprotected {ContentType(contentType).name} record after key change",
                 )
-        limit = MAX_PLAINTEXT if protection is None else MAX_CIPHERTEXT
-        if protection is not None and protection.hidesContentType:
-            limit = MAX_PLAINTEXT + 256  # RFC 8446 5.2
+        limit = MAX_PLAINTEXT if protection is None else protection.maxRecordLength
         if length > limit:
             raise PeerError(
                 AlertDescription.record_overflow, f"record of {length} bytes exceeds {limit}"
             )
         end = pos + HEADER_LENGTH + length
         if len(buf) < end:
+            if self._next:
+                self._pull(end - len(buf))
+                return _SKIPPED
+            self._release()
             return None
         if protection is None:
             if self._skipBudget is not None and self._skipsPlaintext(contentType, length):
@@ -681,17 +897,7 @@ class RecordReader:
                 )
         self._pos = end
         if not plaintext and contentType != ContentType.application_data:
-            # RFC 8446 5.4 names the alert for TLS 1.3 Handshake and Alert
-            # records; RFC 5246 6.2.1 and RFC 8446 5.1 forbid sending any
-            # such empty fragment (ChangeCipherSpec too, in 1.2) without
-            # naming one, and we answer them all alike.
-            raise PeerError(
-                AlertDescription.unexpected_message,
-                f"empty {ContentType(contentType).name} record",
-            )
-        if end >= self._COMPACT_AT:
-            del buf[:end]
-            self._pos = 0
+            raise _emptyRecord(contentType)
         return contentType, plaintext
 
     def _readsPlaintextAlert(self, contentType: int, length: int) -> bool:
@@ -727,9 +933,11 @@ class RecordReader:
 
     def _release(self) -> None:
         """
-        Give back memory once the buffer holds only a short tail, so idle
-        connections keep no large buffers.
+        No whole record is buffered: keep only the incomplete one, if any,
+        so that idle connections keep no large buffers (and a chunk read in
+        place is not kept for the sake of its last few bytes).
         """
-        if self._pos:
-            self._buf = self._buf[self._pos :]
-            self._pos = 0
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = b"", 0
+        else:
+            self._tail()
