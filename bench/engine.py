@@ -139,8 +139,13 @@ class Ours:
     def __init__(self, pkiDir: str, row: Row) -> None:
         self.row = row
         serverOptions = ourServerOptions(pkiDir, row.suite, row.certificate)
-        # Every timed renegotiation is one the server started.
-        clientOptions = ourClientOptions(pkiDir, row.suite, renegotiations=10**9)
+        # Every timed renegotiation is one the server started.  A resumed
+        # row's client must say it resumes (psk_key_exchange_modes): without
+        # that our server sends no tickets (RFC 8446 4.2.9) and there is
+        # nothing to resume, as in handshakes.py's resumed row.
+        clientOptions = ourClientOptions(
+            pkiDir, row.suite, resume=row.resumed, renegotiations=10**9
+        )
         self.serverConfig = serverOptions.tlsConfig(None)
         self.clientConfig = clientOptions.tlsConfig(None)
         self.ticket: Any = None

@@ -459,3 +459,62 @@ class RefusalTests(SynchronousTestCase):
             A.certificate_expired,
             "with an empty subject and subjectAltName device-7.example",
         )
+
+
+class VerdictCacheTests(SynchronousTestCase):
+    """
+    A chain that verified is not verified again while the path built for
+    it is valid; nothing else about it is remembered.
+    """
+
+    def setUp(self) -> None:
+        self.root = opensslReqRoot()
+        self.leaf = make("server", self.root, [san("localhost")], notAfter=NOW + timedelta(days=2))
+        self.verifier = PeerVerifier([self.root.certificate])
+        self.verifier.verifyServer([self.leaf.certificate], "localhost", NOW)
+
+    def test_remembered(self) -> None:
+        """
+        The same chain for the same name, later but inside every validity
+        period, is accepted without the library.
+        """
+        calls = []
+        self.patch(self.verifier, "_builder", lambda *a: calls.append(a))
+        self.verifier.verifyServer([self.leaf.certificate], "localhost", NOW + timedelta(days=1))
+        self.assertEqual(calls, [])
+
+    def test_expiredAfterwards(self) -> None:
+        """
+        Past the leaf's notAfter the chain is verified afresh, and refused.
+        """
+        self.assertRefused(
+            lambda: self.verifier.verifyServer(
+                [self.leaf.certificate], "localhost", NOW + timedelta(days=3)
+            ),
+            A.certificate_expired,
+        )
+
+    def test_otherName(self) -> None:
+        """
+        A verdict holds for the name it was reached for only.
+        """
+        self.assertRefused(
+            lambda: self.verifier.verifyServer([self.leaf.certificate], "example.com", NOW),
+            A.bad_certificate,
+        )
+
+    def test_otherPurpose(self) -> None:
+        """
+        A server verdict is no client verdict: the same certificate as a
+        client's goes through the client checks.
+        """
+        leaf = make("server", self.root, [san("localhost"), eku(EKU.SERVER_AUTH)])
+        self.verifier.verifyServer([leaf.certificate], "localhost", NOW)
+        self.assertRefused(
+            lambda: self.verifier.verifyClient([leaf.certificate], NOW),
+            A.unsupported_certificate,
+        )
+
+    def assertRefused(self, call: Any, alert: A) -> None:
+        e = self.assertRaises(PeerError, call)
+        self.assertEqual(e.alert, alert)

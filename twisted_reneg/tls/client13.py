@@ -410,8 +410,10 @@ class _ClientExpectFinished(ExpectFinished13):
     def afterFinished(self) -> State13:
         hs = self.hs
         assert hs.handshakeSecrets is not None and hs.master is not None
-        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
-        hs.exporterMasterSecret = hs.master.exporterMasterSecret(hs.transcript.digest())
+        # Both derive from Transcript-Hash(ClientHello..server Finished).
+        throughFinished = hs.transcript.digest()
+        hs.applicationSecrets = hs.master.trafficSecrets(throughFinished)
+        hs.exporterMasterSecret = hs.master.exporterMasterSecret(throughFinished)
         hs.io.changeReadProtection(hs.protection(hs.applicationSecrets.server))
         if hs.certificateRequest is not None:
             # Chosen only now that the server's Finished has authenticated

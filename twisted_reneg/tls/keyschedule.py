@@ -222,7 +222,9 @@ class EarlySecret13:
     def __init__(self, hashName: str, psk: bytes | None = None) -> None:
         self.hashName = hashName
         self._withPsk = bool(psk)
-        self._secret = hkdfExtract(hashName, b"", psk or b"")
+        # Without a PSK the early secret is HKDF-Extract(0, 0), a constant of
+        # the hash: made once, not on every full handshake.
+        self._secret = hkdfExtract(hashName, b"", psk) if psk else _earlyWithoutPsk(hashName)
 
     def binderKey(self) -> bytes:
         """
@@ -241,14 +243,21 @@ class EarlySecret13:
 
 
 @lru_cache(maxsize=4)
+def _earlyWithoutPsk(hashName: str) -> bytes:
+    """
+    The early secret when there is no PSK: HKDF-Extract(0, 0).
+    """
+    return hkdfExtract(hashName, b"", b"")
+
+
+@lru_cache(maxsize=4)
 def _derivedWithoutPsk(hashName: str) -> bytes:
     """
     Derive-Secret(Early Secret, "derived", "") when there is no PSK: the
     early secret is then HKDF-Extract(0, 0), a constant of the hash, and so
     is this; every full handshake would otherwise recompute it.
     """
-    early = hkdfExtract(hashName, b"", b"")
-    return deriveSecret(hashName, early, b"derived", _emptyHash(hashName))
+    return deriveSecret(hashName, _earlyWithoutPsk(hashName), b"derived", _emptyHash(hashName))
 
 
 class HandshakeSecret13:

@@ -230,8 +230,10 @@ class ServerExpectClientHello13(State13):
         hs = self.hs
         assert hs.handshakeSecrets is not None and hs.master is not None
         hs.send(Finished(hs.finishedFor(hs.handshakeSecrets.server)).toBytes())
-        hs.applicationSecrets = hs.master.trafficSecrets(hs.transcript.digest())
-        hs.exporterMasterSecret = hs.master.exporterMasterSecret(hs.transcript.digest())
+        # Both derive from Transcript-Hash(ClientHello..server Finished).
+        throughFinished = hs.transcript.digest()
+        hs.applicationSecrets = hs.master.trafficSecrets(throughFinished)
+        hs.exporterMasterSecret = hs.master.exporterMasterSecret(throughFinished)
         hs.io.changeWriteProtection(hs.protection(hs.applicationSecrets.server))
         if hs.certificateRequested:
             return _ServerExpectCertificate(hs)

@@ -201,6 +201,15 @@ class HandshakeState13:
         """
         assert self.suite and self.group and self.applicationSecrets and self.master
         assert self.scheme or self.resumed
+        config = self.config
+        # A server that sends no tickets has no use for the resumption
+        # master secret (its only use); a client keeps it for the tickets
+        # a server may send.
+        resumption = (
+            self.master.resumptionMasterSecret(self.transcript.digest())
+            if config.isClient or (self.ticketsWanted and config.ticketKeys is not None)
+            else b""
+        )
         self.result = HandshakeResult13(
             self.suite,
             self.group,
@@ -210,7 +219,7 @@ class HandshakeState13:
             self.peerChain,
             self.applicationSecrets,
             self.transcript.fork() if self.postHandshakeAuth else None,
-            self.master.resumptionMasterSecret(self.transcript.digest()),
+            resumption,
             self.resumed,
             self.exporterMasterSecret,
             self.ticketsWanted,

@@ -133,9 +133,23 @@ class TicketKeys:
         """
         @return: a ticket: key name, nonce, sealed C{state}.
         """
+        return self.sealEach((state,))[0]
+
+    def sealEach(self, states: Sequence[bytes]) -> list[bytes]:
+        """
+        L{seal} each of C{states} (the tickets a server sends together)
+        with one look at the keys and one call for all the random nonces.
+
+        @return: the tickets, in order.
+        """
         key = self._current()[0]
-        nonce = os.urandom(_NONCE_LENGTH)
-        return key.name + nonce + key.aead.encrypt(nonce, state, key.name)
+        name, encrypt = key.name, key.aead.encrypt
+        nonces = os.urandom(_NONCE_LENGTH * len(states))
+        tickets = []
+        for index, state in enumerate(states):
+            nonce = nonces[index * _NONCE_LENGTH : (index + 1) * _NONCE_LENGTH]
+            tickets.append(name + nonce + encrypt(nonce, state, name))
+        return tickets
 
     def open(self, ticket: bytes) -> bytes | None:
         """
@@ -184,15 +198,29 @@ class TicketState13:
     peerChain: tuple[x509.Certificate, ...] = field(repr=False)
 
     def toBytes(self) -> bytes:
-        w = Writer()
-        w.writeUint8(_STATE_VERSION)
-        w.writeUint16(self.suite.code)
-        w.writeVector(1, self.psk)
-        w.writeUint(int(self.issuedAt), 8)
-        w.writeUint(self.lifetime, 4)
-        w.writeVector(2, (self.serverName or "").encode("ascii"))
-        _writeChain(w, self.peerChain)
-        return w.getvalue()
+        return self.withEachPsk((self.psk,))[0]
+
+    def withEachPsk(self, psks: Sequence[bytes]) -> list[bytes]:
+        """
+        This state encoded once for each of C{psks} in place of its own:
+        the tickets of one handshake differ in nothing else, so the rest
+        (the peer's chain above all) is encoded once.
+        """
+        head = Writer()
+        head.writeUint8(_STATE_VERSION)
+        head.writeUint16(self.suite.code)
+        tail = Writer()
+        tail.writeUint(int(self.issuedAt), 8)
+        tail.writeUint(self.lifetime, 4)
+        tail.writeVector(2, (self.serverName or "").encode("ascii"))
+        _writeChain(tail, self.peerChain)
+        before, after = head.getvalue(), tail.getvalue()
+        encoded = []
+        for psk in psks:
+            middle = Writer()
+            middle.writeVector(1, psk)
+            encoded.append(before + middle.getvalue() + after)
+        return encoded
 
     @classmethod
     def parse(cls, data: bytes) -> TicketState13 | None:

@@ -26,6 +26,21 @@ that protects someone:
 The differences from OpenSSL that remain are deliberate and listed in
 docs/index.md ("Certificate verification").
 
+A chain that verified is remembered (L{PeerVerifier}'s verdict cache, as
+Chromium's C{CachingCertVerifier} does), keyed by the exact certificates
+(the very objects, which L{peerchain.loadChain} hands out again for the
+same DER), the purpose, the name and the path-length limit, for as long
+as every certificate of the path the library built is within its validity
+period: a client meets the same server chain on every connection, and
+verifying it again is most of the client's CPU per full handshake (the
+C{tls13-ecdsa-full} row of bench/engine.py shows it).  The verdict cannot
+change inside that window: the inputs are the same bytes, the trust store
+and policies are fixed per verifier, and the path found stays valid (the
+library may find another path later, but one exists, and the issuer key
+sizes of any path are the library's own check, the leaf's is the same).
+Only successes are kept, so a refusal is always worked out, and explained,
+afresh.  No revocation is checked either way.
+
 When the library says no, L{rejections.explainRejection} names the rule
 and the certificate.
 """
@@ -33,6 +48,7 @@ and the certificate.
 from __future__ import annotations
 
 import ipaddress
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -234,6 +250,20 @@ def addressLiteral(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
         return None
 
 
+#: Verdicts a L{PeerVerifier} keeps: the distinct chains (and names) it
+#: meets, a client's servers or a server's clients.
+VERDICT_CACHE_SIZE = 256
+
+#: What a verdict depends on besides the verifier's trust store: the
+#: purpose, the server name (C{None} for a client), the path-length limit
+#: and the chain as sent, by the identity of its certificate objects
+#: (hashing a certificate hashes its DER, every time).
+_VerdictKey = tuple[Purpose, str | None, int, tuple[int, ...]]
+
+#: The chain a verdict is on, and when the path built for it is valid.
+_Verdict = tuple[tuple[x509.Certificate, ...], datetime, datetime]
+
+
 def _subjectFor(name: str) -> DNSName | IPAddress:
     address = addressLiteral(name)
     return DNSName(name) if address is None else IPAddress(address)
@@ -261,6 +291,10 @@ class PeerVerifier:
         self.verify = verify
         self.maxChainLength = maxChainLength
         self._store: Store | None = None
+        #: Chains that verified (see the module docstring), newest last:
+        #: L{_VerdictKey} to the chain itself and the period in which the
+        #: path built for it is valid.
+        self._verified: OrderedDict[_VerdictKey, _Verdict] = OrderedDict()
 
     @property
     def trustRoots(self) -> list[x509.Certificate]:
@@ -316,6 +350,9 @@ class PeerVerifier:
         self._precheck(chain, Purpose.SERVER)
         if serverName is None:
             raise PeerError(A.bad_certificate, "no server name to verify the certificate for")
+        key = (Purpose.SERVER, serverName, self.maxChainLength, tuple(map(id, chain)))
+        if self._verifiedBefore(key, chain, now):
+            return
         verifier = self._builder(now, Purpose.SERVER).build_server_verifier(
             _subjectFor(serverName)
         )
@@ -326,6 +363,7 @@ class PeerVerifier:
                 chain, self.trustRoots, now, Purpose.SERVER, str(e), serverName
             ) from None
         _checkKeySizes(built, Purpose.SERVER)
+        self._remember(key, chain, built)
 
     def verifyClient(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
         """
@@ -337,12 +375,56 @@ class PeerVerifier:
         if chain[0].version is x509.Version.v1:
             self._verifyV1Client(chain, now)
             return
+        key = (Purpose.CLIENT, None, self.maxChainLength, tuple(map(id, chain)))
+        if self._verifiedBefore(key, chain, now):
+            return
         verifier = self._builder(now, Purpose.CLIENT).build_client_verifier()
         try:
             built = verifier.verify(chain[0], list(chain[1:]))
         except VerificationError as e:
             raise explainRejection(chain, self.trustRoots, now, Purpose.CLIENT, str(e)) from None
         _checkKeySizes(built.chain, Purpose.CLIENT)
+        self._remember(key, chain, built.chain)
+
+    def _verifiedBefore(
+        self, key: _VerdictKey, chain: Sequence[x509.Certificate], now: datetime
+    ) -> bool:
+        """
+        Whether C{chain} verified before, with a path that is valid at
+        C{now}.
+        """
+        verdict = self._verified.get(key)
+        if verdict is None:
+            return False
+        # The cached chain holds its certificates, so their ids are not
+        # reused while the entry lives: equal ids mean the same objects
+        # (checked all the same: a hash of the DER would cost more than it
+        # saves, and equal objects need no such trust).
+        remembered, notBefore, notAfter = verdict
+        return (
+            all(a is b for a, b in zip(remembered, chain, strict=True))
+            and notBefore <= now <= notAfter
+        )
+
+    def _remember(
+        self,
+        key: _VerdictKey,
+        chain: Sequence[x509.Certificate],
+        path: Sequence[x509.Certificate],
+    ) -> None:
+        """
+        Keep the verdict on a chain that verified, for as long as the path
+        the library built for it is valid; the oldest verdict goes past
+        L{VERDICT_CACHE_SIZE}.
+        """
+        self._verified[key] = (
+            tuple(chain),
+            max(c.not_valid_before_utc for c in path),
+            min(c.not_valid_after_utc for c in path),
+        )
+        self._verified.move_to_end(key)
+        while len(self._verified) > VERDICT_CACHE_SIZE:
+            self._verified.popitem(last=False)
 
     def _verifyV1Client(self, chain: Sequence[x509.Certificate], now: datetime) -> None:
         """
