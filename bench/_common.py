@@ -173,7 +173,9 @@ def ourClientOptions(
     Our client's options, pinned to C{suite}, verifying C{localhost}
     against the test CA.
 
-    @param resume: resume sessions from the options' session cache.
+    @param resume: resume sessions from the options' session cache;
+        otherwise the client still offers resumption (the server sends its
+        tickets, as OpenSSL's does) but never resumes.
     @param renegotiations: how many server-started TLS 1.2 renegotiations
         to accept (the default policy allows 3 a minute).
     """
@@ -188,16 +190,22 @@ def ourClientOptions(
         )
     with open(os.path.join(pkiDir, "ca.pem"), "rb") as f:
         caCertificate = x509.load_pem_x509_certificate(f.read())
-    return ClientOptions(
+    options = ClientOptions(
         "localhost",
         trustRoots=[caCertificate],
         minVersion=suite.version,
         maxVersion=suite.version,
         cipherSuites=[suite.iana],
         groups=suite.groups,
-        resumeSessions=resume,
         **extra,
     )
+    if not resume:
+        # A client that keeps sessions, as ClientOptions' default does (so
+        # it offers psk_dhe_ke and our server sends its tickets, as
+        # OpenSSL's server does to Twisted's client), but with nowhere to
+        # keep them: every handshake is a full one.
+        options.sessionCache = None
+    return options
 
 
 def serverFactory(
