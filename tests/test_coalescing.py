@@ -151,6 +151,39 @@ class CoalescingTests(SynchronousTestCase):
             b"".join(bytes([65 + i % 26]) * 1000 for i in range(40)),
         )
 
+    def test_wholeRecordWritesLeaveAtOnce(self) -> None:
+        """
+        A write of whole records with nothing buffered leaves in the same
+        call, with no timer; one after a buffered partial write completes
+        that write's record first, and what is left waits for the turn to
+        end: the order is the order written.
+        """
+        for version in VERSIONS:
+            c = pair(version)
+            c.flush()
+            records = splitter(c)
+            c.server.write(b"a" * (2 * MAX_PLAINTEXT))
+            self.assertNotEqual(c.serverTransport.stream, [], version)
+            self.assertEqual(pendingTimers(c.clock), [], version)
+            c.server.write(b"b" * 100)
+            c.server.write(b"c" * MAX_PLAINTEXT)
+            c.server.write(b"d" * MAX_PLAINTEXT)
+            c.flush()
+            self.assertEqual(
+                records.dataRecords(),
+                [MAX_PLAINTEXT] * 4 + [100],
+                version,
+            )
+            self.assertEqual(
+                c.clientApp.data,  # type: ignore[attr-defined]
+                b"a" * (2 * MAX_PLAINTEXT)
+                + b"b" * 100
+                + b"c" * MAX_PLAINTEXT
+                + b"d" * MAX_PLAINTEXT,
+                version,
+            )
+            self.assertEqual(pendingTimers(c.clock), [], version)
+
     def test_earlyWritesShareRecords(self) -> None:
         """
         Writes made before the handshake leave together after it.

@@ -15,6 +15,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.tls.errors import AlertDescription, LocalUsageError, PeerError
 from twisted_reneg.tls.records import (
+    HEADER_LENGTH,
+    MAX_CIPHERTEXT,
     MAX_PLAINTEXT,
     ContentType,
     RecordReader,
@@ -333,3 +335,56 @@ class BatchReadTests(SynchronousTestCase):
         self.assertEqual(len(reader._buf), 20000 - (5 + 8 + MAX_PLAINTEXT + 16))
         reader.feed(wire[20000:])
         self.assertEqual(len(b"".join(p for _, p in reader.nextRecords())), 40000 - MAX_PLAINTEXT)
+
+    def test_splitRecordsReadInOneBatch(self) -> None:
+        """
+        Chunks cut inside records, as Twisted's 64 KiB reads cut bulk data:
+        the record each cut splits is completed by L{RecordReader.feed},
+        and it and the whole records after it come in one batch.
+        """
+        writer, reader = protectedPair()
+        data = bytes(range(256)) * 1024
+        wire = b"".join(writer.writeRecords(ContentType.application_data, data))
+        got = b""
+        for start in range(0, len(wire), 65536):
+            reader.feed(wire[start : start + 65536])
+            batch = reader.nextRecords()
+            got += b"".join(p for _, p in batch)
+            if start and start + 65536 <= len(wire):
+                # The split record and the three whole ones after it.
+                self.assertGreaterEqual(len(batch), 4)
+            self.assertEqual(reader.nextRecords(), [])
+        self.assertEqual(got, data)
+        self.assertFalse(reader.hasBufferedData())
+
+    def test_splitHeaderCompleted(self) -> None:
+        """
+        A chunk that ends inside a record's header: the next chunk
+        completes the header, then the record.
+        """
+        # Inside the first header, and inside the second (after a whole
+        # record: header, explicit nonce, 16 KiB, tag).
+        for cut in (1, 2, 4, 5 + 8 + MAX_PLAINTEXT + 16 + 2):
+            writer, reader = protectedPair()
+            wire = b"".join(writer.writeRecords(ContentType.application_data, b"z" * 20000))
+            reader.feed(wire[:cut])
+            got = b"".join(p for _, p in reader.nextRecords())
+            reader.feed(wire[cut:])
+            got += b"".join(p for _, p in reader.nextRecords())
+            self.assertEqual(got, b"z" * 20000, cut)
+            self.assertFalse(reader.hasBufferedData())
+
+    def test_oversizedSplitRecordRefused(self) -> None:
+        """
+        A header announcing more than any record may hold, cut from its
+        body by a read, is refused as it is when it comes whole, and no
+        more than a record's worth of it is copied.
+        """
+        _, reader = protectedPair()
+        reader.feed(struct.pack(">BHH", 23, 0x0303, MAX_CIPHERTEXT + 1)[:3])
+        self.assertEqual(reader.nextRecords(), [])
+        reader.feed(struct.pack(">BHH", 23, 0x0303, MAX_CIPHERTEXT + 1)[3:] + bytes(30000))
+        self.assertLessEqual(len(reader._buf), HEADER_LENGTH)
+        with self.assertRaises(PeerError) as caught:
+            reader.nextRecords()
+        self.assertEqual(caught.exception.alert, A.record_overflow)

@@ -180,12 +180,18 @@ class RecordIO:
         if self._appData:
             # Authenticated data that arrived before a failure is still the
             # peer's data: deliver it, in order, before the failure event.
+            # Only a failure (which sets _failure first) makes a
+            # ConnectionFailed event: no search without one.
             events = self._events
+            event = ApplicationData(b"".join(self._appData))
+            self._appData = []
+            if self._failure is None:
+                events.append(event)
+                return
             failureAt = next(
                 (i for i, e in enumerate(events) if isinstance(e, ConnectionFailed)), len(events)
             )
-            events.insert(failureAt, ApplicationData(b"".join(self._appData)))
-            self._appData = []
+            events.insert(failureAt, event)
 
     def _refuseInsideHandshakeMessage(self, contentType: int) -> None:
         if self._handshakeIn.hasPartial():

@@ -622,7 +622,13 @@ class RecordReader:
             # Everything before was read: read this chunk in place.
             self._buf, self._pos = data, 0
         elif not self._next:
-            self._next, self._nextPos = data, 0
+            # A record split across reads, the common case in bulk (Twisted
+            # reads at most 64 KiB at a time, which rarely ends between
+            # records): complete it here with one copy, so that it and the
+            # rest of the chunk are read by the batch loop.
+            used = self._complete(data) if buf.__class__ is bytearray else 0
+            if used < len(data):
+                self._next, self._nextPos = data, used
         else:
             # Fed again before the last chunk was read (input held while
             # the driver answers a renegotiation request): one growing
@@ -653,6 +659,33 @@ class RecordReader:
             self._pos = 0
         assert isinstance(buf, bytearray)
         return buf
+
+    def _complete(self, data: bytes) -> int:
+        """
+        Complete the one incomplete record C{_buf} holds, a bytearray of its
+        own (L{_release}), from the head of C{data}: its header first, then
+        as much of the body as the header says, if that is within
+        L{MAX_CIPHERTEXT} (a longer one is refused by L{nextRecord}, with
+        no more of it buffered than without this).
+
+        @return: how many bytes of C{data} were taken.
+        """
+        buf, pos = self._buf, self._pos
+        assert isinstance(buf, bytearray)
+        used = pos + HEADER_LENGTH - len(buf)
+        if used > 0:
+            buf += data[:used]
+            if len(buf) - pos < HEADER_LENGTH:
+                return len(data)
+        else:
+            used = 0
+        length = _header.unpack_from(buf, pos)[2]
+        need = pos + HEADER_LENGTH + length - len(buf)
+        if length > MAX_CIPHERTEXT or need <= 0:
+            return used
+        with memoryview(data) as view:
+            buf += view[used : used + need]
+        return min(used + need, len(data))
 
     def _pull(self, need: int) -> None:
         """
@@ -744,33 +777,48 @@ class RecordReader:
         application_data, an unusual version field, an oversized or
         incomplete record), which L{nextRecord} then reads with every rule.
 
+        A chunk whose last record L{feed} completed is followed by the
+        next chunk, read in place too.
+
         @param records: where the records read go.
-        @return: whether the last one read is not application data (TLS
-            1.3 learns the type only once it opened the record).
+        @return: whether to stop: the last one read is not application data
+            (TLS 1.3 learns the type only once it opened the record), or no
+            whole record is left.
         """
         protection = self._protection
         if protection is None or self._skipBudget is not None:
             return False
         buf, pos, seq = self._buf, self._pos, self._seq
         size = len(buf)
-        if size - pos < HEADER_LENGTH:
-            return False
         hidesContentType = protection.hidesContentType
         limit = protection.maxRecordLength
         openRecord = protection.open
         append = records.append
         last = False
+        #: The loop stopped at an incomplete application_data record whose
+        #: header passed every check L{nextRecord} makes before it waits.
+        incomplete = False
         try:
-            while size - pos >= HEADER_LENGTH:
+            while True:
+                if size - pos < HEADER_LENGTH:
+                    if pos < size or not self._next:
+                        break
+                    # This chunk is read to its end (its last record was
+                    # completed by feed): go on to the next one in place.
+                    buf, pos, size = self._next, self._nextPos, len(self._next)
+                    self._next, self._nextPos = b"", 0
+                    continue
                 contentType, version, length = _header.unpack_from(buf, pos)
                 end = pos + HEADER_LENGTH + length
                 if (
                     contentType != _APPLICATION_DATA
                     or version != TLS12_VERSION
                     or length > limit
-                    or end > size
                     or seq >= MAX_SEQUENCE
                 ):
+                    break
+                if end > size:
+                    incomplete = True
                     break
                 # A view, not a copy, of the ciphertext.
                 with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
@@ -805,9 +853,17 @@ class RecordReader:
                     break
                 append((contentType, content))
         finally:
+            self._buf, self._pos = buf, pos
             if seq != self._seq:
-                self._pos, self._seq, self._decrypted = pos, seq, True
-        return last
+                self._seq, self._decrypted = seq, True
+        if last:
+            return True
+        if self._next or not (incomplete or size - pos < HEADER_LENGTH):
+            return False
+        # No whole record left: what nextRecord would find, without its
+        # second look at the header.
+        self._release()
+        return True
 
     def nextRecord(self) -> tuple[int, bytes | memoryview] | None:
         """
