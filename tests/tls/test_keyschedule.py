@@ -14,11 +14,15 @@ independently with the OpenSSL command line, e.g.::
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_reneg.tls.keyschedule import (
     Transcript,
+    _hmac,
+    _hmacFrom,
+    _hmacStates,
     deriveTrafficKeys12,
     extendedMasterSecret12,
     masterSecret12,
@@ -34,6 +38,26 @@ MASTER_SHA256 = bytes.fromhex(
     "1558F81526261CCDD21B5A75EAA62DFFD6D35B2D08025E2CD4553282093C0CB5"
     "FBC0FD0599D257A4804A4322E0CCC6FB"
 )
+
+
+class HMACTests(SynchronousTestCase):
+    """
+    The key schedule's own HMAC gives the standard library's bytes for
+    keys shorter than, as long as and longer than the hash's block (which
+    RFC 2104 hashes first), one-shot and from keyed states.
+    """
+
+    def test_matchesStandardLibrary(self) -> None:
+        message = b"an HKDF label and context\x01"
+        for hashName, block in (("sha256", 64), ("sha384", 128)):
+            for length in (0, 1, 32, 48, block - 1, block, block + 1, 3 * block):
+                key = bytes(i % 251 for i in range(length))
+                expected = hmac.digest(key, message, hashName)
+                self.assertEqual(_hmac(hashName, key, message), expected, (hashName, length))
+                inner, outer = _hmacStates(hashName, key)
+                self.assertEqual(_hmacFrom(inner, outer, message), expected, (hashName, length))
+                # The states are copied, never consumed.
+                self.assertEqual(_hmacFrom(inner, outer, message), expected, (hashName, length))
 
 
 class PRFTests(SynchronousTestCase):

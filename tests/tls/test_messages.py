@@ -342,6 +342,76 @@ class ServerHelloBytesTests(SynchronousTestCase):
         self.assertEqual(hello.serialize(), body)
 
 
+class NewSessionTicketFrameTests(SynchronousTestCase):
+    """
+    L{NewSessionTicket13.frame}, the server's shortcut, gives the bytes the
+    message object does.
+    """
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.integers(0, 0xFFFFFFFF),
+        st.integers(0, 0xFFFFFFFF),
+        st.binary(max_size=255),
+        st.binary(min_size=1, max_size=600),
+    )
+    def test_sameBytes(self, lifetime: int, ageAdd: int, nonce: bytes, ticket: bytes) -> None:
+        self.assertEqual(
+            NewSessionTicket13.frame(lifetime, ageAdd, nonce, ticket),
+            NewSessionTicket13(lifetime, ageAdd, nonce, ticket).toBytes(),
+        )
+
+    def test_longestFields(self) -> None:
+        nonce, ticket = b"n" * 0xFF, b"t" * 0xFFFF
+        self.assertEqual(
+            NewSessionTicket13.frame(1, 2, nonce, ticket),
+            NewSessionTicket13(1, 2, nonce, ticket).toBytes(),
+        )
+
+    def test_tooLong(self) -> None:
+        self.assertRaises(ValueError, NewSessionTicket13.frame, 1, 2, b"n" * 0x100, b"t")
+        self.assertRaises(ValueError, NewSessionTicket13.frame, 1, 2, b"n", b"t" * 0x10000)
+
+
+class FinalBindersTests(SynchronousTestCase):
+    """
+    L{ClientHello.withFinalBinders}: the client's hello with its real PSK
+    binders, framed from the placeholder's framing.
+    """
+
+    def hello(self, offer: OfferedPsks) -> ClientHello:
+        return ClientHello(
+            0x0303,
+            b"r" * 32,
+            b"s" * 32,
+            (0x1301,),
+            b"\x00",
+            Extensions(((43, b"\x02\x03\x04"), (41, offer.toBytes()))),
+        )
+
+    def test_sameBytesAsFraming(self) -> None:
+        identities = ((b"ticket", 1234),)
+        placeholder = self.hello(OfferedPsks(identities, (bytes(32),)))
+        placeholder.toBytes()
+        final = OfferedPsks(identities, (b"b" * 32,))
+        hello = placeholder.withFinalBinders(final.toBytes(), final.bindersBytes())
+        fresh = self.hello(final)
+        self.assertEqual(hello, fresh)
+        self.assertEqual(hello.toBytes(), fresh.toBytes())
+        self.assertEqual(hello.toBytes(), ClientHello.parse(hello.serialize()).toBytes())
+
+    def test_otherShapeRefused(self) -> None:
+        placeholder = self.hello(OfferedPsks(((b"ticket", 1234),), (bytes(32),)))
+        for other in (
+            OfferedPsks(((b"ticket", 1234),), (b"b" * 48,)),
+            OfferedPsks(((b"tickeT", 1234),), (b"b" * 32,)),
+            OfferedPsks(((b"ticket", 1235),), (b"b" * 32,)),
+        ):
+            self.assertRaises(
+                ValueError, placeholder.withFinalBinders, other.toBytes(), other.bindersBytes()
+            )
+
+
 class ResumptionCodecTests(SynchronousTestCase):
     @settings(max_examples=200, deadline=None)
     @given(

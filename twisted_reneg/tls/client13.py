@@ -198,12 +198,13 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
     hashName = ticket.suite.hashName
     age = ticket.obfuscatedAge(hs.io.now().timestamp())
     placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
-
-    def build(offer: OfferedPsks) -> ClientHello:
-        extra = ((int(ExtensionType.pre_shared_key), offer.toBytes()),)
-        return replace(hello, extensions=Extensions(hello.extensions.items + extra))
-
-    raw = build(placeholder).toBytes()
+    offered = replace(
+        hello,
+        extensions=Extensions(
+            hello.extensions.items + ((int(ExtensionType.pre_shared_key), placeholder.toBytes()),)
+        ),
+    )
+    raw = offered.toBytes()
     truncated = raw[: len(raw) - len(placeholder.bindersBytes())]
     if hs.retried:
         transcriptHash = hs.transcriptHashWith(truncated)
@@ -213,7 +214,11 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
         first.update(truncated)
         transcriptHash = first.digest()
     binder = pskBinder13(hashName, ticket.psk, transcriptHash)
-    return build(replace(placeholder, binders=(binder,)))
+    final = replace(placeholder, binders=(binder,))
+    # Framed once: the hello with the real binder differs from the one
+    # just framed only in the binder's bytes (bench/engine.py's resumed
+    # row, client column).
+    return offered.withFinalBinders(final.toBytes(), final.bindersBytes())
 
 
 def _hashLength(hashName: str) -> int:

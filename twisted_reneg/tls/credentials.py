@@ -59,6 +59,17 @@ _HASH: dict[SignatureScheme, hashes.HashAlgorithm] = {
     S.ecdsa_secp384r1_sha384: hashes.SHA384(),
 }
 _PSS = (S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512)
+#: The signing parameters of each scheme, made once: immutable descriptions
+#: that every server handshake would otherwise build again (the ECDSA one
+#: checks its hash on construction).
+_ECDSA: dict[SignatureScheme, ec.ECDSA] = {
+    scheme: ec.ECDSA(_HASH[scheme])
+    for scheme in (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384)
+}
+_PSS_PADDING: dict[SignatureScheme, padding.PSS] = {
+    scheme: padding.PSS(padding.MGF1(_HASH[scheme]), _HASH[scheme].digest_size) for scheme in _PSS
+}
+_PKCS1_PADDING = padding.PKCS1v15()
 _PKCS1 = (S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512)
 
 #: Which schemes a key type can use.  In TLS 1.2 the ECDSA code points name
@@ -163,10 +174,10 @@ class Credential:
             return key.sign(data)
         h = _HASH[scheme]
         if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ec.ECDSA(h))
+            return key.sign(data, _ECDSA[scheme])
         if scheme in _PSS:
-            return key.sign(data, padding.PSS(padding.MGF1(h), h.digest_size), h)
-        return key.sign(data, padding.PKCS1v15(), h)
+            return key.sign(data, _PSS_PADDING[scheme], h)
+        return key.sign(data, _PKCS1_PADDING, h)
 
 
 def verifySignature(
@@ -197,16 +208,11 @@ def verifySignature(
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, data)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, data, ec.ECDSA(_HASH[scheme]))
+            key.verify(signature, data, _ECDSA[scheme])
         else:
             assert isinstance(key, rsa.RSAPublicKey)
-            h = _HASH[scheme]
-            pad = (
-                padding.PSS(padding.MGF1(h), h.digest_size)
-                if scheme in _PSS
-                else padding.PKCS1v15()
-            )
-            key.verify(signature, data, pad, h)
+            pad = _PSS_PADDING[scheme] if scheme in _PSS else _PKCS1_PADDING
+            key.verify(signature, data, pad, _HASH[scheme])
     except InvalidSignature:
         raise PeerError(A.decrypt_error, f"{scheme.name} signature does not verify") from None
 

@@ -10,7 +10,8 @@ checks (is this suite one we offered?) belong to the handshake, not here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import struct
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import ClassVar, TypeVar
 
@@ -236,6 +237,39 @@ class ClientHello(HandshakeMessage):
         writer.writeVector(2, b"".join(s.to_bytes(2, "big") for s in self.cipherSuites))
         writer.writeVector(1, self.compressionMethods)
         self.extensions.serialize(writer)
+
+    def toBytes(self) -> bytes:
+        # Immutable, so framed once: a client frames its hello to send it
+        # and again for the transcript of a HelloRetryRequest or a TLS 1.2
+        # fallback.
+        framed: bytes | None = self.__dict__.get("_framed")
+        if framed is None:
+            framed = super().toBytes()
+            object.__setattr__(self, "_framed", framed)
+        return framed
+
+    def withFinalBinders(self, offer: bytes, binders: bytes) -> ClientHello:
+        """
+        This hello, whose last extension is a pre_shared_key offer with
+        placeholder binders, with C{offer} in its place: the same offer but
+        for binders of the same lengths (RFC 8446 4.2.11.2, the binders are
+        computed over the hello up to them).  Its framing is this one's
+        with the binder list, C{binders}, at the end replaced, not made
+        again.
+        """
+        items = self.extensions.items
+        extType, placeholder = items[-1]
+        kept = len(offer) - len(binders)
+        if not (
+            len(offer) == len(placeholder)
+            and offer.endswith(binders)
+            and offer[:kept] == placeholder[:kept]
+        ):
+            raise ValueError("the final offer is not the placeholder's with other binders")
+        final = replace(self, extensions=Extensions(items[:-1] + ((extType, offer),)))
+        framed = self.toBytes()
+        object.__setattr__(final, "_framed", framed[: len(framed) - len(binders)] + binders)
+        return final
 
 
 @dataclass(frozen=True)
@@ -519,6 +553,11 @@ class CertificateRequest13(HandshakeMessage):
         self.extensions.serialize(writer, required=True)
 
 
+#: A NewSessionTicket's handshake header (type and length in one word),
+#: lifetime, age add and nonce length.
+_NST13_HEADER = struct.Struct(">IIIB")
+
+
 @dataclass(frozen=True)
 class NewSessionTicket13(HandshakeMessage):
     """
@@ -550,3 +589,28 @@ class NewSessionTicket13(HandshakeMessage):
         writer.writeVector(1, self.nonce)
         writer.writeVector(2, self.ticket)
         self.extensions.serialize(writer, required=True)
+
+    @classmethod
+    def frame(cls, lifetime: int, ageAdd: int, nonce: bytes, ticket: bytes) -> bytes:
+        """
+        The framed message of these fields and no extensions: the bytes
+        C{NewSessionTicket13(lifetime, ageAdd, nonce, ticket).toBytes()}
+        gives, without the message object and writer a server would
+        otherwise make for each ticket it issues (bench/engine.py's server
+        column: two tickets a handshake).
+        """
+        if len(nonce) > 0xFF or len(ticket) > 0xFFFF:
+            raise ValueError("nonce or ticket too long for a NewSessionTicket")
+        # lifetime, ageAdd, nonce<0..255>, ticket<1..2^16-1>, extensions<0..2^16-2>
+        length = 4 + 4 + 1 + len(nonce) + 2 + len(ticket) + 2
+        return b"".join(
+            (
+                _NST13_HEADER.pack(
+                    (int(cls.msgType) << 24) | length, lifetime, ageAdd, len(nonce)
+                ),
+                nonce,
+                len(ticket).to_bytes(2, "big"),
+                ticket,
+                b"\x00\x00",
+            )
+        )

@@ -49,12 +49,9 @@ def newSessionTickets(
     )
     ageAdds = os.urandom(4 * count)
     return [
-        NewSessionTicket13(
-            lifetime=lifetime,
-            ageAdd=int.from_bytes(ageAdds[4 * index : 4 * index + 4], "big"),
-            nonce=nonce,
-            ticket=ticket,
-        ).toBytes()
+        NewSessionTicket13.frame(
+            lifetime, int.from_bytes(ageAdds[4 * index : 4 * index + 4], "big"), nonce, ticket
+        )
         for index, (nonce, ticket) in enumerate(zip(nonces, tickets, strict=True))
     ]
 
