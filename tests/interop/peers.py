@@ -341,11 +341,18 @@ class Collector(protocol.Protocol):
 
 
 def connectOurClient(
-    options: ClientOptions, port: int, client: Collector, timeout: float = 60.0
+    options: ClientOptions,
+    port: int,
+    client: Collector,
+    timeout: float = 60.0,
+    localPort: int | None = None,
 ) -> defer.Deferred[Collector]:
     """
     Connect our TLS client to 127.0.0.1:C{port}; fires with C{client} once
     the connection has ended (for whatever reason).
+
+    @param localPort: connect from 127.0.0.1:C{localPort} (a known port,
+        for the tests that check what the server learns of its peer).
     """
 
     class OneClient(protocol.ClientFactory):
@@ -357,7 +364,10 @@ def connectOurClient(
             client.lost.callback(client)
 
     factory = TLSFactory(options, True, OneClient())
-    connector = reactor.connectTCP("127.0.0.1", port, factory, timeout=10)  # type: ignore[attr-defined]
+    bindAddress = None if localPort is None else ("127.0.0.1", localPort)
+    connector = reactor.connectTCP(  # type: ignore[attr-defined]
+        "127.0.0.1", port, factory, timeout=10, bindAddress=bindAddress
+    )
 
     def timedOut() -> None:
         connector.disconnect()

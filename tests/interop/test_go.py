@@ -41,6 +41,7 @@ from twisted_reneg.testing.pki import Identity, cachedPKI
 from twisted_reneg.tls.errors import AlertDescription
 
 from ._golang import GoRun, runGo, startGo, startGoServer
+from ._renegotiation import CommandServer
 from .peers import Collector, DigestEcho, OurServer, connectOurClient, waitFor
 
 VERSIONS = ("1.2", "1.3")
@@ -109,13 +110,13 @@ def subject(identity: Identity) -> str:
 
 
 @implementer(IRenegotiationListener)
-class CommandServer(DigestEcho):
+class GoCommandServer(CommandServer):
     """
     Our server under Go's control, one command a line: C{go-reneg} calls
     C{rehandshake()} and answers C{renegotiated N} (N: the session's
     renegotiations); C{go-cert} calls C{requestClientCertificate()} and
     answers C{client-cert SUBJECT}; a failure answers C{reneg-failed
-    TYPE}.  Other lines are echoed.
+    TYPE} (the answers of L{CommandServer}).  Other lines are echoed.
 
     What a test asserts on is kept: the failures, whether each Deferred had
     fired already when the call returned, and what L{IRenegotiationListener}
@@ -160,17 +161,9 @@ class CommandServer(DigestEcho):
         self.firedAtOnce.append(d.called)
         d.addCallbacks(report, self.reportFailure)
 
-    def reportSession(self, session: TLSSession) -> None:
-        self.transport.write(b"renegotiated %d\n" % session.renegotiations)
-
-    def reportCertificate(self, session: TLSSession) -> None:
-        peer = session.peerCertificate
-        name = peer.subject.rfc4514_string().encode() if peer is not None else b"none"
-        self.transport.write(b"client-cert " + name + b"\n")
-
     def reportFailure(self, reason: Failure) -> None:
         self.failures.append(reason)
-        self.transport.write(b"reneg-failed " + reason.type.__name__.encode() + b"\n")
+        super().reportFailure(reason)
 
     # IRenegotiationListener
 
@@ -224,11 +217,11 @@ class GoClientTests(TestCase):
 
     def commandServer(self, maxVersion: str, **kw: object) -> OurServer:
         options = ourServerOptions(maxVersion=maxVersion, **kw)
-        return OurServer(self, options, protocolClass=CommandServer)
+        return OurServer(self, options, protocolClass=GoCommandServer)
 
     async def converse(
         self, server: OurServer, version: str, *extra: str
-    ) -> tuple[GoRun, CommandServer]:
+    ) -> tuple[GoRun, GoCommandServer]:
         """
         Run Go's client against C{server} to its end; our side of the
         connection once it has ended too.
@@ -238,7 +231,7 @@ class GoClientTests(TestCase):
             # Waiting for a connection that never came would only time out.
             self.fail(f"Go never connected:\n{run.text()}")
         ours = await server.nextConnection()
-        assert isinstance(ours, CommandServer)
+        assert isinstance(ours, GoCommandServer)
         self.assertEqual(run.values("exit"), ["0"], run.text())
         return run, ours
 
@@ -256,7 +249,7 @@ class GoClientTests(TestCase):
         """
         pki = cachedPKI()
         for identity in (pki.rsaServer, pki.ecdsaServer):
-            server = OurServer(self, ourServerOptions(identity), protocolClass=CommandServer)
+            server = OurServer(self, ourServerOptions(identity), protocolClass=GoCommandServer)
             for version in VERSIONS:
                 run, ours = await self.converse(server, version, *script("write:hello", "read"))
                 label = f"{identity.certPath} TLS {version}:\n{run.text()}"
@@ -334,7 +327,7 @@ class GoClientTests(TestCase):
         )
         await waitFor(lambda: server.protocols, "Go's connection")
         ours = server.protocols[0]
-        assert isinstance(ours, CommandServer)
+        assert isinstance(ours, GoCommandServer)
         await waitFor(lambda: ours.failures, "our rehandshake() to time out")
         ours.failures[0].trap(RenegotiationTimeout)
         self.assertEqual(ours.transport.session.renegotiations, 0)

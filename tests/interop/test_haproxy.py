@@ -30,7 +30,6 @@ from twisted.internet import defer, protocol, reactor
 from twisted.internet.address import IPv4Address
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
-from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Site
@@ -46,6 +45,7 @@ from .peers import (
     Collector,
     DigestEcho,
     PeerServer,
+    connectOurClient,
     freePort,
     isListening,
     requirePeer,
@@ -197,39 +197,6 @@ class LineCollector(Collector):
             self.transport.loseConnection()
 
 
-def connectFrom(
-    options: Any, port: int, client: Collector, localPort: int, timeout: float = 15.0
-) -> defer.Deferred[Collector]:
-    """
-    Connect our TLS client from 127.0.0.1:C{localPort} to 127.0.0.1:C{port};
-    fires with C{client} once the connection has ended.
-    """
-
-    class OneClient(protocol.ClientFactory):
-        def buildProtocol(self, addr: object) -> Collector:
-            return client
-
-        def clientConnectionFailed(self, connector: object, reason: Failure) -> None:
-            client.reason = reason
-            client.lost.callback(client)
-
-    connector = reactor.connectTCP(  # type: ignore[attr-defined]
-        LOCALHOST,
-        port,
-        TLSFactory(options, True, OneClient()),
-        timeout=10,
-        bindAddress=(LOCALHOST, localPort),
-    )
-    timer = reactor.callLater(timeout, connector.disconnect)  # type: ignore[attr-defined]
-
-    def done(result: Collector) -> Collector:
-        if timer.active():
-            timer.cancel()
-        return result
-
-    return client.lost.addCallback(done)
-
-
 def warnings(case: TestCase) -> list[str]:
     """
     Everything logged at warning level or above while the test runs.
@@ -267,8 +234,12 @@ class HAProxyTests(TestCase):
             for tlsVersion in ("1.2", "1.3"):
                 clientPort = freePort()
                 options = ourClientOptions(minVersion=tlsVersion, maxVersion=tlsVersion)
-                client = await connectFrom(
-                    options, frontend, Collector(b"ping\n", expected=5), clientPort
+                client = await connectOurClient(
+                    options,
+                    frontend,
+                    Collector(b"ping\n", expected=5),
+                    timeout=15.0,
+                    localPort=clientPort,
                 )
                 ours = await server.ended.get()
                 what = f"PROXY v{proxyVersion}, TLS {tlsVersion}"
@@ -324,11 +295,12 @@ class HAProxyTests(TestCase):
                     maxVersion=tlsVersion,
                     clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey),
                 )
-                client = await connectFrom(
+                client = await connectOurClient(
                     clientOptions,
                     frontend,
                     LineCollector(b"go-cert\n", b"client-cert "),
-                    clientPort,
+                    timeout=15.0,
+                    localPort=clientPort,
                 )
                 ours = await server.ended.get()
                 what = f"PROXY v{proxyVersion}, TLS {tlsVersion}: {bytes(client.received)!r}"
@@ -365,8 +337,12 @@ class HAProxyTests(TestCase):
             self.assertEqual(p.host, server.port.getHost())
             self.assertEqual(p.peer.host, LOCALHOST)
             self.assertIsNone(p.session)  # no TLS was spoken
-        client = await connectFrom(
-            ourClientOptions(), haproxy.frontends[2], Collector(b"ping\n", expected=5), freePort()
+        client = await connectOurClient(
+            ourClientOptions(),
+            haproxy.frontends[2],
+            Collector(b"ping\n", expected=5),
+            timeout=15.0,
+            localPort=freePort(),
         )
         self.assertEqual(bytes(client.received), b"ping\n")
         self.assertEqual(logged, [])
@@ -507,15 +483,21 @@ class DocumentedConfigurationTests(TestCase):
         assert isListening(certsPublic), haproxy.output()
 
         clientPort = freePort()
-        client = await connectFrom(ourClientOptions(), public, Collector(WHO_AM_I), clientPort)
+        client = await connectOurClient(
+            ourClientOptions(), public, Collector(WHO_AM_I), timeout=15.0, localPort=clientPort
+        )
         self.assertEqual(body(client), f"{LOCALHOST} {clientPort} none")
 
         certsClientPort = freePort()
         withCertificate = ourClientOptions(
             clientCertificate=((pki.ecdsaClient.certificate,), pki.ecdsaClient.privateKey)
         )
-        client = await connectFrom(
-            withCertificate, certsPublic, Collector(WHO_AM_I), certsClientPort
+        client = await connectOurClient(
+            withCertificate,
+            certsPublic,
+            Collector(WHO_AM_I),
+            timeout=15.0,
+            localPort=certsClientPort,
         )
         subject = pki.ecdsaClient.certificate.subject.rfc4514_string()
         self.assertEqual(body(client), f"{LOCALHOST} {certsClientPort} {subject}")
@@ -531,7 +513,9 @@ class DocumentedConfigurationTests(TestCase):
         )
 
         directPort = freePort()
-        direct = await connectFrom(ourClientOptions(), app, Collector(WHO_AM_I), directPort)
+        direct = await connectOurClient(
+            ourClientOptions(), app, Collector(WHO_AM_I), timeout=15.0, localPort=directPort
+        )
         self.assertEqual(bytes(direct.received), b"")
         self.assertIsNone(direct.session)
         self.assertNotIn(directPort, [peer.port for peer in site.peers])
