@@ -348,10 +348,6 @@ def main() -> None:
         printTable(title, rows(what), spread=True)
 
 
-def _bySuite() -> dict[str, dict[str, list[float]]]:
-    return {}
-
-
 @dataclass
 class Results:
     """
@@ -359,9 +355,9 @@ class Results:
     each side's CPU microseconds per 16 KiB of data.
     """
 
-    rates: dict[str, dict[str, list[float]]] = field(default_factory=_bySuite)
-    senderMicros: dict[str, dict[str, list[float]]] = field(default_factory=_bySuite)
-    receiverMicros: dict[str, dict[str, list[float]]] = field(default_factory=_bySuite)
+    rates: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    senderMicros: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    receiverMicros: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
 
 def measure(

@@ -14,12 +14,23 @@ from typing import Any
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
 _HASH_SIZES = {"sha256": 32, "sha384": 48}
-#: Each hash's constructor and block size, for HMAC.
-_HMAC_HASHES = {"sha256": (hashlib.sha256, 64), "sha384": (hashlib.sha384, 128)}
+#: Each hash's block size, for HMAC's key padding.
+_BLOCK_SIZES = {"sha256": 64, "sha384": 128}
 #: RFC 2104's ipad and opad as translation tables: a padded key XORed with
 #: either is one C{bytes.translate}.
 _IPAD = bytes(byte ^ 0x36 for byte in range(256))
 _OPAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def _paddedKey(hashName: str, key: bytes) -> tuple[Any, bytes]:
+    """
+    The hash constructor and C{key} as RFC 2104 pads it: hashed first if
+    longer than the hash's block, then zero-filled to the block.
+    """
+    new, block = _hashFactory(hashName), _BLOCK_SIZES[hashName]
+    if len(key) > block:
+        key = new(key).digest()
+    return new, bytes(key).ljust(block, b"\x00")
 
 
 def _hmac(hashName: str, key: bytes, message: bytes) -> bytes:
@@ -32,10 +43,7 @@ def _hmac(hashName: str, key: bytes, message: bytes) -> bytes:
     and a TLS 1.3 handshake makes about twenty HMACs a side (bench/engine.py,
     under py-spy, shows the share).
     """
-    new, block = _HMAC_HASHES[hashName]
-    if len(key) > block:
-        key = new(key).digest()
-    padded = bytes(key).ljust(block, b"\x00")
+    new, padded = _paddedKey(hashName, key)
     return new(padded.translate(_OPAD) + new(padded.translate(_IPAD) + message).digest()).digest()
 
 
@@ -44,11 +52,7 @@ def _hmacStates(hashName: str, key: bytes) -> tuple[Any, Any]:
     The inner and outer hash states of HMAC under C{key}, for a key used
     for several HMACs (L{_hmacFrom} copies them).
     """
-    new = _hashFactory(hashName)
-    block = _HMAC_HASHES[hashName][1]
-    if len(key) > block:
-        key = new(key).digest()
-    padded = bytes(key).ljust(block, b"\x00")
+    new, padded = _paddedKey(hashName, key)
     return new(padded.translate(_IPAD)), new(padded.translate(_OPAD))
 
 
