@@ -357,6 +357,16 @@ class TLSProtocol(ProtocolWrapper):
         try:
             events = tls.receiveData(data)
             self._flush()
+            if (
+                len(events) == 1
+                and events[0].__class__ is ApplicationData
+                and self._phase is not Phase.ABORTED
+                and self._phase is not Phase.LOST
+            ):
+                # Only data arrived, the usual read: what the table's
+                # handler for it does (_deliverData), without the table.
+                self.wrappedProtocol.dataReceived(events[0].data)
+                events = []
             # A list that may grow as it is walked: the answer to a
             # renegotiation request (always the last event of its batch)
             # returns the events of the input behind it.
@@ -392,6 +402,14 @@ class TLSProtocol(ProtocolWrapper):
         coalescer.checked = False
         tls = self._tls
         if tls is None or self.transport is None:
+            return
+        if not coalescer.size:
+            # Nothing written (take would answer None): only the engine's
+            # own output, if any.  The usual case in dataReceived, which
+            # flushes three times a read (the receiver rows of
+            # bench/bulk.py show it).
+            if tls.hasDataToSend():
+                _seal(self, tls, None)
             return
         # Before the first handshake only whole records go into the engine,
         # so that all early writes share records once it completes.

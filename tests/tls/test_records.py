@@ -22,6 +22,7 @@ from twisted_reneg.tls.records import (
     RecordReader,
     RecordWriter,
     tls12Protection,
+    tls13Protection,
 )
 
 A = AlertDescription
@@ -268,7 +269,8 @@ class BatchReadTests(SynchronousTestCase):
     def test_batchEndsAfterOtherRecord(self) -> None:
         """
         A batch ends with the first record that is not application data:
-        the next is read only once that one was handled.
+        the next is read only once that one was handled.  The data of the
+        application data records before it comes as one.
         """
         writer, reader = protectedPair()
         wire = b"".join(
@@ -280,7 +282,7 @@ class BatchReadTests(SynchronousTestCase):
         reader.feed(wire)
         self.assertEqual(
             [(t, bytes(p)) for t, p in reader.nextRecords()],
-            [(23, b"a"), (23, b"b"), (22, b"\x00\x00\x00\x00")],
+            [(23, b"ab"), (22, b"\x00\x00\x00\x00")],
         )
         self.assertEqual([(t, bytes(p)) for t, p in reader.nextRecords()], [(23, b"c")])
         self.assertEqual(reader.nextRecords(), [])
@@ -336,11 +338,123 @@ class BatchReadTests(SynchronousTestCase):
         reader.feed(wire[20000:])
         self.assertEqual(len(b"".join(p for _, p in reader.nextRecords())), 40000 - MAX_PLAINTEXT)
 
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.sampled_from(
+            [
+                "1.2 AES-128-GCM",
+                "1.2 CHACHA20-POLY1305",
+                "1.3 AES-128-GCM",
+                "1.3 CHACHA20-POLY1305",
+            ]
+        ),
+        st.lists(
+            st.tuples(
+                st.sampled_from([ContentType.application_data] * 6 + [ContentType.handshake]),
+                st.integers(0, MAX_PLAINTEXT),
+                st.integers(0, 40),
+            ),
+            min_size=1,
+            max_size=8,
+        ),
+        st.integers(1, 70000),
+    )
+    def test_batchReadsAsRecordByRecord(
+        self, suite: str, records: list[tuple[int, int, int]], cut: int
+    ) -> None:
+        """
+        L{RecordReader.nextRecords} returns what L{RecordReader.nextRecord}
+        returns record by record, but for the data of consecutive non-empty
+        application_data records, which comes as one: empty records stay
+        records of their own, padded TLS 1.3 records lose their padding,
+        a batch ends after any other record; the input cut anywhere.
+        """
+        version, aead = suite.split(" ")
+
+        def pair13() -> tuple[RecordWriter, RecordReader]:
+            key, iv = bytes(range(16 if aead == "AES-128-GCM" else 32)), bytes(range(12))
+            writer, reader = RecordWriter(), RecordReader()
+            writer.changeProtection(tls13Protection(aead, key, iv))
+            reader.changeProtection(tls13Protection(aead, key, iv))
+            return writer, reader
+
+        makePair = pair13 if version == "1.3" else lambda: protectedPair(aead)
+        writer, reference = makePair()
+        _, reader = makePair()
+        wire = []
+        for n, (contentType, length, padding) in enumerate(records):
+            if contentType == ContentType.handshake:
+                length = max(length, 1)
+            wire.append(
+                writer.writeRecord(
+                    contentType,
+                    bytes([n]) * length,
+                    min(padding, MAX_PLAINTEXT - length) if version == "1.3" else 0,
+                )
+            )
+        data = b"".join(wire)
+        reference.feed(data)
+        expected: list[tuple[int, bytes]] = []
+        for contentType, payload in drain(reference):
+            if expected and contentType == expected[-1][0] == ContentType.application_data:
+                if payload and expected[-1][1]:
+                    expected[-1] = (contentType, expected[-1][1] + bytes(payload))
+                    continue
+            expected.append((contentType, bytes(payload)))
+        got: list[tuple[int, bytes]] = []
+
+        def read() -> None:
+            while batch := reader.nextRecords():
+                for contentType, payload in batch:
+                    if (
+                        got
+                        and contentType == got[-1][0] == ContentType.application_data
+                        and payload
+                        and got[-1][1]
+                    ):
+                        got[-1] = (contentType, got[-1][1] + bytes(payload))
+                    else:
+                        got.append((contentType, bytes(payload)))
+
+        reader.feed(data[:cut])
+        read()
+        reader.feed(data[cut:])
+        read()
+        self.assertEqual(got, expected)
+        self.assertFalse(reader.hasBufferedData())
+
+    def test_emptyRecordsApart(self) -> None:
+        """
+        An empty application_data record between two with data is returned
+        on its own (the connection counts empty records), the data on
+        either side of it apart.
+        """
+        for version in ("1.2", "1.3"):
+            if version == "1.2":
+                writer, reader = protectedPair()
+            else:
+                key, iv = bytes(range(16)), bytes(range(12))
+                writer, reader = RecordWriter(), RecordReader()
+                writer.changeProtection(tls13Protection("AES-128-GCM", key, iv))
+                reader.changeProtection(tls13Protection("AES-128-GCM", key, iv))
+            ad = ContentType.application_data
+            reader.feed(
+                writer.writeRecord(ad, b"a")
+                + writer.writeRecord(ad, b"b")
+                + writer.writeRecord(ad, b"")
+                + writer.writeRecord(ad, b"c")
+            )
+            self.assertEqual(
+                [(t, bytes(p)) for t, p in reader.nextRecords()],
+                [(ad, b"ab"), (ad, b""), (ad, b"c")],
+            )
+
     def test_splitRecordsReadInOneBatch(self) -> None:
         """
         Chunks cut inside records, as Twisted's 64 KiB reads cut bulk data:
         the record each cut splits is completed by L{RecordReader.feed},
-        and it and the whole records after it come in one batch.
+        and it and the whole records after it come in one batch, their
+        data as one.
         """
         writer, reader = protectedPair()
         data = bytes(range(256)) * 1024
@@ -352,7 +466,8 @@ class BatchReadTests(SynchronousTestCase):
             got += b"".join(p for _, p in batch)
             if start and start + 65536 <= len(wire):
                 # The split record and the three whole ones after it.
-                self.assertGreaterEqual(len(batch), 4)
+                self.assertEqual([t for t, _ in batch], [ContentType.application_data])
+                self.assertGreaterEqual(len(batch[0][1]), 4 * MAX_PLAINTEXT)
             self.assertEqual(reader.nextRecords(), [])
         self.assertEqual(got, data)
         self.assertFalse(reader.hasBufferedData())

@@ -9,13 +9,15 @@ ChangeCipherSpec switches one side only).  The bulk path does one AEAD call
 per record, in one loop per batch of records each way; nonces are integer
 operations on the IV kept as an integer, headers come from C{struct}.
 Sealed records go out as header and body pieces, never joined here;
-received records are opened from views of the chunk they came in.
+received records are opened from views of the chunk they came in, the
+application data of a batch decrypted into one buffer, one after another.
 """
 
 from __future__ import annotations
 
 import struct
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import IntEnum
 
 from cryptography.exceptions import InvalidTag
@@ -44,6 +46,14 @@ _header = struct.Struct(">BHH")
 #: A TLS 1.2 AES-GCM header with the explicit nonce after it.
 _headerExplicit = struct.Struct(">BHHQ")
 _aad = struct.Struct(">QBHH")
+
+#: How L{RecordReader} opens a batch of records (L{RecordProtection._batch}):
+#: TLS 1.3; TLS 1.2 AES-GCM (explicit nonce); TLS 1.2 ChaCha20-Poly1305.
+_BATCH_TLS13, _BATCH_AESGCM12, _BATCH_CHACHA12 = range(3)
+#: The most plaintext one buffer of a batch holds: what one read brings
+#: (Twisted reads 64 KiB) and then some, so that a long run of records fed
+#: before a read (input held for the driver) is no one huge allocation.
+_BATCH_CAPACITY = 1 << 17
 
 
 #: The key sizes each AEAD takes.
@@ -101,6 +111,19 @@ class RecordProtection(ABC):
         Drop the cipher context until the next record (see C{__slots__}).
         """
         self._aeadObject = None
+
+    @abstractmethod
+    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
+        """
+        What L{RecordReader} opens a batch of records with, in its own loop
+        (L{open} says what each record takes): the same work as L{open},
+        without a call, a fresh C{bytes} and a slice per record.
+
+        @return: the kind of records (C{_BATCH_TLS13}, C{_BATCH_AESGCM12}
+            or C{_BATCH_CHACHA12}), the nonce as an integer (the IV, or
+            the AES-GCM salt shifted left of the explicit part), and the
+            cipher's C{decrypt_into}.
+        """
 
     @abstractmethod
     def sealRecords(
@@ -178,6 +201,9 @@ class _AESGCM12(RecordProtection):
         self._setKey(AESGCM, key)
         self._salt = int.from_bytes(salt, "big") << 64
 
+    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
+        return _BATCH_AESGCM12, self._salt, self._aead().decrypt_into
+
     def sealRecords(
         self,
         contentType: int,
@@ -239,6 +265,9 @@ class _ChaCha12(RecordProtection):
             raise ValueError("ChaCha20-Poly1305 IV must be 12 bytes")
         self._setKey(ChaCha20Poly1305, key)
         self._iv = int.from_bytes(iv, "big")
+
+    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
+        return _BATCH_CHACHA12, self._iv, self._aead().decrypt_into
 
     def sealRecords(
         self,
@@ -302,6 +331,9 @@ class _TLS13Protection(RecordProtection):
             raise ValueError("TLS 1.3 IV must be 12 bytes")
         self._setKey(aeadType, key)
         self._iv = int.from_bytes(iv, "big")
+
+    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
+        return _BATCH_TLS13, self._iv, self._aead().decrypt_into
 
     def sealRecords(
         self,
@@ -666,7 +698,8 @@ class RecordReader:
         own (L{_release}), from the head of C{data}: its header first, then
         as much of the body as the header says, if that is within
         L{MAX_CIPHERTEXT} (a longer one is refused by L{nextRecord}, with
-        no more of it buffered than without this).
+        no more of it buffered than without this).  A record completed
+        becomes a C{bytes} of its own, read like any chunk.
 
         @return: how many bytes of C{data} were taken.
         """
@@ -684,8 +717,16 @@ class RecordReader:
         if length > MAX_CIPHERTEXT or need <= 0:
             return used
         with memoryview(data) as view:
+            if used + need <= len(data):
+                # The record is whole with this chunk: joined into a string
+                # of its size, each part copied once, where growing the
+                # bytearray would copy its head again.
+                with memoryview(buf) as head:
+                    self._buf = b"".join((head[pos:], view[used : used + need]))
+                self._pos = 0
+                return used + need
             buf += view[used : used + need]
-        return min(used + need, len(data))
+        return len(data)
 
     def _pull(self, need: int) -> None:
         """
@@ -780,7 +821,15 @@ class RecordReader:
         A chunk whose last record L{feed} completed is followed by the
         next chunk, read in place too.
 
-        @param records: where the records read go.
+        Each record is decrypted into one buffer for the batch, right after
+        the one before (TLS 1.3: over its content type byte, once read), so
+        the batch's data leaves as one C{bytes}, the one copy the
+        application's C{bytes} needs anyway: no fresh C{bytes}, slice or
+        tuple per record, no join of records by the connection.  An empty
+        record stays a record of its own (the connection counts them).
+
+        @param records: where the records read go: the data of consecutive
+            non-empty application_data records as one.
         @return: whether to stop: the last one read is not application data
             (TLS 1.3 learns the type only once it opened the record), or no
             whole record is left.
@@ -790,10 +839,34 @@ class RecordReader:
             return False
         buf, pos, seq = self._buf, self._pos, self._seq
         size = len(buf)
-        hidesContentType = protection.hidesContentType
+        if not self._next:
+            # Nothing whole buffered, as at the call after a batch (the
+            # connection reads until a call returns nothing): the answer of
+            # the loop below, without making what it reads with.
+            if size - pos < HEADER_LENGTH:
+                self._release()
+                return True
+            contentType, version, length = _header.unpack_from(buf, pos)
+            if (
+                pos + HEADER_LENGTH + length > size
+                and contentType == _APPLICATION_DATA
+                and version == TLS12_VERSION
+                and length <= protection.maxRecordLength
+                and seq < MAX_SEQUENCE
+            ):
+                self._release()
+                return True
+        kind, nonceBase, decryptInto = protection._batch()
+        tls13 = kind == _BATCH_TLS13
         limit = protection.maxRecordLength
-        openRecord = protection.open
         append = records.append
+        unpackHeader, packHeader, packAad = _header.unpack_from, _header.pack, _aad.pack
+        #: The batch's plaintext, C{filled} bytes of it so far; made at the
+        #: first record, as large as the rest of the input can fill.
+        out = bytearray()
+        outView = memoryview(out)
+        filled = 0
+        inView = memoryview(buf)
         last = False
         #: The loop stopped at an incomplete application_data record whose
         #: header passed every check L{nextRecord} makes before it waits.
@@ -805,11 +878,14 @@ class RecordReader:
                         break
                     # This chunk is read to its end (its last record was
                     # completed by feed): go on to the next one in place.
+                    inView.release()
                     buf, pos, size = self._next, self._nextPos, len(self._next)
                     self._next, self._nextPos = b"", 0
+                    inView = memoryview(buf)
                     continue
-                contentType, version, length = _header.unpack_from(buf, pos)
-                end = pos + HEADER_LENGTH + length
+                contentType, version, length = unpackHeader(buf, pos)
+                start = pos + HEADER_LENGTH
+                end = start + length
                 if (
                     contentType != _APPLICATION_DATA
                     or version != TLS12_VERSION
@@ -820,39 +896,103 @@ class RecordReader:
                 if end > size:
                     incomplete = True
                     break
-                # A view, not a copy, of the ciphertext.
-                with memoryview(buf)[pos + HEADER_LENGTH : end] as fragment:
-                    plaintext = openRecord(contentType, seq, fragment, version)
+                # As each class's open builds them.
+                if tls13:
+                    plaintextLength = length - 16
+                    if plaintextLength < 1:
+                        raise _badMac()
+                    nonce = (nonceBase ^ seq).to_bytes(12, "big")
+                    aad = packHeader(contentType, version, length)
+                elif kind == _BATCH_AESGCM12:
+                    plaintextLength = length - 24
+                    if plaintextLength < 0:
+                        raise _badMac()
+                    nonce = (nonceBase | int.from_bytes(buf[start : start + 8], "big")).to_bytes(
+                        12, "big"
+                    )
+                    start += 8
+                    aad = packAad(seq, contentType, TLS12_VERSION, plaintextLength)
+                else:
+                    plaintextLength = length - 16
+                    if plaintextLength < 0:
+                        raise _badMac()
+                    nonce = (nonceBase ^ seq).to_bytes(12, "big")
+                    aad = packAad(seq, contentType, TLS12_VERSION, plaintextLength)
+                if len(out) - filled < plaintextLength:
+                    if filled:
+                        append((_APPLICATION_DATA, bytes(outView[:filled])))
+                        filled = 0
+                    # Ciphertext is longer than its plaintext: what is left
+                    # of the input bounds what the batch can hold.  Sized
+                    # after the records, and growing buffer by buffer: small
+                    # records that alternate with others, each ending a
+                    # batch, zero no large buffer each.
+                    left = size - pos + len(self._next) - self._nextPos
+                    grown = max(8 * plaintextLength, 4 * len(out))
+                    outView.release()
+                    out = bytearray(max(plaintextLength, min(left, grown, _BATCH_CAPACITY)))
+                    outView = memoryview(out)
+                try:
+                    decryptInto(
+                        nonce,
+                        inView[start:end],
+                        aad,
+                        outView[filled : filled + plaintextLength],
+                    )
+                except InvalidTag:
+                    raise _badMac() from None
                 seq += 1
                 pos = end
-                if not hidesContentType:
-                    if len(plaintext) > MAX_PLAINTEXT:
+                if not tls13:
+                    if plaintextLength > MAX_PLAINTEXT:
                         raise PeerError(
                             AlertDescription.record_overflow,
-                            f"plaintext of {len(plaintext)} bytes",
+                            f"plaintext of {plaintextLength} bytes",
                         )
-                    append((contentType, plaintext))
+                    if plaintextLength:
+                        filled += plaintextLength
+                        continue
+                    if filled:
+                        append((_APPLICATION_DATA, bytes(outView[:filled])))
+                        filled = 0
+                    append((_APPLICATION_DATA, b""))
                     continue
-                if len(plaintext) > MAX_PLAINTEXT + 1:
+                if plaintextLength > MAX_PLAINTEXT + 1:
                     # RFC 8446 5.4: the limit covers TLSInnerPlaintext
                     # whole, content type and padding included.
                     raise PeerError(
                         AlertDescription.record_overflow,
-                        f"TLSInnerPlaintext of {len(plaintext)} bytes",
+                        f"TLSInnerPlaintext of {plaintextLength} bytes",
                     )
-                if plaintext[-1] == _APPLICATION_DATA:
-                    # Unpadded data (as _innerPlaintext reads it, inline).
-                    append((contentType, memoryview(plaintext)[:-1]))
+                if out[filled + plaintextLength - 1] == _APPLICATION_DATA and plaintextLength > 1:
+                    # Unpadded data (as _innerPlaintext reads it, inline):
+                    # the next record goes over its content type.
+                    filled += plaintextLength - 1
                     continue
-                contentType, content = _innerPlaintext(plaintext)
-                if contentType != _APPLICATION_DATA:
-                    if not content:
-                        raise _emptyRecord(contentType)
-                    append((contentType, content))
-                    last = True
-                    break
+                contentType, content = _innerPlaintext(
+                    bytes(outView[filled : filled + plaintextLength])
+                )
+                if contentType == _APPLICATION_DATA and content:
+                    # Padded data: its content is where it was decrypted.
+                    filled += len(content)
+                    continue
+                if filled:
+                    append((_APPLICATION_DATA, bytes(outView[:filled])))
+                    filled = 0
+                if contentType == _APPLICATION_DATA:
+                    append((_APPLICATION_DATA, b""))
+                    continue
+                if not content:
+                    raise _emptyRecord(contentType)
                 append((contentType, content))
+                last = True
+                break
         finally:
+            # What was read before a fault is returned before it.
+            if filled:
+                append((_APPLICATION_DATA, bytes(outView[:filled])))
+            outView.release()
+            inView.release()
             self._buf, self._pos = buf, pos
             if seq != self._seq:
                 self._seq, self._decrypted = seq, True
