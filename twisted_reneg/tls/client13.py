@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import replace
 
 from .client12 import sessionIdToOffer, tls12HelloExtensions
 from .clientauth import readCertificateRequest13
@@ -198,14 +197,20 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
     hashName = ticket.suite.hashName
     age = ticket.obfuscatedAge(hs.io.now().timestamp())
     placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
-    offered = replace(
-        hello,
-        extensions=Extensions(
+    # Made field by field, not by dataclasses.replace, which walks the
+    # fields at run time (the resumed row of bench/engine.py, client side).
+    offered = ClientHello(
+        hello.legacyVersion,
+        hello.random,
+        hello.sessionId,
+        hello.cipherSuites,
+        hello.compressionMethods,
+        Extensions(
             hello.extensions.items + ((int(ExtensionType.pre_shared_key), placeholder.toBytes()),)
         ),
     )
     raw = offered.toBytes()
-    truncated = raw[: len(raw) - len(placeholder.bindersBytes())]
+    truncated = raw[: len(raw) - placeholder.bindersLength()]
     if hs.retried:
         transcriptHash = hs.transcriptHashWith(truncated)
     else:
@@ -214,15 +219,21 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
         first.update(truncated)
         transcriptHash = first.digest()
     binder = pskBinder13(hashName, ticket.psk, transcriptHash)
-    final = replace(placeholder, binders=(binder,))
+    final = OfferedPsks(placeholder.identities, (binder,))
     # Framed once: the hello with the real binder differs from the one
     # just framed only in the binder's bytes (bench/engine.py's resumed
     # row, client column).
     return offered.withFinalBinders(final.toBytes(), final.bindersBytes())
 
 
+#: The digest sizes of the suites' hashes: a binder placeholder's length,
+#: on every resumption (hashlib.new, to ask, finds the algorithm anew).
+_HASH_LENGTHS = {"sha256": 32, "sha384": 48}
+
+
 def _hashLength(hashName: str) -> int:
-    return hashlib.new(hashName).digest_size
+    length = _HASH_LENGTHS.get(hashName)
+    return hashlib.new(hashName).digest_size if length is None else length
 
 
 class _ClientExpectServerHello(State13):

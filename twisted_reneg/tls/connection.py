@@ -20,6 +20,7 @@ connection stays failed for good.  Caller misuse raises L{LocalUsageError}.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import ClassVar
@@ -636,15 +637,28 @@ class TLSConnection(RecordIO):
     def _handshakeFinished(self, result: HandshakeResult | HandshakeResult13) -> None:
         established = self._established
         if isinstance(result, HandshakeResult13):
-            established = self._established = Established13(self, result)
+            established = self._established = Established13(self._weakSelf(), result)
             established.handshakeFinished(result)
         else:
             if established is None:
-                established = self._established = Established12(self)
+                established = self._established = Established12(self._weakSelf())
             assert isinstance(established, Established12)
             established.handshakeFinished(result)
         if self._pendingAppData:
             self._sendPendingAppData()
+
+    def _weakSelf(self) -> TLSConnection:
+        """
+        This connection as its back end after the handshake sees it: a weak
+        reference, so that the two form no reference cycle and a dropped
+        connection is freed at once by reference counting rather than by
+        the cyclic garbage collector (bench/engine.py, under py-spy, showed
+        the server's share in C{gc_collect_main}).  The connection owns
+        its back end and outlives it; a renegotiation that back end starts
+        gets the same weak reference.
+        """
+        proxy: TLSConnection = weakref.proxy(self)
+        return proxy
 
     def _sendPendingAppData(self) -> None:
         self._flushHandshake()

@@ -14,8 +14,9 @@ from typing import Any
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
 _HASH_SIZES = {"sha256": 32, "sha384": 48}
-#: Each hash's block size, for HMAC's key padding.
-_BLOCK_SIZES = {"sha256": 64, "sha384": 128}
+#: Each hash's constructor and block size (for HMAC's key padding), in one
+#: lookup: HMAC runs about twenty times a side per TLS 1.3 handshake.
+_HMAC_HASHES = {"sha256": (hashlib.sha256, 64), "sha384": (hashlib.sha384, 128)}
 #: RFC 2104's ipad and opad as translation tables: a padded key XORed with
 #: either is one C{bytes.translate}.
 _IPAD = bytes(byte ^ 0x36 for byte in range(256))
@@ -27,7 +28,10 @@ def _paddedKey(hashName: str, key: bytes) -> tuple[Any, bytes]:
     The hash constructor and C{key} as RFC 2104 pads it: hashed first if
     longer than the hash's block, then zero-filled to the block.
     """
-    new, block = _hashFactory(hashName), _BLOCK_SIZES[hashName]
+    try:
+        new, block = _HMAC_HASHES[hashName]
+    except KeyError:
+        raise ValueError(f"unsupported PRF hash {hashName!r}") from None
     if len(key) > block:
         key = new(key).digest()
     return new, bytes(key).ljust(block, b"\x00")
@@ -41,9 +45,16 @@ def _hmac(hashName: str, key: bytes, message: bytes) -> bytes:
     The same bytes as C{hmac.digest}, which for these short inputs costs
     more: OpenSSL 3's one-shot HMAC looks up its algorithms on every call,
     and a TLS 1.3 handshake makes about twenty HMACs a side (bench/engine.py,
-    under py-spy, shows the share).
+    under py-spy, shows the share).  L{_paddedKey} is written out here: the
+    call and its tuple cost about as much as one of the two hashes.
     """
-    new, padded = _paddedKey(hashName, key)
+    try:
+        new, block = _HMAC_HASHES[hashName]
+    except KeyError:
+        raise ValueError(f"unsupported PRF hash {hashName!r}") from None
+    # Secrets are bytes already (no copy to make them so); a key longer
+    # than the block, never one TLS derives, is hashed first.
+    padded = (key if len(key) <= block else new(key).digest()).ljust(block, b"\x00")
     return new(padded.translate(_OPAD) + new(padded.translate(_IPAD) + message).digest()).digest()
 
 
@@ -213,6 +224,11 @@ def _labelPrefix(length: int, label: bytes) -> bytes:
     return length.to_bytes(2, "big") + bytes((len(fullLabel),)) + fullLabel
 
 
+#: HkdfLabel's context length byte, by length (a context is a transcript
+#: hash, a ticket nonce or empty: one byte, never more than 255).
+_LENGTH_BYTES = tuple(bytes((length,)) for length in range(256))
+
+
 def hkdfExpandLabel(
     hashName: str, secret: bytes, label: bytes, context: bytes, length: int
 ) -> bytes:
@@ -220,10 +236,12 @@ def hkdfExpandLabel(
     HKDF-Expand-Label: HKDF-Expand with the C{HkdfLabel} structure, whose
     label is prefixed with C{"tls13 "}.
     """
-    info = _labelPrefix(length, label) + bytes((len(context),)) + context
+    info = _labelPrefix(length, label) + _LENGTH_BYTES[len(context)] + context
     if length <= _HASH_SIZES[hashName]:
-        # Every TLS 1.3 use: one block (T(1) = HMAC(secret, info || 0x01)).
-        return _hmac(hashName, secret, info + b"\x01")[:length]
+        # Every TLS 1.3 use: one block (T(1) = HMAC(secret, info || 0x01)),
+        # cut only for keys and IVs (Derive-Secret takes it whole).
+        block = _hmac(hashName, secret, info + b"\x01")
+        return block if length == len(block) else block[:length]
     out = bytearray()
     block = b""
     counter = 1

@@ -11,7 +11,7 @@ checks (is this suite one we offered?) belong to the handshake, not here.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import ClassVar, TypeVar
 
@@ -266,7 +266,14 @@ class ClientHello(HandshakeMessage):
             and offer[:kept] == placeholder[:kept]
         ):
             raise ValueError("the final offer is not the placeholder's with other binders")
-        final = replace(self, extensions=Extensions(items[:-1] + ((extType, offer),)))
+        final = ClientHello(
+            self.legacyVersion,
+            self.random,
+            self.sessionId,
+            self.cipherSuites,
+            self.compressionMethods,
+            Extensions(items[:-1] + ((extType, offer),)),
+        )
         framed = self.toBytes()
         object.__setattr__(final, "_framed", framed[: len(framed) - len(binders)] + binders)
         return final

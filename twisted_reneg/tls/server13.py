@@ -275,7 +275,7 @@ class ServerExpectClientHello13(State13):
                 or (hs.config.clientAuth is ClientAuth.REQUIRE and not state.peerChain)
             ):
                 continue
-            truncated = raw[: len(raw) - len(offered.bindersBytes())]
+            truncated = raw[: len(raw) - offered.bindersLength()]
             expected = pskBinder13(suite.hashName, state.psk, hs.transcriptHashWith(truncated))
             if not hmac.compare_digest(offered.binders[index], expected):
                 raise PeerError(A.decrypt_error, "PSK binder does not verify")
