@@ -15,8 +15,7 @@ Both ends are pinned to the row's version, cipher suite and x25519, the
 client verifies the server as C{localhost} against the test CA (OpenSSL:
 C{SSL_VERIFY_PEER} and C{X509_VERIFY_PARAM_set1_host}, no Python callback),
 and both servers send two TLS 1.3 NewSessionTickets after a full handshake,
-which both clients read (after a resumption OpenSSL sends one, ours two:
-RFC 8446 4.6.1 leaves the number to the server).  Rows (C{--row}, repeatable, default all):
+which both clients read, and one after a resumption.  Rows (C{--row}, repeatable, default all):
 
   - C{tls13-ecdsa-full}, C{tls13-rsa-full}: TLS 1.3 AES-128-GCM, an ECDSA
     P-256 / RSA-2048 (RSA-PSS) server certificate.

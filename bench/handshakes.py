@@ -17,7 +17,7 @@ connection is checked on both ends for the intended version, suite, group
 and whether it resumed.  Both servers send two NewSessionTickets after each
 full handshake (OpenSSL does even with Twisted's resumption-off defaults, see
 C{bulk.serverFactory}); in the full rows neither client uses them.  After a
-resumption OpenSSL sends one, ours two.
+resumption both send one.
 
 Rows: full handshakes with a server certificate with an ECDSA P-256 key,
 and with an RSA-2048 key (signing with RSA-PSS); and resumed ones (PSK with

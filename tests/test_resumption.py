@@ -21,7 +21,7 @@ from twisted_reneg.testing.pki import cachedPKI
 from twisted_reneg.tls.config import TLS13, ClientAuth, TLSConfig
 from twisted_reneg.tls.connection import TLSConnection
 from twisted_reneg.tls.errors import AlertDescription, PeerError
-from twisted_reneg.tls.established13 import TICKETS_PER_HANDSHAKE
+from twisted_reneg.tls.established13 import TICKETS_AFTER_RESUMPTION, TICKETS_PER_HANDSHAKE
 from twisted_reneg.tls.events import ConnectionFailed
 from twisted_reneg.tls.extensions import Extensions, ExtensionType, OfferedPsks
 from twisted_reneg.tls.messages import ClientHello
@@ -67,8 +67,9 @@ class ResumptionTests(SynchronousTestCase):
         self.assertEqual(
             (resumed.server.received(), resumed.client.received()), (b"ping", b"pong")
         )
-        # A resumed session gets fresh tickets, to resume again.
-        self.assertEqual(len(tickets(resumed.client.events)), TICKETS_PER_HANDSHAKE)
+        # A resumed session gets a fresh ticket for the one it used, to
+        # resume again.
+        self.assertEqual(len(tickets(resumed.client.events)), TICKETS_AFTER_RESUMPTION)
 
     def test_everySuite(self) -> None:
         """
@@ -419,8 +420,8 @@ class TransportCacheTests(SynchronousTestCase):
         second.flush()
         self.assertTrue(second.client.session.resumed)  # type: ignore[union-attr]
         self.assertTrue(second.server.session.resumed)  # type: ignore[union-attr]
-        # One taken, two new: the cache keeps the newest per server.
-        self.assertEqual(len(cache), TICKETS_PER_HANDSHAKE)
+        # One taken, one new in its place.
+        self.assertEqual(len(cache), TICKETS_PER_HANDSHAKE - 1 + TICKETS_AFTER_RESUMPTION)
 
     def test_turnedOff(self) -> None:
         server = serverOptions(maxVersion="1.3", sessionTickets=False)

@@ -41,7 +41,7 @@ from .state13 import HandshakeResult13
 from .tickets import TicketKeys
 from .tickets13 import newSessionTickets, receivedTicket
 
-__all__ = ["TICKETS_PER_HANDSHAKE", "Established13", "session13"]
+__all__ = ["TICKETS_AFTER_RESUMPTION", "TICKETS_PER_HANDSHAKE", "Established13", "session13"]
 
 A = AlertDescription
 H = HandshakeType
@@ -49,6 +49,10 @@ H = HandshakeType
 #: NewSessionTickets a server sends after each TLS 1.3 handshake: one per
 #: connection a client may open in parallel, as OpenSSL does.
 TICKETS_PER_HANDSHAKE = 2
+#: After a resumption: one, for the ticket the client just used, so that its
+#: stock stays what the full handshake gave it (RFC 8446 4.6.1 leaves the
+#: number to the server; OpenSSL sends one here too).
+TICKETS_AFTER_RESUMPTION = 1
 
 
 class Established13:
@@ -191,6 +195,7 @@ class Established13:
         io = self._io
         session = io.session
         assert session is not None
+        count = TICKETS_AFTER_RESUMPTION if session.resumed else TICKETS_PER_HANDSHAKE
         for ticket in newSessionTickets(
             keys,
             self._keys.suite,
@@ -198,10 +203,10 @@ class Established13:
             session,
             io.now().timestamp(),
             self._ticketsSent,
-            TICKETS_PER_HANDSHAKE,
+            count,
         ):
             io.sendHandshake(ticket)
-        self._ticketsSent += TICKETS_PER_HANDSHAKE
+        self._ticketsSent += count
         io.flushHandshake()
 
     def _receiveTicket(self, msgType: int, body: bytes, raw: bytes) -> None:

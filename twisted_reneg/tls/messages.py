@@ -604,7 +604,7 @@ class NewSessionTicket13(HandshakeMessage):
         C{NewSessionTicket13(lifetime, ageAdd, nonce, ticket).toBytes()}
         gives, without the message object and writer a server would
         otherwise make for each ticket it issues (bench/engine.py's server
-        column: two tickets a handshake).
+        column: two tickets a full handshake).
         """
         if len(nonce) > 0xFF or len(ticket) > 0xFFFF:
             raise ValueError("nonce or ticket too long for a NewSessionTicket")
