@@ -357,16 +357,6 @@ class TLSProtocol(ProtocolWrapper):
         try:
             events = tls.receiveData(data)
             self._flush()
-            if (
-                len(events) == 1
-                and events[0].__class__ is ApplicationData
-                and self._phase is not Phase.ABORTED
-                and self._phase is not Phase.LOST
-            ):
-                # Only data arrived, the usual read: what the table's
-                # handler for it does (_deliverData), without the table.
-                self.wrappedProtocol.dataReceived(events[0].data)
-                events = []
             # A list that may grow as it is walked: the answer to a
             # renegotiation request (always the last event of its batch)
             # returns the events of the input behind it.
