@@ -8,7 +8,6 @@ choosing TLS 1.2 handed over to L{Handshake12} after the downgrade check.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from .client12 import sessionIdToOffer, tls12HelloExtensions
@@ -46,6 +45,7 @@ from .hellorules import (
 from .keyexchange import KeyShare
 from .keyschedule import (
     Transcript,
+    hashLength,
     pskBinder13,
 )
 from .messages import (
@@ -196,18 +196,11 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
     """
     hashName = ticket.suite.hashName
     age = ticket.obfuscatedAge(hs.io.now().timestamp())
-    placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(_hashLength(hashName)),))
-    # Made field by field, not by dataclasses.replace, which walks the
-    # fields at run time (the resumed row of bench/engine.py, client side).
-    offered = ClientHello(
-        hello.legacyVersion,
-        hello.random,
-        hello.sessionId,
-        hello.cipherSuites,
-        hello.compressionMethods,
+    placeholder = OfferedPsks(((ticket.ticket, age),), (bytes(hashLength(hashName)),))
+    offered = hello.withExtensions(
         Extensions(
             hello.extensions.items + ((int(ExtensionType.pre_shared_key), placeholder.toBytes()),)
-        ),
+        )
     )
     raw = offered.toBytes()
     truncated = raw[: len(raw) - placeholder.bindersLength()]
@@ -224,16 +217,6 @@ def _withTicket(hello: ClientHello, ticket: ClientTicket13, hs: HandshakeState13
     # just framed only in the binder's bytes (bench/engine.py's resumed
     # row, client column).
     return offered.withFinalBinders(final.toBytes(), final.bindersBytes())
-
-
-#: The digest sizes of the suites' hashes: a binder placeholder's length,
-#: on every resumption (hashlib.new, to ask, finds the algorithm anew).
-_HASH_LENGTHS = {"sha256": 32, "sha384": 48}
-
-
-def _hashLength(hashName: str) -> int:
-    length = _HASH_LENGTHS.get(hashName)
-    return hashlib.new(hashName).digest_size if length is None else length
 
 
 class _ClientExpectServerHello(State13):

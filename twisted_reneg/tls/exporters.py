@@ -37,7 +37,7 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 
 from .config import TLSConfig
 from .errors import ChannelBindingUnavailable
-from .keyschedule import exporter12, exporter13
+from .keyschedule import exporter12, exporter13, hashLength
 from .session import TLSSession
 
 __all__ = [
@@ -77,8 +77,6 @@ TLS_EXPORTER_LENGTH = 32
 #: The channel binding types L{twisted_reneg.tls.connection.TLSConnection.channelBinding} knows.
 CHANNEL_BINDING_TYPES = ("tls-unique", "tls-exporter", "tls-server-end-point")
 
-_HASH_SIZES = {"sha256": 32, "sha384": 48}
-
 
 def _checkedBytes(value: object, what: str) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -117,7 +115,7 @@ class KeyingMaterial:
         """
         The longest keying material one call gives.
         """
-        return 255 * _HASH_SIZES[self.hashName]
+        return 255 * hashLength(self.hashName)
 
     def export(self, label: bytes, length: int, context: bytes | None = None) -> bytes:
         """

@@ -14,9 +14,8 @@ from typing import Any
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
 _HASH_SIZES = {"sha256": 32, "sha384": 48}
-#: Each hash's constructor and block size (for HMAC's key padding), in one
-#: lookup: HMAC runs about twenty times a side per TLS 1.3 handshake.
-_HMAC_HASHES = {"sha256": (hashlib.sha256, 64), "sha384": (hashlib.sha384, 128)}
+#: Each hash's block size, for HMAC's key padding.
+_BLOCK_SIZES = {"sha256": 64, "sha384": 128}
 #: RFC 2104's ipad and opad as translation tables: a padded key XORed with
 #: either is one C{bytes.translate}.
 _IPAD = bytes(byte ^ 0x36 for byte in range(256))
@@ -28,10 +27,7 @@ def _paddedKey(hashName: str, key: bytes) -> tuple[Any, bytes]:
     The hash constructor and C{key} as RFC 2104 pads it: hashed first if
     longer than the hash's block, then zero-filled to the block.
     """
-    try:
-        new, block = _HMAC_HASHES[hashName]
-    except KeyError:
-        raise ValueError(f"unsupported PRF hash {hashName!r}") from None
+    new, block = _hashFactory(hashName), _BLOCK_SIZES[hashName]
     if len(key) > block:
         key = new(key).digest()
     return new, bytes(key).ljust(block, b"\x00")
@@ -45,16 +41,9 @@ def _hmac(hashName: str, key: bytes, message: bytes) -> bytes:
     The same bytes as C{hmac.digest}, which for these short inputs costs
     more: OpenSSL 3's one-shot HMAC looks up its algorithms on every call,
     and a TLS 1.3 handshake makes about twenty HMACs a side (bench/engine.py,
-    under py-spy, shows the share).  L{_paddedKey} is written out here: the
-    call and its tuple cost about as much as one of the two hashes.
+    under py-spy, shows the share).
     """
-    try:
-        new, block = _HMAC_HASHES[hashName]
-    except KeyError:
-        raise ValueError(f"unsupported PRF hash {hashName!r}") from None
-    # Secrets are bytes already (no copy to make them so); a key longer
-    # than the block, never one TLS derives, is hashed first.
-    padded = (key if len(key) <= block else new(key).digest()).ljust(block, b"\x00")
+    new, padded = _paddedKey(hashName, key)
     return new(padded.translate(_OPAD) + new(padded.translate(_IPAD) + message).digest()).digest()
 
 
@@ -76,6 +65,16 @@ def _hmacFrom(inner: Any, outer: Any, message: bytes) -> bytes:
     o = outer.copy()
     o.update(h.digest())
     return bytes(o.digest())
+
+
+def hashLength(hashName: str) -> int:
+    """
+    The digest size of a suite's hash: a secret's, a binder's length.
+    """
+    try:
+        return _HASH_SIZES[hashName]
+    except KeyError:
+        raise ValueError(f"unsupported PRF hash {hashName!r}") from None
 
 
 def _hashFactory(hashName: str) -> Any:

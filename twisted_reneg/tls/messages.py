@@ -248,6 +248,22 @@ class ClientHello(HandshakeMessage):
             object.__setattr__(self, "_framed", framed)
         return framed
 
+    def withExtensions(self, extensions: Extensions) -> ClientHello:
+        """
+        This hello with other extensions, made field by field rather than
+        by C{dataclasses.replace}, which walks the fields at run time (a
+        resuming client makes two per ClientHello: bench/engine.py's
+        resumed row).
+        """
+        return ClientHello(
+            self.legacyVersion,
+            self.random,
+            self.sessionId,
+            self.cipherSuites,
+            self.compressionMethods,
+            extensions,
+        )
+
     def withFinalBinders(self, offer: bytes, binders: bytes) -> ClientHello:
         """
         This hello, whose last extension is a pre_shared_key offer with
@@ -266,14 +282,7 @@ class ClientHello(HandshakeMessage):
             and offer[:kept] == placeholder[:kept]
         ):
             raise ValueError("the final offer is not the placeholder's with other binders")
-        final = ClientHello(
-            self.legacyVersion,
-            self.random,
-            self.sessionId,
-            self.cipherSuites,
-            self.compressionMethods,
-            Extensions(items[:-1] + ((extType, offer),)),
-        )
+        final = self.withExtensions(Extensions(items[:-1] + ((extType, offer),)))
         framed = self.toBytes()
         object.__setattr__(final, "_framed", framed[: len(framed) - len(binders)] + binders)
         return final
