@@ -47,9 +47,6 @@ _header = struct.Struct(">BHH")
 _headerExplicit = struct.Struct(">BHHQ")
 _aad = struct.Struct(">QBHH")
 
-#: How L{RecordReader} opens a batch of records (L{RecordProtection._batch}):
-#: TLS 1.3; TLS 1.2 AES-GCM (explicit nonce); TLS 1.2 ChaCha20-Poly1305.
-_BATCH_TLS13, _BATCH_AESGCM12, _BATCH_CHACHA12 = range(3)
 #: The most plaintext one buffer of a batch holds: what one read brings
 #: (Twisted reads 64 KiB) and then some, so that a long run of records fed
 #: before a read (input held for the driver) is no one huge allocation.
@@ -113,17 +110,24 @@ class RecordProtection(ABC):
         self._aeadObject = None
 
     @abstractmethod
-    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
+    def _openParameters(
+        self, contentType: int, seq: int, fragment: memoryview, recordVersion: int
+    ) -> tuple[bytes, memoryview, bytes]:
         """
-        What L{RecordReader} opens a batch of records with, in its own loop
-        (L{open} says what each record takes): the same work as L{open},
-        without a call, a fresh C{bytes} and a slice per record.
+        What opening a record takes: its nonce, its ciphertext (tag
+        included) and its additional data, for L{open} and for
+        L{RecordReader}'s batch loop, which decrypts into a buffer of its
+        own.
 
-        @return: the kind of records (C{_BATCH_TLS13}, C{_BATCH_AESGCM12}
-            or C{_BATCH_CHACHA12}), the nonce as an integer (the IV, or
-            the AES-GCM salt shifted left of the explicit part), and the
-            cipher's C{decrypt_into}.
+        @raise PeerError: C{bad_record_mac} if the fragment is too short to
+            hold a tag (and, TLS 1.3, a content type).
         """
+
+    def _decryptInto(self) -> Callable[[bytes, memoryview, bytes, memoryview], int]:
+        """
+        The cipher's C{decrypt_into}, for L{RecordReader}'s batch loop.
+        """
+        return self._aead().decrypt_into
 
     @abstractmethod
     def sealRecords(
@@ -150,7 +154,6 @@ class RecordProtection(ABC):
         @return: the number of records sealed.
         """
 
-    @abstractmethod
     def open(
         self,
         contentType: int,
@@ -161,9 +164,16 @@ class RecordProtection(ABC):
         """
         @param recordVersion: the version field of the record's header, as
             received (TLS 1.3 authenticates the header as it came).
-        @return: the plaintext.
+        @return: the plaintext (TLS 1.3: the inner plaintext, content type
+            and padding included; L{RecordReader} takes them apart).
         @raise PeerError: C{bad_record_mac} if the fragment does not verify.
         """
+        with memoryview(fragment) as view:
+            nonce, ciphertext, aad = self._openParameters(contentType, seq, view, recordVersion)
+            try:
+                return self._aead().decrypt(nonce, ciphertext, aad)
+            except InvalidTag:
+                raise _badMac() from None
 
 
 def _noPadding(padding: int) -> None:
@@ -201,9 +211,6 @@ class _AESGCM12(RecordProtection):
         self._setKey(AESGCM, key)
         self._salt = int.from_bytes(salt, "big") << 64
 
-    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
-        return _BATCH_AESGCM12, self._salt, self._aead().decrypt_into
-
     def sealRecords(
         self,
         contentType: int,
@@ -232,24 +239,16 @@ class _AESGCM12(RecordProtection):
             seq += 1
         return seq - first
 
-    def open(
-        self,
-        contentType: int,
-        seq: int,
-        fragment: bytes | memoryview,
-        recordVersion: int = TLS12_VERSION,
-    ) -> bytes:
+    def _openParameters(
+        self, contentType: int, seq: int, fragment: memoryview, recordVersion: int
+    ) -> tuple[bytes, memoryview, bytes]:
         # TLS 1.2's additional data has the protocol version (RFC 5246
         # 6.2.3.3), not whatever the header carried.
         length = len(fragment) - 8 - 16
         if length < 0:
             raise _badMac()
         nonce = (self._salt | int.from_bytes(fragment[:8], "big")).to_bytes(12, "big")
-        aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
-        try:
-            return self._aead().decrypt(nonce, fragment[8:], aad)
-        except InvalidTag:
-            raise _badMac() from None
+        return nonce, fragment[8:], _aad.pack(seq, contentType, TLS12_VERSION, length)
 
 
 class _ChaCha12(RecordProtection):
@@ -265,9 +264,6 @@ class _ChaCha12(RecordProtection):
             raise ValueError("ChaCha20-Poly1305 IV must be 12 bytes")
         self._setKey(ChaCha20Poly1305, key)
         self._iv = int.from_bytes(iv, "big")
-
-    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
-        return _BATCH_CHACHA12, self._iv, self._aead().decrypt_into
 
     def sealRecords(
         self,
@@ -295,21 +291,14 @@ class _ChaCha12(RecordProtection):
             seq += 1
         return seq - first
 
-    def open(
-        self,
-        contentType: int,
-        seq: int,
-        fragment: bytes | memoryview,
-        recordVersion: int = TLS12_VERSION,
-    ) -> bytes:
+    def _openParameters(
+        self, contentType: int, seq: int, fragment: memoryview, recordVersion: int
+    ) -> tuple[bytes, memoryview, bytes]:
         length = len(fragment) - 16
         if length < 0:
             raise _badMac()
         aad = _aad.pack(seq, contentType, TLS12_VERSION, length)
-        try:
-            return self._aead().decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
-        except InvalidTag:
-            raise _badMac() from None
+        return (self._iv ^ seq).to_bytes(12, "big"), fragment, aad
 
 
 class _TLS13Protection(RecordProtection):
@@ -331,9 +320,6 @@ class _TLS13Protection(RecordProtection):
             raise ValueError("TLS 1.3 IV must be 12 bytes")
         self._setKey(aeadType, key)
         self._iv = int.from_bytes(iv, "big")
-
-    def _batch(self) -> tuple[int, int, Callable[[bytes, memoryview, bytes, memoryview], int]]:
-        return _BATCH_TLS13, self._iv, self._aead().decrypt_into
 
     def sealRecords(
         self,
@@ -361,26 +347,16 @@ class _TLS13Protection(RecordProtection):
             seq += 1
         return seq - first
 
-    def open(
-        self,
-        contentType: int,
-        seq: int,
-        fragment: bytes | memoryview,
-        recordVersion: int = TLS12_VERSION,
-    ) -> bytes:
-        """
-        @return: the inner plaintext, content type and padding included
-            (L{RecordReader} takes them apart).
-        """
+    def _openParameters(
+        self, contentType: int, seq: int, fragment: memoryview, recordVersion: int
+    ) -> tuple[bytes, memoryview, bytes]:
+        # At least a tag and the inner plaintext's content type.
         if len(fragment) < 17:
             raise _badMac()
         # RFC 8446 5.2: the additional data is the header as it came;
         # legacy_record_version is otherwise ignored (5.1).
         aad = _header.pack(contentType, recordVersion, len(fragment))
-        try:
-            return self._aead().decrypt((self._iv ^ seq).to_bytes(12, "big"), fragment, aad)
-        except InvalidTag:
-            raise _badMac() from None
+        return (self._iv ^ seq).to_bytes(12, "big"), fragment, aad
 
 
 def tls13Protection(aeadName: str, key: bytes, iv: bytes) -> RecordProtection:
@@ -856,11 +832,11 @@ class RecordReader:
             ):
                 self._release()
                 return True
-        kind, nonceBase, decryptInto = protection._batch()
-        tls13 = kind == _BATCH_TLS13
+        openParameters, decryptInto = protection._openParameters, protection._decryptInto()
+        tls13 = protection.hidesContentType
         limit = protection.maxRecordLength
         append = records.append
-        unpackHeader, packHeader, packAad = _header.unpack_from, _header.pack, _aad.pack
+        unpackHeader = _header.unpack_from
         #: The batch's plaintext, C{filled} bytes of it so far; made at the
         #: first record, as large as the rest of the input can fill.
         out = bytearray()
@@ -896,28 +872,10 @@ class RecordReader:
                 if end > size:
                     incomplete = True
                     break
-                # As each class's open builds them.
-                if tls13:
-                    plaintextLength = length - 16
-                    if plaintextLength < 1:
-                        raise _badMac()
-                    nonce = (nonceBase ^ seq).to_bytes(12, "big")
-                    aad = packHeader(contentType, version, length)
-                elif kind == _BATCH_AESGCM12:
-                    plaintextLength = length - 24
-                    if plaintextLength < 0:
-                        raise _badMac()
-                    nonce = (nonceBase | int.from_bytes(buf[start : start + 8], "big")).to_bytes(
-                        12, "big"
-                    )
-                    start += 8
-                    aad = packAad(seq, contentType, TLS12_VERSION, plaintextLength)
-                else:
-                    plaintextLength = length - 16
-                    if plaintextLength < 0:
-                        raise _badMac()
-                    nonce = (nonceBase ^ seq).to_bytes(12, "big")
-                    aad = packAad(seq, contentType, TLS12_VERSION, plaintextLength)
+                nonce, ciphertext, aad = openParameters(
+                    contentType, seq, inView[start:end], version
+                )
+                plaintextLength = len(ciphertext) - 16
                 if len(out) - filled < plaintextLength:
                     if filled:
                         append((_APPLICATION_DATA, bytes(outView[:filled])))
@@ -933,12 +891,7 @@ class RecordReader:
                     out = bytearray(max(plaintextLength, min(left, grown, _BATCH_CAPACITY)))
                     outView = memoryview(out)
                 try:
-                    decryptInto(
-                        nonce,
-                        inView[start:end],
-                        aad,
-                        outView[filled : filled + plaintextLength],
-                    )
+                    decryptInto(nonce, ciphertext, aad, outView[filled : filled + plaintextLength])
                 except InvalidTag:
                     raise _badMac() from None
                 seq += 1
