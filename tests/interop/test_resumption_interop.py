@@ -46,6 +46,14 @@ class OurServerTests(TestCase):
                 reusedLine = f"Reused, TLSv{version}".encode()
                 self.assertEqual(reusedLine in result.stdout, reused, result.text())
                 self.assertEqual(bytes(ours.received), b"ping\n")
+                if version == "1.3":
+                    # Two tickets after a full handshake, one (for the one
+                    # used) after a resumption, as OpenSSL's server sends.
+                    self.assertEqual(
+                        result.stdout.count(b"Post-Handshake New Session Ticket arrived"),
+                        1 if reused else 2,
+                        result.text(),
+                    )
 
     async def test_gnutls(self) -> None:
         """
