@@ -66,11 +66,16 @@ _ECDSA: dict[SignatureScheme, ec.ECDSA] = {
     scheme: ec.ECDSA(_HASH[scheme])
     for scheme in (S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384)
 }
-_PSS_PADDING: dict[SignatureScheme, padding.PSS] = {
-    scheme: padding.PSS(padding.MGF1(_HASH[scheme]), _HASH[scheme].digest_size) for scheme in _PSS
-}
-_PKCS1_PADDING = padding.PKCS1v15()
 _PKCS1 = (S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512)
+#: Every RSA scheme's padding (_PSS and _PKCS1 are all the RSA schemes there
+#: are), for signing and for verifying alike.
+_RSA_PADDING: dict[SignatureScheme, padding.AsymmetricPadding] = {
+    **{
+        scheme: padding.PSS(padding.MGF1(_HASH[scheme]), _HASH[scheme].digest_size)
+        for scheme in _PSS
+    },
+    **dict.fromkeys(_PKCS1, padding.PKCS1v15()),
+}
 
 #: Which schemes a key type can use.  In TLS 1.2 the ECDSA code points name
 #: only the hash, so any curve may use either; TLS 1.3 ties curve to hash.
@@ -172,12 +177,9 @@ class Credential:
         key = self.privateKey
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(data)
-        h = _HASH[scheme]
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, _ECDSA[scheme])
-        if scheme in _PSS:
-            return key.sign(data, _PSS_PADDING[scheme], h)
-        return key.sign(data, _PKCS1_PADDING, h)
+        return key.sign(data, _RSA_PADDING[scheme], _HASH[scheme])
 
 
 def verifySignature(
@@ -211,8 +213,7 @@ def verifySignature(
             key.verify(signature, data, _ECDSA[scheme])
         else:
             assert isinstance(key, rsa.RSAPublicKey)
-            pad = _PSS_PADDING[scheme] if scheme in _PSS else _PKCS1_PADDING
-            key.verify(signature, data, pad, _HASH[scheme])
+            key.verify(signature, data, _RSA_PADDING[scheme], _HASH[scheme])
     except InvalidSignature:
         raise PeerError(A.decrypt_error, f"{scheme.name} signature does not verify") from None
 
