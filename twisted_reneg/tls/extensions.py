@@ -109,7 +109,7 @@ class Extensions:
         return byType
 
     def __contains__(self, extType: object) -> bool:
-        return any(t == extType for t, _ in self.items)
+        return extType in self._byType
 
     def types(self) -> tuple[int, ...]:
         return tuple(t for t, _ in self.items)
